@@ -1,0 +1,224 @@
+package core
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+)
+
+// HubStore is what the hub needs from the database.
+type HubStore interface {
+	KVStore
+	UserStore
+}
+
+// HubOptions configures a Hub.
+type HubOptions struct {
+	Store  HubStore
+	Logger *slog.Logger
+	// Now returns the current time (tests may fix it); time.Now when nil.
+	Now func() time.Time
+	// RecordFlushInterval is how often changed user records are written;
+	// 2 s when zero.
+	RecordFlushInterval time.Duration
+}
+
+// Hub owns the live presence of every monitored user and the in-memory copy
+// of every user's KV. Gateway events and KV writes change it; subscribers
+// receive the resulting events. Every change replaces the user's snapshot,
+// so readers never lock a user.
+type Hub struct {
+	opts HubOptions
+	log  *slog.Logger
+
+	mu      sync.RWMutex
+	users   map[string]*User      // monitored users
+	kv      map[string]KV         // every user's KV, monitored or not
+	records map[string]UserRecord // every user Halyard has seen
+	dirty   map[string]struct{}   // records not yet written
+	renders []RenderFunc
+
+	subscriberSets
+
+	kvLocks [64]sync.Mutex // serialise KV writes per user (striped)
+	stats   hubStats
+
+	flushStop chan struct{}
+	flushDone chan struct{}
+}
+
+// NewHub returns an empty hub. Call Open before use.
+func NewHub(opts HubOptions) *Hub {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.RecordFlushInterval <= 0 {
+		opts.RecordFlushInterval = 2 * time.Second
+	}
+	return &Hub{
+		opts:    opts,
+		log:     opts.Logger,
+		users:   map[string]*User{},
+		kv:      map[string]KV{},
+		records: map[string]UserRecord{},
+		dirty:   map[string]struct{}{},
+		subscriberSets: subscriberSets{
+			subsAll:    map[*Subscription]struct{}{},
+			subsByUser: map[string]map[*Subscription]struct{}{},
+		},
+	}
+}
+
+// Open loads every stored KV map and user record and starts the background
+// writer of user records.
+func (h *Hub) Open(ctx context.Context) error {
+	if h.opts.Store != nil {
+		if err := h.opts.Store.LoadKV(ctx, func(userID string, kv KV) error {
+			h.mu.Lock()
+			h.kv[userID] = kv
+			h.mu.Unlock()
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := h.opts.Store.LoadUsers(ctx, func(r UserRecord) error {
+			h.mu.Lock()
+			h.records[r.ID] = r
+			h.mu.Unlock()
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	h.flushStop = make(chan struct{})
+	h.flushDone = make(chan struct{})
+	go h.flushLoop()
+	return nil
+}
+
+// Close writes pending user records and stops the background writer.
+func (h *Hub) Close() error {
+	if h.flushStop != nil {
+		close(h.flushStop)
+		<-h.flushDone
+		h.flushStop = nil
+	}
+	return nil
+}
+
+// RegisterRenderer adds a dialect's renderer. Register every renderer before
+// users arrive: snapshots made earlier render without caching.
+func (h *Hub) RegisterRenderer(fn RenderFunc) RendererID {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.renders = append(h.renders, fn)
+	return RendererID(len(h.renders) - 1)
+}
+
+// Render returns u rendered by the renderer id, built once per snapshot.
+func (h *Hub) Render(id RendererID, u *User) []byte {
+	h.mu.RLock()
+	fn := h.renders[id]
+	h.mu.RUnlock()
+	return u.renders.get(id, u, fn)
+}
+
+// Get returns the monitored user's current snapshot.
+func (h *Hub) Get(userID string) (*User, bool) {
+	h.mu.RLock()
+	u, ok := h.users[userID]
+	h.mu.RUnlock()
+	return u, ok
+}
+
+// Count returns the number of monitored users.
+func (h *Hub) Count() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.users)
+}
+
+// All returns a snapshot of every monitored user, in no particular order.
+func (h *Hub) All() []*User {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]*User, 0, len(h.users))
+	for _, u := range h.users {
+		out = append(out, u)
+	}
+	return out
+}
+
+// Page returns up to limit monitored users whose ids sort after `after`
+// (numerically, as snowflakes), in ascending id order.
+func (h *Hub) Page(after string, limit int) []*User {
+	all := h.All()
+	sort.Slice(all, func(i, j int) bool { return idLess(all[i].ID, all[j].ID) })
+	start := sort.Search(len(all), func(i int) bool { return idLess(after, all[i].ID) })
+	if after == "" {
+		start = 0
+	}
+	end := min(len(all), start+limit)
+	return all[start:end]
+}
+
+// Record returns what Halyard remembers about a user, monitored or not.
+func (h *Hub) Record(userID string) (UserRecord, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	r, ok := h.records[userID]
+	return r, ok
+}
+
+// SetGitHubLogin links (or with "" unlinks) a GitHub login to the user's record.
+func (h *Hub) SetGitHubLogin(userID, login string) {
+	h.mu.Lock()
+	r := h.records[userID]
+	r.ID = userID
+	r.GitHubLogin = login
+	h.records[userID] = r
+	h.dirty[userID] = struct{}{}
+	h.mu.Unlock()
+}
+
+// idLess orders snowflakes numerically (shorter is smaller), then bytewise.
+func idLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+// replace installs a new snapshot for a monitored user and publishes ev.
+// Called with h.mu held for writing.
+func (h *Hub) replace(u *User, typ EventType) {
+	u.renders.slots = make([]atomicBytes, len(h.renders))
+	h.users[u.ID] = u
+	h.publishLocked(Event{Type: typ, User: u})
+}
+
+// publishLocked fans ev out to the user's and the all-users subscribers
+// without blocking. Called with h.mu held, so events of one user are
+// delivered in the order their changes happened.
+func (h *Hub) publishLocked(ev Event) {
+	h.subMu.Lock()
+	dropped := 0
+	n := 0
+	for s := range h.subsByUser[ev.User.ID] {
+		if !s.all {
+			s.deliver(ev, &dropped)
+			n++
+		}
+	}
+	for s := range h.subsAll {
+		s.deliver(ev, &dropped)
+		n++
+	}
+	h.subMu.Unlock()
+	h.stats.observe(n, dropped)
+}

@@ -1,0 +1,156 @@
+package core
+
+import (
+	"slices"
+	"time"
+)
+
+// Member is what the gateway says about one guild member.
+type Member struct {
+	User DiscordUser
+	Nick string
+	// Presence replaces the user's presence when SetPresence is true;
+	// nil then means "no presence" (offline). GUILD_CREATE and member
+	// chunks set it; GUILD_MEMBER_ADD/UPDATE leave the presence alone.
+	Presence    *Presence
+	SetPresence bool
+}
+
+// UpsertMember records that the user is a member of a watched guild and
+// updates their profile (and presence when m.SetPresence). A user seen for
+// the first time becomes monitored and MemberJoined is published; otherwise
+// PresenceUpdated is published when anything changed.
+func (h *Hub) UpsertMember(guildID string, m Member) {
+	if m.User.ID == "" {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.opts.Now()
+	old, monitored := h.users[m.User.ID]
+	nu := &User{ID: m.User.ID}
+	if monitored {
+		*nu = User{ID: old.ID, Discord: old.Discord, Nick: old.Nick, Presence: old.Presence, KV: old.KV,
+			Guilds: old.Guilds, MonitoringSince: old.MonitoringSince, LastSeen: old.LastSeen}
+	} else {
+		nu.KV = h.kvLocked(m.User.ID)
+		rec := h.recordLocked(m.User.ID, now)
+		nu.MonitoringSince = rec.MonitoringSince
+		nu.LastSeen = rec.LastSeen
+	}
+	if len(m.User.Raw) > 0 {
+		nu.Discord = m.User
+	}
+	if !slices.Contains(nu.Guilds, guildID) {
+		nu.Guilds = append(slices.Clip(nu.Guilds), guildID)
+	}
+	if nu.Guilds[0] == guildID {
+		nu.Nick = m.Nick
+	}
+	if m.SetPresence {
+		nu.Presence = m.Presence
+		h.touchLastSeenLocked(nu, old, now)
+	}
+	h.noteRecordLocked(nu)
+	switch {
+	case !monitored:
+		h.replace(nu, MemberJoined)
+	case m.SetPresence && !nu.Presence.Equal(old.Presence),
+		string(nu.Discord.Raw) != string(old.Discord.Raw), nu.Nick != old.Nick, len(nu.Guilds) != len(old.Guilds):
+		h.replace(nu, PresenceUpdated)
+	case m.SetPresence:
+		// Unchanged, but a fresh sync re-sends it, as Lanyard does (spec/lanyard.md §3.6).
+		h.replace(nu, PresenceUpdated)
+	}
+}
+
+// UpdatePresence replaces a monitored user's presence. The user object of a
+// PRESENCE_UPDATE is partial, so the profile is left alone. Identical
+// updates (one per shared guild) are published once.
+func (h *Hub) UpdatePresence(userID string, p *Presence) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	old, ok := h.users[userID]
+	if !ok {
+		return
+	}
+	if p.Equal(old.Presence) {
+		return
+	}
+	nu := old.clone()
+	nu.Presence = p
+	h.touchLastSeenLocked(nu, old, h.opts.Now())
+	h.replace(nu, PresenceUpdated)
+}
+
+// UpdateUser replaces a monitored user's Discord profile (from a member
+// update); it publishes PresenceUpdated when the profile changed.
+func (h *Hub) UpdateUser(u DiscordUser) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	old, ok := h.users[u.ID]
+	if !ok || string(old.Discord.Raw) == string(u.Raw) {
+		return
+	}
+	nu := old.clone()
+	nu.Discord = u
+	h.replace(nu, PresenceUpdated)
+}
+
+// RemoveMember records that the user left a watched guild. A user in no
+// watched guild is no longer monitored (MemberLeft); their KV and token stay.
+func (h *Hub) RemoveMember(guildID, userID string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.removeLocked(guildID, userID)
+}
+
+// PruneGuild removes from the guild every member for whom keep returns
+// false: after a full member sync, those who left while Halyard was
+// disconnected.
+func (h *Hub) PruneGuild(guildID string, keep func(userID string) bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, u := range h.users {
+		if slices.Contains(u.Guilds, guildID) && !keep(id) {
+			h.removeLocked(guildID, id)
+		}
+	}
+}
+
+// RemoveGuild forgets a guild: the bot left it or it is no longer watched.
+func (h *Hub) RemoveGuild(guildID string) {
+	h.PruneGuild(guildID, func(string) bool { return false })
+}
+
+func (h *Hub) removeLocked(guildID, userID string) {
+	old, ok := h.users[userID]
+	if !ok || !slices.Contains(old.Guilds, guildID) {
+		return
+	}
+	if len(old.Guilds) > 1 {
+		nu := old.clone()
+		nu.Guilds = slices.DeleteFunc(slices.Clone(old.Guilds), func(g string) bool { return g == guildID })
+		u := nu
+		u.renders.slots = make([]atomicBytes, len(h.renders))
+		h.users[userID] = u // no event: nothing a client sees changed
+		return
+	}
+	delete(h.users, userID)
+	h.publishLocked(Event{Type: MemberLeft, User: old})
+}
+
+// clone copies the snapshot's fields (not its render cache).
+func (u *User) clone() *User {
+	return &User{ID: u.ID, Discord: u.Discord, Nick: u.Nick, Presence: u.Presence, KV: u.KV,
+		Guilds: u.Guilds, MonitoringSince: u.MonitoringSince, LastSeen: u.LastSeen}
+}
+
+// touchLastSeenLocked marks the user seen now while their presence is not
+// offline, and at the moment it turns offline.
+func (h *Hub) touchLastSeenLocked(u, old *User, now time.Time) {
+	wasOnline := old != nil && old.Status() != StatusOffline
+	if u.Status() != StatusOffline || wasOnline {
+		u.LastSeen = now
+	}
+}

@@ -1,0 +1,134 @@
+package core
+
+import (
+	"context"
+	"hash/fnv"
+	"sync"
+)
+
+// KV returns the user's KV map (read-only), monitored or not; never nil.
+func (h *Hub) KV(userID string) KV {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.kvLocked(userID)
+}
+
+// HasKV reports whether the user has at least one pair.
+func (h *Hub) HasKV(userID string) bool {
+	return len(h.KV(userID)) > 0
+}
+
+func (h *Hub) kvLocked(userID string) KV {
+	if kv, ok := h.kv[userID]; ok {
+		return kv
+	}
+	return KV{}
+}
+
+// IsMonitored reports whether the user is in a watched guild.
+func (h *Hub) IsMonitored(userID string) bool {
+	_, ok := h.Get(userID)
+	return ok
+}
+
+// PutKV sets one pair of a monitored user: the pair-count limit first, then
+// the key and value rules (Lanyard's order). It returns once the store has
+// acknowledged the write, then publishes KVUpdated.
+func (h *Hub) PutKV(ctx context.Context, userID, key, value string) error {
+	return h.writeKV(ctx, userID, func(kv KV) (KV, error) {
+		if _, exists := kv[key]; !exists && len(kv)+1 > MaxKVPairs {
+			return nil, &KVError{Reason: KVTooManyPairs, Key: key}
+		}
+		if err := ValidateKVPair(key, value); err != nil {
+			return nil, err
+		}
+		next := kv.Clone()
+		next[key] = value
+		return next, nil
+	})
+}
+
+// PatchKV merges pairs into a monitored user's KV: every pair is checked
+// before anything is written, then the merged count. An empty patch is a
+// valid write that changes nothing and still publishes KVUpdated.
+func (h *Hub) PatchKV(ctx context.Context, userID string, pairs KV) error {
+	return h.writeKV(ctx, userID, func(kv KV) (KV, error) {
+		if err := ValidateKVPairs(pairs); err != nil {
+			return nil, err
+		}
+		if MergedKVCount(kv, pairs) > MaxKVPairs {
+			return nil, &KVError{Reason: KVTooManyPairs}
+		}
+		next := kv.Clone()
+		for k, v := range pairs {
+			next[k] = v
+		}
+		return next, nil
+	})
+}
+
+// DeleteKV removes one key of a monitored user; deleting an absent key
+// succeeds and still publishes KVUpdated.
+func (h *Hub) DeleteKV(ctx context.Context, userID, key string) error {
+	return h.writeKV(ctx, userID, func(kv KV) (KV, error) {
+		if _, ok := kv[key]; !ok {
+			return kv, nil
+		}
+		next := kv.Clone()
+		delete(next, key)
+		return next, nil
+	})
+}
+
+// writeKV runs one KV change for a monitored user: under the user's write
+// lock, compute the new map, store it durably, then install and publish it.
+// Nothing changes in memory unless the store acknowledged the write.
+func (h *Hub) writeKV(ctx context.Context, userID string, change func(KV) (KV, error)) error {
+	lock := h.kvLock(userID)
+	lock.Lock()
+	defer lock.Unlock()
+
+	if !h.IsMonitored(userID) {
+		return Errorf(ENOTMONITORED, "user is not monitored")
+	}
+	cur := h.KV(userID)
+	next, err := change(cur)
+	if err != nil {
+		return err
+	}
+	if !sameKV(cur, next) && h.opts.Store != nil {
+		if err := h.opts.Store.SaveKV(ctx, userID, next); err != nil {
+			h.log.Error("saving KV failed", "user", userID, "err", err)
+			return storeError(err)
+		}
+	}
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.kv[userID] = next
+	if u, ok := h.users[userID]; ok {
+		nu := u.clone()
+		nu.KV = next
+		h.replace(nu, KVUpdated)
+	}
+	return nil
+}
+
+// sameKV reports whether two maps are the same map value (no change made).
+func sameKV(a, b KV) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *Hub) kvLock(userID string) *sync.Mutex {
+	f := fnv.New32a()
+	f.Write([]byte(userID))
+	return &h.kvLocks[f.Sum32()%uint32(len(h.kvLocks))]
+}

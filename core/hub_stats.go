@@ -1,0 +1,39 @@
+package core
+
+import "sync/atomic"
+
+// hubStats counts fan-out work for metrics.
+type hubStats struct {
+	events     atomic.Int64
+	deliveries atomic.Int64
+	dropped    atomic.Int64
+}
+
+func (s *hubStats) observe(deliveries, dropped int) {
+	s.events.Add(1)
+	s.deliveries.Add(int64(deliveries))
+	s.dropped.Add(int64(dropped))
+}
+
+// HubStats is a snapshot of the hub's counters.
+type HubStats struct {
+	Events      int64 // events published
+	Deliveries  int64 // events queued to subscribers
+	Dropped     int64 // subscribers dropped for overflowing
+	Monitored   int   // monitored users now
+	Subscribers int   // live subscriptions following every user
+}
+
+// Stats returns the hub's counters.
+func (h *Hub) Stats() HubStats {
+	h.subMu.Lock()
+	all := len(h.subsAll)
+	h.subMu.Unlock()
+	return HubStats{
+		Events:      h.stats.events.Load(),
+		Deliveries:  h.stats.deliveries.Load(),
+		Dropped:     h.stats.dropped.Load(),
+		Monitored:   h.Count(),
+		Subscribers: all,
+	}
+}
