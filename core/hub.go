@@ -197,9 +197,15 @@ func idLess(a, b string) bool {
 // replace installs a new snapshot for a monitored user and publishes ev.
 // Called with h.mu held for writing.
 func (h *Hub) replace(u *User, typ EventType) {
+	h.install(u)
+	h.publishLocked(Event{Type: typ, User: u})
+}
+
+// install stores a new snapshot without publishing: for changes no client
+// sees (the list of guilds). Called with h.mu held for writing.
+func (h *Hub) install(u *User) {
 	u.renders.slots = make([]atomicBytes, len(h.renders))
 	h.users[u.ID] = u
-	h.publishLocked(Event{Type: typ, User: u})
 }
 
 // publishLocked fans ev out to the user's and the all-users subscribers

@@ -55,12 +55,12 @@ func (h *Hub) UpsertMember(guildID string, m Member) {
 	switch {
 	case !monitored:
 		h.replace(nu, MemberJoined)
-	case m.SetPresence && !nu.Presence.Equal(old.Presence),
-		string(nu.Discord.Raw) != string(old.Discord.Raw), nu.Nick != old.Nick, len(nu.Guilds) != len(old.Guilds):
+	case m.SetPresence, string(nu.Discord.Raw) != string(old.Discord.Raw), nu.Nick != old.Nick:
+		// A fresh sync re-sends even an unchanged presence, as Lanyard does
+		// (spec/lanyard.md §3.6).
 		h.replace(nu, PresenceUpdated)
-	case m.SetPresence:
-		// Unchanged, but a fresh sync re-sends it, as Lanyard does (spec/lanyard.md §3.6).
-		h.replace(nu, PresenceUpdated)
+	default:
+		h.install(nu)
 	}
 }
 
@@ -131,9 +131,7 @@ func (h *Hub) removeLocked(guildID, userID string) {
 	if len(old.Guilds) > 1 {
 		nu := old.clone()
 		nu.Guilds = slices.DeleteFunc(slices.Clone(old.Guilds), func(g string) bool { return g == guildID })
-		u := nu
-		u.renders.slots = make([]atomicBytes, len(h.renders))
-		h.users[userID] = u // no event: nothing a client sees changed
+		h.install(nu) // no event: nothing a client sees changed
 		return
 	}
 	delete(h.users, userID)

@@ -1,0 +1,213 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func testUser(id string) DiscordUser {
+	return DiscordUser{ID: id, Username: "u" + id, Raw: json.RawMessage(fmt.Sprintf(`{"id":%q,"username":"u%s"}`, id, id))}
+}
+
+func online(name string) *Presence {
+	return &Presence{Status: StatusOnline, ClientStatus: ClientStatus{Desktop: StatusOnline},
+		Activities: []Activity{{Raw: json.RawMessage(fmt.Sprintf(`{"name":%q,"type":0}`, name)), Name: name}}}
+}
+
+func openHub(t *testing.T) *Hub {
+	t.Helper()
+	h := NewHub(HubOptions{})
+	if err := h.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
+func next(t *testing.T, s *Subscription) Event {
+	t.Helper()
+	select {
+	case ev, ok := <-s.Events():
+		if !ok {
+			t.Fatal("subscription closed")
+		}
+		return ev
+	case <-time.After(2 * time.Second):
+		t.Fatal("no event")
+	}
+	return Event{}
+}
+
+func TestHubMembershipAndEvents(t *testing.T) {
+	h := openHub(t)
+	all := h.Subscribe(0)
+	all.SetAll(true)
+	one := h.Subscribe(0)
+	one.Add("1")
+
+	h.UpsertMember("g1", Member{User: testUser("1"), Presence: online("a"), SetPresence: true})
+	if ev := next(t, all); ev.Type != MemberJoined || ev.User.Status() != StatusOnline {
+		t.Fatalf("got %v", ev.Type)
+	}
+	next(t, one)
+	h.UpsertMember("g2", Member{User: testUser("1")})
+	h.UpdatePresence("1", online("b"))
+	if ev := next(t, one); ev.Type != PresenceUpdated || ev.User.Activities()[0].Name != "b" {
+		t.Fatalf("got %v", ev)
+	}
+	// The same presence again (one event per shared guild) is published once.
+	h.UpdatePresence("1", online("b"))
+	h.UpdatePresence("2", online("b")) // not monitored: ignored
+	select {
+	case ev := <-one.Events():
+		t.Fatalf("unexpected %v", ev.Type)
+	default:
+	}
+	h.RemoveMember("g1", "1")
+	if !h.IsMonitored("1") {
+		t.Fatal("still in g2, must stay monitored")
+	}
+	h.RemoveMember("g2", "1")
+	if h.IsMonitored("1") {
+		t.Fatal("in no guild, must not be monitored")
+	}
+	if ev := next(t, one); ev.Type != MemberLeft {
+		t.Fatalf("got %v", ev.Type)
+	}
+	// Rejoining keeps the subscription.
+	h.UpsertMember("g1", Member{User: testUser("1")})
+	if ev := next(t, one); ev.Type != MemberJoined || ev.User.Presence != nil {
+		t.Fatalf("got %v", ev.Type)
+	}
+}
+
+func TestHubPruneGuild(t *testing.T) {
+	h := openHub(t)
+	for _, id := range []string{"1", "2", "3"} {
+		h.UpsertMember("g", Member{User: testUser(id)})
+	}
+	h.UpsertMember("other", Member{User: testUser("3")})
+	h.PruneGuild("g", func(id string) bool { return id == "1" })
+	if !h.IsMonitored("1") || h.IsMonitored("2") || !h.IsMonitored("3") {
+		t.Fatalf("after prune: 1=%v 2=%v 3=%v", h.IsMonitored("1"), h.IsMonitored("2"), h.IsMonitored("3"))
+	}
+}
+
+func TestHubSlowSubscriberDropped(t *testing.T) {
+	h := openHub(t)
+	h.UpsertMember("g", Member{User: testUser("1")})
+	slow := h.Subscribe(4)
+	slow.Add("1")
+	fast := h.Subscribe(0)
+	fast.Add("1")
+	got := make(chan int)
+	go func() {
+		n := 0
+		for range fast.Events() {
+			n++
+			if n == 100 {
+				got <- n
+			}
+		}
+	}()
+	for i := range 100 {
+		h.UpdatePresence("1", online(fmt.Sprint(i)))
+	}
+	select {
+	case <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("fast subscriber did not get every event")
+	}
+	if !slow.Overflowed() {
+		t.Fatal("slow subscriber not dropped")
+	}
+	n := 0
+	for range slow.Events() { // closed after its queue drained
+		n++
+	}
+	if n != 4 {
+		t.Fatalf("slow subscriber got %d queued events, want 4", n)
+	}
+	if h.Stats().Dropped != 1 {
+		t.Fatalf("dropped = %d", h.Stats().Dropped)
+	}
+	fast.Close()
+	fast.Close()
+}
+
+func TestHubRenderCachedPerSnapshot(t *testing.T) {
+	h := NewHub(HubOptions{})
+	calls := 0
+	id := h.RegisterRenderer(func(u *User) []byte { calls++; return []byte(u.Status()) })
+	h.UpsertMember("g", Member{User: testUser("1"), Presence: online("a"), SetPresence: true})
+	u, _ := h.Get("1")
+	for range 3 {
+		if string(h.Render(id, u)) != "online" {
+			t.Fatal("render")
+		}
+	}
+	if calls != 1 {
+		t.Fatalf("rendered %d times for one snapshot", calls)
+	}
+	h.UpdatePresence("1", &Presence{Status: StatusIdle})
+	u, _ = h.Get("1")
+	if string(h.Render(id, u)) != "idle" || calls != 2 {
+		t.Fatalf("not re-rendered after change: calls=%d", calls)
+	}
+}
+
+func TestHubKVRequiresMonitored(t *testing.T) {
+	h := openHub(t)
+	ctx := context.Background()
+	if err := h.PutKV(ctx, "9", "k", "v"); ErrorCode(err) != ENOTMONITORED {
+		t.Fatalf("got %v", err)
+	}
+	h.UpsertMember("g", Member{User: testUser("9")})
+	s := h.Subscribe(0)
+	s.Add("9")
+	if err := h.PutKV(ctx, "9", "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, s); ev.Type != KVUpdated || ev.User.KV["k"] != "v" {
+		t.Fatalf("got %v", ev)
+	}
+	if err := h.PatchKV(ctx, "9", KV{"ok": "1", "bad-key": "2"}); ErrorCode(err) != EINVALID {
+		t.Fatalf("got %v", err)
+	}
+	if _, ok := h.KV("9")["ok"]; ok {
+		t.Fatal("half-written patch")
+	}
+	big := KV{}
+	for i := range MaxKVPairs {
+		big[fmt.Sprint("k", i)] = "v"
+	}
+	if err := h.PatchKV(ctx, "9", big); ErrorCode(err) != EINVALID {
+		t.Fatalf("513 pairs accepted: %v", err)
+	}
+	if err := h.DeleteKV(ctx, "9", "absent"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, s); ev.Type != KVUpdated {
+		t.Fatalf("delete of absent key: %v", ev.Type)
+	}
+}
+
+func TestHubPage(t *testing.T) {
+	h := NewHub(HubOptions{})
+	for _, id := range []string{"10", "9", "100", "11"} {
+		h.UpsertMember("g", Member{User: testUser(id)})
+	}
+	var got []string
+	for _, u := range h.Page("", 2) {
+		got = append(got, u.ID)
+	}
+	for _, u := range h.Page("10", 10) {
+		got = append(got, u.ID)
+	}
+	if fmt.Sprint(got) != "[9 10 11 100]" {
+		t.Fatalf("page order %v", got)
+	}
+}
