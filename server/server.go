@@ -1,0 +1,130 @@
+// Package server is Halyard's HTTP base: the echo instance every dialect
+// registers its routes on, with the cross-dialect rules (CORS, body cap,
+// unknown routes by prefix), health and readiness probes, request logging
+// and the admin API.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/halyardhq/halyard/core"
+)
+
+// Dialect is one public API rendering of the hub (Lanyard, Lantern, harmy).
+type Dialect interface {
+	// Register adds the dialect's routes.
+	Register(e *echo.Echo)
+}
+
+// Options configures the server.
+type Options struct {
+	Hub    *core.Hub
+	Tokens *core.Tokens
+	Logger *slog.Logger
+	// AdminToken enables the admin API when set.
+	AdminToken string
+	// Ready reports why the server is not ready yet (nil when ready).
+	Ready func(ctx context.Context) []string
+	// Demo drives the simulator in --demo mode; nil otherwise.
+	Demo DemoDriver
+}
+
+// Server is the HTTP listener and router.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+	echo *echo.Echo
+	http *http.Server
+	ln   net.Listener
+	done chan error
+}
+
+// New builds the router with the base routes; dialects add theirs with
+// Register before Serve.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	s := &Server{opts: opts, log: opts.Logger, echo: e}
+	e.HTTPErrorHandler = s.handleError
+	e.Pre(corsMiddleware)
+	e.Use(s.logRequests, bodyLimit)
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	if opts.AdminToken != "" {
+		s.registerAdmin()
+	}
+	return s
+}
+
+// Echo returns the router, for dialects to register on.
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// Register adds every dialect's routes.
+func (s *Server) Register(dialects ...Dialect) {
+	for _, d := range dialects {
+		d.Register(s.echo)
+	}
+}
+
+// Listen opens the listening socket on addr ("host:port").
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr returns the listening address once Listen succeeded.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Serve serves HTTP in the background until Shutdown.
+func (s *Server) Serve() {
+	s.http = &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	s.done = make(chan error, 1)
+	go func() {
+		err := s.http.Serve(s.ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+}
+
+// Shutdown stops accepting requests and waits for those in flight (and
+// hijacked WebSocket connections are the dialects' to close).
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.http == nil {
+		if s.ln != nil {
+			return s.ln.Close()
+		}
+		return nil
+	}
+	err := s.http.Shutdown(ctx)
+	if serr := <-s.done; err == nil {
+		err = serr
+	}
+	return err
+}
