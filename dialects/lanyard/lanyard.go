@@ -1,0 +1,58 @@
+// Package lanyard renders the hub in the Lanyard dialect
+// (spec/lanyard.md): REST presence under /v1/users, its error envelope and
+// its bot commands.
+package lanyard
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/halyardhq/halyard/core"
+)
+
+// Options configures the Lanyard dialect.
+type Options struct {
+	Hub    *core.Hub
+	Tokens *core.Tokens
+	// ExternalURL is this server's public base URL, printed in bot replies.
+	ExternalURL string
+	// Prefix is the bot's command prefix.
+	Prefix string
+	// Commands is the registry of every dialect's commands, for `.help all`.
+	Commands *core.Commands
+}
+
+// Dialect is the Lanyard rendering of the hub.
+type Dialect struct {
+	opts     Options
+	presence core.RendererID // the presence object (§3)
+	envelope core.RendererID // {"data":<presence>,"success":true}
+}
+
+// New registers the dialect's renderers with the hub. Call it before the
+// gateway delivers users.
+func New(opts Options) *Dialect {
+	if opts.Prefix == "" {
+		opts.Prefix = "."
+	}
+	d := &Dialect{opts: opts}
+	d.presence = opts.Hub.RegisterRenderer(RenderPresence)
+	d.envelope = opts.Hub.RegisterRenderer(func(u *core.User) []byte {
+		p := opts.Hub.Render(d.presence, u)
+		out := make([]byte, 0, len(p)+27)
+		out = append(out, `{"data":`...)
+		out = append(out, p...)
+		return append(out, `,"success":true}`...)
+	})
+	return d
+}
+
+// Register adds the Lanyard routes.
+func (d *Dialect) Register(e *echo.Echo) {
+	e.GET("/v1/users/@me", d.getMe)
+	e.GET("/v1/users/@me/", d.getMe)
+	e.GET("/v1/users/:id", d.getUser)
+	e.GET("/v1/users/:id/", d.getUser)
+}
+
+// Presence returns the user's rendered presence object (cached per snapshot).
+func (d *Dialect) Presence(u *core.User) []byte { return d.opts.Hub.Render(d.presence, u) }

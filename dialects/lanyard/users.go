@@ -1,0 +1,49 @@
+package lanyard
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// getUser serves GET /v1/users/:id from the pre-rendered cache. Any id that
+// is not a monitored user, well-formed or not, is user_not_monitored (§2.5).
+func (d *Dialect) getUser(c echo.Context) error {
+	return d.serveUser(c, c.Param("id"))
+}
+
+// getMe serves GET /v1/users/@me for the owner of the bare API key in
+// Authorization.
+func (d *Dialect) getMe(c echo.Context) error {
+	owner, ok := d.authorize(c, "@me")
+	if !ok {
+		return errNoPermission.write(c)
+	}
+	return d.serveUser(c, owner)
+}
+
+func (d *Dialect) serveUser(c echo.Context, id string) error {
+	u, ok := d.opts.Hub.Get(id)
+	if !ok {
+		return errNotMonitored.write(c)
+	}
+	return c.Blob(http.StatusOK, "application/json; charset=utf-8", d.opts.Hub.Render(d.envelope, u))
+}
+
+// authorize checks the bare API key in the first Authorization header (no
+// Bearer prefix, no trimming) against the path's user id or "@me", and
+// returns the key's owner.
+func (d *Dialect) authorize(c echo.Context, pathID string) (string, bool) {
+	values := c.Request().Header.Values("Authorization")
+	if len(values) == 0 || values[0] == "" {
+		return "", false
+	}
+	owner, err := d.opts.Tokens.Verify(values[0])
+	if err != nil {
+		return "", false
+	}
+	if pathID != "@me" && pathID != owner {
+		return "", false
+	}
+	return owner, true
+}
