@@ -1,0 +1,71 @@
+package discordsim
+
+// conns snapshots the open connections. Sim.mu must be held.
+func (s *Sim) connsLocked() []*gwConn {
+	out := make([]*gwConn, 0, len(s.conns))
+	for c := range s.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// DropConnections closes every gateway connection's TCP socket without a
+// close frame. Sessions stay resumable for SessionTTL.
+func (s *Sim) DropConnections() {
+	s.mu.Lock()
+	conns := s.connsLocked()
+	for _, c := range conns {
+		s.detachLocked(c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.kill()
+	}
+}
+
+// SendReconnect sends op 7 RECONNECT to every connection.
+func (s *Sim) SendReconnect() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.connsLocked() {
+		c.sendOp(7, "null")
+	}
+}
+
+// SendInvalidSession sends op 9 to every connection. With resumable=false
+// the sessions are forgotten; with true they stay resumable. Either way the
+// connection may IDENTIFY again (arikawa does so on the same socket after
+// op 9 true).
+func (s *Sim) SendInvalidSession(resumable bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := "false"
+	if resumable {
+		d = "true"
+	}
+	for _, c := range s.connsLocked() {
+		if resumable {
+			s.detachLocked(c)
+		} else {
+			s.invalidateLocked(c)
+		}
+		c.touchBeat() // the client may stall before re-identifying
+		c.sendOp(9, d)
+	}
+}
+
+// CloseConnections sends a close frame with code to every connection, then
+// closes it. Sessions stay resumable, except after 4007 and 4009 which
+// (as on Discord) invalidate them.
+func (s *Sim) CloseConnections(code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.connsLocked() {
+		if code == 4007 || code == 4009 {
+			s.invalidateLocked(c)
+		} else {
+			s.detachLocked(c)
+		}
+		c.closeWith(code, "discordsim")
+	}
+}

@@ -1,0 +1,330 @@
+package discordsim
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// population is the simulated Discord state. Synthetic member i is fully
+// derived from (seed, i); only mutated or added objects are stored, so a
+// million members cost a few bytes each until touched. Guarded by Sim.mu.
+type population struct {
+	seed   uint64
+	n      int
+	base   time.Time
+	t0     int64 // Unix ms of member 0's account creation
+	stride int64 // ms between consecutive synthetic accounts
+	botID  uint64
+	guilds []*guild
+	byID   map[uint64]*guild
+	users  map[uint64]json.RawMessage // user objects: overrides and extra users
+	pres   map[uint64]*presence       // presence overrides
+}
+
+// guild is one simulated guild.
+type guild struct {
+	idx       int
+	id        uint64
+	name      string
+	icon      string
+	channelID uint64
+	roleIDs   [4]uint64 // @everyone, Member, Moderator, Supporter
+	ownerID   uint64
+	count     int                        // members, bot excluded
+	ov        map[uint64]json.RawMessage // member fields (no "user") of added/updated members
+	removed   map[uint64]bool
+	sorted    []uint64 // cached ascending member IDs; nil = stale
+}
+
+const subsetPercent = 35 // share of the population that is also in each extra guild
+
+func newPopulation(seed int64, n, guilds int, base time.Time) *population {
+	p := &population{
+		seed:  uint64(seed),
+		n:     n,
+		base:  base,
+		byID:  make(map[uint64]*guild),
+		users: make(map[uint64]json.RawMessage),
+		pres:  make(map[uint64]*presence),
+	}
+	rng := rand.New(rand.NewPCG(p.seed, 0xD15C0))
+	// Accounts created between 2016 and 2025, evenly spread.
+	start := time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli() + rng.Int64N(86_400_000)
+	span := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli() - start
+	p.t0 = start
+	p.stride = 1
+	if n > 0 {
+		p.stride = max(1, span/int64(n))
+	}
+	p.botID = makeSnowflake(time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC).UnixMilli()+rng.Int64N(1e10), rng.Uint64())
+	for gi := 0; gi < guilds; gi++ {
+		created := time.Date(2018, 6, 1, 0, 0, 0, 0, time.UTC).UnixMilli() + rng.Int64N(1e11)
+		g := &guild{
+			idx:     gi,
+			id:      makeSnowflake(created, rng.Uint64()),
+			name:    guildNames[gi%len(guildNames)],
+			icon:    hexHash(rng),
+			ov:      make(map[uint64]json.RawMessage),
+			removed: make(map[uint64]bool),
+		}
+		if gi >= len(guildNames) {
+			g.name += " " + strconv.Itoa(gi/len(guildNames)+1)
+		}
+		g.channelID = makeSnowflake(created+1000, rng.Uint64())
+		g.roleIDs[0] = g.id
+		for r := 1; r < len(g.roleIDs); r++ {
+			g.roleIDs[r] = makeSnowflake(created+int64(2000*r), rng.Uint64())
+		}
+		g.ownerID = p.botID
+		if n > 0 {
+			g.ownerID = p.userID(0)
+		}
+		if gi == 0 {
+			g.count = n
+		} else {
+			for i := 0; i < n; i++ {
+				if p.baseIn(g, i) {
+					g.count++
+				}
+			}
+		}
+		p.guilds = append(p.guilds, g)
+		p.byID[g.id] = g
+	}
+	return p
+}
+
+var guildNames = []string{"Halyard Harbour", "Lanyard Lounge", "Presence Lab", "Night Owls", "Spotify Club", "Dev Den", "Game Night", "Study Hall"}
+
+// userID is synthetic member i's snowflake; IDs ascend with i.
+func (p *population) userID(i int) uint64 {
+	return makeSnowflake(p.t0+int64(i)*p.stride, mix64(p.seed^uint64(i)*0x9E37))
+}
+
+// userIndex inverts userID.
+func (p *population) userIndex(id uint64) (int, bool) {
+	q := int64(id>>22) + discordEpochMs - p.t0
+	if q < 0 || q%p.stride != 0 {
+		return 0, false
+	}
+	i := q / p.stride
+	if i >= int64(p.n) || p.userID(int(i)) != id {
+		return 0, false
+	}
+	return int(i), true
+}
+
+// baseIn reports whether synthetic member i is, unmodified, in g.
+func (p *population) baseIn(g *guild, i int) bool {
+	return g.idx == 0 || mix64(p.seed^uint64(g.idx)<<40^uint64(i))%100 < subsetPercent
+}
+
+func (p *population) guildByString(s string) *guild {
+	id, ok := parseID(s)
+	if !ok {
+		return nil
+	}
+	return p.byID[id]
+}
+
+func (p *population) isMember(g *guild, uid uint64) bool {
+	if g.removed[uid] {
+		return false
+	}
+	if _, ok := g.ov[uid]; ok {
+		return true
+	}
+	i, ok := p.userIndex(uid)
+	return ok && p.baseIn(g, i)
+}
+
+// userGuilds lists the guilds uid is a member of, in guild order.
+func (p *population) userGuilds(uid uint64) []*guild {
+	var out []*guild
+	for _, g := range p.guilds {
+		if p.isMember(g, uid) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// memberIDs is g's ascending member list (cached until membership changes).
+func (p *population) memberIDs(g *guild) []uint64 {
+	if g.sorted != nil {
+		return g.sorted
+	}
+	ids := make([]uint64, 0, g.count)
+	for i := 0; i < p.n; i++ {
+		if p.baseIn(g, i) {
+			if id := p.userID(i); !g.removed[id] {
+				ids = append(ids, id)
+			}
+		}
+	}
+	extra := false
+	for uid := range g.ov {
+		if i, ok := p.userIndex(uid); ok && p.baseIn(g, i) {
+			continue
+		}
+		ids = append(ids, uid)
+		extra = true
+	}
+	if extra {
+		slices.Sort(ids)
+	}
+	g.sorted = ids
+	return ids
+}
+
+// user returns the user object for uid.
+func (p *population) user(uid uint64) (json.RawMessage, bool) {
+	if u, ok := p.users[uid]; ok {
+		return u, true
+	}
+	if uid == p.botID {
+		return p.botUser(), true
+	}
+	if i, ok := p.userIndex(uid); ok {
+		return p.genUser(i), true
+	}
+	return nil, false
+}
+
+// knownUser reports whether uid exists anywhere in the population.
+func (p *population) knownUser(uid uint64) bool {
+	_, ok := p.user(uid)
+	return ok
+}
+
+func (p *population) botUser() json.RawMessage {
+	b, _ := json.Marshal(map[string]any{
+		"id": fmtID(p.botID), "username": "halyard", "discriminator": "4242", "global_name": nil,
+		"avatar": nil, "bot": true, "flags": 0, "public_flags": 0, "verified": true,
+		"mfa_enabled": false, "email": nil, "banner": nil, "accent_color": nil,
+		"avatar_decoration_data": nil, "primary_guild": nil, "clan": nil, "collectibles": nil,
+	})
+	return b
+}
+
+// presenceOf returns uid's current presence (offline for unknown users).
+func (p *population) presenceOf(uid uint64) *presence {
+	if pr, ok := p.pres[uid]; ok {
+		return pr
+	}
+	if i, ok := p.userIndex(uid); ok {
+		return p.genPresence(i)
+	}
+	return offlinePresence()
+}
+
+// member returns g's member object for uid, with "user".
+func (p *population) member(g *guild, uid uint64) (json.RawMessage, bool) {
+	if uid == p.botID {
+		return p.botMember(g), true
+	}
+	if !p.isMember(g, uid) {
+		return nil, false
+	}
+	u, _ := p.user(uid)
+	fields, ok := g.ov[uid]
+	if !ok {
+		i, _ := p.userIndex(uid)
+		fields = p.genMemberFields(g, i)
+	}
+	out := make([]byte, 0, len(u)+len(fields)+16)
+	out = append(out, `{"user":`...)
+	out = append(out, u...)
+	if len(fields) > 2 {
+		out = append(out, ',')
+		out = append(out, fields[1:]...)
+	} else {
+		out = append(out, '}')
+	}
+	return out, true
+}
+
+// memberInfo is what GUILD_CREATE needs to decide whether a member is included.
+func (p *population) memberInfo(g *guild, uid uint64) (nick string, hasRole bool) {
+	fields, ok := g.ov[uid]
+	if !ok {
+		i, ok := p.userIndex(uid)
+		if !ok {
+			return "", false
+		}
+		fields = p.genMemberFields(g, i)
+	}
+	var m struct {
+		Nick  *string  `json:"nick"`
+		Roles []string `json:"roles"`
+	}
+	_ = json.Unmarshal(fields, &m)
+	if m.Nick != nil {
+		nick = *m.Nick
+	}
+	return nick, len(m.Roles) > 0
+}
+
+func (p *population) botMember(g *guild) json.RawMessage {
+	joined := discordTime(snowflakeTime(g.id).Add(time.Hour))
+	b, _ := json.Marshal(map[string]any{
+		"user": p.botUser(), "nick": nil, "avatar": nil, "banner": nil, "roles": []string{},
+		"joined_at": joined, "premium_since": nil, "deaf": false, "mute": false, "flags": 0,
+		"pending": false, "communication_disabled_until": nil,
+	})
+	return b
+}
+
+// memberFields is a member object without "user".
+type memberFields struct {
+	Nick                       *string          `json:"nick"`
+	Avatar                     *string          `json:"avatar"`
+	Banner                     *string          `json:"banner"`
+	Roles                      []string         `json:"roles"`
+	JoinedAt                   string           `json:"joined_at"`
+	PremiumSince               *string          `json:"premium_since"`
+	Deaf                       bool             `json:"deaf"`
+	Mute                       bool             `json:"mute"`
+	Flags                      int              `json:"flags"`
+	Pending                    bool             `json:"pending"`
+	CommunicationDisabledUntil *string          `json:"communication_disabled_until"`
+	AvatarDecorationData       *json.RawMessage `json:"avatar_decoration_data"`
+	UnusualDMActivityUntil     *string          `json:"unusual_dm_activity_until"`
+}
+
+func (p *population) genMemberFields(g *guild, i int) json.RawMessage {
+	rng := rand.New(rand.NewPCG(p.seed^uint64(g.idx+1)<<48, uint64(i)*4+3))
+	created := snowflakeTime(p.userID(i))
+	joinSpan := p.base.Sub(created)
+	if joinSpan <= 0 {
+		joinSpan = time.Hour
+	}
+	joined := created.Add(time.Duration(rng.Int64N(int64(joinSpan))))
+	m := memberFields{Roles: []string{}, JoinedAt: discordTime(joined)}
+	if rng.IntN(100) < 10 {
+		n := nickWords[rng.IntN(len(nickWords))]
+		m.Nick = &n
+	}
+	if rng.IntN(100) < 25 {
+		m.Roles = append(m.Roles, fmtID(g.roleIDs[1]))
+	}
+	if rng.IntN(100) < 3 {
+		m.Roles = append(m.Roles, fmtID(g.roleIDs[2]))
+	}
+	if rng.IntN(100) < 5 {
+		m.Roles = append(m.Roles, fmtID(g.roleIDs[3]))
+		ps := discordTime(joined.Add(48 * time.Hour))
+		m.PremiumSince = &ps
+	}
+	if rng.IntN(100) < 2 {
+		h := hexHash(rng)
+		m.Avatar = &h
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+var nickWords = []string{"Captain", "Skipper", "Bosun", "Navigator", "Deckhand", "Lookout", "Quartermaster", "Helmsman"}
