@@ -1,0 +1,80 @@
+package discord
+
+import (
+	"sync"
+
+	"github.com/diamondburned/arikawa/v3/gateway"
+	"github.com/diamondburned/arikawa/v3/utils/ws"
+)
+
+// The dispatches whose JSON the bot decodes itself (spec/discord-gateway.md
+// §11): arikawa's types drop fields the dialects echo and reject whole
+// events on odd number types. Each keeps a private copy of the payload: the
+// bytes arikawa hands to UnmarshalJSON alias its shared read buffer.
+type (
+	// rawGuildCreate is a GUILD_CREATE payload.
+	rawGuildCreate struct{ raw []byte }
+	// rawGuildDelete is a GUILD_DELETE payload.
+	rawGuildDelete struct{ raw []byte }
+	// rawMembersChunk is a GUILD_MEMBERS_CHUNK payload.
+	rawMembersChunk struct{ raw []byte }
+	// rawMemberAdd is a GUILD_MEMBER_ADD payload.
+	rawMemberAdd struct{ raw []byte }
+	// rawMemberUpdate is a GUILD_MEMBER_UPDATE payload.
+	rawMemberUpdate struct{ raw []byte }
+	// rawMemberRemove is a GUILD_MEMBER_REMOVE payload.
+	rawMemberRemove struct{ raw []byte }
+	// rawPresenceUpdate is a PRESENCE_UPDATE payload.
+	rawPresenceUpdate struct{ raw []byte }
+	// rawRateLimited is a RATE_LIMITED payload (unknown to arikawa 3.6.0).
+	rawRateLimited struct{ raw []byte }
+)
+
+func (*rawGuildCreate) Op() ws.OpCode    { return 0 }
+func (*rawGuildDelete) Op() ws.OpCode    { return 0 }
+func (*rawMembersChunk) Op() ws.OpCode   { return 0 }
+func (*rawMemberAdd) Op() ws.OpCode      { return 0 }
+func (*rawMemberUpdate) Op() ws.OpCode   { return 0 }
+func (*rawMemberRemove) Op() ws.OpCode   { return 0 }
+func (*rawPresenceUpdate) Op() ws.OpCode { return 0 }
+func (*rawRateLimited) Op() ws.OpCode    { return 0 }
+
+func (*rawGuildCreate) EventType() ws.EventType    { return "GUILD_CREATE" }
+func (*rawGuildDelete) EventType() ws.EventType    { return "GUILD_DELETE" }
+func (*rawMembersChunk) EventType() ws.EventType   { return "GUILD_MEMBERS_CHUNK" }
+func (*rawMemberAdd) EventType() ws.EventType      { return "GUILD_MEMBER_ADD" }
+func (*rawMemberUpdate) EventType() ws.EventType   { return "GUILD_MEMBER_UPDATE" }
+func (*rawMemberRemove) EventType() ws.EventType   { return "GUILD_MEMBER_REMOVE" }
+func (*rawPresenceUpdate) EventType() ws.EventType { return "PRESENCE_UPDATE" }
+func (*rawRateLimited) EventType() ws.EventType    { return "RATE_LIMITED" }
+
+func (e *rawGuildCreate) UnmarshalJSON(b []byte) error    { e.raw = clone(b); return nil }
+func (e *rawGuildDelete) UnmarshalJSON(b []byte) error    { e.raw = clone(b); return nil }
+func (e *rawMembersChunk) UnmarshalJSON(b []byte) error   { e.raw = clone(b); return nil }
+func (e *rawMemberAdd) UnmarshalJSON(b []byte) error      { e.raw = clone(b); return nil }
+func (e *rawMemberUpdate) UnmarshalJSON(b []byte) error   { e.raw = clone(b); return nil }
+func (e *rawMemberRemove) UnmarshalJSON(b []byte) error   { e.raw = clone(b); return nil }
+func (e *rawPresenceUpdate) UnmarshalJSON(b []byte) error { e.raw = clone(b); return nil }
+func (e *rawRateLimited) UnmarshalJSON(b []byte) error    { e.raw = clone(b); return nil }
+
+func clone(b []byte) []byte { return append([]byte(nil), b...) }
+
+var registerOnce sync.Once
+
+// registerRawEvents replaces arikawa's decoders for the presence-bearing
+// dispatches. gateway.OpUnmarshalers is a process-wide, unlocked map, so
+// this runs once, before the first gateway is built.
+func registerRawEvents() {
+	registerOnce.Do(func() {
+		gateway.OpUnmarshalers.Add(
+			func() ws.Event { return new(rawGuildCreate) },
+			func() ws.Event { return new(rawGuildDelete) },
+			func() ws.Event { return new(rawMembersChunk) },
+			func() ws.Event { return new(rawMemberAdd) },
+			func() ws.Event { return new(rawMemberUpdate) },
+			func() ws.Event { return new(rawMemberRemove) },
+			func() ws.Event { return new(rawPresenceUpdate) },
+			func() ws.Event { return new(rawRateLimited) },
+		)
+	})
+}

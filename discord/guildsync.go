@@ -1,0 +1,154 @@
+package discord
+
+import (
+	"strconv"
+	"sync"
+)
+
+// guildSync tracks one guild's all-members request: which members the
+// chunks named, so that those who left while the bot was away can be
+// pruned once the last chunk arrived.
+type guildSync struct {
+	nonce   string
+	count   int             // chunk_count, once a chunk arrived
+	chunks  map[int]bool    // chunk indexes received (replays are ignored)
+	seen    map[string]bool // members named by the chunks
+	added   map[string]bool // joined (GUILD_MEMBER_ADD) during the request
+	removed map[string]bool // left during the request: later chunks must not revive them
+}
+
+// syncState is the member sync of every watched guild. It is changed on
+// the ordered event handler and read by Synced and the rate-limit retry.
+type syncState struct {
+	mu      sync.Mutex
+	nonces  int
+	ready   bool                  // a READY arrived
+	known   map[string]bool       // watched guilds the bot is in
+	done    map[string]bool       // guilds whose full list arrived at least once
+	pending map[string]*guildSync // guild → the latest all-members request
+}
+
+func newSyncState() *syncState {
+	return &syncState{known: map[string]bool{}, done: map[string]bool{}, pending: map[string]*guildSync{}}
+}
+
+// onReady records the watched guilds READY lists.
+func (s *syncState) onReady(guilds []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ready = true
+	for _, g := range guilds {
+		s.known[g] = true
+	}
+}
+
+// begin starts a new all-members request for the guild and returns its
+// nonce; an earlier unfinished request of that guild is abandoned.
+func (s *syncState) begin(guildID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.known[guildID] = true
+	s.nonces++
+	nonce := "halyard-" + strconv.Itoa(s.nonces)
+	s.pending[guildID] = &guildSync{nonce: nonce, chunks: map[int]bool{}, seen: map[string]bool{},
+		added: map[string]bool{}, removed: map[string]bool{}}
+	return nonce
+}
+
+// unfinished returns the guild → nonce of every request still waiting for
+// chunks.
+func (s *syncState) unfinished() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for g, p := range s.pending {
+		out[g] = p.nonce
+	}
+	return out
+}
+
+// isPending reports whether nonce is the guild's unfinished request.
+func (s *syncState) isPending(guildID, nonce string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pending[guildID]
+	return p != nil && p.nonce == nonce
+}
+
+// wasRemoved reports whether the member left during the guild's request.
+func (s *syncState) wasRemoved(guildID, userID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pending[guildID]
+	return p != nil && p.removed[userID]
+}
+
+// noteChunk records a chunk's members; complete is true when it was the
+// last chunk of the request, which is then finished and returned.
+func (s *syncState) noteChunk(guildID, nonce string, index, count int, members []string) (finished *guildSync) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pending[guildID]
+	if p == nil || p.nonce != nonce || p.chunks[index] {
+		return nil
+	}
+	p.chunks[index] = true
+	p.count = max(count, 1)
+	for _, id := range members {
+		p.seen[id] = true
+	}
+	if len(p.chunks) < p.count {
+		return nil
+	}
+	delete(s.pending, guildID)
+	s.done[guildID] = true
+	return p
+}
+
+// keep reports whether a member survives the prune after a full sync.
+func (p *guildSync) keep(userID string) bool { return p.seen[userID] || p.added[userID] }
+
+// memberAdded records a join during the guild's request.
+func (s *syncState) memberAdded(guildID, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.pending[guildID]; p != nil {
+		p.added[userID] = true
+		delete(p.removed, userID)
+	}
+}
+
+// memberRemoved records a departure during the guild's request.
+func (s *syncState) memberRemoved(guildID, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.pending[guildID]; p != nil {
+		p.removed[userID] = true
+		delete(p.added, userID)
+		delete(p.seen, userID)
+	}
+}
+
+// forget drops a guild the bot left.
+func (s *syncState) forget(guildID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.known, guildID)
+	delete(s.done, guildID)
+	delete(s.pending, guildID)
+}
+
+// synced reports whether every known watched guild was fully synced once.
+func (s *syncState) synced() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ready {
+		return false
+	}
+	for g := range s.known {
+		if !s.done[g] {
+			return false
+		}
+	}
+	return true
+}

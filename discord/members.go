@@ -1,0 +1,204 @@
+package discord
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// onGuildCreate loads a watched guild's members (with their presences, or
+// none) and asks for the full member list, which GUILD_CREATE lacks for
+// large guilds.
+func (b *Bot) onGuildCreate(raw []byte) error {
+	var w guildWire
+	if err := unmarshalObject(raw, &w); err != nil {
+		return err
+	}
+	guildID, err := requireGuildID(w.ID)
+	if err != nil {
+		return err
+	}
+	if !b.watched(guildID) {
+		return nil
+	}
+	if unavailable, _ := lenientBool(w.Unavailable); unavailable {
+		return nil // in outage; its members stay as they were
+	}
+	members, bad := decodeMembers(w.Members, w.Presences)
+	for _, m := range members {
+		b.hub.UpsertMember(guildID, m)
+	}
+	nonce := b.sync.begin(guildID)
+	b.req.requestAll(guildID, nonce)
+	if bad > 0 {
+		return fmt.Errorf("guild %s: %d members or presences unreadable", guildID, bad)
+	}
+	return nil
+}
+
+// onGuildDelete forgets a guild the bot left; an outage changes nothing.
+func (b *Bot) onGuildDelete(raw []byte) error {
+	var w guildWire
+	if err := unmarshalObject(raw, &w); err != nil {
+		return err
+	}
+	guildID, err := requireGuildID(w.ID)
+	if err != nil {
+		return err
+	}
+	if !b.watched(guildID) {
+		return nil
+	}
+	if unavailable, _ := lenientBool(w.Unavailable); unavailable {
+		return nil
+	}
+	b.sync.forget(guildID)
+	b.hub.RemoveGuild(guildID)
+	return nil
+}
+
+// onMembersChunk loads one chunk of members with their presences. After
+// the last chunk of an all-members request, members the chunks did not
+// name left while the bot was away and are pruned.
+func (b *Bot) onMembersChunk(raw []byte) error {
+	var w chunkWire
+	if err := unmarshalObject(raw, &w); err != nil {
+		return err
+	}
+	guildID, err := requireGuildID(w.GuildID)
+	if err != nil {
+		return err
+	}
+	if !b.watched(guildID) {
+		return nil
+	}
+	nonce, _ := lenientString(w.Nonce)
+	members, bad := decodeMembers(w.Members, w.Presences)
+	ids := make([]string, 0, len(members))
+	for _, m := range members {
+		if b.sync.wasRemoved(guildID, m.User.ID) {
+			continue
+		}
+		b.hub.UpsertMember(guildID, m)
+		ids = append(ids, m.User.ID)
+	}
+	index, _ := lenientInt(w.ChunkIndex)
+	count, _ := lenientInt(w.ChunkCount)
+	if done := b.sync.noteChunk(guildID, nonce, int(index), int(count), ids); done != nil {
+		b.hub.PruneGuild(guildID, done.keep)
+		b.log.Info("discord: guild members synced", "guild", guildID, "members", len(done.seen))
+	}
+	if bad > 0 {
+		return fmt.Errorf("guild %s chunk %d: %d members or presences unreadable", guildID, index, bad)
+	}
+	return nil
+}
+
+// onMemberAdd records a new member and asks for their presence.
+func (b *Bot) onMemberAdd(raw []byte) error {
+	guildID, m, err := decodeMember(raw)
+	if err != nil {
+		return err
+	}
+	if guildID == "" {
+		return errors.New("missing guild_id")
+	}
+	if !b.watched(guildID) {
+		return nil
+	}
+	b.sync.memberAdded(guildID, m.User.ID)
+	b.hub.UpsertMember(guildID, m)
+	b.req.requestUser(guildID, m.User.ID)
+	return nil
+}
+
+// onMemberUpdate replaces a member's user object and nickname; this is
+// how profile changes arrive.
+func (b *Bot) onMemberUpdate(raw []byte) error {
+	guildID, m, err := decodeMember(raw)
+	if err != nil {
+		return err
+	}
+	if guildID == "" {
+		return errors.New("missing guild_id")
+	}
+	if !b.watched(guildID) {
+		return nil
+	}
+	b.hub.UpsertMember(guildID, m)
+	return nil
+}
+
+// onMemberRemove records that a member left the guild.
+func (b *Bot) onMemberRemove(raw []byte) error {
+	var w memberWire
+	if err := unmarshalObject(raw, &w); err != nil {
+		return err
+	}
+	guildID, err := requireGuildID(w.GuildID)
+	if err != nil {
+		return err
+	}
+	userID := objectID(w.User)
+	if userID == "" {
+		return errNoUserID
+	}
+	if !b.watched(guildID) {
+		return nil
+	}
+	b.sync.memberRemoved(guildID, userID)
+	b.hub.RemoveMember(guildID, userID)
+	return nil
+}
+
+// onPresenceUpdate replaces a monitored user's presence. The event comes
+// once per shared guild; the hub publishes identical ones once.
+func (b *Bot) onPresenceUpdate(raw []byte) error {
+	w, err := decodePresenceWire(raw)
+	if err != nil {
+		return err
+	}
+	userID := w.userID()
+	if userID == "" {
+		return errNoUserID
+	}
+	guildID, _ := lenientSnowflake(w.GuildID)
+	if guildID != "" && !b.watched(guildID) {
+		return nil
+	}
+	b.hub.UpdatePresence(userID, w.presence())
+	return nil
+}
+
+// onRateLimited retries an all-members request Discord refused (one per
+// guild per 30 s) once the wait is over, unless it finished or was
+// replaced meanwhile.
+func (b *Bot) onRateLimited(raw []byte) error {
+	var w rateLimitedWire
+	if err := unmarshalObject(raw, &w); err != nil {
+		return err
+	}
+	guildID, _ := lenientSnowflake(w.Meta.GuildID)
+	nonce, _ := lenientString(w.Meta.Nonce)
+	if guildID == "" || !b.sync.isPending(guildID, nonce) {
+		return nil
+	}
+	secs, _ := lenientFloat(w.RetryAfter)
+	wait := time.Duration(secs*float64(time.Second)) + 100*time.Millisecond
+	wait = min(max(wait, 100*time.Millisecond), 2*time.Minute)
+	b.log.Info("discord: member request rate limited", "guild", guildID, "retry_after", wait)
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-b.ctx.Done():
+		case <-t.C:
+			if b.sync.isPending(guildID, nonce) {
+				b.req.requestAll(guildID, nonce)
+			}
+		}
+	}()
+	return nil
+}
