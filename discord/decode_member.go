@@ -79,9 +79,12 @@ func decodeMembers(membersRaw, presencesRaw json.RawMessage) (members []core.Mem
 			bad++
 			continue
 		}
-		if id := w.userID(); id != "" {
-			presences[id] = w.presence()
+		id := w.userID()
+		if id == "" {
+			bad++
+			continue
 		}
+		presences[id] = w.presence()
 	}
 	members = make([]core.Member, 0, len(items))
 	for _, it := range items {

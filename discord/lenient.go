@@ -185,6 +185,7 @@ func replaceMember(obj []byte, key string, val []byte) ([]byte, bool) {
 	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
 		return obj, false
 	}
+	out.WriteByte('}')
 	return out.Bytes(), true
 }
 

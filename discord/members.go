@@ -82,6 +82,13 @@ func (b *Bot) onMembersChunk(raw []byte) error {
 		b.hub.UpsertMember(guildID, m)
 		ids = append(ids, m.User.ID)
 	}
+	if !b.sync.isPending(guildID, nonce) {
+		// A user-id lookup (or an abandoned request) during a full sync:
+		// these members are current and must survive its prune.
+		for _, id := range ids {
+			b.sync.memberAdded(guildID, id)
+		}
+	}
 	index, _ := lenientInt(w.ChunkIndex)
 	count, _ := lenientInt(w.ChunkCount)
 	if done := b.sync.noteChunk(guildID, nonce, int(index), int(count), ids); done != nil {

@@ -1,0 +1,201 @@
+package discord
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/halyardhq/halyard/core"
+)
+
+func TestLenientInt(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{``, 0, true},
+		{`null`, 0, true},
+		{`1767268800000`, 1767268800000, true},
+		{`1767268800000.0`, 1767268800000, true},
+		{`1.7672688e12`, 1767268800000, true},
+		{`"1767268800000"`, 1767268800000, true},
+		{`"1767268800000.0"`, 1767268800000, true},
+		{`" 48 "`, 48, true},
+		{`""`, 0, true},
+		{`"soon"`, 0, false},
+		{`{}`, 0, false},
+		{`[1]`, 0, false},
+		{`true`, 0, false},
+	} {
+		got, ok := lenientInt([]byte(tc.in))
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("lenientInt(%s) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestLenientSnowflake(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`"383226320970055681"`, "383226320970055681"},
+		{`383226320970055681`, "383226320970055681"},
+		{`12.0`, "12"},
+		{`null`, ""},
+		{`{}`, ""},
+	} {
+		if got, _ := lenientSnowflake([]byte(tc.in)); got != tc.want {
+			t.Errorf("lenientSnowflake(%s) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestDecodeActivityHostile(t *testing.T) {
+	raw := `{"id":"ec0b28a579ecb4bd","name":"Visual Studio Code","type":"0","application_id":383226320970055681,` +
+		`"created_at":"1767265200000","timestamps":{"start":1767265200000.0,"end":"1767269003000"},` +
+		`"emoji":{"name":"go","id":565944799887179808,"animated":"true"},` +
+		`"assets":{"large_image":"mp:external/abc","large_text":"Go","small_image":565944799887179808},` +
+		`"party":{"id":"spotify:1"},"buttons":["View Repository",{"label":"Docs","url":"x"}],"flags":48.0,` +
+		`"details":{"bad":"type"},"future_field":{"nested":[1,2]}}`
+	a, ok := decodeActivity(json.RawMessage(raw))
+	if !ok {
+		t.Fatal("activity rejected")
+	}
+	if a.CreatedAt != 1767265200000 || a.Start != 1767265200000 || a.End != 1767269003000 || a.Flags != 48 {
+		t.Errorf("numbers: %+v", a)
+	}
+	if a.Type != 0 || a.Name != "Visual Studio Code" || a.Details != "" || a.LargeText != "Go" || a.PartyID != "spotify:1" {
+		t.Errorf("strings: %+v", a)
+	}
+	if a.ApplicationID != "383226320970055681" || a.Emoji == nil || a.Emoji.ID != "565944799887179808" || !a.Emoji.Animated {
+		t.Errorf("ids: %+v %+v", a, a.Emoji)
+	}
+	if !reflect.DeepEqual(a.Buttons, []string{"View Repository", "Docs"}) {
+		t.Errorf("buttons %q", a.Buttons)
+	}
+	// Raw keeps everything, in order, with the two ids as strings.
+	want := `{"id":"ec0b28a579ecb4bd","name":"Visual Studio Code","type":"0","application_id":"383226320970055681",` +
+		`"created_at":"1767265200000","timestamps":{"start":1767265200000.0,"end":"1767269003000"},` +
+		`"emoji":{"name":"go","id":"565944799887179808","animated":"true"},` +
+		`"assets":{"large_image":"mp:external/abc","large_text":"Go","small_image":565944799887179808},` +
+		`"party":{"id":"spotify:1"},"buttons":["View Repository",{"label":"Docs","url":"x"}],"flags":48.0,` +
+		`"details":{"bad":"type"},"future_field":{"nested":[1,2]}}`
+	if string(a.Raw) != want {
+		t.Errorf("raw\n got %s\nwant %s", a.Raw, want)
+	}
+}
+
+func TestDecodeActivityVerbatim(t *testing.T) {
+	raw := `{"id":"spotify:1","name":"Spotify","type":2,"flags":48,"created_at":1767268800000,"sync_id":"4cOd",` +
+		`"party":{"id":"spotify:13"},"timestamps":{"start":1,"end":2},"assets":{"large_image":"spotify:ab","large_text":"Album"}}`
+	a, ok := decodeActivity(json.RawMessage(raw))
+	if !ok || string(a.Raw) != raw {
+		t.Fatalf("raw changed: %s", a.Raw)
+	}
+	if a.SyncID != "4cOd" || a.LargeImage != "spotify:ab" || a.Start != 1 || a.End != 2 || a.Type != 2 {
+		t.Errorf("%+v", a)
+	}
+	for _, bad := range []string{`"x"`, `[]`, `12`, `null`} {
+		if _, ok := decodeActivity(json.RawMessage(bad)); ok {
+			t.Errorf("%s accepted as an activity", bad)
+		}
+	}
+	// Missing everything is still an activity.
+	if a, ok := decodeActivity(json.RawMessage(`{}`)); !ok || a.Name != "" || a.CreatedAt != 0 {
+		t.Errorf("{} -> %+v %v", a, ok)
+	}
+}
+
+func TestDecodePresence(t *testing.T) {
+	raw := `{"user":{"id":"13"},"guild_id":"12","status":"dnd","client_status":{"desktop":"dnd","embedded":"online","vr":"idle","web":7},` +
+		`"activities":[{"name":"a","type":0},"junk",{"name":"b","type":4,"created_at":"5"}],"broadcast":null,"_unknown":{"x":[1]}}`
+	w, err := decodePresenceWire([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.userID() != "13" {
+		t.Fatalf("user id %q", w.userID())
+	}
+	p := w.presence()
+	want := core.ClientStatus{Desktop: core.StatusDND, Embedded: core.StatusOnline, VR: core.StatusIdle, Web: core.StatusOnline}
+	if p.Status != core.StatusDND || p.ClientStatus != want {
+		t.Errorf("status %q %+v", p.Status, p.ClientStatus)
+	}
+	if len(p.Activities) != 2 || p.Activities[1].Name != "b" || p.Activities[1].CreatedAt != 5 {
+		t.Errorf("activities %+v", p.Activities)
+	}
+
+	for _, tc := range []struct {
+		raw    string
+		status core.Status
+		acts   int
+	}{
+		{`{"user":{"id":"1"}}`, core.StatusOffline, 0},
+		{`{"user":{"id":1},"status":"invisible","activities":{"not":"an array"},"client_status":[]}`, core.StatusOffline, 0},
+		{`{"user":{"id":"1"},"status":42,"activities":null,"client_status":null}`, core.StatusOffline, 0},
+		{`{"user":{"id":"1"},"status":"idle","activities":[]}`, core.StatusIdle, 0},
+	} {
+		w, err := decodePresenceWire([]byte(tc.raw))
+		if err != nil || w.userID() != "1" {
+			t.Errorf("%s: %v %q", tc.raw, err, w.userID())
+			continue
+		}
+		p := w.presence()
+		if p.Status != tc.status || len(p.Activities) != tc.acts || p.ClientStatus != (core.ClientStatus{}) {
+			t.Errorf("%s -> %+v", tc.raw, p)
+		}
+	}
+	if _, err := decodePresenceWire([]byte(`[1]`)); err == nil {
+		t.Error("array accepted as a presence")
+	}
+	if w, _ := decodePresenceWire([]byte(`{"user":{"username":"x"}}`)); w.userID() != "" {
+		t.Error("user without id got one")
+	}
+}
+
+func TestDecodeUser(t *testing.T) {
+	raw := `{"id":"94490510688792576","username":"phin","discriminator":"0","global_name":null,"avatar":"a_74",` +
+		`"bot":false,"primary_guild":{"tag":"LNYD"},"collectibles":null,"display_name_styles":{"font_id":1}}`
+	u, err := decodeUser(json.RawMessage(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(u.Raw) != raw || u.ID != "94490510688792576" || u.Username != "phin" || u.GlobalName != "" || u.Avatar != "a_74" {
+		t.Errorf("%+v", u)
+	}
+	if u, err := decodeUser(json.RawMessage(`{"id":94490510688792576,"username":["odd"],"bot":"yes"}`)); err != nil || u.ID != "94490510688792576" || u.Username != "" {
+		t.Errorf("numeric id: %+v %v", u, err)
+	}
+	for _, bad := range []string{``, `null`, `"x"`, `{}`, `{"id":null}`, `{"id":{}}`} {
+		if _, err := decodeUser(json.RawMessage(bad)); err == nil {
+			t.Errorf("%q accepted as a user", bad)
+		}
+	}
+}
+
+func TestDecodeMembers(t *testing.T) {
+	members := `[{"user":{"id":"1","username":"a"},"nick":"A","roles":[]},{"user":{"id":"2"}},{"nick":"no user"},"junk",{"user":{"id":"3"},"nick":7}]`
+	presences := `[{"user":{"id":"1"},"status":"online","client_status":{"mobile":"online"},"activities":[]},{"user":{}},{"status":"idle"}]`
+	got, bad := decodeMembers(json.RawMessage(members), json.RawMessage(presences))
+	if len(got) != 3 || bad != 4 {
+		t.Fatalf("got %d members, %d bad", len(got), bad)
+	}
+	if got[0].Nick != "A" || got[0].Presence == nil || got[0].Presence.ClientStatus.Mobile != core.StatusOnline || !got[0].SetPresence {
+		t.Errorf("member 1: %+v", got[0])
+	}
+	if got[1].Presence != nil || !got[1].SetPresence {
+		t.Errorf("member 2 must have no presence: %+v", got[1])
+	}
+	if got[2].Nick != "7" {
+		t.Errorf("member 3 nick %q", got[2].Nick)
+	}
+}
+
+func TestReplaceMember(t *testing.T) {
+	got, ok := replaceMember([]byte(`{ "a": 1, "b" : {"c":[1, 2]}, "d":"x" }`), "b", []byte(`"y"`))
+	if !ok || string(got) != `{"a":1,"b":"y","d":"x"}` {
+		t.Errorf("%s %v", got, ok)
+	}
+	if _, ok := replaceMember([]byte(`[1]`), "a", []byte(`1`)); ok {
+		t.Error("array rewritten")
+	}
+}
