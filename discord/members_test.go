@@ -71,8 +71,8 @@ func TestMemberSyncAndPrune(t *testing.T) {
 			`"chunk_index":%d,"chunk_count":2,"nonce":%q}`, ms, index, nonce))}
 	}
 	b.handle(chunk(0, "1", "2", "5"))
-	b.handle(&rawMemberRemove{raw: []byte(`{"guild_id":"100","user":{"id":"5"}}`)})                    // left during the sync
-	b.handle(&rawMemberAdd{raw: []byte(`{"guild_id":"100",` + member("6", "")[1:])})                     // joined during the sync
+	b.handle(&rawMemberRemove{raw: []byte(`{"guild_id":"100","user":{"id":"5"}}`)})                   // left during the sync
+	b.handle(&rawMemberAdd{raw: []byte(`{"guild_id":"100",` + member("6", "")[1:])})                  // joined during the sync
 	b.handle(&rawMembersChunk{raw: []byte(`{"guild_id":"100","members":[` + member("7", "") + `]}`)}) // a user-id lookup
 	if !hub.IsMonitored("9") {
 		t.Fatal("pruned before the last chunk")
