@@ -1,0 +1,199 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is Halyard's configuration: defaults, then config.toml, then
+// environment variables, then flags (each overrides the one before).
+// Every environment variable is listed and explained in .env.example.
+type Config struct {
+	BotToken      string        `toml:"bot_token" env:"BOT_TOKEN"`
+	GuildIDs      []string      `toml:"guild_ids" env:"GUILD_IDS" envSeparator:","`
+	MongoURI      string        `toml:"mongodb_uri" env:"MONGODB_URI"`
+	MongoName     string        `toml:"mongodb_name" env:"MONGODB_NAME"`
+	DataDir       string        `toml:"data_dir" env:"DATA_DIR"`
+	Port          int           `toml:"port" env:"PORT"`
+	Addr          string        `toml:"addr" env:"ADDR"`
+	TokenSecret   string        `toml:"token_secret" env:"TOKEN_SECRET"`
+	AdminToken    string        `toml:"admin_token" env:"ADMIN_TOKEN"`
+	ExternalURL   string        `toml:"external_url" env:"EXTERNAL_URL"`
+	DiscordInvite string        `toml:"discord_invite" env:"DISCORD_INVITE"`
+	CommandPrefix string        `toml:"command_prefix" env:"COMMAND_PREFIX"`
+	GatewayURL    string        `toml:"discord_gateway_url" env:"DISCORD_GATEWAY_URL"`
+	APIURL        string        `toml:"discord_api_url" env:"DISCORD_API_URL"`
+	LogLevel      string        `toml:"log_level" env:"LOG_LEVEL"`
+	LogFormat     string        `toml:"log_format" env:"LOG_FORMAT"`
+	Demo          bool          `toml:"demo" env:"DEMO"`
+	DemoUsers     int           `toml:"demo_users" env:"DEMO_USERS"`
+	DemoChurn     time.Duration `toml:"demo_churn" env:"DEMO_CHURN"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		MongoName:     "halyard",
+		DataDir:       "data",
+		Port:          4001,
+		CommandPrefix: ".",
+		GatewayURL:    "wss://gateway.discord.gg/",
+		APIURL:        "https://discord.com",
+		LogLevel:      "info",
+		LogFormat:     "text",
+		DemoUsers:     50,
+		DemoChurn:     3 * time.Second,
+	}
+}
+
+// errUsage is returned for bad command lines; main exits 2.
+var errUsage = errors.New("usage")
+
+// ParseConfig builds the configuration from args (without the program
+// name) and the environment. A config file named by --config must exist;
+// ./config.toml is read when present.
+func ParseConfig(args []string, environ map[string]string, stderr io.Writer) (Config, error) {
+	cfg := DefaultConfig()
+
+	fs := flag.NewFlagSet("halyard", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "path to config.toml (default ./config.toml when present)")
+	demo := fs.Bool("demo", false, "run against the built-in Discord simulator, no Discord account needed")
+	demoUsers := fs.Int("demo-users", 0, "number of simulated members in --demo mode (default 50)")
+	demoChurn := fs.String("demo-churn", "", "how often simulated presences change in --demo mode, e.g. 3s; 0 freezes them")
+	addr := fs.String("addr", "", "listen address host:port (default :PORT)")
+	dataDir := fs.String("data-dir", "", "directory for the embedded database and the token secret (default ./data)")
+	logLevel := fs.String("log-level", "", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return cfg, errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "halyard: unexpected argument %q\n", fs.Arg(0))
+		return cfg, errUsage
+	}
+
+	path, required := *configPath, true
+	if path == "" {
+		path, required = "config.toml", false
+	}
+	if _, err := os.Stat(path); err == nil || required {
+		md, err := toml.DecodeFile(path, &cfg)
+		if err != nil {
+			return cfg, fmt.Errorf("config file %s: %v", path, oneLine(err))
+		}
+		if undecoded := md.Undecoded(); len(undecoded) > 0 {
+			return cfg, fmt.Errorf("config file %s: unknown setting %q", path, undecoded[0].String())
+		}
+	}
+
+	if err := env.ParseWithOptions(&cfg, env.Options{Environment: environ}); err != nil {
+		return cfg, fmt.Errorf("environment: %v", oneLine(err))
+	}
+
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "demo":
+			cfg.Demo = *demo
+		case "demo-users":
+			cfg.DemoUsers = *demoUsers
+		case "addr":
+			cfg.Addr = *addr
+		case "data-dir":
+			cfg.DataDir = *dataDir
+		case "log-level":
+			cfg.LogLevel = *logLevel
+		}
+	})
+	if *demoChurn != "" {
+		d, err := parseDuration(*demoChurn)
+		if err != nil {
+			return cfg, fmt.Errorf("--demo-churn: %v", err)
+		}
+		cfg.DemoChurn = d
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate checks the settings that do not need the network.
+func (c *Config) Validate() error {
+	if c.BotToken == "" && !c.Demo {
+		return errors.New("BOT_TOKEN is not set: set it (see .env.example) or run with --demo to try Halyard without a Discord bot")
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		return fmt.Errorf("PORT must be from 1 to 65535, got %d", c.Port)
+	}
+	if c.Addr == "" {
+		c.Addr = ":" + strconv.Itoa(c.Port)
+	}
+	if c.ExternalURL == "" {
+		c.ExternalURL = "http://127.0.0.1:" + strconv.Itoa(c.Port)
+	}
+	c.ExternalURL = strings.TrimRight(c.ExternalURL, "/")
+	if c.DemoUsers < 1 || c.DemoUsers > 1_000_000 {
+		return fmt.Errorf("--demo-users must be from 1 to 1000000, got %d", c.DemoUsers)
+	}
+	if c.DemoChurn < 0 {
+		return errors.New("--demo-churn must not be negative")
+	}
+	if c.CommandPrefix == "" {
+		return errors.New("COMMAND_PREFIX must not be empty")
+	}
+	if c.TokenSecret != "" && len(c.TokenSecret) < 32 {
+		return errors.New("TOKEN_SECRET must be at least 32 characters (or unset, to have one generated in the data directory)")
+	}
+	var guilds []string
+	for _, id := range c.GuildIDs {
+		if id = strings.TrimSpace(id); id == "" {
+			continue
+		}
+		if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+			return fmt.Errorf("GUILD_IDS: %q is not a guild id", id)
+		}
+		guilds = append(guilds, id)
+	}
+	c.GuildIDs = guilds
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("LOG_FORMAT must be text or json, got %q", c.LogFormat)
+	}
+	return nil
+}
+
+// parseDuration accepts Go durations and a bare "0".
+func parseDuration(s string) (time.Duration, error) {
+	if s == "0" {
+		return 0, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// oneLine keeps an error message on one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// environMap returns the process environment as a map.
+func environMap() map[string]string {
+	m := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}

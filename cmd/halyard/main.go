@@ -1,0 +1,61 @@
+// Command halyard is a self-hosted Discord presence server that answers the
+// Lanyard, Lantern and harmy APIs at once.
+//
+//	halyard --demo          # try it with a simulated Discord, no account needed
+//	BOT_TOKEN=… halyard     # watch the guilds your bot is in
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], environMap(), os.Stdout, os.Stderr))
+}
+
+// run is main without the process exit, so tests can call it.
+func run(args []string, environ map[string]string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	m := NewMain()
+	m.Stdout, m.Stderr = stdout, stderr
+	if err := m.ParseFlags(args, environ); err != nil {
+		if errors.Is(err, errUsage) {
+			return 2
+		}
+		fmt.Fprintf(stderr, "halyard: %s\n", oneLine(err))
+		return 2
+	}
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintf(stderr, "halyard: %s\n", oneLine(err))
+		closeWithin(m, 10*time.Second)
+		return 1
+	}
+	<-ctx.Done()
+	m.Logger.Info("shutting down")
+	if err := closeWithin(m, 20*time.Second); err != nil {
+		fmt.Fprintf(stderr, "halyard: shutdown: %s\n", oneLine(err))
+		return 1
+	}
+	return 0
+}
+
+// closeWithin closes m, giving up after d.
+func closeWithin(m *Main, d time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- m.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		return errors.New("timed out")
+	}
+}

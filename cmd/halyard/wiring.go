@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/dialects/lanyard"
+	"github.com/halyardhq/halyard/discord"
+	"github.com/halyardhq/halyard/discord/discordsim"
+	"github.com/halyardhq/halyard/server"
+	"github.com/halyardhq/halyard/storage"
+)
+
+// Main is the whole program: configuration and every component, started in
+// order by Run and stopped in reverse by Close. End-to-end tests run the
+// exact production wiring through it.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	Stdout io.Writer
+	Stderr io.Writer
+
+	Store    *storage.Store
+	Hub      *core.Hub
+	Tokens   *core.Tokens
+	Commands *core.Commands
+	Sim      *discordsim.Sim
+	Bot      *discord.Bot
+	Server   *server.Server
+	Lanyard  *lanyard.Dialect
+
+	stopChurn func()
+}
+
+// NewMain returns a Main with default configuration.
+func NewMain() *Main {
+	return &Main{Config: DefaultConfig(), Stdout: os.Stdout, Stderr: os.Stderr, Commands: &core.Commands{}}
+}
+
+// ParseFlags reads the configuration from args and environ.
+func (m *Main) ParseFlags(args []string, environ map[string]string) error {
+	cfg, err := ParseConfig(args, environ, m.Stderr)
+	if err != nil {
+		return err
+	}
+	m.Config = cfg
+	return nil
+}
+
+// Run starts every component: store, hub, HTTP, (simulator,) bot. It
+// returns once Halyard serves and the gateway session is READY.
+func (m *Main) Run(ctx context.Context) error {
+	cfg := &m.Config
+	m.Logger = newLogger(m.Stderr, cfg.LogLevel, cfg.LogFormat)
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory %s: %v", cfg.DataDir, err)
+	}
+	secret, err := loadTokenSecret(cfg.TokenSecret, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	m.Store, err = storage.Open(openCtx, storage.Config{
+		URI: cfg.MongoURI, Database: cfg.MongoName, DataDir: cfg.DataDir, Logger: m.Logger.With("component", "storage"),
+	})
+	if err != nil {
+		return err
+	}
+	if m.Tokens, err = core.NewTokens(secret, m.Store); err != nil {
+		return err
+	}
+	if err := m.Tokens.Load(openCtx); err != nil {
+		return fmt.Errorf("loading API tokens: %v", err)
+	}
+	m.Hub = core.NewHub(core.HubOptions{Store: m.Store, Logger: m.Logger.With("component", "hub")})
+	if err := m.Hub.Open(openCtx); err != nil {
+		return fmt.Errorf("loading KV and user records: %v", err)
+	}
+
+	m.Lanyard = lanyard.New(lanyard.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.ExternalURL,
+		Prefix: cfg.CommandPrefix, Commands: m.Commands})
+	m.Commands.Register(m.Lanyard.Commands()...)
+
+	if cfg.Demo {
+		if err := m.startDemo(); err != nil {
+			return err
+		}
+	}
+
+	m.Bot, err = discord.New(discord.Config{
+		Token: cfg.BotToken, GatewayURL: cfg.GatewayURL, RESTBase: cfg.APIURL, GuildIDs: cfg.GuildIDs,
+		Prefix: cfg.CommandPrefix, Hub: m.Hub, Commands: m.Commands, Logger: m.Logger.With("component", "discord"),
+		FastIdentify: cfg.Demo,
+	})
+	if err != nil {
+		return err
+	}
+
+	srvOpts := server.Options{Hub: m.Hub, Tokens: m.Tokens, Logger: m.Logger.With("component", "http"),
+		AdminToken: cfg.AdminToken, Ready: m.readiness}
+	if m.Sim != nil {
+		srvOpts.Demo = simDriver{m.Sim}
+	}
+	m.Server = server.New(srvOpts)
+	m.Server.Register(m.Lanyard)
+	if err := m.Server.Listen(cfg.Addr); err != nil {
+		return fmt.Errorf("cannot listen on %s: %v", cfg.Addr, err)
+	}
+	m.Server.Serve()
+	m.Logger.Info("serving HTTP", "addr", m.Server.Addr(), "external_url", cfg.ExternalURL)
+
+	gwCtx, gwCancel := context.WithTimeout(ctx, 60*time.Second)
+	defer gwCancel()
+	if err := m.Bot.Open(gwCtx); err != nil {
+		return fmt.Errorf("connecting to the Discord gateway: %v", err)
+	}
+	m.Logger.Info("gateway ready", "monitored_users", m.Hub.Count())
+	if m.Sim != nil && m.Config.DemoChurn > 0 {
+		perTick := max(1, cfg.DemoUsers/10)
+		m.stopChurn = m.Sim.StartChurn(cfg.DemoChurn, perTick)
+	}
+	return nil
+}
+
+// startDemo starts the embedded Discord simulator and points the bot at it.
+func (m *Main) startDemo() error {
+	cfg := &m.Config
+	sim, err := discordsim.New(discordsim.Config{
+		Seed: 1, Members: cfg.DemoUsers, Logger: m.Logger.With("component", "discordsim"),
+		HeartbeatInterval: 5 * time.Second,
+	})
+	if err != nil {
+		return fmt.Errorf("starting the Discord simulator: %v", err)
+	}
+	m.Sim = sim
+	cfg.BotToken = sim.Token()
+	cfg.GatewayURL = sim.GatewayURL()
+	cfg.APIURL = sim.RESTURL()
+	if cfg.AdminToken == "" {
+		cfg.AdminToken = randomHex(16)
+		fmt.Fprintf(m.Stdout, "demo admin token: %s\n", cfg.AdminToken)
+	}
+	ids := sim.MemberIDs(sim.GuildIDs()[0])
+	if len(ids) > 0 {
+		fmt.Fprintf(m.Stdout, "demo: %d simulated members; try %s/v1/users/%s\n", len(ids), cfg.ExternalURL, ids[0])
+	}
+	return nil
+}
+
+// readiness lists why Halyard is not ready: gateway not READY, store down.
+func (m *Main) readiness(ctx context.Context) []string {
+	var reasons []string
+	if m.Bot == nil || !m.Bot.Ready() {
+		reasons = append(reasons, "gateway session is not ready")
+	}
+	if m.Store == nil {
+		reasons = append(reasons, "database is not open")
+	} else if err := m.Store.Ping(ctx); err != nil {
+		reasons = append(reasons, "database is unreachable")
+	}
+	return reasons
+}
+
+// URL returns the base URL of the listening HTTP server.
+func (m *Main) URL() string {
+	addr := m.Server.Addr()
+	if strings.HasPrefix(addr, "[::]:") {
+		addr = "127.0.0.1:" + strings.TrimPrefix(addr, "[::]:")
+	}
+	return "http://" + addr
+}
+
+// Close stops everything in reverse order of Run.
+func (m *Main) Close() error {
+	var errs []error
+	if m.stopChurn != nil {
+		m.stopChurn()
+	}
+	if m.Server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, m.Server.Shutdown(ctx))
+		cancel()
+	}
+	if m.Bot != nil {
+		errs = append(errs, m.Bot.Close())
+	}
+	if m.Sim != nil {
+		errs = append(errs, m.Sim.Close())
+	}
+	if m.Hub != nil {
+		errs = append(errs, m.Hub.Close())
+	}
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// loadTokenSecret returns TOKEN_SECRET, or the secret kept in the data
+// directory, generating it on first start.
+func loadTokenSecret(configured, dataDir string) ([]byte, error) {
+	if configured != "" {
+		return []byte(configured), nil
+	}
+	path := filepath.Join(dataDir, "token_secret")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		s := strings.TrimSpace(string(b))
+		if len(s) < 32 {
+			return nil, fmt.Errorf("%s holds a secret shorter than 32 characters", path)
+		}
+		return []byte(s), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("reading %s: %v", path, err)
+	}
+	s := randomHex(32)
+	if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("writing %s: %v", path, err)
+	}
+	return []byte(s), nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails on supported platforms
+	return hex.EncodeToString(b)
+}
+
+// newLogger builds the process logger.
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level)) // validated in Config.Validate
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
