@@ -22,15 +22,20 @@ import (
 	"time"
 )
 
-// Intent bits (Discord gateway intents).
+// Gateway intent bits the simulator gates events on (spec §2.4, §3.7).
 const (
-	IntentGuilds          uint64 = 1 << 0
-	IntentGuildMembers    uint64 = 1 << 1
-	IntentGuildPresences  uint64 = 1 << 8
-	IntentGuildMessages   uint64 = 1 << 9
-	IntentDirectMessages  uint64 = 1 << 12
-	IntentMessageContent  uint64 = 1 << 15
-	PrivilegedIntents            = IntentGuildMembers | IntentGuildPresences | IntentMessageContent
+	IntentGuilds         uint64 = 1 << 0  // GUILD_CREATE and friends
+	IntentGuildMembers   uint64 = 1 << 1  // member add/update/remove, all-members op 8 (privileged)
+	IntentGuildPresences uint64 = 1 << 8  // PRESENCE_UPDATE, presences in GUILD_CREATE (privileged)
+	IntentGuildMessages  uint64 = 1 << 9  // MESSAGE_CREATE in guild channels
+	IntentDirectMessages uint64 = 1 << 12 // MESSAGE_CREATE in DMs
+	IntentMessageContent uint64 = 1 << 15 // content of others' guild messages (privileged)
+
+	// PrivilegedIntents are the intents an application must have enabled (else close 4014).
+	PrivilegedIntents = IntentGuildMembers | IntentGuildPresences | IntentMessageContent
+)
+
+const (
 	knownIntents          uint64 = 1<<0 | 1<<1 | 1<<2 | 1<<3 | 1<<4 | 1<<5 | 1<<6 | 1<<7 | 1<<8 | 1<<9 | 1<<10 | 1<<11 | 1<<12 | 1<<13 | 1<<14 | 1<<15 | 1<<16 | 1<<20 | 1<<21 | 1<<24 | 1<<25
 	defaultHeartbeat             = 41250 * time.Millisecond
 	defaultSessionTTL            = 2 * time.Minute
