@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -103,12 +104,9 @@ func (s *Sim) StartChurn(every time.Duration, perTick int) (stop func()) {
 			}
 		}
 	}()
-	var once bool
+	var once sync.Once
 	return func() {
-		if !once {
-			once = true
-			close(done)
-		}
+		once.Do(func() { close(done) })
 		<-finished
 	}
 }
