@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -136,6 +137,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ExternalURL == "" {
 		c.ExternalURL = "http://127.0.0.1:" + strconv.Itoa(c.Port)
+		if _, port, err := net.SplitHostPort(c.Addr); err == nil && port != "0" {
+			c.ExternalURL = "http://127.0.0.1:" + port
+		}
 	}
 	c.ExternalURL = strings.TrimRight(c.ExternalURL, "/")
 	if c.DemoUsers < 1 || c.DemoUsers > 1_000_000 {

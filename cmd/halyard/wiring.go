@@ -128,7 +128,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Logger.Info("gateway ready", "monitored_users", m.Hub.Count())
 	if m.Sim != nil && m.Config.DemoChurn > 0 {
-		perTick := max(1, cfg.DemoUsers/10)
+		// About half the members change at every tick, so each one changes
+		// every few seconds; bounded for very large demo populations.
+		perTick := min(max(1, cfg.DemoUsers/2), 5000)
 		m.stopChurn = m.Sim.StartChurn(cfg.DemoChurn, perTick)
 	}
 	return nil
@@ -154,7 +156,14 @@ func (m *Main) startDemo() error {
 	}
 	ids := sim.MemberIDs(sim.GuildIDs()[0])
 	if len(ids) > 0 {
-		fmt.Fprintf(m.Stdout, "demo: %d simulated members; try %s/v1/users/%s\n", len(ids), cfg.ExternalURL, ids[0])
+		example := ids[0]
+		for _, id := range ids {
+			if t, ok := sim.Truth(id); ok && t.Status != "offline" {
+				example = id
+				break
+			}
+		}
+		fmt.Fprintf(m.Stdout, "demo: %d simulated members; try %s/v1/users/%s\n", len(ids), cfg.ExternalURL, example)
 	}
 	return nil
 }
