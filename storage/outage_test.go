@@ -1,0 +1,76 @@
+package storage
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/halyardhq/halyard/core"
+)
+
+// TestOutageAndRecovery stops the embedded server under a live store: writes
+// fail within the operation timeout, and succeed again with the same *Store
+// once the server is back on the same socket and files.
+func TestOutageAndRecovery(t *testing.T) {
+	const opTimeout = time.Second
+	s := openTemp(t, Config{OpTimeout: opTimeout})
+	ctx := t.Context()
+	if err := s.SaveKV(ctx, "u", core.KV{"before": "1"}); err != nil {
+		t.Fatal(err)
+	}
+
+	s.embedded.stop()
+
+	start := time.Now()
+	err := s.SaveKV(ctx, "u", core.KV{"during": "1"})
+	took := time.Since(start)
+	t.Logf("write during the outage: %v after %v", err, took.Round(time.Millisecond))
+	if err == nil {
+		t.Fatal("write succeeded with the database down")
+	}
+	if code := core.ErrorCode(err); code != core.EINTERNAL {
+		t.Errorf("error code %s: an outage must reach core as a plain error (shown as EUNAVAILABLE)", code)
+	}
+	if took > opTimeout+time.Second {
+		t.Errorf("write took %v to fail, want at most the %v operation timeout", took, opTimeout)
+	}
+	// Every other operation fails too, each within the timeout.
+	var wg sync.WaitGroup
+	for name, op := range map[string]func() error{
+		"Ping":            func() error { return s.Ping(ctx) },
+		"LoadKV":          func() error { return s.LoadKV(ctx, func(string, core.KV) error { return nil }) },
+		"SaveTokenHash":   func() error { return s.SaveTokenHash(ctx, "u", make([]byte, core.TokenHashSize)) },
+		"DeleteTokenHash": func() error { return s.DeleteTokenHash(ctx, "u") },
+		"SaveUsers":       func() error { return s.SaveUsers(ctx, []core.UserRecord{{ID: "u"}}) },
+	} {
+		wg.Go(func() {
+			start := time.Now()
+			if err := op(); err == nil {
+				t.Errorf("%s succeeded with the database down", name)
+			}
+			if took := time.Since(start); took > opTimeout+time.Second {
+				t.Errorf("%s took %v to fail", name, took)
+			}
+		})
+	}
+	wg.Wait()
+
+	if err := s.embedded.start(); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	for {
+		err := s.SaveKV(ctx, "u", core.KV{"after": "1"})
+		if err == nil {
+			break
+		}
+		if time.Since(start) > 15*time.Second {
+			t.Fatalf("no recovery after %v: %v", time.Since(start), err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("recovered after %v", time.Since(start).Round(time.Millisecond))
+	if got := loadKV(t, s)["u"]; !sameKV(got, core.KV{"after": "1"}) {
+		t.Errorf("after recovery: %q", got)
+	}
+}

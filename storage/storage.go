@@ -1,0 +1,259 @@
+// Package storage keeps Halyard's durable state (KV maps, token hashes and
+// user records) in MongoDB through the official driver. With no URI it
+// starts an embedded MongoDB-compatible server (FerretDB on SQLite) in
+// process, so one code path serves both.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
+
+	"github.com/halyardhq/halyard/core"
+)
+
+// Defaults for Config's zero values.
+const (
+	// DefaultDatabase is the database name when Config.Database is empty.
+	DefaultDatabase = "halyard"
+	// DefaultConnectTimeout bounds Open's first contact with the database.
+	DefaultConnectTimeout = 10 * time.Second
+	// DefaultOpTimeout bounds every later database operation.
+	DefaultOpTimeout = 5 * time.Second
+)
+
+// How the driver finds the server again after an outage: an operation
+// waits at most serverSelectionTimeout for a server (less when its own
+// timeout is shorter), and the driver checks a lost server every
+// heartbeatInterval, reconnecting on its own.
+const (
+	serverSelectionTimeout = 5 * time.Second
+	heartbeatInterval      = 2 * time.Second
+)
+
+// writeConcernProbeUserID is the _id the write concern probe deletes; no
+// Discord user id looks like it.
+const writeConcernProbeUserID = "\x00halyard-write-concern-probe"
+
+// Config says which database to use.
+type Config struct {
+	// URI is a MongoDB connection string (MONGODB_URI). Empty starts the
+	// embedded server under DataDir.
+	URI string
+	// Database is the database name; default DefaultDatabase.
+	Database string
+	// DataDir holds the embedded server's files: SQLite files in
+	// DataDir/db and the socket DataDir/ferretdb.sock (loopback TCP when
+	// that path is too long for a unix socket). Required when URI is empty.
+	DataDir string
+	// Logger receives the store's logs; default slog.Default().
+	Logger *slog.Logger
+	// ConnectTimeout bounds Open's first contact with the database;
+	// default DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// OpTimeout bounds every later operation (one batch of a load), so an
+	// outage turns into an error instead of a hang; default
+	// DefaultOpTimeout.
+	OpTimeout time.Duration
+}
+
+// Store is Halyard's MongoDB-backed core.Store.
+type Store struct {
+	client    *mongo.Client
+	users     *mongo.Collection
+	kv        *mongo.Collection
+	tokens    *mongo.Collection
+	uri       string // redacted
+	embedded  *embeddedServer
+	log       *slog.Logger
+	opTimeout time.Duration
+	// usersBatch is SaveUsers' batch size (saveUsersBatch; tests lower it).
+	usersBatch int
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ core.Store = (*Store)(nil)
+
+// Open connects to the database (starting the embedded one when cfg.URI is
+// empty), checks that it answers, picks the strongest write concern it
+// accepts and creates the indexes. An unparseable URI or a database that
+// does not answer within cfg.ConnectTimeout fails with a one-line error
+// that never shows the URI's password.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Database == "" {
+		cfg.Database = DefaultDatabase
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	if cfg.OpTimeout <= 0 {
+		cfg.OpTimeout = DefaultOpTimeout
+	}
+	s := &Store{log: cfg.Logger, opTimeout: cfg.OpTimeout, usersBatch: saveUsersBatch}
+
+	uri := cfg.URI
+	if uri == "" {
+		if cfg.DataDir == "" {
+			return nil, errors.New("storage: a data dir is required for the embedded database (or set a MongoDB URI)")
+		}
+		e, err := newEmbeddedServer(cfg.DataDir, ferretLogger(cfg.Logger))
+		if err != nil {
+			return nil, err
+		}
+		if err := e.start(); err != nil {
+			return nil, err
+		}
+		s.embedded = e
+		uri = e.uri()
+	}
+	s.uri = redactURI(uri)
+
+	if err := s.connect(ctx, cfg, uri); err != nil {
+		s.embedded.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// connect sets up the client, the collections and the indexes.
+func (s *Store) connect(ctx context.Context, cfg Config, uri string) error {
+	// Our defaults first: settings in the URI override them.
+	opts := options.Client().
+		SetAppName("halyard").
+		SetConnectTimeout(cfg.ConnectTimeout).
+		SetServerSelectionTimeout(serverSelectionTimeout).
+		SetHeartbeatInterval(heartbeatInterval).
+		ApplyURI(uri)
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		return fmt.Errorf("storage: invalid MongoDB URI %s: %s", s.uri, cleanReason(err, uri))
+	}
+	s.client = client
+
+	fail := func(err error) error {
+		dctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = client.Disconnect(dctx)
+		return err
+	}
+	pctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	if err := client.Ping(pctx, readpref.Primary()); err != nil {
+		return fail(fmt.Errorf("storage: cannot reach MongoDB at %s: %s", s.uri, cleanReason(connectReason(err), uri)))
+	}
+
+	wc, err := s.pickWriteConcern(ctx, client.Database(cfg.Database))
+	if err != nil {
+		return fail(fmt.Errorf("storage: MongoDB at %s: %s", s.uri, cleanReason(err, uri)))
+	}
+	db := client.Database(cfg.Database, options.Database().SetWriteConcern(wc))
+	s.users = db.Collection("users")
+	s.kv = db.Collection("kv")
+	s.tokens = db.Collection("tokens")
+	if err := s.createIndexes(ctx); err != nil {
+		return fail(fmt.Errorf("storage: creating indexes at %s: %s", s.uri, cleanReason(err, uri)))
+	}
+	s.log.Info("storage ready", "uri", s.uri, "database", cfg.Database, "embedded", s.Embedded())
+	return nil
+}
+
+// pickWriteConcern returns the strongest write concern the server accepts:
+// majority with journal, else {w:1, j:true}, else the server's default. It
+// probes with a delete that matches nothing.
+func (s *Store) pickWriteConcern(ctx context.Context, db *mongo.Database) (*writeconcern.WriteConcern, error) {
+	journal := true
+	candidates := []struct {
+		name string
+		wc   *writeconcern.WriteConcern
+	}{
+		{"{w: majority, j: true}", &writeconcern.WriteConcern{W: "majority", Journal: &journal}},
+		{"{w: 1, j: true}", &writeconcern.WriteConcern{W: 1, Journal: &journal}},
+		{"the server's default", nil},
+	}
+	var lastErr error
+	for _, c := range candidates {
+		cctx, cancel := s.opContext(ctx)
+		coll := db.Collection("users", options.Collection().SetWriteConcern(c.wc))
+		_, err := coll.DeleteOne(cctx, bson.D{{Key: "_id", Value: writeConcernProbeUserID}})
+		cancel()
+		if err == nil {
+			s.log.Info("storage write concern", "write_concern", c.name)
+			return c.wc, nil
+		}
+		var se mongo.ServerError
+		if !errors.As(err, &se) {
+			return nil, err // not a refusal: the server is gone
+		}
+		s.log.Warn("storage: the server refuses a write concern", "write_concern", c.name, "err", err)
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+// createIndexes creates the indexes the queries rely on (idempotent).
+func (s *Store) createIndexes(ctx context.Context) error {
+	cctx, cancel := s.opContext(ctx)
+	defer cancel()
+	if _, err := s.users.Indexes().CreateOne(cctx, mongo.IndexModel{
+		Keys:    bson.D{{Key: "github_login", Value: 1}},
+		Options: options.Index().SetName("github_login"),
+	}); err != nil {
+		return err
+	}
+	_, err := s.tokens.Indexes().CreateOne(cctx, mongo.IndexModel{
+		Keys:    bson.D{{Key: "hash", Value: 1}},
+		Options: options.Index().SetName("hash_unique").SetUnique(true),
+	})
+	return err
+}
+
+// opContext bounds one operation, so an outage fails it instead of
+// blocking.
+func (s *Store) opContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.opTimeout)
+}
+
+// Ping reports whether the database answers within the operation timeout.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.opContext(ctx)
+	defer cancel()
+	if err := s.client.Ping(ctx, readpref.Primary()); err != nil {
+		return fmt.Errorf("storage: ping %s: %w", s.uri, err)
+	}
+	return nil
+}
+
+// Close disconnects and, for the embedded database, stops the server and
+// waits until its files are closed. Later calls return the first result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), s.opTimeout)
+		defer cancel()
+		if err := s.client.Disconnect(ctx); err != nil {
+			s.closeErr = fmt.Errorf("storage: disconnect: %w", err)
+		}
+		s.embedded.stop()
+	})
+	return s.closeErr
+}
+
+// URI returns the database's connection string with any password
+// redacted, for logs.
+func (s *Store) URI() string { return s.uri }
+
+// Embedded reports whether the store runs the embedded database.
+func (s *Store) Embedded() bool { return s.embedded != nil }
