@@ -4,8 +4,6 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/halyardhq/halyard/core"
 )
 
 // apiError is one Lanyard error: HTTP status, code and wire message.
@@ -15,22 +13,12 @@ type apiError struct {
 	message string
 }
 
-// The Lanyard errors (spec/lanyard.md §2.1), wire literals.
+// The Lanyard errors this dialect answers with (spec/lanyard.md §2.1), wire
+// literals. Unknown routes get not_found from the server's error handler.
 var (
-	errNotFound     = apiError{http.StatusNotFound, "not_found", "Route does not exist"}
 	errNotMonitored = apiError{http.StatusNotFound, "user_not_monitored", "User is not being monitored by Lanyard"}
 	errNoPermission = apiError{http.StatusUnauthorized, "no_permission", "You do not have permission to access this resource"}
-	errUnavailable  = apiError{http.StatusServiceUnavailable, "service_unavailable", "The database is unavailable, try again later"}
-	errInternal     = apiError{http.StatusInternalServerError, "internal_error", "Internal error"}
 )
-
-// errorsByCode maps core error codes to Lanyard errors, in one place.
-var errorsByCode = map[string]apiError{
-	core.ENOTFOUND:     errNotFound,
-	core.ENOTMONITORED: errNotMonitored,
-	core.EUNAUTHORIZED: errNoPermission,
-	core.EUNAVAILABLE:  errUnavailable,
-}
 
 // write sends the error in Lanyard's envelope.
 func (e apiError) write(c echo.Context) error {
@@ -38,13 +26,4 @@ func (e apiError) write(c echo.Context) error {
 		"success": false,
 		"error":   map[string]string{"code": e.code, "message": e.message},
 	})
-}
-
-// fail maps a domain error to its Lanyard error.
-func fail(c echo.Context, err error) error {
-	if e, ok := errorsByCode[core.ErrorCode(err)]; ok {
-		return e.write(c)
-	}
-	c.Logger().Error(err)
-	return errInternal.write(c)
 }
