@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // startDemo runs the production wiring in demo mode on a loopback port.
@@ -186,6 +191,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	if err := m.Hub.PutKV(context.Background(), owner, "location", "Los Angeles"); err != nil {
 		t.Fatal(err)
 	}
+	assertTokensDumpHidesToken(t, m.Store.URI(), tok.Token)
 
 	// A DM command answered by the bot, recorded by the simulator.
 	if code, _ := c.do("POST", "/admin/v1/demo/messages", admin, []byte(fmt.Sprintf(`{"user_id":%q,"content":".help"}`, owner))); code != 202 {
@@ -211,6 +217,39 @@ func TestDemoEndToEnd(t *testing.T) {
 	// The stored token secret is the one generated at first start.
 	if b, err := os.ReadFile(filepath.Join(dataDir, "token_secret")); err != nil || len(bytes.TrimSpace(b)) < 32 {
 		t.Fatalf("token secret: %v", err)
+	}
+}
+
+// assertTokensDumpHidesToken reads the whole tokens collection as a
+// database dump would and checks the token appears in no form.
+func assertTokensDumpHidesToken(t *testing.T, uri, token string) {
+	t.Helper()
+	ctx := context.Background()
+	cl, err := mongo.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Disconnect(ctx)
+	cur, err := cl.Database("halyard").Collection("tokens").Find(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []bson.M
+	if err := cur.All(ctx, &docs); err != nil || len(docs) == 0 {
+		t.Fatalf("tokens dump: %d docs, %v", len(docs), err)
+	}
+	dump, _ := bson.MarshalExtJSON(bson.M{"docs": docs}, false, false)
+	secretPart := strings.TrimPrefix(token, "lnyd_")
+	raw, _ := hex.DecodeString(secretPart)
+	for _, needle := range [][]byte{[]byte(token), []byte(secretPart), raw} {
+		if bytes.Contains(dump, needle) {
+			t.Fatalf("tokens dump contains the token: %s", dump)
+		}
+	}
+	for _, d := range docs {
+		if bin, ok := d["hash"].(bson.Binary); ok && bytes.Contains(bin.Data, raw) {
+			t.Fatal("hash holds the token bytes")
+		}
 	}
 }
 
