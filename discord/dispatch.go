@@ -12,7 +12,9 @@ import (
 
 // handle receives every gateway event, in order, on arikawa's event loop.
 // Presence work happens right here so a user's updates are never
-// reordered; commands are handed to the worker pool.
+// reordered; commands are handed to the worker pool. It must not call
+// Session methods that take the session's lock (GatewayOpts, SendGateway,
+// …): Open holds that lock until READY, and Close until this loop ends.
 func (b *Bot) handle(ev any) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -40,7 +42,7 @@ func (b *Bot) handle(ev any) {
 		b.connected.Store(false)
 	case *ws.CloseEvent:
 		b.connected.Store(false)
-		if b.s.GatewayOpts().ErrorIsFatalClose(e) {
+		if gateway.DefaultGatewayOpts.ErrorIsFatalClose(e) {
 			b.log.Error("discord: gateway refused the bot", "code", e.Code, "err", e.Err)
 		} else if !b.closed.Load() {
 			b.log.Info("discord: gateway connection closed, reconnecting", "code", e.Code, "err", e.Err)
