@@ -19,6 +19,10 @@ type Options struct {
 	Prefix string
 	// Commands is the registry of every dialect's commands, for `.help all`.
 	Commands *core.Commands
+	// DiscordInvite is served at /discord and in GET /; "" for none.
+	DiscordInvite string
+	// CDNURL is the Discord CDN base for quicklinks (https://cdn.discordapp.com).
+	CDNURL string
 }
 
 // Dialect is the Lanyard rendering of the hub.
@@ -48,10 +52,11 @@ func New(opts Options) *Dialect {
 
 // Register adds the Lanyard routes.
 func (d *Dialect) Register(e *echo.Echo) {
-	e.GET("/v1/users/@me", d.getMe)
-	e.GET("/v1/users/@me/", d.getMe)
-	e.GET("/v1/users/:id", d.getUser)
-	e.GET("/v1/users/:id/", d.getUser)
+	d.registerInfo(e)
+	d.registerUsers(e)
+	d.registerKV(e)
+	d.registerQuicklinks(e)
+	d.registerSocket(e)
 }
 
 // Presence returns the user's rendered presence object (cached per snapshot).

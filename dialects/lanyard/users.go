@@ -6,6 +6,13 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+func (d *Dialect) registerUsers(e *echo.Echo) {
+	e.GET("/v1/users/@me", d.getMe)
+	e.GET("/v1/users/@me/", d.getMe)
+	e.GET("/v1/users/:id", d.getUser)
+	e.GET("/v1/users/:id/", d.getUser)
+}
+
 // getUser serves GET /v1/users/:id from the pre-rendered cache. Any id that
 // is not a monitored user, well-formed or not, is user_not_monitored (§2.5).
 func (d *Dialect) getUser(c echo.Context) error {
