@@ -20,10 +20,10 @@ type activityWire struct {
 	SessionID     json.RawMessage `json:"session_id"`
 	Platform      json.RawMessage `json:"platform"`
 	CreatedAt     json.RawMessage `json:"created_at"`
-	Timestamps    json.RawMessage `json:"timestamps"`
-	Assets        json.RawMessage `json:"assets"`
-	Party         json.RawMessage `json:"party"`
-	Emoji         json.RawMessage `json:"emoji"`
+	Timestamps    timestampsWire  `json:"timestamps"`
+	Assets        assetsWire      `json:"assets"`
+	Party         partyWire       `json:"party"`
+	Emoji         *emojiWire      `json:"emoji"`
 	Buttons       json.RawMessage `json:"buttons"`
 	Flags         json.RawMessage `json:"flags"`
 }
@@ -38,6 +38,10 @@ type assetsWire struct {
 	LargeText  json.RawMessage `json:"large_text"`
 	SmallImage json.RawMessage `json:"small_image"`
 	SmallText  json.RawMessage `json:"small_text"`
+}
+
+type partyWire struct {
+	ID json.RawMessage `json:"id"`
 }
 
 type emojiWire struct {
@@ -56,7 +60,7 @@ func decodeActivity(raw json.RawMessage) (core.Activity, bool) {
 		return a, false
 	}
 	var w activityWire
-	if err := json.Unmarshal(raw, &w); err != nil {
+	if err := unmarshalLenient(raw, &w); err != nil {
 		return a, false
 	}
 	a.Raw = raw
@@ -73,65 +77,44 @@ func decodeActivity(raw json.RawMessage) (core.Activity, bool) {
 	a.Platform, _ = lenientString(w.Platform)
 	a.CreatedAt, _ = lenientInt(w.CreatedAt)
 	a.Flags, _ = lenientInt(w.Flags)
-
+	a.Start, _ = lenientInt(w.Timestamps.Start)
+	a.End, _ = lenientInt(w.Timestamps.End)
+	a.LargeImage, _ = lenientString(w.Assets.LargeImage)
+	a.LargeText, _ = lenientString(w.Assets.LargeText)
+	a.SmallImage, _ = lenientString(w.Assets.SmallImage)
+	a.SmallText, _ = lenientString(w.Assets.SmallText)
+	a.PartyID, _ = lenientString(w.Party.ID)
 	a.ApplicationID, _ = lenientSnowflake(w.ApplicationID)
 	if isNumber(w.ApplicationID) && a.ApplicationID != "" {
 		a.Raw, _ = replaceMember(a.Raw, "application_id", []byte(strconv.Quote(a.ApplicationID)))
 	}
-	if kind(w.Timestamps) == '{' {
-		var ts timestampsWire
-		if json.Unmarshal(w.Timestamps, &ts) == nil {
-			a.Start, _ = lenientInt(ts.Start)
-			a.End, _ = lenientInt(ts.End)
-		}
-	}
-	if kind(w.Assets) == '{' {
-		var as assetsWire
-		if json.Unmarshal(w.Assets, &as) == nil {
-			a.LargeImage, _ = lenientString(as.LargeImage)
-			a.LargeText, _ = lenientString(as.LargeText)
-			a.SmallImage, _ = lenientString(as.SmallImage)
-			a.SmallText, _ = lenientString(as.SmallText)
-		}
-	}
-	if kind(w.Party) == '{' {
-		a.PartyID = partyID(w.Party)
-	}
-	if kind(w.Emoji) == '{' {
+	if w.Emoji != nil {
 		a.Emoji, a.Raw = decodeEmoji(w.Emoji, a.Raw)
 	}
-	a.Buttons = decodeButtons(w.Buttons)
+	if len(w.Buttons) > 0 {
+		a.Buttons = decodeButtons(w.Buttons)
+	}
 	return a, true
 }
 
 // decodeEmoji parses an activity emoji; a numeric id is rewritten as a
 // string in the activity's raw JSON as well.
-func decodeEmoji(raw json.RawMessage, activity json.RawMessage) (*core.Emoji, json.RawMessage) {
-	var w emojiWire
-	if json.Unmarshal(raw, &w) != nil {
-		return nil, activity
-	}
+func decodeEmoji(w *emojiWire, activity json.RawMessage) (*core.Emoji, json.RawMessage) {
 	e := &core.Emoji{}
 	e.Name, _ = lenientString(w.Name)
 	e.ID, _ = lenientSnowflake(w.ID)
 	e.Animated, _ = lenientBool(w.Animated)
 	if isNumber(w.ID) && e.ID != "" {
-		if fixed, ok := replaceMember(raw, "id", []byte(strconv.Quote(e.ID))); ok {
-			activity, _ = replaceMember(activity, "emoji", fixed)
+		var obj struct {
+			Emoji json.RawMessage `json:"emoji"`
+		}
+		if json.Unmarshal(activity, &obj) == nil {
+			if fixed, ok := replaceMember(obj.Emoji, "id", []byte(strconv.Quote(e.ID))); ok {
+				activity, _ = replaceMember(activity, "emoji", fixed)
+			}
 		}
 	}
 	return e, activity
-}
-
-func partyID(raw json.RawMessage) string {
-	var w struct {
-		ID json.RawMessage `json:"id"`
-	}
-	if json.Unmarshal(raw, &w) != nil {
-		return ""
-	}
-	id, _ := lenientString(w.ID)
-	return id
 }
 
 // decodeButtons reads button labels: received activities carry strings,

@@ -9,11 +9,13 @@ import (
 // presenceWire is a presence object (PRESENCE_UPDATE payload, or an entry
 // of a guild's or a member chunk's presences) with every field kept raw.
 type presenceWire struct {
-	User         json.RawMessage `json:"user"`
-	GuildID      json.RawMessage `json:"guild_id"`
-	Status       json.RawMessage `json:"status"`
-	ClientStatus json.RawMessage `json:"client_status"`
-	Activities   json.RawMessage `json:"activities"`
+	User struct {
+		ID json.RawMessage `json:"id"`
+	} `json:"user"`
+	GuildID      json.RawMessage   `json:"guild_id"`
+	Status       json.RawMessage   `json:"status"`
+	ClientStatus *clientStatusWire `json:"client_status"`
+	Activities   []json.RawMessage `json:"activities"`
 }
 
 type clientStatusWire struct {
@@ -27,15 +29,15 @@ type clientStatusWire struct {
 // decodePresenceWire splits a presence object into its fields.
 func decodePresenceWire(raw []byte) (presenceWire, error) {
 	var w presenceWire
-	if kind(raw) != '{' {
-		return w, errNotObject
-	}
-	err := json.Unmarshal(raw, &w)
+	err := unmarshalLenient(raw, &w)
 	return w, err
 }
 
 // userID returns the id of the presence's (partial) user.
-func (w *presenceWire) userID() string { return objectID(w.User) }
+func (w *presenceWire) userID() string {
+	id, _ := lenientSnowflake(w.User.ID)
+	return id
+}
 
 // presence parses the status, client_status and activities. An odd field
 // is skipped; an activity that is not an object is left out.
@@ -44,20 +46,16 @@ func (w *presenceWire) presence() *core.Presence {
 	if s, ok := lenientString(w.Status); ok && s != "" {
 		p.Status = status(s)
 	}
-	if kind(w.ClientStatus) == '{' {
-		var cs clientStatusWire
-		if json.Unmarshal(w.ClientStatus, &cs) == nil {
-			p.ClientStatus = core.ClientStatus{
-				Desktop:  platformStatus(cs.Desktop),
-				Mobile:   platformStatus(cs.Mobile),
-				Web:      platformStatus(cs.Web),
-				Embedded: platformStatus(cs.Embedded),
-				VR:       platformStatus(cs.VR),
-			}
+	if cs := w.ClientStatus; cs != nil {
+		p.ClientStatus = core.ClientStatus{
+			Desktop:  platformStatus(cs.Desktop),
+			Mobile:   platformStatus(cs.Mobile),
+			Web:      platformStatus(cs.Web),
+			Embedded: platformStatus(cs.Embedded),
+			VR:       platformStatus(cs.VR),
 		}
 	}
-	items, _ := rawArray(w.Activities)
-	if len(items) > 0 {
+	if items := w.Activities; len(items) > 0 {
 		p.Activities = make([]core.Activity, 0, len(items))
 		for _, it := range items {
 			if a, ok := decodeActivity(it); ok {

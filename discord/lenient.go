@@ -17,6 +17,22 @@ import (
 // errNotObject rejects a payload that is not a JSON object.
 var errNotObject = errors.New("payload is not a JSON object")
 
+// unmarshalLenient decodes a JSON object into w, whose fields are
+// json.RawMessage or structs of them: a member of an unexpected type (an
+// object where a struct wants one, or the reverse) is skipped and the rest
+// decoded; only malformed JSON or a non-object fails.
+func unmarshalLenient(raw []byte, w any) error {
+	if kind(raw) != '{' {
+		return errNotObject
+	}
+	err := json.Unmarshal(raw, w)
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return nil
+	}
+	return err
+}
+
 // kind returns the first byte of a JSON value, 0 when it is empty.
 func kind(raw []byte) byte {
 	for _, c := range raw {
