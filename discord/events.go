@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"log/slog"
 	"sync"
 
 	"github.com/diamondburned/arikawa/v3/gateway"
@@ -63,9 +64,12 @@ var registerOnce sync.Once
 
 // registerRawEvents replaces arikawa's decoders for the presence-bearing
 // dispatches. gateway.OpUnmarshalers is a process-wide, unlocked map, so
-// this runs once, before the first gateway is built.
-func registerRawEvents() {
+// this runs once, before the first gateway is built. It also sends arikawa's
+// process-wide connection error log (by default the standard logger) to
+// slog, where the first bot's logger decides the format and level.
+func registerRawEvents(log *slog.Logger) {
 	registerOnce.Do(func() {
+		ws.WSError = func(err error) { log.Warn("discord: gateway connection error", "err", err) }
 		gateway.OpUnmarshalers.Add(
 			func() ws.Event { return new(rawGuildCreate) },
 			func() ws.Event { return new(rawGuildDelete) },
