@@ -9,9 +9,16 @@ import (
 // embedColor is Lanyard's blurple (0x5865F2).
 const embedColor = 0x5865F2
 
-// Commands returns the Lanyard bot commands this dialect answers.
+// Commands returns the Lanyard bot commands this dialect answers
+// (spec/lanyard.md §6.4): `.get`, `.set`, `.del`, `.kv`, `.apikey` and
+// `.help`, plus the /help slash command listing every dialect's commands.
 func (d *Dialect) Commands() []core.Command {
 	return []core.Command{
+		{Name: "get", Dialect: "lanyard", Syntax: "<key>", Description: "Get the value of a key", Prefix: true, Handler: d.get},
+		{Name: "set", Dialect: "lanyard", Syntax: "<key> <value>", Description: "Set a key to a value", Prefix: true, Handler: d.set},
+		{Name: "del", Dialect: "lanyard", Syntax: "<key>", Description: "Delete a key", Prefix: true, Handler: d.del},
+		{Name: "kv", Dialect: "lanyard", Description: "List all of your current keys", Prefix: true, Handler: d.kv},
+		{Name: "apikey", Dialect: "lanyard", Description: "Get (or regenerate) your Lanyard API key, sent via DM", Prefix: true, Handler: d.apikey},
 		{Name: "help", Dialect: "lanyard", Description: "List the bot's commands", Prefix: true, Handler: d.help},
 		{Name: "help", Dialect: "halyard", Description: "List every command of every dialect", Slash: true, Handler: d.helpAll},
 	}
