@@ -123,6 +123,6 @@ func writeBool(b *bytes.Buffer, v bool) {
 func writeJSON(b *bytes.Buffer, v any) {
 	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // strings and string maps always encode
+	_ = enc.Encode(v)       // strings and string maps always encode
 	b.Truncate(b.Len() - 1) // drop Encode's newline
 }
