@@ -1,0 +1,131 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/halyardhq/halyard/core"
+)
+
+// Metrics is Halyard's Prometheus registry: the server's own halyard_*
+// metrics (HTTP, hub, and the gateway and socket sources wired in with
+// RegisterGateway and RegisterSockets) plus the Go runtime and process
+// collectors. It is private to the server, so nothing registered globally
+// by a library leaks into /metrics.
+type Metrics struct {
+	reg      *prometheus.Registry
+	handler  http.Handler
+	requests *prometheus.HistogramVec
+	inFlight prometheus.Gauge
+}
+
+// NewMetrics returns a registry with the HTTP, hub, Go runtime and process
+// metrics.
+func NewMetrics(hub *core.Hub) *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		reg: reg,
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "halyard_http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request, by route pattern, method and status class (WebSocket sessions excluded).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "method", "code"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "halyard_http_requests_in_flight",
+			Help: "HTTP requests being answered now (WebSocket sessions excluded).",
+		}),
+	}
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.requests, m.inFlight,
+	)
+	if hub != nil {
+		reg.MustRegister(newHubCollector(hub))
+	}
+	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	return m
+}
+
+// Register adds a collector to the registry, for components the server
+// does not know (a dialect's own counters).
+func (m *Metrics) Register(c prometheus.Collector) error { return m.reg.Register(c) }
+
+// Gatherer returns the registry, for tests and embedding.
+func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }
+
+// EnableMetrics serves m at /metrics and times every request into it.
+// Call it once, before Serve.
+func (s *Server) EnableMetrics(m *Metrics) {
+	s.echo.Use(m.observe)
+	s.echo.Any("/metrics", m.serve)
+	s.echo.Any("/metrics/*", metricsElsewhere)
+}
+
+// serve answers /metrics, whatever the method, in the Prometheus text
+// format whatever the Accept header asks for (spec/lanyard.md §14).
+func (m *Metrics) serve(c echo.Context) error {
+	req := c.Request().Clone(c.Request().Context())
+	req.Header.Del("Accept")
+	m.handler.ServeHTTP(c.Response(), req)
+	return nil
+}
+
+// metricsElsewhere answers paths under /metrics as Lanyard does: 404 with
+// a plain-text pointer and no content type.
+func metricsElsewhere(c echo.Context) error {
+	c.Response().Header()["Content-Type"] = nil // no sniffed type either
+	c.Response().WriteHeader(http.StatusNotFound)
+	_, err := c.Response().Write([]byte("Metrics available at /metrics"))
+	return err
+}
+
+// observe times one request by its route pattern (bounded: never the raw
+// path), method and status class. WebSocket upgrades are left out: their
+// "duration" is the whole session, counted by the socket metrics instead.
+func (m *Metrics) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if strings.EqualFold(req.Header.Get("Upgrade"), "websocket") {
+			return next(c)
+		}
+		m.inFlight.Inc()
+		defer m.inFlight.Dec()
+		start := time.Now()
+		if err := next(c); err != nil {
+			c.Error(err) // write the error response now, so its status is known
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		m.requests.WithLabelValues(route, methodLabel(req.Method), statusClass(c.Response().Status)).
+			Observe(time.Since(start).Seconds())
+		return nil
+	}
+}
+
+// methodLabel keeps the method label to the standard methods.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions:
+		return method
+	}
+	return "OTHER"
+}
+
+// statusClass is "2xx", "4xx"… for a status code.
+func statusClass(status int) string {
+	if status < 100 || status > 599 {
+		return "other"
+	}
+	return strconv.Itoa(status/100) + "xx"
+}
