@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -33,6 +34,7 @@ type Config struct {
 	CommandPrefix string        `toml:"command_prefix" env:"COMMAND_PREFIX"`
 	GatewayURL    string        `toml:"discord_gateway_url" env:"DISCORD_GATEWAY_URL"`
 	APIURL        string        `toml:"discord_api_url" env:"DISCORD_API_URL"`
+	CDNURL        string        `toml:"discord_cdn_url" env:"DISCORD_CDN_URL"`
 	LogLevel      string        `toml:"log_level" env:"LOG_LEVEL"`
 	LogFormat     string        `toml:"log_format" env:"LOG_FORMAT"`
 	Demo          bool          `toml:"demo" env:"DEMO"`
@@ -49,6 +51,7 @@ func DefaultConfig() Config {
 		CommandPrefix: ".",
 		GatewayURL:    "wss://gateway.discord.gg/",
 		APIURL:        "https://discord.com",
+		CDNURL:        "https://cdn.discordapp.com",
 		LogLevel:      "info",
 		LogFormat:     "text",
 		DemoUsers:     50,
@@ -142,6 +145,10 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.ExternalURL = strings.TrimRight(c.ExternalURL, "/")
+	if u, err := url.Parse(c.CDNURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("DISCORD_CDN_URL must be an http(s) URL, got %q", c.CDNURL)
+	}
+	c.CDNURL = strings.TrimRight(c.CDNURL, "/")
 	if c.DemoUsers < 1 || c.DemoUsers > 1_000_000 {
 		return fmt.Errorf("--demo-users must be from 1 to 1000000, got %d", c.DemoUsers)
 	}

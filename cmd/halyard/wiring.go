@@ -38,6 +38,7 @@ type Main struct {
 	Bot      *discord.Bot
 	Server   *server.Server
 	Lanyard  *lanyard.Dialect
+	Metrics  *server.Metrics
 
 	stopChurn func()
 }
@@ -90,7 +91,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	m.Lanyard = lanyard.New(lanyard.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.ExternalURL,
-		Prefix: cfg.CommandPrefix, Commands: m.Commands})
+		Prefix: cfg.CommandPrefix, Commands: m.Commands, DiscordInvite: cfg.DiscordInvite, CDNURL: cfg.CDNURL})
 	m.Commands.Register(m.Lanyard.Commands()...)
 
 	if cfg.Demo {
@@ -114,6 +115,10 @@ func (m *Main) Run(ctx context.Context) error {
 		srvOpts.Demo = simDriver{m.Sim}
 	}
 	m.Server = server.New(srvOpts)
+	if m.Metrics, err = m.newMetrics(); err != nil {
+		return err
+	}
+	m.Server.EnableMetrics(m.Metrics)
 	m.Server.Register(m.Lanyard)
 	if err := m.Server.Listen(cfg.Addr); err != nil {
 		return fmt.Errorf("cannot listen on %s: %v", cfg.Addr, err)

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"github.com/halyardhq/halyard/server"
+)
+
+// newMetrics builds the /metrics registry over the hub and connects the
+// gateway's counters. The dialects' socket counters join it once they
+// expose them (server.Metrics.RegisterSockets).
+func (m *Main) newMetrics() (*server.Metrics, error) {
+	metrics := server.NewMetrics(m.Hub)
+	if err := metrics.RegisterGateway(m.gatewayStats); err != nil {
+		return nil, err
+	}
+	return metrics, nil
+}
+
+// gatewayStats reads the bot's counters for the metrics.
+func (m *Main) gatewayStats() server.GatewayStats {
+	if m.Bot == nil {
+		return server.GatewayStats{}
+	}
+	st := m.Bot.Stats()
+	return server.GatewayStats{
+		Ready:        m.Bot.Ready(),
+		Reconnects:   st.Reconnects,
+		Resumes:      st.Resumes,
+		Identifies:   st.Identifies,
+		Dispatches:   st.Dispatches,
+		DecodeErrors: st.DecodeErrors,
+		Commands:     st.CommandsHandled,
+	}
+}
