@@ -3,6 +3,7 @@
 //
 //	halyard --demo          # try it with a simulated Discord, no account needed
 //	BOT_TOKEN=… halyard     # watch the guilds your bot is in
+//	halyard import lanyard-redis --redis ADDR   # copy a Lanyard's KV and API keys
 package main
 
 import (
@@ -24,6 +25,9 @@ func main() {
 func run(args []string, environ map[string]string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(args) > 0 && args[0] == "import" {
+		return runImport(ctx, args[1:], environ, stdout, stderr)
+	}
 
 	m := NewMain()
 	m.Stdout, m.Stderr = stdout, stderr
