@@ -22,8 +22,8 @@ type lanyardServer struct {
 	tokens *core.Tokens
 }
 
-// startLanyard serves the dialect over a hub backed by store (nil: memory
-// only). Options' Hub and Tokens are filled in.
+// startLanyard serves the dialect, with metrics, over a hub backed by store
+// (nil: memory only). Options' Hub and Tokens are filled in.
 func startLanyard(t testing.TB, opts Options, store core.HubStore) *lanyardServer {
 	t.Helper()
 	hub := core.NewHub(core.HubOptions{Store: store})
@@ -33,6 +33,7 @@ func startLanyard(t testing.TB, opts Options, store core.HubStore) *lanyardServe
 	tokens, _ := core.NewTokens(bytes.Repeat([]byte("s"), 32), memTokens{})
 	opts.Hub, opts.Tokens = hub, tokens
 	srv := server.New(server.Options{Hub: hub, Tokens: tokens})
+	srv.EnableMetrics(server.NewMetrics(hub)) // as in production: every request is timed
 	srv.Register(New(opts))
 	if err := srv.Listen("127.0.0.1:0"); err != nil {
 		t.Fatal(err)

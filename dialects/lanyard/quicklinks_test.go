@@ -97,6 +97,7 @@ func TestQuicklinks(t *testing.T) {
 		{"other ext", "GET", "/1.txt", 404, "", notFound},
 		{"no ext", "GET", "/1", 404, "", notFound},
 		{"deep path", "GET", "/a/b.png", 404, "", notFound},
+		{"metrics path", "GET", "/metrics/1.png", 404, "", ""},
 		{"HEAD", "HEAD", "/1.png", 404, "", ""},
 		{"POST", "POST", "/1.png", 404, "", notFound},
 	}
