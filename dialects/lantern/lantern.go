@@ -4,6 +4,11 @@
 package lantern
 
 import (
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/halyardhq/halyard/core"
@@ -17,22 +22,83 @@ type Options struct {
 	ExternalURL string
 	// CDNURL is the Discord CDN base (https://cdn.discordapp.com), for images.
 	CDNURL string
+	// Logger receives internal errors; slog.Default() when nil.
+	Logger *slog.Logger
+	// Now returns the current time (tests may fix it); time.Now when nil.
+	Now func() time.Time
 }
 
 // Dialect is the Lantern rendering of the hub.
 type Dialect struct {
 	opts Options
+	log  *slog.Logger
+	user core.RendererID // the user object (§3), cached per snapshot
 }
 
 // New registers the dialect's renderers with the hub. Call it before the
 // gateway delivers users.
 func New(opts Options) *Dialect {
-	return &Dialect{opts: opts}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	d := &Dialect{opts: opts, log: opts.Logger}
+	d.user = opts.Hub.RegisterRenderer(func(u *core.User) []byte { return RenderUser(u, d.opts.Now()) })
+	return d
 }
 
 // Register adds the Lantern routes.
 func (d *Dialect) Register(e *echo.Echo) {
+	e.Pre(normalizePath)
 	d.registerUsers(e)
 	d.registerStorage(e)
 	d.registerSocket(e)
+}
+
+// UserJSON returns u's Lantern user object (§3), the same bytes REST and
+// every socket event carry. The rendering is cached per snapshot; only the
+// Spotify clock values, which depend on the current time, are refreshed per
+// call. The result may be shared: never modify it.
+func (d *Dialect) UserJSON(u *core.User) []byte {
+	return refreshClock(d.opts.Hub.Render(d.user, u), u, d.opts.Now())
+}
+
+// The path segments Express matches case-insensitively (§1.3); parameters
+// (user ids, storage keys) keep their case.
+var literalSegments = map[int]string{1: "api", 2: "v1", 3: "users", 5: "storage"}
+
+// normalizePath makes Lantern's paths case-insensitive and drops a single
+// trailing slash, as Express 5 matches them (§1.3). Only paths under /api/
+// are touched: the rest belongs to other dialects.
+func normalizePath(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		p := req.URL.EscapedPath()
+		if len(p) < 5 || !strings.EqualFold(p[:5], "/api/") {
+			return next(c)
+		}
+		segs := strings.Split(p, "/")
+		for i := 1; i < len(segs); i++ {
+			want, ok := literalSegments[i]
+			if !ok {
+				continue
+			}
+			if !strings.EqualFold(segs[i], want) {
+				break
+			}
+			segs[i] = want
+		}
+		if n := len(segs); n > 2 && segs[n-1] == "" && segs[n-2] != "" {
+			segs = segs[:n-1]
+		}
+		np := strings.Join(segs, "/")
+		if np != p {
+			if u, err := url.Parse(np); err == nil {
+				req.URL.Path, req.URL.RawPath = u.Path, u.RawPath
+			}
+		}
+		return next(c)
+	}
 }

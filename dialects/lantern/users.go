@@ -1,6 +1,90 @@
 package lantern
 
-import "github.com/labstack/echo/v4"
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// getOrHead are the methods of every read route: HEAD works wherever GET
+// does (§1.3).
+var getOrHead = []string{http.MethodGet, http.MethodHead}
 
 // registerUsers adds GET /api/v1/users and /api/v1/users/:user_id (spec/lantern.md §2–§3).
-func (d *Dialect) registerUsers(e *echo.Echo) {}
+func (d *Dialect) registerUsers(e *echo.Echo) {
+	e.Match(getOrHead, "/api/v1/users", d.getUsers)
+	e.Match(getOrHead, "/api/v1/users/:user_id", d.getUser)
+}
+
+// getUsers serves the bulk route (§2.3 as decided in §14): 1–50 ids given
+// as repeated user_ids (or user_ids[]), answered in request order; ids that
+// are not monitored are left out.
+func (d *Dialect) getUsers(c echo.Context) error {
+	q := parseQuery(c.Request().URL.RawQuery)
+	ids := slices.Concat(q.get("user_ids"), q.get("user_ids[]"))
+	if msg := validateBulkIDs(ids); msg != "" {
+		return invalid(msg).write(c)
+	}
+	if len(ids) > maxBulkUsers {
+		return errTooManyUsers.write(c)
+	}
+	out := make([]byte, 0, 2048)
+	out = append(out, '[')
+	found := 0
+	for _, id := range ids {
+		u, ok := d.opts.Hub.Get(id)
+		if !ok {
+			continue
+		}
+		if found > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, d.UserJSON(u)...)
+		found++
+	}
+	if found == 0 {
+		return errNoneMonitored.write(c)
+	}
+	out = append(out, ']')
+	return c.Blob(http.StatusOK, jsonContentType, out)
+}
+
+// getUser serves one user (§2.4): the JSON user object, or the SVG card
+// when svg is exactly one "1".
+func (d *Dialect) getUser(c echo.Context) error {
+	id := pathSegment(c, 4)
+	if msg := validateUserID(id); msg != "" {
+		return invalid(msg).write(c)
+	}
+	q := parseQuery(c.Request().URL.RawQuery)
+	if msg := validateCardQuery(q); msg != "" {
+		return invalid(msg).write(c)
+	}
+	u, ok := d.opts.Hub.Get(id)
+	if !ok {
+		return notMonitored(id).write(c)
+	}
+	if svg := q.get("svg"); len(svg) == 1 && svg[0] == "1" {
+		return d.serveCard(c, u)
+	}
+	return c.Blob(http.StatusOK, jsonContentType, d.UserJSON(u))
+}
+
+// pathSegment returns the i-th segment of the request path (1 is "api"),
+// percent-decoded as Express decodes parameters; "" when absent. echo's
+// parameters are decoded or not depending on the path, so they are not
+// used.
+func pathSegment(c echo.Context, i int) string {
+	segs := strings.Split(c.Request().URL.EscapedPath(), "/")
+	if i >= len(segs) {
+		return ""
+	}
+	s, err := url.PathUnescape(segs[i])
+	if err != nil {
+		return segs[i]
+	}
+	return s
+}

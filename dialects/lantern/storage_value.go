@@ -1,0 +1,64 @@
+package lantern
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"mime"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/halyardhq/halyard/core"
+)
+
+// readValue reads the JSON body's "value" (§1.8, §5.3): the body is parsed
+// only with the application/json media type; an absent, malformed or
+// non-object body has no value (§12 #14). It returns the value, or the
+// validation message, or the read error (an oversized body).
+func readValue(c echo.Context) (value, msg string, err error) {
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return "", "", err
+	}
+	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get("Content-Type"))
+	if mt != "application/json" {
+		return "", msgValueRequired, nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) != nil || obj == nil {
+		return "", msgValueRequired, nil
+	}
+	raw, ok := obj["value"]
+	if !ok {
+		return "", msgValueRequired, nil
+	}
+	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &value) != nil {
+		return "", msgValueString, nil
+	}
+	if utf16Length(value) > maxValueUTF16 {
+		return "", msgValueTooLong, nil
+	}
+	return value, "", nil
+}
+
+// clearKV removes every pair of a user. The hub has no single "delete all"
+// write, so each key is one durable delete and one STORAGE_UPDATE; a
+// failure stops at that key (the rest stay) and is returned.
+func (d *Dialect) clearKV(ctx context.Context, id string) error {
+	for _, k := range d.opts.Hub.KV(id).Keys() {
+		if err := d.opts.Hub.DeleteKV(ctx, id, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validatePair checks a pair against Lantern's own rules, on top of the
+// store-wide ones the hub applies (§5.1): alphanumeric keys of 1–255
+// characters, values of at most 30,000 UTF-16 units.
+func validatePair(key, value string) error {
+	if validateKey(key) != "" || utf16Length(value) > maxValueUTF16 {
+		return &core.KVError{Reason: core.KVKeyInvalid, Key: key}
+	}
+	return nil
+}
