@@ -50,7 +50,8 @@ func NewMetrics(hub *core.Hub) *Metrics {
 	if hub != nil {
 		reg.MustRegister(newHubCollector(hub))
 	}
-	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	// A collector that fails costs its own series, never the whole page.
+	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 	return m
 }
 
@@ -61,10 +62,11 @@ func (m *Metrics) Register(c prometheus.Collector) error { return m.reg.Register
 // Gatherer returns the registry, for tests and embedding.
 func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }
 
-// EnableMetrics serves m at /metrics and times every request into it.
-// Call it once, before Serve.
+// EnableMetrics serves m at /metrics and times every request into it
+// (CORS preflights, answered before routing, are not counted, as in
+// Lanyard). Call it once, before Serve.
 func (s *Server) EnableMetrics(m *Metrics) {
-	s.echo.Use(m.observe)
+	s.echo.Pre(m.observe)
 	s.echo.Any("/metrics", m.serve)
 	s.echo.Any("/metrics/*", metricsElsewhere)
 }
@@ -88,7 +90,7 @@ func metricsElsewhere(c echo.Context) error {
 }
 
 // observe times one request by its route pattern (bounded: never the raw
-// path), method and status class. WebSocket upgrades are left out: their
+// path; the router has run once next returns), method and status class. WebSocket upgrades are left out: their
 // "duration" is the whole session, counted by the socket metrics instead.
 func (m *Metrics) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -53,6 +53,8 @@ func TestMetricsExposition(t *testing.T) {
 	})
 	do(t, "GET", base+"/healthz", nil, nil)
 	do(t, "GET", base+"/nope", nil, nil)
+	do(t, "PUT", base+"/v1/echo", nil, strings.NewReader(strings.Repeat("a", 2<<20))) // refused by the body cap
+	do(t, "OPTIONS", base+"/x", map[string]string{"Origin": "https://x.test", "Access-Control-Request-Method": "PUT"}, nil)
 
 	for _, accept := range []string{"", "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited", "application/json", "*/*"} {
 		resp, body := do(t, "GET", base+"/metrics", map[string]string{"Accept": accept}, nil)
@@ -66,7 +68,8 @@ func TestMetricsExposition(t *testing.T) {
 			"halyard_hub_dropped_subscribers_total 0",
 			"halyard_hub_all_users_subscribers 0",
 			`halyard_http_request_duration_seconds_bucket{code="2xx",method="GET",route="/healthz",le="0.005"}`,
-			`halyard_http_request_duration_seconds_count{code="4xx",method="GET",route=`,
+			`halyard_http_request_duration_seconds_count{code="4xx",method="GET",route="unmatched"} 1`,
+			`halyard_http_request_duration_seconds_count{code="4xx",method="PUT",route="/v1/echo"} 1`,
 			"halyard_http_requests_in_flight 1",
 			"halyard_gateway_ready 1",
 			"halyard_gateway_reconnects_total 2",
@@ -88,6 +91,9 @@ func TestMetricsExposition(t *testing.T) {
 			if !strings.Contains(body, want) {
 				t.Fatalf("Accept %q: exposition lacks %q:\n%s", accept, want, body)
 			}
+		}
+		if strings.Contains(body, `method="OPTIONS"`) {
+			t.Fatal("a CORS preflight was counted")
 		}
 	}
 }
