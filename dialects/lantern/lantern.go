@@ -5,6 +5,7 @@ package lantern
 
 import (
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -55,7 +56,19 @@ func (d *Dialect) Register(e *echo.Echo) {
 	d.registerUsers(e)
 	d.registerStorage(e)
 	d.registerSocket(e)
+	// Every other /api path, and a method a path does not have, is
+	// Lantern's 404 with its JSON content type (§1.3, §1.4).
+	e.Any("/api", notFound)
+	e.Any("/api/*", notFound)
 }
+
+// notFound answers Lantern's 404 for a path no route matched.
+func notFound(c echo.Context) error {
+	return c.Blob(http.StatusNotFound, jsonContentType, []byte(resourceNotFoundBody))
+}
+
+// resourceNotFoundBody is Lantern's body for an unknown route (§1.4).
+const resourceNotFoundBody = `{"error":"Resource not found."}`
 
 // UserJSON returns u's Lantern user object (§3), the same bytes REST and
 // every socket event carry. The rendering is cached per snapshot; only the
