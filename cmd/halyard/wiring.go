@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/dialects/lantern"
 	"github.com/halyardhq/halyard/dialects/lanyard"
 	"github.com/halyardhq/halyard/discord"
 	"github.com/halyardhq/halyard/discord/discordsim"
@@ -38,6 +39,7 @@ type Main struct {
 	Bot      *discord.Bot
 	Server   *server.Server
 	Lanyard  *lanyard.Dialect
+	Lantern  *lantern.Dialect
 	Metrics  *server.Metrics
 
 	stopChurn func()
@@ -93,6 +95,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Lanyard = lanyard.New(lanyard.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.ExternalURL,
 		Prefix: cfg.CommandPrefix, Commands: m.Commands, DiscordInvite: cfg.DiscordInvite, CDNURL: cfg.CDNURL})
 	m.Commands.Register(m.Lanyard.Commands()...)
+	m.Lantern = lantern.New(lantern.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.ExternalURL,
+		Logger: m.Logger.With("component", "lantern")})
+	m.Commands.Register(m.Lantern.Commands()...)
 
 	if cfg.Demo {
 		if err := m.startDemo(); err != nil {
@@ -119,7 +124,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Server.EnableMetrics(m.Metrics)
-	m.Server.Register(m.Lanyard)
+	m.Server.Register(m.Lanyard, m.Lantern)
 	if err := m.Server.Listen(cfg.Addr); err != nil {
 		return fmt.Errorf("cannot listen on %s: %v", cfg.Addr, err)
 	}
