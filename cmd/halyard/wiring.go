@@ -95,7 +95,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Lanyard = lanyard.New(lanyard.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.ExternalURL,
 		Prefix: cfg.CommandPrefix, Commands: m.Commands, DiscordInvite: cfg.DiscordInvite, CDNURL: cfg.CDNURL})
 	m.Commands.Register(m.Lanyard.Commands()...)
-	m.Lantern = lantern.New(lantern.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.ExternalURL,
+	m.Lantern = lantern.New(lantern.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.ExternalURL, CDNURL: cfg.CDNURL,
 		Logger: m.Logger.With("component", "lantern")})
 	m.Commands.Register(m.Lantern.Commands()...)
 
