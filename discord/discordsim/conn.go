@@ -33,7 +33,6 @@ type gwConn struct {
 
 	// Guarded by Sim.mu.
 	sess    *session
-	closing bool
 
 	// Owned by the read loop.
 	recent    []time.Time // non-heartbeat frames in the last 60 s
