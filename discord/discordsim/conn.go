@@ -32,7 +32,7 @@ type gwConn struct {
 	once   sync.Once
 
 	// Guarded by Sim.mu.
-	sess    *session
+	sess *session
 
 	// Owned by the read loop.
 	recent    []time.Time // non-heartbeat frames in the last 60 s
