@@ -40,6 +40,13 @@ type Config struct {
 	Demo          bool          `toml:"demo" env:"DEMO"`
 	DemoUsers     int           `toml:"demo_users" env:"DEMO_USERS"`
 	DemoChurn     time.Duration `toml:"demo_churn" env:"DEMO_CHURN"`
+
+	// The harmy dialect: GitHub profiles and per-client rate limits.
+	GitHubAPIURL       string `toml:"github_api_url" env:"GITHUB_API_URL"`
+	GitHubToken        string `toml:"github_token" env:"GITHUB_TOKEN"`
+	HarmyRatePerSecond int    `toml:"harmy_rate_per_second" env:"HARMY_RATE_PER_SECOND"`
+	HarmyRatePerMinute int    `toml:"harmy_rate_per_minute" env:"HARMY_RATE_PER_MINUTE"`
+	TrustedProxyHeader string `toml:"trusted_proxy_header" env:"TRUSTED_PROXY_HEADER"`
 }
 
 // DefaultConfig returns the defaults.
@@ -56,6 +63,10 @@ func DefaultConfig() Config {
 		LogFormat:     "text",
 		DemoUsers:     50,
 		DemoChurn:     3 * time.Second,
+
+		GitHubAPIURL:       "https://api.github.com",
+		HarmyRatePerSecond: 3,
+		HarmyRatePerMinute: 120,
 	}
 }
 
@@ -149,6 +160,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("DISCORD_CDN_URL must be an http(s) URL, got %q", c.CDNURL)
 	}
 	c.CDNURL = strings.TrimRight(c.CDNURL, "/")
+	if u, err := url.Parse(c.GitHubAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("GITHUB_API_URL must be an http(s) URL, got %q", c.GitHubAPIURL)
+	}
+	if c.HarmyRatePerSecond < 0 || c.HarmyRatePerMinute < 0 {
+		return errors.New("HARMY_RATE_PER_SECOND and HARMY_RATE_PER_MINUTE must not be negative (0 turns a limit off)")
+	}
 	if c.DemoUsers < 1 || c.DemoUsers > 1_000_000 {
 		return fmt.Errorf("--demo-users must be from 1 to 1000000, got %d", c.DemoUsers)
 	}

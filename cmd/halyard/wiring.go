@@ -14,10 +14,12 @@ import (
 	"time"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/dialects/harmy"
 	"github.com/halyardhq/halyard/dialects/lantern"
 	"github.com/halyardhq/halyard/dialects/lanyard"
 	"github.com/halyardhq/halyard/discord"
 	"github.com/halyardhq/halyard/discord/discordsim"
+	"github.com/halyardhq/halyard/github"
 	"github.com/halyardhq/halyard/server"
 	"github.com/halyardhq/halyard/storage"
 )
@@ -40,6 +42,8 @@ type Main struct {
 	Server   *server.Server
 	Lanyard  *lanyard.Dialect
 	Lantern  *lantern.Dialect
+	Harmy    *harmy.Dialect
+	GitHub   *github.Cache
 	Metrics  *server.Metrics
 
 	stopChurn func()
@@ -98,6 +102,12 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Lantern = lantern.New(lantern.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.ExternalURL, CDNURL: cfg.CDNURL,
 		Logger: m.Logger.With("component", "lantern")})
 	m.Commands.Register(m.Lantern.Commands()...)
+	m.GitHub = github.NewCache(github.CacheConfig{Logger: m.Logger.With("component", "github"),
+		Client: github.NewClient(github.Config{BaseURL: cfg.GitHubAPIURL, Token: cfg.GitHubToken})})
+	m.Harmy = harmy.New(harmy.Options{Hub: m.Hub, Tokens: m.Tokens, GitHub: m.GitHub, ExternalURL: cfg.ExternalURL,
+		Prefix: cfg.CommandPrefix, RatePerSecond: cfg.HarmyRatePerSecond, RatePerMinute: cfg.HarmyRatePerMinute,
+		TrustedProxyHeader: cfg.TrustedProxyHeader})
+	m.Commands.Register(m.Harmy.Commands()...)
 
 	if cfg.Demo {
 		if err := m.startDemo(); err != nil {
@@ -124,7 +134,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Server.EnableMetrics(m.Metrics)
-	m.Server.Register(m.Lanyard, m.Lantern)
+	m.Server.Register(m.Lanyard, m.Lantern, m.Harmy)
 	if err := m.Server.Listen(cfg.Addr); err != nil {
 		return fmt.Errorf("cannot listen on %s: %v", cfg.Addr, err)
 	}
@@ -214,6 +224,9 @@ func (m *Main) Close() error {
 	}
 	if m.Bot != nil {
 		errs = append(errs, m.Bot.Close())
+	}
+	if m.GitHub != nil {
+		errs = append(errs, m.GitHub.Close())
 	}
 	if m.Sim != nil {
 		errs = append(errs, m.Sim.Close())
