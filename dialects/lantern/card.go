@@ -77,7 +77,11 @@ func newCardRenderer(hosts imageHosts, opts CardImageOptions, log *slog.Logger) 
 func (r *cardRenderer) render(ctx context.Context, u *core.User, opts cardOptions) (out []byte) {
 	defer func() {
 		if p := recover(); p != nil {
-			r.log.Error("lantern: SVG card failed; serving a plain card", "user", u.ID, "panic", p)
+			var id string
+			if u != nil {
+				id = u.ID
+			}
+			r.log.Error("lantern: SVG card failed; serving a plain card", "user", id, "panic", p)
 			out = plainCard(u, opts, r.now())
 		}
 	}()

@@ -2,6 +2,7 @@ package lantern
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -17,9 +18,8 @@ import (
 )
 
 // TestCardChromiumScreenshots renders cards in headless Chromium (Debian's
-// chromium package) and checks each screenshot is a real picture: the
-// expected size, many colours, the theme's card background where the card
-// is empty. It is skipped without chromium, except in CI (CI=true), where
+// chromium package) and checks each is a real picture: many colours, the
+// theme's card background where the card is empty, the page around it. It is skipped without chromium, except in CI (CI=true), where
 // .ci/run installs it. Set HALYARD_CARD_SCREENSHOTS to a directory to keep
 // the PNGs (docs/card/ holds two of them for reviewers).
 func TestCardChromiumScreenshots(t *testing.T) {
@@ -34,7 +34,7 @@ func TestCardChromiumScreenshots(t *testing.T) {
 	r := srv.renderer(CardImageOptions{})
 	// A CDN that answers nothing useful: every image falls back.
 	dead := httptest.NewServer(http.NotFoundHandler())
-	defer dead.Close()
+	t.Cleanup(dead.Close)
 	broken := newCardRenderer(imageHosts{CDN: dead.URL, Media: dead.URL, Spotify: dead.URL},
 		CardImageOptions{Now: func() time.Time { return cardNow }}, nil)
 	cases := []struct {
@@ -55,35 +55,58 @@ func TestCardChromiumScreenshots(t *testing.T) {
 	}
 	keep := os.Getenv("HALYARD_CARD_SCREENSHOTS")
 	dir := t.TempDir()
-	for _, tc := range cases {
+
+	// One page shows every card as an <img>, the way READMEs embed it;
+	// one Chromium run screenshots them all, each card 1000 × 300.
+	page := `<!doctype html><html><body style="margin:0;background:#ffffff">`
+	themes := make([]string, len(cases))
+	for i, tc := range cases {
+		opts := parseCardOptions(parseQuery(tc.query))
+		themes[i] = opts.Theme
+		cards := r
+		if tc.broken {
+			cards = broken
+		}
+		svg := cards.render(context.Background(), tc.user, opts)
+		if err := os.WriteFile(filepath.Join(dir, tc.name+".svg"), svg, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		page += `<img src="` + tc.name + `.svg" width="1000" height="300" style="display:block">`
+	}
+	page += `</body></html>`
+	pagePath := filepath.Join(dir, "cards.html")
+	if err := os.WriteFile(pagePath, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(dir, "cards.png")
+	screenshot(t, browser, pagePath, shot, 1000, 300*len(cases))
+	all := decodeScreenshot(t, shot)
+	if b := all.Bounds(); b.Dx() != 1000 || b.Dy() != 300*len(cases) {
+		t.Fatalf("screenshot is %v, want 1000 × %d", b, 300*len(cases))
+	}
+	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := parseCardOptions(parseQuery(tc.query))
-			cards := r
-			if tc.broken {
-				cards = broken
-			}
-			svg := cards.render(context.Background(), tc.user, opts)
-			svgPath := filepath.Join(dir, tc.name+".svg")
-			if err := os.WriteFile(svgPath, svg, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			pngPath := filepath.Join(dir, tc.name+".png")
-			screenshot(t, browser, svgPath, pngPath)
-			img := decodeScreenshot(t, pngPath)
-			if b := img.Bounds(); b.Dx() != 1000 || b.Dy() != 300 {
-				t.Fatalf("screenshot is %v, want 1000 × 300", b)
-			}
+			img := all.(interface {
+				SubImage(image.Rectangle) image.Image
+			}).SubImage(image.Rect(0, 300*i, 1000, 300*(i+1)))
 			if n := colourCount(img); n < 200 {
-				t.Errorf("screenshot has %d colours; looks blank", n)
+				t.Errorf("card has %d colours; looks blank", n)
 			}
 			// The right half of the activity row is always empty card.
-			want := cardThemes[opts.Theme].Background
-			if got := img.At(560, 175); !near(got, want) {
+			want := cardThemes[themes[i]].Background
+			if got := img.At(560, 300*i+175); !near(got, want) {
 				t.Errorf("card background at (560,175) = %v, want %s", got, want)
 			}
+			if got := img.At(800, 300*i+150); !near(got, "#ffffff") {
+				t.Errorf("outside the card at (800,150) = %v, want the page's white", got)
+			}
 			if keep != "" {
-				data, _ := os.ReadFile(pngPath)
-				if err := os.WriteFile(filepath.Join(keep, tc.name+".png"), data, 0o644); err != nil {
+				f, err := os.Create(filepath.Join(keep, tc.name+".png"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				if err := png.Encode(f, img); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -93,7 +116,7 @@ func TestCardChromiumScreenshots(t *testing.T) {
 
 // screenshot runs headless Chromium on one SVG file, offline and with a
 // throwaway profile.
-func screenshot(t *testing.T, browser, svgPath, pngPath string) {
+func screenshot(t *testing.T, browser, pagePath, pngPath string, width, height int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -101,7 +124,7 @@ func screenshot(t *testing.T, browser, svgPath, pngPath string) {
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
 		"--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
 		"--force-device-scale-factor=1", "--user-data-dir="+t.TempDir(),
-		"--screenshot="+pngPath, "--window-size=1000,300", "file://"+svgPath)
+		"--screenshot="+pngPath, fmt.Sprintf("--window-size=%d,%d", width, height), "file://"+pagePath)
 	cmd.WaitDelay = 5 * time.Second
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("chromium: %v\n%s", err, out)

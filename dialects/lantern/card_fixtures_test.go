@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -32,10 +33,8 @@ type imageServer struct {
 func newImageServer(t *testing.T, extra http.HandlerFunc) *imageServer {
 	t.Helper()
 	s := &imageServer{counts: map[string]int{}}
-	avatar := encodePNG(t, drawAvatar(256))
-	album := encodeJPEG(t, drawStripes(300, color.RGBA{0xe9, 0x4f, 0x37, 255}, color.RGBA{0x39, 0x3e, 0x8f, 255}))
-	game := encodePNG(t, drawStripes(128, color.RGBA{0x00, 0x7a, 0xcc, 255}, color.RGBA{0x1e, 0x1e, 0x1e, 255}))
-	small := encodePNG(t, drawDisc(64, color.RGBA{0x23, 0xa5, 0x5a, 255}))
+	pics := standInImages()
+	avatar, album, game, small := pics.avatar, pics.album, pics.game, pics.small
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.counts[r.URL.Path]++
@@ -76,24 +75,28 @@ func (s *imageServer) renderer(opts CardImageOptions) *cardRenderer {
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return cardNow }
 	}
-	return newCardRenderer(s.hosts(), opts, nil)
+	return newCardRenderer(s.hosts(), opts, slog.New(slog.DiscardHandler))
 }
 
-func encodePNG(t *testing.T, img image.Image) []byte {
-	t.Helper()
+// standInImages are the stand-in's pictures, drawn once: avatar (PNG),
+// album art (JPEG), game icon (PNG), small image (PNG).
+var standInImages = sync.OnceValue(func() (p struct{ avatar, album, game, small []byte }) {
+	p.avatar = encodePNG(drawAvatar(256))
+	p.album = encodeJPEG(drawStripes(300, color.RGBA{0xe9, 0x4f, 0x37, 255}, color.RGBA{0x39, 0x3e, 0x8f, 255}))
+	p.game = encodePNG(drawStripes(128, color.RGBA{0x00, 0x7a, 0xcc, 255}, color.RGBA{0x1e, 0x1e, 0x1e, 255}))
+	p.small = encodePNG(drawDisc(64, color.RGBA{0x23, 0xa5, 0x5a, 255}))
+	return p
+})
+
+func encodePNG(img image.Image) []byte {
 	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
+	_ = png.Encode(&b, img) // cannot fail on an in-memory RGBA
 	return b.Bytes()
 }
 
-func encodeJPEG(t *testing.T, img image.Image) []byte {
-	t.Helper()
+func encodeJPEG(img image.Image) []byte {
 	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 80}); err != nil {
-		t.Fatal(err)
-	}
+	_ = jpeg.Encode(&b, img, &jpeg.Options{Quality: 80})
 	return b.Bytes()
 }
 
