@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -244,5 +245,39 @@ func TestGetUserKVOnlyWithOwnToken(t *testing.T) {
 	assertError(t, resp, body, 401)
 	if resp, _ := s.get(t, "/user/1", auth(fresh)); resp.StatusCode != 200 {
 		t.Fatalf("new token: %d", resp.StatusCode)
+	}
+}
+
+// TestNoServerErrorFromInput: no path or header a client sends makes the
+// harmy route answer 5xx (spec/harmy.md: 500 is never caused by input).
+func TestNoServerErrorFromInput(t *testing.T) {
+	s := startHarmy(t, Options{RatePerSecond: 3, RatePerMinute: 120, TrustedProxyHeader: "X-Forwarded-For"}, nil)
+	s.member("1", "", "", "", &core.Presence{Status: core.StatusOnline, Activities: []core.Activity{
+		{Raw: json.RawMessage(`{"id":"spotify:1","name":"Spotify","type":2,"details":5,"assets":[],"timestamps":"x","party":"y"}`), ID: "spotify:1", Name: "Spotify", Type: 2}}})
+	paths := []string{"/user/1", "/user/%00", "/user/%E2%82", "/user/" + strings.Repeat("1", 5000), "/user/1%2F2", "/user/..%2F..", "/user/1?x=%zz"}
+	headers := []http.Header{
+		nil,
+		auth(strings.Repeat("a", 10000)),
+		auth("Bearer " + strings.Repeat("\xff", 300)),
+		auth("Bearer"),
+		{"Authorization": {"", "x"}},
+		{"X-Forwarded-For": {strings.Repeat(",", 1000)}},
+		{"X-Forwarded-For": {"[::1]:80, not-an-ip" + strings.Repeat("z", 500)}},
+	}
+	for i, p := range paths {
+		for j, h := range headers {
+			if h == nil {
+				h = http.Header{}
+			}
+			h = h.Clone()
+			h.Add("X-Forwarded-For", "192.0.2."+strconv.Itoa(i*len(headers)+j)) // one client per request: no 429
+			resp, body := s.get(t, p, h)
+			if resp.StatusCode >= 500 {
+				t.Fatalf("%s %v: %d %s", p, h, resp.StatusCode, body)
+			}
+			if resp.StatusCode == 200 && !json.Valid(body) {
+				t.Fatalf("%s: invalid JSON %s", p, body)
+			}
+		}
 	}
 }
