@@ -44,6 +44,8 @@ type Server struct {
 	http *http.Server
 	ln   net.Listener
 	done chan error
+	// socket is the shared /socket endpoint, once RegisterSocket ran.
+	socket *SharedSocket
 }
 
 // New builds the router with the base routes; dialects add theirs with
@@ -116,6 +118,7 @@ func (s *Server) Serve() {
 // Shutdown stops accepting requests and waits for those in flight (and
 // hijacked WebSocket connections are the dialects' to close).
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.socket.close() // sockets still waiting for their first message
 	if s.http == nil {
 		if s.ln != nil {
 			return s.ln.Close()

@@ -23,6 +23,8 @@ type Options struct {
 	DiscordInvite string
 	// CDNURL is the Discord CDN base for quicklinks (https://cdn.discordapp.com).
 	CDNURL string
+	// Socket tunes the WebSocket (timeouts, queue); zero for the defaults.
+	Socket SocketOptions
 }
 
 // Dialect is the Lanyard rendering of the hub.
@@ -30,6 +32,7 @@ type Dialect struct {
 	opts     Options
 	presence core.RendererID // the presence object (§3)
 	envelope core.RendererID // {"data":<presence>,"success":true}
+	sockets  *sockets        // the WebSocket side (socket.go)
 }
 
 // New registers the dialect's renderers with the hub. Call it before the
@@ -47,6 +50,7 @@ func New(opts Options) *Dialect {
 		out = append(out, p...)
 		return append(out, `,"success":true}`...)
 	})
+	d.sockets = newSockets(opts.Hub, d.presence, opts.Socket)
 	return d
 }
 
