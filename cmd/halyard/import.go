@@ -33,8 +33,11 @@ import again changes nothing.
 
 // runImport runs `halyard import …`; args follow the word "import".
 func runImport(ctx context.Context, args []string, environ map[string]string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "lantern-mongo" {
+		return runImportLanternMongo(ctx, args[1:], environ, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "lanyard-redis" {
-		fmt.Fprint(stderr, importUsage)
+		fmt.Fprint(stderr, importUsage+"\n"+lanternImportUsage)
 		return 2
 	}
 	fs := flag.NewFlagSet("halyard import lanyard-redis", flag.ContinueOnError)
