@@ -87,7 +87,7 @@ func importLanternMongo(ctx context.Context, cfg Config, uri, db string, secret 
 	// directory behind.
 	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(10 * time.Second))
 	if err != nil {
-		return nil, fmt.Errorf("Lantern's MongoDB URI %s: %v", redactedURI(uri), err)
+		return nil, fmt.Errorf("the Lantern MongoDB URI %s: %v", redactedURI(uri), err)
 	}
 	defer client.Disconnect(context.Background())
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -114,7 +114,7 @@ func importLanternMongo(ctx context.Context, cfg Config, uri, db string, secret 
 	}
 	defer store.Close()
 	if cfg.MongoURI == uri && cfg.MongoName == db {
-		return nil, fmt.Errorf("Lantern's database %q is Halyard's own: import from a separate database", db)
+		return nil, fmt.Errorf("the Lantern database %q is Halyard's own: import from a separate database", db)
 	}
 	tokens, err := core.NewTokens(tokenSecret, store)
 	if err != nil {
