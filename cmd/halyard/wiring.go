@@ -135,6 +135,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Server.EnableMetrics(m.Metrics)
 	m.Server.Register(m.Lanyard, m.Lantern, m.Harmy)
+	m.Server.RegisterSocket(m.Lanyard) // shared /socket; Lanyard first: it takes ambiguous first messages
 	if err := m.Server.Listen(cfg.Addr); err != nil {
 		return fmt.Errorf("cannot listen on %s: %v", cfg.Addr, err)
 	}
@@ -221,6 +222,9 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, m.Server.Shutdown(ctx))
 		cancel()
+	}
+	if m.Lanyard != nil {
+		m.Lanyard.CloseSockets() // 1001 Going Away to every Lanyard socket
 	}
 	if m.Bot != nil {
 		errs = append(errs, m.Bot.Close())
