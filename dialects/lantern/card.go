@@ -2,6 +2,7 @@ package lantern
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -106,20 +107,22 @@ const minimalCardSVG = "\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1000
 	"<rect x=\"0\" y=\"48\" width=\"624\" height=\"249\" rx=\"32\" fill=\"#17171c\"/></svg>\n"
 
 // fetchImages fetches, in parallel, the images the card will show: the
-// avatar, the activity's large and small images, the tag icon. Hidden parts
-// are not fetched (Lantern fetches them all); failures leave "".
+// avatar (an animated one over the size limit as its still WebP), the
+// activity's large and small images, the tag icon. Hidden parts are not
+// fetched (Lantern fetches them all); failures leave "".
 func (r *cardRenderer) fetchImages(ctx context.Context, cu *cardUser, opts cardOptions) cardImages {
 	var img cardImages
 	type job struct {
-		url string
-		dst *string
+		url   string
+		still string // tried instead when url is over the size limit
+		dst   *string
 	}
-	jobs := []job{{cu.AvatarURL, &img.Avatar}}
+	jobs := []job{{cu.AvatarURL, cu.AvatarStill, &img.Avatar}}
 	if a := cu.Activity; a != nil && !opts.HideActivity {
-		jobs = append(jobs, job{a.LargeURL, &img.Large}, job{a.SmallURL, &img.Small})
+		jobs = append(jobs, job{a.LargeURL, "", &img.Large}, job{a.SmallURL, "", &img.Small})
 	}
 	if t := cu.Tag; t != nil && !opts.HideServerTag {
-		jobs = append(jobs, job{t.IconURL, &img.TagIcon})
+		jobs = append(jobs, job{t.IconURL, "", &img.TagIcon})
 	}
 	var wg sync.WaitGroup
 	for _, j := range jobs {
@@ -130,6 +133,9 @@ func (r *cardRenderer) fetchImages(ctx context.Context, cu *cardUser, opts cardO
 		go func() {
 			defer wg.Done()
 			uri, err := r.images.dataURI(ctx, j.url)
+			if errors.Is(err, errImageTooLarge) && j.still != "" {
+				uri, err = r.images.dataURI(ctx, j.still) // a long GIF: show its first frame
+			}
 			if err != nil {
 				r.log.Debug("lantern: card image unavailable, using a fallback", "url", j.url, "err", err)
 				return

@@ -13,6 +13,7 @@ type cardUser struct {
 	Username       string
 	GlobalName     string // "" when Discord has none
 	AvatarURL      string // display_avatar_url
+	AvatarStill    string // for an animated avatar, its still WebP; else ""
 	DefaultAvatar  int    // default avatar index, for the drawn fallback
 	Badges         []string
 	Tag            *cardServerTag // nil when the user shows no server tag
@@ -51,6 +52,7 @@ func newCardUser(u *core.User, hosts imageHosts) *cardUser {
 		Username:      d.Username,
 		GlobalName:    d.GlobalName,
 		AvatarURL:     hosts.avatarURL(u.ID, d.Avatar, disc),
+		AvatarStill:   hosts.avatarStillURL(u.ID, d.Avatar),
 		DefaultAvatar: defaultAvatarIndex(u.ID, disc),
 	}
 	cu.Status, cu.LastSeen = statusAndLastSeen(u)

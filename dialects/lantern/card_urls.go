@@ -72,6 +72,15 @@ func (h imageHosts) avatarURL(id, hash, discriminator string) string {
 	return h.CDN + "/embed/avatars/" + strconv.Itoa(defaultAvatarIndex(id, discriminator)) + ".png"
 }
 
+// avatarStillURL is the still WebP of an animated avatar, used when the
+// GIF is over the size limit; "" for other avatars.
+func (h imageHosts) avatarStillURL(id, hash string) string {
+	if !strings.HasPrefix(hash, "a_") {
+		return ""
+	}
+	return h.CDN + "/avatars/" + id + "/" + hash + ".webp?size=256"
+}
+
 // largeImageURL translates an activity's large image asset (§3.6); "" for
 // none.
 func (h imageHosts) largeImageURL(asset, applicationID string) string {

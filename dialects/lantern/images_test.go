@@ -2,7 +2,9 @@ package lantern
 
 import (
 	"context"
+	"image/color"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -260,5 +262,25 @@ func TestImageHostsAllowed(t *testing.T) {
 	}
 	if got := h.largeImageURL("565944799235276820", ""); got != "" {
 		t.Errorf("app asset without an application: %q", got)
+	}
+}
+
+// TestAnimatedAvatarTooLarge: a GIF avatar over the limit is replaced by
+// its still WebP, not by the drawn fallback.
+func TestAnimatedAvatarTooLarge(t *testing.T) {
+	still := encodePNG(drawDisc(16, color.RGBA{0x58, 0x65, 0xf2, 255}))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, ".gif") {
+			w.Write(append([]byte("GIF89a"), make([]byte, 8192)...))
+			return
+		}
+		w.Write(still)
+	}))
+	defer srv.Close()
+	r := newCardRenderer(imageHosts{CDN: srv.URL}, CardImageOptions{MaxBytes: 4096}, nil)
+	cu := newCardUser(cardUserDNDGame(), r.hosts)
+	img := r.fetchImages(context.Background(), cu, parseCardOptions(parseQuery("hideActivity=1")))
+	if !strings.HasPrefix(img.Avatar, "data:image/png;base64,") {
+		t.Errorf("avatar %.40q, want the still image", img.Avatar)
 	}
 }
