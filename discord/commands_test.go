@@ -102,3 +102,38 @@ func TestSlashCommandData(t *testing.T) {
 		t.Errorf("%s", b)
 	}
 }
+
+func TestSlashCommandGroup(t *testing.T) {
+	d := slashCommandData(core.Command{Name: "storage", Slash: true, Options: []core.CommandOption{
+		{Name: "create", Type: core.OptionSubCommand, Options: []core.CommandOption{
+			{Name: "token", Type: core.OptionSubCommand},
+			{Name: "data", Type: core.OptionSubCommand, Options: []core.CommandOption{{Name: "key", Type: core.OptionString, Required: true}}},
+		}},
+	}})
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Options []struct {
+			Name    string `json:"name"`
+			Type    int    `json:"type"`
+			Options []struct {
+				Name    string `json:"name"`
+				Type    int    `json:"type"`
+				Options []struct {
+					Name string `json:"name"`
+					Type int    `json:"type"`
+				} `json:"options"`
+			} `json:"options"`
+		} `json:"options"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	g := got.Options
+	if len(g) != 1 || g[0].Type != 2 || len(g[0].Options) != 2 || g[0].Options[0].Type != 1 || g[0].Options[0].Name != "token" ||
+		len(g[0].Options[1].Options) != 1 || g[0].Options[1].Options[0].Type != 3 {
+		t.Fatalf("group not registered as a sub-command group: %s", b)
+	}
+}

@@ -63,6 +63,17 @@ func commandOption(o core.CommandOption) discord.CommandOption {
 	name, desc := strings.ToLower(o.Name), description(o.Description, o.Name)
 	switch o.Type {
 	case core.OptionSubCommand:
+		if isGroup(o) {
+			// A sub-command whose options are sub-commands is a group
+			// ("/storage create token"); Discord needs it typed as one.
+			group := &discord.SubcommandGroupOption{OptionName: name, Description: desc, Required: o.Required}
+			for _, so := range o.Options {
+				if sub, ok := commandOption(so).(*discord.SubcommandOption); ok {
+					group.Subcommands = append(group.Subcommands, sub)
+				}
+			}
+			return group
+		}
 		sub := &discord.SubcommandOption{OptionName: name, Description: desc, Required: o.Required}
 		for _, so := range o.Options {
 			if v, ok := commandOption(so).(discord.CommandOptionValue); ok {
@@ -79,6 +90,16 @@ func commandOption(o core.CommandOption) discord.CommandOption {
 	default:
 		return &discord.StringOption{OptionName: name, Description: desc, Required: o.Required}
 	}
+}
+
+// isGroup reports whether a sub-command holds sub-commands.
+func isGroup(o core.CommandOption) bool {
+	for _, so := range o.Options {
+		if so.Type == core.OptionSubCommand {
+			return true
+		}
+	}
+	return false
 }
 
 // flattenOptions returns the invoked sub-command path ("" for none, "group
