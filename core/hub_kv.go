@@ -80,6 +80,12 @@ func (h *Hub) DeleteKV(ctx context.Context, userID, key string) error {
 	})
 }
 
+// ClearKV removes every pair of a monitored user in one durable write and
+// publishes one KVUpdated.
+func (h *Hub) ClearKV(ctx context.Context, userID string) error {
+	return h.writeKV(ctx, userID, func(KV) (KV, error) { return KV{}, nil })
+}
+
 // writeKV runs one KV change for a monitored user: under the user's write
 // lock, compute the new map, store it durably, then install and publish it.
 // Nothing changes in memory unless the store acknowledged the write.

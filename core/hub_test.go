@@ -211,3 +211,28 @@ func TestHubPage(t *testing.T) {
 		t.Fatalf("page order %v", got)
 	}
 }
+
+func TestHubClearKV(t *testing.T) {
+	h := openHub(t)
+	ctx := context.Background()
+	h.UpsertMember("g", Member{User: testUser("5")})
+	if err := h.PatchKV(ctx, "5", KV{"a": "1", "b": "2"}); err != nil {
+		t.Fatal(err)
+	}
+	s := h.Subscribe(0)
+	s.Add("5")
+	if err := h.ClearKV(ctx, "5"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, s); ev.Type != KVUpdated || len(ev.User.KV) != 0 {
+		t.Fatalf("got %v %v", ev.Type, ev.User.KV)
+	}
+	select {
+	case ev := <-s.Events():
+		t.Fatalf("one clear published twice: %v", ev.Type)
+	default:
+	}
+	if h.HasKV("5") {
+		t.Fatal("pairs left")
+	}
+}

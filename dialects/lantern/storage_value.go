@@ -41,16 +41,10 @@ func readValue(c echo.Context) (value, msg string, err error) {
 	return value, "", nil
 }
 
-// clearKV removes every pair of a user. The hub has no single "delete all"
-// write, so each key is one durable delete and one STORAGE_UPDATE; a
-// failure stops at that key (the rest stay) and is returned.
+// clearKV removes every pair of a user in one atomic, durable write (one
+// STORAGE_UPDATE); on failure nothing is removed.
 func (d *Dialect) clearKV(ctx context.Context, id string) error {
-	for _, k := range d.opts.Hub.KV(id).Keys() {
-		if err := d.opts.Hub.DeleteKV(ctx, id, k); err != nil {
-			return err
-		}
-	}
-	return nil
+	return d.opts.Hub.ClearKV(ctx, id)
 }
 
 // validatePair checks a pair against Lantern's own rules, on top of the
