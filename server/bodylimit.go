@@ -35,10 +35,14 @@ func IsTooLarge(err error) bool {
 func TooLarge(c echo.Context) error {
 	path := c.Request().URL.Path
 	msg := "request body must be 1048576 bytes or less"
-	if strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/user/") || strings.HasPrefix(path, "/admin/") {
+	c.Response().Header().Set("Connection", "close") // the rest of the body is not read
+	if strings.HasPrefix(strings.ToLower(path), "/api/") {
+		// Lantern's wording (spec/lantern.md §1.8, Halyard decision).
+		return c.JSONBlob(http.StatusRequestEntityTooLarge, []byte(`{"error":"Request body too large."}`))
+	}
+	if strings.HasPrefix(path, "/user/") || strings.HasPrefix(path, "/user/") || strings.HasPrefix(path, "/admin/") {
 		return ErrorBody(c, http.StatusRequestEntityTooLarge, msg)
 	}
-	c.Response().Header().Set("Connection", "close")
 	return c.JSON(http.StatusRequestEntityTooLarge, map[string]any{
 		"success": false,
 		"error":   map[string]string{"code": "payload_too_large", "message": msg},

@@ -212,3 +212,12 @@ func TestAdminAPI(t *testing.T) {
 		t.Fatalf("driver got %d presences", len(drv.presences))
 	}
 }
+
+func TestBodyCapLanternWording(t *testing.T) {
+	base := startServer(t, Options{})
+	big := bytes.Repeat([]byte("a"), core.MaxRequestBodySize+1)
+	resp, body := do(t, "PUT", base+"/api/v1/users/1/storage/k", nil, bytes.NewReader(big))
+	if resp.StatusCode != 413 || body != `{"error":"Request body too large."}` {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+}
