@@ -38,18 +38,8 @@ func (d *Dialect) serveCard(c echo.Context, u *core.User) error {
 	return c.Blob(http.StatusOK, cardContentType, body)
 }
 
-// cardRenderers holds each dialect's renderer, built on first use from its
-// Options (Dialect has no field for it).
-var cardRenderers sync.Map // *Dialect → *cardRenderer
-
 // cardRenderer returns the dialect's card renderer.
-func (d *Dialect) cardRenderer() *cardRenderer {
-	if r, ok := cardRenderers.Load(d); ok {
-		return r.(*cardRenderer)
-	}
-	r, _ := cardRenderers.LoadOrStore(d, newCardRenderer(imageHosts{CDN: d.opts.CDNURL}, CardImageOptions{Now: d.opts.Now}, d.log))
-	return r.(*cardRenderer)
-}
+func (d *Dialect) cardRenderer() *cardRenderer { return d.card }
 
 // cardRenderer draws cards: it resolves image URLs against its hosts,
 // fetches the images through a shared cache, and writes the SVG.

@@ -214,8 +214,7 @@ func TestCardNeverFails(t *testing.T) {
 func TestCardHTTP(t *testing.T) {
 	s := newTestServer(t, nil)
 	srv := newImageServer(t, nil)
-	cardRenderers.Store(s.dialect, srv.renderer(CardImageOptions{}))
-	t.Cleanup(func() { cardRenderers.Delete(s.dialect) })
+	s.dialect.card = srv.renderer(CardImageOptions{})
 	id := s.member(`{"id":"`+idA+`","username":"alice","discriminator":"0","global_name":null,"avatar":null,"public_flags":1}`,
 		&core.Presence{Status: core.StatusOnline, ClientStatus: core.ClientStatus{Web: core.StatusOnline}})
 

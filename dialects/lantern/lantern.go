@@ -27,6 +27,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now returns the current time (tests may fix it); time.Now when nil.
 	Now func() time.Time
+	// CardImages bounds the SVG card's image fetches; zero fields take
+	// the defaults.
+	CardImages CardImageOptions
 }
 
 // Dialect is the Lantern rendering of the hub.
@@ -34,6 +37,7 @@ type Dialect struct {
 	opts Options
 	log  *slog.Logger
 	user core.RendererID // the user object (§3), cached per snapshot
+	card *cardRenderer   // the SVG card (§4) and its image cache
 }
 
 // New registers the dialect's renderers with the hub. Call it before the
@@ -46,6 +50,10 @@ func New(opts Options) *Dialect {
 		opts.Now = time.Now
 	}
 	d := &Dialect{opts: opts, log: opts.Logger}
+	if opts.CardImages.Now == nil {
+		opts.CardImages.Now = opts.Now
+	}
+	d.card = newCardRenderer(imageHosts{CDN: opts.CDNURL}, opts.CardImages, d.log)
 	d.user = opts.Hub.RegisterRenderer(func(u *core.User) []byte { return RenderUser(u, d.opts.Now()) })
 	return d
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -50,7 +51,10 @@ func newTestServer(t *testing.T, store core.HubStore) *testServer {
 	}
 	t.Cleanup(func() { hub.Close() })
 	tokens, _ := core.NewTokens(bytes.Repeat([]byte("s"), 32), memTokens{})
-	d := New(Options{Hub: hub, Tokens: tokens, ExternalURL: "http://halyard.test", Now: func() time.Time { return testNow }})
+	// Card images come from a local stand-in, never the real CDN.
+	cdn := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(cdn.Close)
+	d := New(Options{Hub: hub, Tokens: tokens, ExternalURL: "http://halyard.test", CDNURL: cdn.URL, Now: func() time.Time { return testNow }})
 	ly := lanyard.New(lanyard.Options{Hub: hub, Tokens: tokens, ExternalURL: "http://halyard.test"})
 	srv := server.New(server.Options{Hub: hub, Tokens: tokens})
 	srv.Register(ly, d)
