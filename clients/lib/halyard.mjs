@@ -42,7 +42,7 @@ function binary(dir) {
 
 /**
  * Starts `halyard --demo` on a free port with a fresh data dir and waits for
- * GET /readyz 200. Returns a handle with the base URL, admin helpers and
+ * GET /readyz 200 and every demo user monitored. Returns a handle with the base URL, admin helpers and
  * stop().
  */
 export async function startHalyard({ users = 20 } = {}) {
@@ -82,8 +82,13 @@ export async function startHalyard({ users = 20 } = {}) {
     for (;;) {
       if (exited) throw new Error(`halyard exited early (${JSON.stringify(exited)}):\n${log}`);
       try {
+        // /readyz turns 200 at the gateway's READY, before the member sync
+        // has filled the hub: also wait until every demo user is monitored.
         const r = await fetch(`${origin}/readyz`);
-        if (r.status === 200) return;
+        if (r.status === 200) {
+          const info = await (await fetch(`${origin}/`)).json();
+          if (info.data.monitored_user_count === users) return;
+        }
       } catch {
         // not listening yet
       }
