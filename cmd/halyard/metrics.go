@@ -5,12 +5,17 @@ import (
 )
 
 // newMetrics builds the /metrics registry over the hub and connects the
-// gateway's counters. The dialects' socket counters join it once they
-// expose them (server.Metrics.RegisterSockets).
+// gateway's and the dialects' socket counters (a dialect joins once it
+// exposes SocketStats, as Lanyard does).
 func (m *Main) newMetrics() (*server.Metrics, error) {
 	metrics := server.NewMetrics(m.Hub)
 	if err := metrics.RegisterGateway(m.gatewayStats); err != nil {
 		return nil, err
+	}
+	if m.Lanyard != nil {
+		if err := metrics.RegisterSockets("lanyard", m.Lanyard.SocketStats); err != nil {
+			return nil, err
+		}
 	}
 	return metrics, nil
 }

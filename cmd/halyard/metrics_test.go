@@ -73,7 +73,8 @@ func TestLanyardInfoQuicklinksAndMetricsWiring(t *testing.T) {
 
 	status, body = c.do("GET", "/metrics", "", nil)
 	for _, want := range []string{"halyard_gateway_ready 1", "halyard_gateway_identifies_total 1",
-		fmt.Sprintf("halyard_monitored_users %d", m.Hub.Count()), `route="/*"`} {
+		fmt.Sprintf("halyard_monitored_users %d", m.Hub.Count()), `route="/*"`,
+		`halyard_socket_connections{dialect="lanyard"} 0`} {
 		if status != 200 || !strings.Contains(string(body), want) {
 			t.Fatalf("/metrics (%d) lacks %q", status, want)
 		}
