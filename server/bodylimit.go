@@ -38,12 +38,12 @@ func TooLarge(c echo.Context) error {
 	c.Response().Header().Set("Connection", "close") // the rest of the body is not read
 	if strings.HasPrefix(strings.ToLower(path), "/api/") {
 		// Lantern's wording (spec/lantern.md §1.8, Halyard decision).
-		return c.JSONBlob(http.StatusRequestEntityTooLarge, []byte(`{"error":"Request body too large."}`))
+		return JSONBlob(c, http.StatusRequestEntityTooLarge, []byte(`{"error":"Request body too large."}`))
 	}
-	if strings.HasPrefix(path, "/user/") || strings.HasPrefix(path, "/user/") || strings.HasPrefix(path, "/admin/") {
+	if strings.HasPrefix(path, "/user/") || strings.HasPrefix(path, "/admin/") {
 		return ErrorBody(c, http.StatusRequestEntityTooLarge, msg)
 	}
-	return c.JSON(http.StatusRequestEntityTooLarge, map[string]any{
+	return JSON(c, http.StatusRequestEntityTooLarge, map[string]any{
 		"success": false,
 		"error":   map[string]string{"code": "payload_too_large", "message": msg},
 	})

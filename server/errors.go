@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -23,22 +25,22 @@ func ErrorBody(c echo.Context, status int, message string) error {
 	switch {
 	case strings.HasPrefix(path, "/api/") || path == "/api":
 		if status == http.StatusNotFound {
-			return c.JSONBlob(status, []byte(lanternNotFound))
+			return JSONBlob(c, status, []byte(lanternNotFound))
 		}
-		return c.JSON(status, map[string]string{"error": message})
+		return JSON(c, status, map[string]string{"error": message})
 	case strings.HasPrefix(path, "/user/") || path == "/user":
 		if status == http.StatusNotFound {
-			return c.JSONBlob(status, []byte(harmyNotFound))
+			return JSONBlob(c, status, []byte(harmyNotFound))
 		}
-		return c.JSON(status, map[string]any{"error": map[string]any{"code": status, "message": message}})
+		return JSON(c, status, map[string]any{"error": map[string]any{"code": status, "message": message}})
 	case strings.HasPrefix(path, "/admin/"):
-		return c.JSON(status, adminError(status, message))
+		return JSON(c, status, adminError(status, message))
 	}
 	if status == http.StatusNotFound {
-		return c.JSONBlob(status, []byte(lanyardNotFound))
+		return JSONBlob(c, status, []byte(lanyardNotFound))
 	}
 	code := strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
-	return c.JSON(status, map[string]any{"success": false, "error": map[string]string{"code": code, "message": message}})
+	return JSON(c, status, map[string]any{"success": false, "error": map[string]string{"code": code, "message": message}})
 }
 
 // handleError answers errors no handler turned into a response: unknown
@@ -80,4 +82,24 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Request().Method == http.MethodHead {
 		c.Response().Writer.Header().Del("Content-Length")
 	}
+}
+
+// JSONContentType is the content type of every JSON body Halyard writes, as
+// Lanyard sends it.
+const JSONContentType = "application/json; charset=utf-8"
+
+// JSONBlob writes pre-encoded JSON with JSONContentType.
+func JSONBlob(c echo.Context, status int, body []byte) error {
+	return c.Blob(status, JSONContentType, body)
+}
+
+// JSON encodes v (without HTML escaping) and writes it with JSONContentType.
+func JSON(c echo.Context, status int, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	return c.Blob(status, JSONContentType, bytes.TrimRight(buf.Bytes(), "\n"))
 }

@@ -221,3 +221,18 @@ func TestBodyCapLanternWording(t *testing.T) {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
 }
+
+func TestErrorBodiesCarryCharset(t *testing.T) {
+	base := startServer(t, Options{})
+	for _, path := range []string{"/nope", "/api/v1/nope", "/user/x/y"} {
+		resp, _ := do(t, "GET", base+path, nil, nil)
+		if ct := resp.Header.Get("Content-Type"); ct != JSONContentType {
+			t.Errorf("%s: content-type %q", path, ct)
+		}
+	}
+	big := bytes.Repeat([]byte("a"), core.MaxRequestBodySize+1)
+	resp, _ := do(t, "PUT", base+"/v1/echo", nil, bytes.NewReader(big))
+	if ct := resp.Header.Get("Content-Type"); ct != JSONContentType {
+		t.Errorf("413: content-type %q", ct)
+	}
+}
