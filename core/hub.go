@@ -47,6 +47,9 @@ type Hub struct {
 
 	flushStop chan struct{}
 	flushDone chan struct{}
+
+	synced   chan struct{} // closed by MarkSynced
+	syncOnce sync.Once
 }
 
 // NewHub returns an empty hub. Call Open before use.
@@ -67,6 +70,7 @@ func NewHub(opts HubOptions) *Hub {
 		kv:      map[string]KV{},
 		records: map[string]UserRecord{},
 		dirty:   map[string]struct{}{},
+		synced:  make(chan struct{}),
 		subscriberSets: subscriberSets{
 			subsAll:    map[*Subscription]struct{}{},
 			subsByUser: map[string]map[*Subscription]struct{}{},

@@ -236,3 +236,20 @@ func TestHubClearKV(t *testing.T) {
 		t.Fatal("pairs left")
 	}
 }
+
+func TestHubSynced(t *testing.T) {
+	h := NewHub(HubOptions{})
+	if h.IsSynced() {
+		t.Fatal("synced before MarkSynced")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if err := h.WaitSynced(ctx); err == nil {
+		t.Fatal("WaitSynced returned before MarkSynced")
+	}
+	h.MarkSynced()
+	h.MarkSynced()
+	if !h.IsSynced() || h.WaitSynced(context.Background()) != nil {
+		t.Fatal("not synced after MarkSynced")
+	}
+}

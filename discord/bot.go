@@ -169,6 +169,13 @@ func (b *Bot) Ready() bool { return b.connected.Load() && !b.closed.Load() }
 // received at least once.
 func (b *Bot) Synced() bool { return b.sync.synced() }
 
+// noteSynced tells the hub once every watched guild has been synced.
+func (b *Bot) noteSynced() {
+	if b.sync.synced() {
+		b.hub.MarkSynced()
+	}
+}
+
 // Stats returns the bot's counters.
 func (b *Bot) Stats() Stats {
 	return Stats{

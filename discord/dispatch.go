@@ -93,6 +93,7 @@ func (b *Bot) onReady(e *gateway.ReadyEvent) {
 	}
 	b.sync.onReady(guilds)
 	b.connected.Store(true)
+	b.noteSynced()
 	b.req.poke()
 	b.log.Info("discord: ready", "user", e.User.Username, "guilds", len(e.Guilds), "watched", len(guilds))
 	if !b.slashDone.Load() {

@@ -54,6 +54,7 @@ func (b *Bot) onGuildDelete(raw []byte) error {
 	}
 	b.sync.forget(guildID)
 	b.hub.RemoveGuild(guildID)
+	b.noteSynced()
 	return nil
 }
 
@@ -94,6 +95,7 @@ func (b *Bot) onMembersChunk(raw []byte) error {
 	if done := b.sync.noteChunk(guildID, nonce, int(index), int(count), ids); done != nil {
 		b.hub.PruneGuild(guildID, done.keep)
 		b.log.Info("discord: guild members synced", "guild", guildID, "members", len(done.seen))
+		b.noteSynced()
 	}
 	if bad > 0 {
 		return fmt.Errorf("guild %s chunk %d: %d members or presences unreadable", guildID, index, bad)

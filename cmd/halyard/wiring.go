@@ -194,6 +194,8 @@ func (m *Main) readiness(ctx context.Context) []string {
 	var reasons []string
 	if m.Bot == nil || !m.Bot.Ready() {
 		reasons = append(reasons, "gateway session is not ready")
+	} else if !m.Hub.IsSynced() {
+		reasons = append(reasons, "guild members are still loading")
 	}
 	if m.Store == nil {
 		reasons = append(reasons, "database is not open")
