@@ -140,6 +140,10 @@ func (c *conn) writeLoop(hello []byte) {
 		case cmd := <-c.ctrl:
 			switch cmd.kind {
 			case cmdInit:
+				if !c.awaitSync() {
+					c.end(closeCmd(websocket.CloseGoingAway, "", "1001"))
+					return
+				}
 				if !c.initialize(cmd) {
 					c.end(closeCmd(0, "", "1006"))
 					return
@@ -209,6 +213,29 @@ func (c *conn) update(ev core.Event) bool {
 		return true // queued before an unsubscribe
 	}
 	return c.write(c.s.hub.Render(c.s.frames[b2i(c.multi)][b2i(c.zlib)], ev.User))
+}
+
+// syncWait bounds how long an op 2 waits for the first member sync.
+const syncWait = 30 * time.Second
+
+// awaitSync holds an op 2 that arrives before the gateway's first full
+// member sync (right after a restart, when clients reconnect at once), so
+// users still being loaded are not answered "not monitored" and dropped
+// from the subscription. It waits at most syncWait; false means the server
+// is shutting down.
+func (c *conn) awaitSync() bool {
+	if c.s.hub.IsSynced() {
+		return true
+	}
+	t := time.NewTimer(syncWait)
+	defer t.Stop()
+	select {
+	case <-c.s.hub.Synced():
+	case <-t.C:
+	case <-c.s.shutdown:
+		return false
+	}
+	return true
 }
 
 // initialize subscribes (§5.3) and writes the INIT_STATE. Subscribing

@@ -30,7 +30,17 @@ type socketEnv struct {
 
 func newSocketEnv(t testing.TB, opts SocketOptions) *socketEnv {
 	t.Helper()
+	return newSocketEnvOn(t, opts, true)
+}
+
+// newSocketEnvOn builds the environment; synced says whether the hub has
+// had its first gateway member sync (most tests: yes).
+func newSocketEnvOn(t testing.TB, opts SocketOptions, synced bool) *socketEnv {
+	t.Helper()
 	hub := core.NewHub(core.HubOptions{})
+	if synced {
+		hub.MarkSynced()
+	}
 	srv := server.New(server.Options{Hub: hub})
 	d := New(Options{Hub: hub, Socket: opts})
 	srv.Register(d)
