@@ -128,13 +128,10 @@ describe('use-lanyard useLanyardWS (socket hook)', () => {
     }
   });
 
-  // Known server problem, so `todo` (reported, never fails the run): Halyard
-  // serves /socket before its first member sync has finished. use-lanyard
-  // reconnects at once after a restart; when its op 2 lands in that window
-  // (about 20 ms here, hit in roughly one run of four) INIT_STATE is {} and
-  // the socket is never subscribed, so the page stops updating.
+  // use-lanyard reconnects at once after a restart; its op 2 can land
+  // before Halyard's first member sync, which the server holds until the
+  // sync so the page keeps updating.
   test('reconnects when the server restarts and keeps receiving updates', {
-    todo: 'server: a socket that subscribes before the first member sync gets {} and no updates (see clients/README.md)',
   }, async () => {
     const id = users[6].id;
     const hook = renderHook(() => useLanyardWS(id, options));
