@@ -43,8 +43,9 @@ func (s *Summary) String() string {
 	if s.DryRun {
 		verb = "dry run, nothing written: would import"
 	}
-	line := fmt.Sprintf("%s: KV of %d of %d users (%d pairs written, %d unchanged), %d API keys (%d replacing a Halyard key, %d unchanged)",
-		verb, s.KVUsersWritten, s.KVUsers, s.PairsWritten, s.PairsUnchanged, s.TokensImported, s.TokensReplaced, s.TokensUnchanged)
+	line := fmt.Sprintf("%s: KV of %d of %d users (%d pairs written, %d unchanged), %d %s (%d replacing a Halyard key, %d unchanged)",
+		verb, s.KVUsersWritten, s.KVUsers, s.PairsWritten, s.PairsUnchanged, s.TokensImported, plural("API key", s.TokensImported),
+		s.TokensReplaced, s.TokensUnchanged)
 	var skipped []string
 	for _, g := range []struct {
 		what    string
