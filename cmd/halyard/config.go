@@ -96,22 +96,8 @@ func ParseConfig(args []string, environ map[string]string, stderr io.Writer) (Co
 		return cfg, errUsage
 	}
 
-	path, required := *configPath, true
-	if path == "" {
-		path, required = "config.toml", false
-	}
-	if _, err := os.Stat(path); err == nil || required {
-		md, err := toml.DecodeFile(path, &cfg)
-		if err != nil {
-			return cfg, fmt.Errorf("config file %s: %v", path, oneLine(err))
-		}
-		if undecoded := md.Undecoded(); len(undecoded) > 0 {
-			return cfg, fmt.Errorf("config file %s: unknown setting %q", path, undecoded[0].String())
-		}
-	}
-
-	if err := env.ParseWithOptions(&cfg, env.Options{Environment: environ}); err != nil {
-		return cfg, fmt.Errorf("environment: %v", oneLine(err))
+	if err := loadConfigSources(&cfg, *configPath, environ); err != nil {
+		return cfg, err
 	}
 
 	fs.Visit(func(f *flag.Flag) {
@@ -136,6 +122,29 @@ func ParseConfig(args []string, environ map[string]string, stderr io.Writer) (Co
 		cfg.DemoChurn = d
 	}
 	return cfg, cfg.Validate()
+}
+
+// loadConfigSources applies config.toml (configPath, or ./config.toml when
+// present) and then the environment over cfg. The server and the import
+// commands share it, so they read the same database and secret.
+func loadConfigSources(cfg *Config, configPath string, environ map[string]string) error {
+	path, required := configPath, true
+	if path == "" {
+		path, required = "config.toml", false
+	}
+	if _, err := os.Stat(path); err == nil || required {
+		md, err := toml.DecodeFile(path, cfg)
+		if err != nil {
+			return fmt.Errorf("config file %s: %v", path, oneLine(err))
+		}
+		if undecoded := md.Undecoded(); len(undecoded) > 0 {
+			return fmt.Errorf("config file %s: unknown setting %q", path, undecoded[0].String())
+		}
+	}
+	if err := env.ParseWithOptions(cfg, env.Options{Environment: environ}); err != nil {
+		return fmt.Errorf("environment: %v", oneLine(err))
+	}
+	return nil
 }
 
 // Validate checks the settings that do not need the network.

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/BurntSushi/toml"
-	"github.com/caarlos0/env/v11"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/term"
 
@@ -89,32 +87,11 @@ func importLanyardRedis(ctx context.Context, cfg Config, redisOpts *redis.Option
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		return nil, fmt.Errorf("cannot reach Redis at %s: %v", redisOpts.Addr, err)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory %s: %v", cfg.DataDir, err)
-	}
-	secret, err := importTokenSecret(cfg, dryRun)
+	store, tokens, err := openImportTarget(ctx, cfg, dryRun, stderr)
 	if err != nil {
 		return nil, err
-	}
-
-	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	store, err := storage.Open(openCtx, storage.Config{URI: cfg.MongoURI, Database: cfg.MongoName, DataDir: cfg.DataDir,
-		Logger: newLogger(stderr, "warn", "text").With("component", "storage")})
-	if err != nil {
-		if cfg.MongoURI == "" {
-			return nil, fmt.Errorf("opening Halyard's embedded database in %s (stop Halyard before importing): %v", cfg.DataDir, err)
-		}
-		return nil, fmt.Errorf("opening Halyard's database: %v", err)
 	}
 	defer store.Close()
-	tokens, err := core.NewTokens(secret, store)
-	if err != nil {
-		return nil, err
-	}
-	if err := tokens.Load(openCtx); err != nil {
-		return nil, fmt.Errorf("loading API tokens: %v", err)
-	}
 
 	var progress lanyardredis.Progress = lanyardredis.NewLogProgress(stderr, 5*time.Second)
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -123,27 +100,45 @@ func importLanyardRedis(ctx context.Context, cfg Config, redisOpts *redis.Option
 	return lanyardredis.Run(ctx, lanyardredis.Options{Redis: rdb, Store: store, Tokens: tokens, DryRun: dryRun, Progress: progress})
 }
 
+// openImportTarget opens Halyard's own store and token service the way the
+// server does, for an import to write into. The caller closes the store.
+func openImportTarget(ctx context.Context, cfg Config, dryRun bool, stderr io.Writer) (*storage.Store, *core.Tokens, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("data directory %s: %v", cfg.DataDir, err)
+	}
+	secret, err := importTokenSecret(cfg, dryRun)
+	if err != nil {
+		return nil, nil, err
+	}
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	store, err := storage.Open(openCtx, storage.Config{URI: cfg.MongoURI, Database: cfg.MongoName, DataDir: cfg.DataDir,
+		Logger: newLogger(stderr, "warn", "text").With("component", "storage")})
+	if err != nil {
+		if cfg.MongoURI == "" {
+			return nil, nil, fmt.Errorf("opening Halyard's embedded database in %s (stop Halyard before importing): %v", cfg.DataDir, err)
+		}
+		return nil, nil, fmt.Errorf("opening Halyard's database: %v", err)
+	}
+	tokens, err := core.NewTokens(secret, store)
+	if err == nil {
+		err = tokens.Load(openCtx)
+	}
+	if err != nil {
+		store.Close()
+		return nil, nil, fmt.Errorf("loading API tokens: %v", err)
+	}
+	return store, tokens, nil
+}
+
 // importConfig reads the settings the import shares with the server
 // (database, data directory, token secret) the way the server does:
 // defaults, config.toml, environment, flags. The bot's settings are not
 // needed, so BOT_TOKEN may be unset.
 func importConfig(configPath, dataDir string, environ map[string]string) (Config, error) {
 	cfg := DefaultConfig()
-	path, required := configPath, true
-	if path == "" {
-		path, required = "config.toml", false
-	}
-	if _, err := os.Stat(path); err == nil || required {
-		md, err := toml.DecodeFile(path, &cfg)
-		if err != nil {
-			return cfg, fmt.Errorf("config file %s: %v", path, oneLine(err))
-		}
-		if undecoded := md.Undecoded(); len(undecoded) > 0 {
-			return cfg, fmt.Errorf("config file %s: unknown setting %q", path, undecoded[0].String())
-		}
-	}
-	if err := env.ParseWithOptions(&cfg, env.Options{Environment: environ}); err != nil {
-		return cfg, fmt.Errorf("environment: %v", oneLine(err))
+	if err := loadConfigSources(&cfg, configPath, environ); err != nil {
+		return cfg, err
 	}
 	if dataDir != "" {
 		cfg.DataDir = dataDir

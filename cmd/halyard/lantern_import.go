@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -15,9 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
-	"github.com/halyardhq/halyard/core"
 	"github.com/halyardhq/halyard/migrate/lanternmongo"
-	"github.com/halyardhq/halyard/storage"
 )
 
 const lanternImportUsage = `usage: halyard import lantern-mongo --uri URI --secret HEX [--db NAME] [--dry-run] [--config FILE] [--data-dir DIR]
@@ -95,34 +92,14 @@ func importLanternMongo(ctx context.Context, cfg Config, uri, db string, secret 
 	if err := client.Ping(pctx, readpref.Primary()); err != nil {
 		return nil, fmt.Errorf("cannot reach Lantern's MongoDB at %s: %v", redactedURI(uri), err)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory %s: %v", cfg.DataDir, err)
-	}
-	tokenSecret, err := importTokenSecret(cfg, dryRun)
-	if err != nil {
-		return nil, err
-	}
-	openCtx, cancelOpen := context.WithTimeout(ctx, 30*time.Second)
-	defer cancelOpen()
-	store, err := storage.Open(openCtx, storage.Config{URI: cfg.MongoURI, Database: cfg.MongoName, DataDir: cfg.DataDir,
-		Logger: newLogger(stderr, "warn", "text").With("component", "storage")})
-	if err != nil {
-		if cfg.MongoURI == "" {
-			return nil, fmt.Errorf("opening Halyard's embedded database in %s (stop Halyard before importing): %v", cfg.DataDir, err)
-		}
-		return nil, fmt.Errorf("opening Halyard's database: %v", err)
-	}
-	defer store.Close()
 	if cfg.MongoURI == uri && cfg.MongoName == db {
 		return nil, fmt.Errorf("the Lantern database %q is Halyard's own: import from a separate database", db)
 	}
-	tokens, err := core.NewTokens(tokenSecret, store)
+	store, tokens, err := openImportTarget(ctx, cfg, dryRun, stderr)
 	if err != nil {
 		return nil, err
 	}
-	if err := tokens.Load(openCtx); err != nil {
-		return nil, fmt.Errorf("loading API tokens: %v", err)
-	}
+	defer store.Close()
 	return lanternmongo.Run(ctx, lanternmongo.Options{Source: client.Database(db), Secret: secret, Store: store,
 		Tokens: tokens, DryRun: dryRun, Progress: lanternmongo.NewLogProgress(stderr, 5*time.Second)})
 }
