@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,15 +12,9 @@ import (
 // large guilds.
 func (b *Bot) onGuildCreate(raw []byte) error {
 	var w guildWire
-	if err := unmarshalObject(raw, &w); err != nil {
+	guildID, ok, err := b.decodeWatched(raw, &w, func() json.RawMessage { return w.ID })
+	if !ok {
 		return err
-	}
-	guildID, err := requireGuildID(w.ID)
-	if err != nil {
-		return err
-	}
-	if !b.watched(guildID) {
-		return nil
 	}
 	if unavailable, _ := lenientBool(w.Unavailable); unavailable {
 		return nil // in outage; its members stay as they were
@@ -39,15 +34,9 @@ func (b *Bot) onGuildCreate(raw []byte) error {
 // onGuildDelete forgets a guild the bot left; an outage changes nothing.
 func (b *Bot) onGuildDelete(raw []byte) error {
 	var w guildWire
-	if err := unmarshalObject(raw, &w); err != nil {
+	guildID, ok, err := b.decodeWatched(raw, &w, func() json.RawMessage { return w.ID })
+	if !ok {
 		return err
-	}
-	guildID, err := requireGuildID(w.ID)
-	if err != nil {
-		return err
-	}
-	if !b.watched(guildID) {
-		return nil
 	}
 	if unavailable, _ := lenientBool(w.Unavailable); unavailable {
 		return nil
@@ -63,15 +52,9 @@ func (b *Bot) onGuildDelete(raw []byte) error {
 // name left while the bot was away and are pruned.
 func (b *Bot) onMembersChunk(raw []byte) error {
 	var w chunkWire
-	if err := unmarshalObject(raw, &w); err != nil {
+	guildID, ok, err := b.decodeWatched(raw, &w, func() json.RawMessage { return w.GuildID })
+	if !ok {
 		return err
-	}
-	guildID, err := requireGuildID(w.GuildID)
-	if err != nil {
-		return err
-	}
-	if !b.watched(guildID) {
-		return nil
 	}
 	nonce, _ := lenientString(w.Nonce)
 	members, bad := decodeMembers(w.Members, w.Presences)
@@ -210,4 +193,18 @@ func (b *Bot) onRateLimited(raw []byte) error {
 		}
 	}()
 	return nil
+}
+
+// decodeWatched decodes a guild-scoped dispatch into w and returns its
+// guild id (read by guildOf after decoding). ok is false when the event is
+// malformed (err says why) or belongs to a guild Halyard does not watch.
+func (b *Bot) decodeWatched(raw []byte, w any, guildOf func() json.RawMessage) (guildID string, ok bool, err error) {
+	if err := unmarshalObject(raw, w); err != nil {
+		return "", false, err
+	}
+	guildID, err = requireGuildID(guildOf())
+	if err != nil {
+		return "", false, err
+	}
+	return guildID, b.watched(guildID), nil
 }
