@@ -135,7 +135,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Server.EnableMetrics(m.Metrics)
 	m.Server.Register(m.Lanyard, m.Lantern, m.Harmy)
-	m.Server.RegisterSocket(m.Lanyard) // shared /socket; Lanyard first: it takes ambiguous first messages
+	m.Server.RegisterSocket(m.Lanyard, m.Lantern) // shared /socket; Lanyard first: it takes ambiguous first messages
 	if err := m.Server.Listen(cfg.Addr); err != nil {
 		return fmt.Errorf("cannot listen on %s: %v", cfg.Addr, err)
 	}
@@ -227,6 +227,9 @@ func (m *Main) Close() error {
 	}
 	if m.Lanyard != nil {
 		m.Lanyard.CloseSockets() // 1001 Going Away to every Lanyard socket
+	}
+	if m.Lantern != nil {
+		m.Lantern.CloseSockets()
 	}
 	if m.Bot != nil {
 		errs = append(errs, m.Bot.Close())

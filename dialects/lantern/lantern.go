@@ -30,14 +30,17 @@ type Options struct {
 	// CardImages bounds the SVG card's image fetches; zero fields take
 	// the defaults.
 	CardImages CardImageOptions
+	// Socket tunes the WebSocket; zero fields take Lantern's values.
+	Socket SocketOptions
 }
 
 // Dialect is the Lantern rendering of the hub.
 type Dialect struct {
-	opts Options
-	log  *slog.Logger
-	user core.RendererID // the user object (§3), cached per snapshot
-	card *cardRenderer   // the SVG card (§4) and its image cache
+	opts  Options
+	log   *slog.Logger
+	user  core.RendererID // the user object (§3), cached per snapshot
+	card  *cardRenderer   // the SVG card (§4) and its image cache
+	socks *sockets        // live WebSocket connections (§6)
 }
 
 // New registers the dialect's renderers with the hub. Call it before the
@@ -54,6 +57,7 @@ func New(opts Options) *Dialect {
 		opts.CardImages.Now = opts.Now
 	}
 	d.card = newCardRenderer(imageHosts{CDN: opts.CDNURL}, opts.CardImages, d.log)
+	d.socks = newSockets(opts.Socket)
 	d.user = opts.Hub.RegisterRenderer(func(u *core.User) []byte { return RenderUser(u, d.opts.Now()) })
 	return d
 }
