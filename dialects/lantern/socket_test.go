@@ -26,13 +26,13 @@ const (
 // sockEnv is a real server with both socket dialects on /socket, Lantern's
 // strict /lantern/socket, and a synced hub holding A, B and C.
 type sockEnv struct {
-	t   *testing.T
+	t   testing.TB
 	hub *core.Hub
 	d   *Dialect
 	url string
 }
 
-func newSockEnv(t *testing.T, opts SocketOptions) *sockEnv {
+func newSockEnv(t testing.TB, opts SocketOptions) *sockEnv {
 	t.Helper()
 	hub := core.NewHub(core.HubOptions{})
 	hub.MarkSynced()
@@ -69,7 +69,7 @@ func (e *sockEnv) user(id string) string {
 }
 
 type sockClient struct {
-	t  *testing.T
+	t  testing.TB
 	ws *websocket.Conn
 }
 
