@@ -41,6 +41,9 @@ type Dialect struct {
 	user  core.RendererID // the user object (§3), cached per snapshot
 	card  *cardRenderer   // the SVG card (§4) and its image cache
 	socks *sockets        // live WebSocket connections (§6)
+	// frames are the socket event frames carrying a user object, built
+	// once per snapshot and shared by every connection.
+	frames map[int]core.RendererID
 }
 
 // New registers the dialect's renderers with the hub. Call it before the
@@ -58,6 +61,10 @@ func New(opts Options) *Dialect {
 	}
 	d.card = newCardRenderer(imageHosts{CDN: opts.CDNURL}, opts.CardImages, d.log)
 	d.socks = newSockets(opts.Socket)
+	d.frames = map[int]core.RendererID{}
+	for _, op := range []int{opPresenceUpdate, opStorageUpdate, opUserJoined} {
+		d.frames[op] = opts.Hub.RegisterRenderer(func(u *core.User) []byte { return frame(op, d.UserJSON(u)) })
+	}
 	d.user = opts.Hub.RegisterRenderer(func(u *core.User) []byte { return RenderUser(u, d.opts.Now()) })
 	return d
 }

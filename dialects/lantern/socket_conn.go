@@ -289,12 +289,12 @@ func (c *conn) event(ev core.Event) bool {
 	}
 	switch ev.Type {
 	case core.PresenceUpdated:
-		return c.send(frame(opPresenceUpdate, c.d.UserJSON(ev.User)))
+		return c.send(c.d.opts.Hub.Render(c.d.frames[opPresenceUpdate], ev.User))
 	case core.KVUpdated:
-		return c.send(frame(opStorageUpdate, c.d.UserJSON(ev.User)))
+		return c.send(c.d.opts.Hub.Render(c.d.frames[opStorageUpdate], ev.User))
 	case core.MemberJoined:
 		if c.all {
-			return c.send(frame(opUserJoined, c.d.UserJSON(ev.User)))
+			return c.send(c.d.opts.Hub.Render(c.d.frames[opUserJoined], ev.User))
 		}
 	case core.MemberLeft:
 		if c.all {
