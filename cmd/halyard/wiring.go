@@ -19,6 +19,7 @@ import (
 	"github.com/halyardhq/halyard/dialects/lanyard"
 	"github.com/halyardhq/halyard/discord"
 	"github.com/halyardhq/halyard/discord/discordsim"
+	"github.com/halyardhq/halyard/docs"
 	"github.com/halyardhq/halyard/github"
 	"github.com/halyardhq/halyard/server"
 	"github.com/halyardhq/halyard/storage"
@@ -134,6 +135,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Server.EnableMetrics(m.Metrics)
+	docs.Register(m.Server.Echo()) // /docs: Swagger UI and the OpenAPI document
 	m.Server.Register(m.Lanyard, m.Lantern, m.Harmy)
 	m.Server.RegisterSocket(m.Lanyard, m.Lantern) // shared /socket; Lanyard first: it takes ambiguous first messages
 	if err := m.Server.Listen(cfg.Addr); err != nil {
