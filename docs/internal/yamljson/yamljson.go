@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -19,11 +20,12 @@ import (
 // and ending in a newline. Mapping keys must be strings and unique; anchors
 // and aliases are expanded; merge keys (<<) are refused.
 func Convert(src []byte) ([]byte, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	var doc, extra yaml.Node
+	if err := dec.Decode(&doc); err != nil {
 		return nil, err
 	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || dec.Decode(&extra) != io.EOF {
 		return nil, fmt.Errorf("want exactly one YAML document")
 	}
 	var b bytes.Buffer
