@@ -34,6 +34,49 @@ type Options struct {
 	Ready func(ctx context.Context) []string
 	// Demo drives the simulator in --demo mode; nil otherwise.
 	Demo DemoDriver
+	// Timeouts bound slow clients; zero fields take DefaultTimeouts' values.
+	Timeouts Timeouts
+}
+
+// Timeouts bounds how long a client may hold a connection without making
+// progress, so slow clients (slowloris) cannot exhaust connections.
+type Timeouts struct {
+	// ReadHeader bounds reading a request's headers.
+	ReadHeader time.Duration
+	// Read bounds reading a whole request, body included. WebSocket
+	// upgrades clear it (gorilla/websocket resets the deadlines).
+	Read time.Duration
+	// Write bounds writing an answer.
+	Write time.Duration
+	// Idle bounds the wait for the next request on a keep-alive connection.
+	Idle time.Duration
+	// MaxHeaderBytes caps the request line and headers.
+	MaxHeaderBytes int
+}
+
+// DefaultTimeouts are the timeouts used when Options.Timeouts leaves a field zero.
+var DefaultTimeouts = Timeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second,
+	Write: 60 * time.Second, Idle: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+
+// withDefaults fills the zero fields from DefaultTimeouts.
+func (t Timeouts) withDefaults() Timeouts {
+	d := DefaultTimeouts
+	if t.ReadHeader > 0 {
+		d.ReadHeader = t.ReadHeader
+	}
+	if t.Read > 0 {
+		d.Read = t.Read
+	}
+	if t.Write > 0 {
+		d.Write = t.Write
+	}
+	if t.Idle > 0 {
+		d.Idle = t.Idle
+	}
+	if t.MaxHeaderBytes > 0 {
+		d.MaxHeaderBytes = t.MaxHeaderBytes
+	}
+	return d
 }
 
 // Server is the HTTP listener and router.
@@ -99,10 +142,14 @@ func (s *Server) Addr() string {
 
 // Serve serves HTTP in the background until Shutdown.
 func (s *Server) Serve() {
+	t := s.opts.Timeouts.withDefaults()
 	s.http = &http.Server{
 		Handler:           s.echo,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		MaxHeaderBytes:    t.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	s.done = make(chan error, 1)

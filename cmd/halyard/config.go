@@ -47,6 +47,15 @@ type Config struct {
 	HarmyRatePerSecond int    `toml:"harmy_rate_per_second" env:"HARMY_RATE_PER_SECOND"`
 	HarmyRatePerMinute int    `toml:"harmy_rate_per_minute" env:"HARMY_RATE_PER_MINUTE"`
 	TrustedProxyHeader string `toml:"trusted_proxy_header" env:"TRUSTED_PROXY_HEADER"`
+
+	// Slow HTTP clients (slowloris): how long a client may take to send its
+	// headers and its whole request, to read the answer, and to sit idle
+	// between keep-alive requests; and the most header bytes it may send.
+	HTTPReadHeaderTimeout time.Duration `toml:"http_read_header_timeout" env:"HTTP_READ_HEADER_TIMEOUT"`
+	HTTPReadTimeout       time.Duration `toml:"http_read_timeout" env:"HTTP_READ_TIMEOUT"`
+	HTTPWriteTimeout      time.Duration `toml:"http_write_timeout" env:"HTTP_WRITE_TIMEOUT"`
+	HTTPIdleTimeout       time.Duration `toml:"http_idle_timeout" env:"HTTP_IDLE_TIMEOUT"`
+	HTTPMaxHeaderBytes    int           `toml:"http_max_header_bytes" env:"HTTP_MAX_HEADER_BYTES"`
 }
 
 // DefaultConfig returns the defaults.
@@ -67,6 +76,12 @@ func DefaultConfig() Config {
 		GitHubAPIURL:       "https://api.github.com",
 		HarmyRatePerSecond: 3,
 		HarmyRatePerMinute: 120,
+
+		HTTPReadHeaderTimeout: 10 * time.Second,
+		HTTPReadTimeout:       30 * time.Second,
+		HTTPWriteTimeout:      60 * time.Second,
+		HTTPIdleTimeout:       120 * time.Second,
+		HTTPMaxHeaderBytes:    64 << 10,
 	}
 }
 
@@ -174,6 +189,12 @@ func (c *Config) Validate() error {
 	}
 	if c.HarmyRatePerSecond < 0 || c.HarmyRatePerMinute < 0 {
 		return errors.New("HARMY_RATE_PER_SECOND and HARMY_RATE_PER_MINUTE must not be negative (0 turns a limit off)")
+	}
+	if c.HTTPReadHeaderTimeout <= 0 || c.HTTPReadTimeout <= 0 || c.HTTPWriteTimeout <= 0 || c.HTTPIdleTimeout <= 0 {
+		return errors.New("HTTP_READ_HEADER_TIMEOUT, HTTP_READ_TIMEOUT, HTTP_WRITE_TIMEOUT and HTTP_IDLE_TIMEOUT must be positive (they cut off slow clients)")
+	}
+	if c.HTTPMaxHeaderBytes < 4096 || c.HTTPMaxHeaderBytes > 16<<20 {
+		return fmt.Errorf("HTTP_MAX_HEADER_BYTES must be from 4096 to 16777216, got %d", c.HTTPMaxHeaderBytes)
 	}
 	if c.DemoUsers < 1 || c.DemoUsers > 1_000_000 {
 		return fmt.Errorf("--demo-users must be from 1 to 1000000, got %d", c.DemoUsers)
