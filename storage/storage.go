@@ -167,6 +167,9 @@ func (s *Store) connect(ctx context.Context, cfg Config, uri string) error {
 	if err := s.createIndexes(ctx); err != nil {
 		return fail(fmt.Errorf("storage: creating indexes at %s: %s", s.uri, cleanReason(err, uri)))
 	}
+	if err := s.indexEmbeddedIDs(ctx, db, s.users, s.kv, s.tokens); err != nil {
+		return fail(fmt.Errorf("storage: embedded database: %s", cleanReason(err, uri)))
+	}
 	s.log.Info("storage ready", "uri", s.uri, "database", cfg.Database, "embedded", s.Embedded())
 	return nil
 }
