@@ -19,7 +19,9 @@ func TestOutageAndRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s.embedded.stop()
+	if !s.StopEmbedded() {
+		t.Fatal("StopEmbedded: the store reports no embedded database")
+	}
 
 	start := time.Now()
 	err := s.SaveKV(ctx, "u", core.KV{"during": "1"})
@@ -55,7 +57,7 @@ func TestOutageAndRecovery(t *testing.T) {
 	}
 	wg.Wait()
 
-	if err := s.embedded.start(); err != nil {
+	if err := s.StartEmbedded(); err != nil {
 		t.Fatal(err)
 	}
 	start = time.Now()
@@ -72,5 +74,29 @@ func TestOutageAndRecovery(t *testing.T) {
 	t.Logf("recovered after %v", time.Since(start).Round(time.Millisecond))
 	if got := loadKV(t, s)["u"]; !sameKV(got, core.KV{"after": "1"}) {
 		t.Errorf("after recovery: %q", got)
+	}
+}
+
+// TestOutageHooksNeedEmbedded opens a second store on the first one's
+// server as an external MongoDB: it has no embedded server to stop or
+// start, and says so without touching the first one's.
+func TestOutageHooksNeedEmbedded(t *testing.T) {
+	owner := openTemp(t, Config{})
+	ext, err := Open(t.Context(), Config{URI: owner.embedded.uri(), Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ext.Close()
+	if ext.StopEmbedded() {
+		t.Error("StopEmbedded on an external MongoDB reported a stop")
+	}
+	if err := ext.StartEmbedded(); err == nil {
+		t.Error("StartEmbedded on an external MongoDB succeeded")
+	}
+	if err := ext.SaveKV(t.Context(), "u", core.KV{"still": "up"}); err != nil {
+		t.Errorf("the server behind the external store stopped: %v", err)
+	}
+	if err := owner.StartEmbedded(); err == nil {
+		t.Error("StartEmbedded on a running server succeeded")
 	}
 }
