@@ -38,6 +38,7 @@ func (s *Server) registerDemo(g *echo.Group) {
 	g.DELETE("/demo/members/:id", s.demoRemoveMember)
 	g.POST("/demo/messages", s.demoSendMessage)
 	g.GET("/demo/messages", s.demoMessages)
+	g.POST("/demo/flood", s.demoFlood)
 }
 
 // readJSONObject reads a body that must be one JSON object.

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"sync"
 
 	"github.com/halyardhq/halyard/discord/discordsim"
 	"github.com/halyardhq/halyard/server"
@@ -52,4 +55,28 @@ func (d simDriver) DMMessages(userID string) []server.DemoMessage {
 		out = append(out, server.DemoMessage{Content: m.Content, Embeds: embeds, CreatedAt: m.CreatedAt})
 	}
 	return out
+}
+
+// floods marks the simulators with a flood running, so a second
+// POST /admin/v1/demo/flood is refused instead of stacking up.
+var floods sync.Map // *discordsim.Sim → struct{}
+
+// StartFlood implements server.DemoFlooder: it checks the sizes against
+// the population and floods in the background.
+func (d simDriver) StartFlood(events, users int) error {
+	g, err := d.guild()
+	if err != nil {
+		return err
+	}
+	if n := len(d.sim.MemberIDs(g)); users > n {
+		return fmt.Errorf("users must be from 1 to %d (the simulated members)", n)
+	}
+	if _, running := floods.LoadOrStore(d.sim, struct{}{}); running {
+		return server.ErrFloodRunning
+	}
+	go func() {
+		defer floods.Delete(d.sim)
+		_ = d.sim.Flood(context.Background(), events, users)
+	}()
+	return nil
 }

@@ -469,6 +469,13 @@ func TestOpenAPILiveResponses(t *testing.T) {
 	a.do(req{method: "DELETE", path: "/admin/v1/demo/members/abc", header: admin, status: 400})
 	a.do(req{method: "DELETE", path: "/admin/v1/demo/members/" + newcomer, status: 401})
 
+	// Demo flood (the load tool's ingest scenario) after everything else:
+	// it rewrites the presences of the first members.
+	a.do(req{method: "POST", path: "/admin/v1/demo/flood", header: admin, body: []byte(`{"events":30,"users":3}`), status: 202})
+	a.do(req{method: "POST", path: "/admin/v1/demo/flood", header: admin, body: []byte(`{"events":0,"users":3}`), status: 400})
+	a.do(req{method: "POST", path: "/admin/v1/demo/flood", body: []byte(`{"events":1,"users":1}`), status: 401})
+	a.do(req{method: "POST", path: "/admin/v1/demo/flood", header: admin, body: bytes.Repeat([]byte(" "), 2<<20), status: 413})
+
 	a.assertCoverage()
 	t.Logf("%d operations driven in %v", len(a.seen), time.Since(start).Round(time.Millisecond))
 }
