@@ -7,111 +7,118 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// activityWire is an activity object with every field kept raw.
-type activityWire struct {
-	ID            json.RawMessage `json:"id"`
-	Name          json.RawMessage `json:"name"`
-	Type          json.RawMessage `json:"type"`
-	URL           json.RawMessage `json:"url"`
-	Details       json.RawMessage `json:"details"`
-	State         json.RawMessage `json:"state"`
-	ApplicationID json.RawMessage `json:"application_id"`
-	SyncID        json.RawMessage `json:"sync_id"`
-	SessionID     json.RawMessage `json:"session_id"`
-	Platform      json.RawMessage `json:"platform"`
-	CreatedAt     json.RawMessage `json:"created_at"`
-	Timestamps    timestampsWire  `json:"timestamps"`
-	Assets        assetsWire      `json:"assets"`
-	Party         partyWire       `json:"party"`
-	Emoji         *emojiWire      `json:"emoji"`
-	Buttons       json.RawMessage `json:"buttons"`
-	Flags         json.RawMessage `json:"flags"`
-}
-
-type timestampsWire struct {
-	Start json.RawMessage `json:"start"`
-	End   json.RawMessage `json:"end"`
-}
-
-type assetsWire struct {
-	LargeImage json.RawMessage `json:"large_image"`
-	LargeText  json.RawMessage `json:"large_text"`
-	SmallImage json.RawMessage `json:"small_image"`
-	SmallText  json.RawMessage `json:"small_text"`
-}
-
-type partyWire struct {
-	ID json.RawMessage `json:"id"`
-}
-
-type emojiWire struct {
-	Name     json.RawMessage `json:"name"`
-	ID       json.RawMessage `json:"id"`
-	Animated json.RawMessage `json:"animated"`
-}
-
 // decodeActivity parses one activity object. Raw keeps Discord's object
 // verbatim except for two normalisations Lanyard also makes: a numeric
 // application_id or emoji.id becomes a decimal string. ok is false only
-// when raw is not an object.
+// when raw is not an object. The parsed strings share raw's memory, so raw
+// must never be written to afterwards.
 func decodeActivity(raw json.RawMessage) (core.Activity, bool) {
 	var a core.Activity
 	if kind(raw) != '{' {
 		return a, false
 	}
-	var w activityWire
-	if err := unmarshalLenient(raw, &w); err != nil {
-		return a, false
+	var appID, emoji, buttons []byte
+	hasEmoji := false
+	err := eachMember(raw, func(key string, v []byte) {
+		switch key {
+		case "id":
+			a.ID, _ = fastString(v, true)
+		case "name":
+			a.Name, _ = fastString(v, true)
+		case "type":
+			if t, ok := fastInt(v); ok {
+				a.Type = int(t)
+			}
+		case "url":
+			a.URL, _ = fastString(v, true)
+		case "details":
+			a.Details, _ = fastString(v, true)
+		case "state":
+			a.State, _ = fastString(v, true)
+		case "application_id":
+			appID = v
+		case "sync_id":
+			a.SyncID, _ = fastString(v, true)
+		case "session_id":
+			a.SessionID, _ = fastString(v, true)
+		case "platform":
+			a.Platform, _ = fastString(v, true)
+		case "created_at":
+			a.CreatedAt, _ = fastInt(v)
+		case "flags":
+			a.Flags, _ = fastInt(v)
+		case "timestamps":
+			_ = eachMember(v, func(key string, v []byte) {
+				switch key {
+				case "start":
+					a.Start, _ = fastInt(v)
+				case "end":
+					a.End, _ = fastInt(v)
+				}
+			})
+		case "assets":
+			_ = eachMember(v, func(key string, v []byte) {
+				switch key {
+				case "large_image":
+					a.LargeImage, _ = fastString(v, true)
+				case "large_text":
+					a.LargeText, _ = fastString(v, true)
+				case "small_image":
+					a.SmallImage, _ = fastString(v, true)
+				case "small_text":
+					a.SmallText, _ = fastString(v, true)
+				}
+			})
+		case "party":
+			_ = eachMember(v, func(key string, v []byte) {
+				if key == "id" {
+					a.PartyID, _ = fastString(v, true)
+				}
+			})
+		case "emoji":
+			// As encoding/json into a pointer: null clears it, any other
+			// value makes one (empty unless it is an object).
+			emoji, hasEmoji = v, !isNull(v)
+		case "buttons":
+			buttons = v
+		}
+	})
+	if err != nil {
+		return core.Activity{}, false
 	}
 	a.Raw = raw
-	a.ID, _ = lenientString(w.ID)
-	a.Name, _ = lenientString(w.Name)
-	if t, ok := lenientInt(w.Type); ok {
-		a.Type = int(t)
-	}
-	a.URL, _ = lenientString(w.URL)
-	a.Details, _ = lenientString(w.Details)
-	a.State, _ = lenientString(w.State)
-	a.SyncID, _ = lenientString(w.SyncID)
-	a.SessionID, _ = lenientString(w.SessionID)
-	a.Platform, _ = lenientString(w.Platform)
-	a.CreatedAt, _ = lenientInt(w.CreatedAt)
-	a.Flags, _ = lenientInt(w.Flags)
-	a.Start, _ = lenientInt(w.Timestamps.Start)
-	a.End, _ = lenientInt(w.Timestamps.End)
-	a.LargeImage, _ = lenientString(w.Assets.LargeImage)
-	a.LargeText, _ = lenientString(w.Assets.LargeText)
-	a.SmallImage, _ = lenientString(w.Assets.SmallImage)
-	a.SmallText, _ = lenientString(w.Assets.SmallText)
-	a.PartyID, _ = lenientString(w.Party.ID)
-	a.ApplicationID, _ = lenientSnowflake(w.ApplicationID)
-	if isNumber(w.ApplicationID) && a.ApplicationID != "" {
+	a.ApplicationID, _ = fastSnowflake(appID, true)
+	if isNumber(appID) && a.ApplicationID != "" {
 		a.Raw, _ = replaceMember(a.Raw, "application_id", []byte(strconv.Quote(a.ApplicationID)))
 	}
-	if w.Emoji != nil {
-		a.Emoji, a.Raw = decodeEmoji(w.Emoji, a.Raw)
+	if hasEmoji {
+		a.Emoji, a.Raw = decodeEmoji(emoji, a.Raw)
 	}
-	if len(w.Buttons) > 0 {
-		a.Buttons = decodeButtons(w.Buttons)
+	if len(buttons) > 0 {
+		a.Buttons = decodeButtons(buttons)
 	}
 	return a, true
 }
 
 // decodeEmoji parses an activity emoji; a numeric id is rewritten as a
 // string in the activity's raw JSON as well.
-func decodeEmoji(w *emojiWire, activity json.RawMessage) (*core.Emoji, json.RawMessage) {
+func decodeEmoji(raw []byte, activity json.RawMessage) (*core.Emoji, json.RawMessage) {
 	e := &core.Emoji{}
-	e.Name, _ = lenientString(w.Name)
-	e.ID, _ = lenientSnowflake(w.ID)
-	e.Animated, _ = lenientBool(w.Animated)
-	if isNumber(w.ID) && e.ID != "" {
-		var obj struct {
-			Emoji json.RawMessage `json:"emoji"`
+	var id []byte
+	_ = eachMember(raw, func(key string, v []byte) {
+		switch key {
+		case "name":
+			e.Name, _ = fastString(v, true)
+		case "id":
+			id = v
+		case "animated":
+			e.Animated, _ = fastBool(v)
 		}
-		if json.Unmarshal(activity, &obj) == nil {
-			if fixed, ok := replaceMember(obj.Emoji, "id", []byte(strconv.Quote(e.ID))); ok {
-				activity, _ = replaceMember(activity, "emoji", fixed)
-			}
+	})
+	e.ID, _ = fastSnowflake(id, true)
+	if isNumber(id) && e.ID != "" {
+		if fixed, ok := replaceMember(raw, "id", []byte(strconv.Quote(e.ID))); ok {
+			activity, _ = replaceMember(activity, "emoji", fixed)
 		}
 	}
 	return e, activity
@@ -119,24 +126,27 @@ func decodeEmoji(w *emojiWire, activity json.RawMessage) (*core.Emoji, json.RawM
 
 // decodeButtons reads button labels: received activities carry strings,
 // sent ones objects with a label.
-func decodeButtons(raw json.RawMessage) []string {
-	items, _ := rawArray(raw)
+func decodeButtons(raw []byte) []string {
 	var out []string
-	for _, it := range items {
+	eachElement(raw, func(it []byte) {
 		if kind(it) == '{' {
-			var b struct {
-				Label json.RawMessage `json:"label"`
-			}
-			if json.Unmarshal(it, &b) == nil {
-				if s, ok := lenientString(b.Label); ok {
-					out = append(out, s)
+			var label []byte
+			if eachMember(it, func(key string, v []byte) {
+				if key == "label" {
+					label = v
 				}
+			}) != nil {
+				return
 			}
-			continue
+			// A button without a label is an empty one, as before.
+			if s, ok := fastString(label, true); ok {
+				out = append(out, s)
+			}
+			return
 		}
-		if s, ok := lenientString(it); ok {
+		if s, ok := fastString(it, true); ok {
 			out = append(out, s)
 		}
-	}
+	})
 	return out
 }

@@ -7,30 +7,59 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// memberWire is a guild member object (also GUILD_MEMBER_ADD/UPDATE, which
-// add guild_id) with the fields the bot reads kept raw.
+// memberWire is the part of GUILD_MEMBER_REMOVE the bot reads.
 type memberWire struct {
 	GuildID json.RawMessage `json:"guild_id"`
 	User    json.RawMessage `json:"user"`
-	Nick    json.RawMessage `json:"nick"`
 }
 
-// guildWire is the part of GUILD_CREATE / GUILD_DELETE the bot reads.
+// guildWire is the part of GUILD_CREATE / GUILD_DELETE the bot reads, as
+// slices of the payload.
 type guildWire struct {
-	ID          json.RawMessage `json:"id"`
-	Unavailable json.RawMessage `json:"unavailable"`
-	Members     json.RawMessage `json:"members"`
-	Presences   json.RawMessage `json:"presences"`
+	ID, Unavailable, Members, Presences []byte
 }
 
-// chunkWire is a GUILD_MEMBERS_CHUNK payload.
+// decodeGuild splits a GUILD_CREATE or GUILD_DELETE payload.
+func decodeGuild(raw []byte) (w guildWire, err error) {
+	err = eachMember(raw, func(key string, v []byte) {
+		switch key {
+		case "id":
+			w.ID = v
+		case "unavailable":
+			w.Unavailable = v
+		case "members":
+			w.Members = v
+		case "presences":
+			w.Presences = v
+		}
+	})
+	return w, err
+}
+
+// chunkWire is a GUILD_MEMBERS_CHUNK payload, as slices of it.
 type chunkWire struct {
-	GuildID    json.RawMessage `json:"guild_id"`
-	Members    json.RawMessage `json:"members"`
-	Presences  json.RawMessage `json:"presences"`
-	ChunkIndex json.RawMessage `json:"chunk_index"`
-	ChunkCount json.RawMessage `json:"chunk_count"`
-	Nonce      json.RawMessage `json:"nonce"`
+	GuildID, Members, Presences, ChunkIndex, ChunkCount, Nonce []byte
+}
+
+// decodeChunk splits a GUILD_MEMBERS_CHUNK payload.
+func decodeChunk(raw []byte) (w chunkWire, err error) {
+	err = eachMember(raw, func(key string, v []byte) {
+		switch key {
+		case "guild_id":
+			w.GuildID = v
+		case "members":
+			w.Members = v
+		case "presences":
+			w.Presences = v
+		case "chunk_index":
+			w.ChunkIndex = v
+		case "chunk_count":
+			w.ChunkCount = v
+		case "nonce":
+			w.Nonce = v
+		}
+	})
+	return w, err
 }
 
 // rateLimitedWire is a RATE_LIMITED payload.
@@ -52,17 +81,28 @@ func unmarshalObject(raw []byte, w any) error {
 }
 
 // decodeMember parses a member object; presence is left for the caller.
+// The guild id is interned and the nickname copied: raw is often one
+// member of a large chunk.
 func decodeMember(raw json.RawMessage) (guildID string, m core.Member, err error) {
-	var w memberWire
-	if err := unmarshalObject(raw, &w); err != nil {
+	var gid, user, nick []byte
+	if err := eachMember(raw, func(key string, v []byte) {
+		switch key {
+		case "guild_id":
+			gid = v
+		case "user":
+			user = v
+		case "nick":
+			nick = v
+		}
+	}); err != nil {
 		return "", m, err
 	}
-	guildID, _ = lenientSnowflake(w.GuildID)
-	m.User, err = decodeUser(w.User)
+	guildID = guildIDOf(gid)
+	m.User, err = decodeUser(user)
 	if err != nil {
 		return guildID, m, err
 	}
-	m.Nick, _ = lenientString(w.Nick)
+	m.Nick, _ = fastString(nick, false)
 	return guildID, m, nil
 }
 
@@ -70,39 +110,40 @@ func decodeMember(raw json.RawMessage) (guildID string, m core.Member, err error
 // presence from the presences list (nil when it has none, which renders
 // offline). Members that cannot be read are skipped and counted in bad.
 func decodeMembers(membersRaw, presencesRaw json.RawMessage) (members []core.Member, bad int) {
-	items, _ := rawArray(membersRaw)
 	presences := map[string]*core.Presence{}
-	pitems, _ := rawArray(presencesRaw)
-	for _, it := range pitems {
+	eachElement(presencesRaw, func(it []byte) {
 		w, err := decodePresenceWire(it)
 		if err != nil {
 			bad++
-			continue
+			return
 		}
 		id := w.userID()
 		if id == "" {
 			bad++
-			continue
+			return
 		}
+		w.copyActs = true
 		presences[id] = w.presence()
-	}
-	members = make([]core.Member, 0, len(items))
-	for _, it := range items {
+	})
+	eachElement(membersRaw, func(it []byte) {
 		_, m, err := decodeMember(it)
 		if err != nil {
 			bad++
-			continue
+			return
 		}
 		m.Presence = presences[m.User.ID]
 		m.SetPresence = true
 		members = append(members, m)
+	})
+	if members == nil {
+		members = []core.Member{}
 	}
 	return members, bad
 }
 
-// guildID reads a required guild id.
-func requireGuildID(raw json.RawMessage) (string, error) {
-	id, _ := lenientSnowflake(raw)
+// requireGuildID reads a required guild id, interned.
+func requireGuildID(raw []byte) (string, error) {
+	id := guildIDOf(raw)
 	if id == "" {
 		return "", fmt.Errorf("missing guild_id")
 	}

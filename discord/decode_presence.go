@@ -1,41 +1,77 @@
 package discord
 
 import (
-	"encoding/json"
-
 	"github.com/halyardhq/halyard/core"
 )
 
 // presenceWire is a presence object (PRESENCE_UPDATE payload, or an entry
-// of a guild's or a member chunk's presences) with every field kept raw.
+// of a guild's or a member chunk's presences) split into its raw members,
+// each a slice of the payload.
 type presenceWire struct {
-	User struct {
-		ID json.RawMessage `json:"id"`
-	} `json:"user"`
-	GuildID      json.RawMessage   `json:"guild_id"`
-	Status       json.RawMessage   `json:"status"`
-	ClientStatus *clientStatusWire `json:"client_status"`
-	Activities   []json.RawMessage `json:"activities"`
+	userRaw      []byte // user.id
+	guildID      []byte
+	status       []byte
+	clientStatus *clientStatusWire
+	activities   []byte // the raw array
+	// copyActs makes presence copy the activities out of the payload: set
+	// for presences inside a GUILD_CREATE or a member chunk, whose payload
+	// must not stay alive for the sake of one user.
+	copyActs bool
 }
 
 type clientStatusWire struct {
-	Desktop  json.RawMessage `json:"desktop"`
-	Mobile   json.RawMessage `json:"mobile"`
-	Web      json.RawMessage `json:"web"`
-	Embedded json.RawMessage `json:"embedded"`
-	VR       json.RawMessage `json:"vr"`
+	Desktop, Mobile, Web, Embedded, VR []byte
 }
 
-// decodePresenceWire splits a presence object into its fields.
+// decodePresenceWire splits a presence object into its fields. Fields of
+// an odd type are left empty; only a payload that is not an object fails.
 func decodePresenceWire(raw []byte) (presenceWire, error) {
 	var w presenceWire
-	err := unmarshalLenient(raw, &w)
+	err := eachMember(raw, func(key string, v []byte) {
+		switch key {
+		case "user":
+			// A user without an id (or null) keeps an earlier one, as
+			// encoding/json merged repeated objects.
+			_ = eachMember(v, func(key string, v []byte) {
+				if key == "id" {
+					w.userRaw = v
+				}
+			})
+		case "guild_id":
+			w.guildID = v
+		case "status":
+			w.status = v
+		case "client_status":
+			w.clientStatus = nil
+			if isNull(v) {
+				return
+			}
+			cs := &clientStatusWire{}
+			_ = eachMember(v, func(key string, v []byte) {
+				switch key {
+				case "desktop":
+					cs.Desktop = v
+				case "mobile":
+					cs.Mobile = v
+				case "web":
+					cs.Web = v
+				case "embedded":
+					cs.Embedded = v
+				case "vr":
+					cs.VR = v
+				}
+			})
+			w.clientStatus = cs
+		case "activities":
+			w.activities = v
+		}
+	})
 	return w, err
 }
 
 // userID returns the id of the presence's (partial) user.
 func (w *presenceWire) userID() string {
-	id, _ := lenientSnowflake(w.User.ID)
+	id, _ := fastSnowflake(w.userRaw, true)
 	return id
 }
 
@@ -43,10 +79,10 @@ func (w *presenceWire) userID() string {
 // is skipped; an activity that is not an object is left out.
 func (w *presenceWire) presence() *core.Presence {
 	p := &core.Presence{Status: core.StatusOffline}
-	if s, ok := lenientString(w.Status); ok && s != "" {
+	if s, ok := fastString(w.status, true); ok && s != "" {
 		p.Status = status(s)
 	}
-	if cs := w.ClientStatus; cs != nil {
+	if cs := w.clientStatus; cs != nil {
 		p.ClientStatus = core.ClientStatus{
 			Desktop:  platformStatus(cs.Desktop),
 			Mobile:   platformStatus(cs.Mobile),
@@ -55,22 +91,47 @@ func (w *presenceWire) presence() *core.Presence {
 			VR:       platformStatus(cs.VR),
 		}
 	}
-	if items := w.Activities; len(items) > 0 {
-		p.Activities = make([]core.Activity, 0, len(items))
-		for _, it := range items {
-			if a, ok := decodeActivity(it); ok {
-				p.Activities = append(p.Activities, a)
-			}
+	var stack [8][]byte
+	items := stack[:0]
+	total := 0
+	eachElement(w.activities, func(it []byte) {
+		if kind(it) == '{' {
+			items = append(items, it)
+			total += len(it)
+		}
+	})
+	if len(items) == 0 {
+		return p
+	}
+	if w.copyActs {
+		// One allocation for all the activities; each keeps a capped slice.
+		buf := make([]byte, 0, total)
+		for i, it := range items {
+			start := len(buf)
+			buf = append(buf, it...)
+			items[i] = buf[start:len(buf):len(buf)]
+		}
+	}
+	p.Activities = make([]core.Activity, 0, len(items))
+	for _, it := range items {
+		if a, ok := decodeActivity(it); ok {
+			p.Activities = append(p.Activities, a)
 		}
 	}
 	return p
 }
 
 // status maps Discord's status text to a core.Status; receivers never see
-// "invisible", and anything unknown reads offline.
+// "invisible", and anything unknown reads offline. The result is always
+// one of the package constants, never a slice of the payload.
 func status(s string) core.Status {
-	if st := core.Status(s); st.Valid() {
-		return st
+	switch core.Status(s) {
+	case core.StatusOnline:
+		return core.StatusOnline
+	case core.StatusIdle:
+		return core.StatusIdle
+	case core.StatusDND:
+		return core.StatusDND
 	}
 	return core.StatusOffline
 }
@@ -78,12 +139,17 @@ func status(s string) core.Status {
 // platformStatus reads one client_status value. The dialects test for the
 // presence of the key, as Lanyard does, so a present key with an odd value
 // (even null) still counts, as online; only an absent key is "".
-func platformStatus(raw json.RawMessage) core.Status {
-	if len(raw) == 0 {
+func platformStatus(raw []byte) core.Status {
+	if raw == nil {
 		return ""
 	}
-	if s, ok := lenientString(raw); ok && core.Status(s).Valid() {
-		return core.Status(s)
+	if s, ok := fastString(raw, true); ok {
+		switch st := status(s); {
+		case st != core.StatusOffline:
+			return st
+		case s == string(core.StatusOffline):
+			return core.StatusOffline
+		}
 	}
 	return core.StatusOnline
 }

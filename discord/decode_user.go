@@ -10,39 +10,46 @@ import (
 // errNoUserID rejects a member or presence whose user has no usable id.
 var errNoUserID = errors.New("user object without an id")
 
-// userWire is a user object with every field kept raw, so an odd type
-// skips only that field.
-type userWire struct {
-	ID            json.RawMessage `json:"id"`
-	Username      json.RawMessage `json:"username"`
-	Discriminator json.RawMessage `json:"discriminator"`
-	GlobalName    json.RawMessage `json:"global_name"`
-	Avatar        json.RawMessage `json:"avatar"`
-	Bot           json.RawMessage `json:"bot"`
-}
-
 // decodeUser parses a Discord user object. Raw is the object verbatim, so
 // fields Halyard does not name (primary_guild, collectibles, …) reach the
-// dialects.
+// dialects. Raw is a private copy of exactly the object (raw usually lies
+// in a whole member chunk, which must not stay alive for one user), and
+// the parsed strings share that copy instead of holding their own.
 func decodeUser(raw json.RawMessage) (core.DiscordUser, error) {
 	var u core.DiscordUser
 	if kind(raw) != '{' {
 		return u, errNoUserID
 	}
-	var w userWire
-	if err := json.Unmarshal(raw, &w); err != nil {
+	own := json.RawMessage(clone(raw))
+	var id, username, discriminator, globalName, avatar, bot []byte
+	err := eachMember(own, func(key string, v []byte) {
+		switch key {
+		case "id":
+			id = v
+		case "username":
+			username = v
+		case "discriminator":
+			discriminator = v
+		case "global_name":
+			globalName = v
+		case "avatar":
+			avatar = v
+		case "bot":
+			bot = v
+		}
+	})
+	if err != nil {
 		return u, err
 	}
-	id, _ := lenientSnowflake(w.ID)
-	if id == "" {
-		return u, errNoUserID
+	u.ID, _ = fastSnowflake(id, true)
+	if u.ID == "" {
+		return core.DiscordUser{}, errNoUserID
 	}
-	u.Raw = raw
-	u.ID = id
-	u.Username, _ = lenientString(w.Username)
-	u.Discriminator, _ = lenientString(w.Discriminator)
-	u.GlobalName, _ = lenientString(w.GlobalName)
-	u.Avatar, _ = lenientString(w.Avatar)
-	u.Bot, _ = lenientBool(w.Bot)
+	u.Raw = own
+	u.Username, _ = fastString(username, true)
+	u.Discriminator, _ = fastString(discriminator, true)
+	u.GlobalName, _ = fastString(globalName, true)
+	u.Avatar, _ = fastString(avatar, true)
+	u.Bot, _ = fastBool(bot)
 	return u, nil
 }

@@ -151,22 +151,6 @@ func objectID(raw []byte) string {
 	return id
 }
 
-// rawArray splits a JSON array into its elements; anything else is no
-// elements (ok false unless null or absent).
-func rawArray(raw []byte) ([]json.RawMessage, bool) {
-	if isNull(raw) {
-		return nil, true
-	}
-	if kind(raw) != '[' {
-		return nil, false
-	}
-	var out []json.RawMessage
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, false
-	}
-	return out, true
-}
-
 // replaceMember returns the JSON object obj with the value of member key
 // replaced by val, keeping every other member and their order.
 func replaceMember(obj []byte, key string, val []byte) ([]byte, bool) {

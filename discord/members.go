@@ -1,7 +1,6 @@
 package discord
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,12 +10,15 @@ import (
 // none) and asks for the full member list, which GUILD_CREATE lacks for
 // large guilds.
 func (b *Bot) onGuildCreate(raw []byte) error {
-	var w guildWire
-	guildID, ok, err := b.decodeWatched(raw, &w, func() json.RawMessage { return w.ID })
+	w, err := decodeGuild(raw)
+	if err != nil {
+		return err
+	}
+	guildID, ok, err := b.watchedGuild(w.ID)
 	if !ok {
 		return err
 	}
-	if unavailable, _ := lenientBool(w.Unavailable); unavailable {
+	if unavailable, _ := fastBool(w.Unavailable); unavailable {
 		return nil // in outage; its members stay as they were
 	}
 	members, bad := decodeMembers(w.Members, w.Presences)
@@ -33,12 +35,15 @@ func (b *Bot) onGuildCreate(raw []byte) error {
 
 // onGuildDelete forgets a guild the bot left; an outage changes nothing.
 func (b *Bot) onGuildDelete(raw []byte) error {
-	var w guildWire
-	guildID, ok, err := b.decodeWatched(raw, &w, func() json.RawMessage { return w.ID })
+	w, err := decodeGuild(raw)
+	if err != nil {
+		return err
+	}
+	guildID, ok, err := b.watchedGuild(w.ID)
 	if !ok {
 		return err
 	}
-	if unavailable, _ := lenientBool(w.Unavailable); unavailable {
+	if unavailable, _ := fastBool(w.Unavailable); unavailable {
 		return nil
 	}
 	b.sync.forget(guildID)
@@ -51,12 +56,15 @@ func (b *Bot) onGuildDelete(raw []byte) error {
 // the last chunk of an all-members request, members the chunks did not
 // name left while the bot was away and are pruned.
 func (b *Bot) onMembersChunk(raw []byte) error {
-	var w chunkWire
-	guildID, ok, err := b.decodeWatched(raw, &w, func() json.RawMessage { return w.GuildID })
+	w, err := decodeChunk(raw)
+	if err != nil {
+		return err
+	}
+	guildID, ok, err := b.watchedGuild(w.GuildID)
 	if !ok {
 		return err
 	}
-	nonce, _ := lenientString(w.Nonce)
+	nonce, _ := fastString(w.Nonce, true)
 	members, bad := decodeMembers(w.Members, w.Presences)
 	ids := make([]string, 0, len(members))
 	for _, m := range members {
@@ -73,8 +81,8 @@ func (b *Bot) onMembersChunk(raw []byte) error {
 			b.sync.memberAdded(guildID, id)
 		}
 	}
-	index, _ := lenientInt(w.ChunkIndex)
-	count, _ := lenientInt(w.ChunkCount)
+	index, _ := fastInt(w.ChunkIndex)
+	count, _ := fastInt(w.ChunkCount)
 	if done := b.sync.noteChunk(guildID, nonce, int(index), int(count), ids); done != nil {
 		b.hub.PruneGuild(guildID, done.keep)
 		b.log.Info("discord: guild members synced", "guild", guildID, "members", len(done.seen))
@@ -154,7 +162,7 @@ func (b *Bot) onPresenceUpdate(raw []byte) error {
 	if userID == "" {
 		return errNoUserID
 	}
-	guildID, _ := lenientSnowflake(w.GuildID)
+	guildID, _ := fastSnowflake(w.guildID, true)
 	if guildID != "" && !b.watched(guildID) {
 		return nil
 	}
@@ -167,7 +175,7 @@ func (b *Bot) onPresenceUpdate(raw []byte) error {
 // replaced meanwhile.
 func (b *Bot) onRateLimited(raw []byte) error {
 	var w rateLimitedWire
-	if err := unmarshalObject(raw, &w); err != nil {
+	if err := unmarshalLenient(raw, &w); err != nil {
 		return err
 	}
 	guildID, _ := lenientSnowflake(w.Meta.GuildID)
@@ -195,14 +203,11 @@ func (b *Bot) onRateLimited(raw []byte) error {
 	return nil
 }
 
-// decodeWatched decodes a guild-scoped dispatch into w and returns its
-// guild id (read by guildOf after decoding). ok is false when the event is
-// malformed (err says why) or belongs to a guild Halyard does not watch.
-func (b *Bot) decodeWatched(raw []byte, w any, guildOf func() json.RawMessage) (guildID string, ok bool, err error) {
-	if err := unmarshalObject(raw, w); err != nil {
-		return "", false, err
-	}
-	guildID, err = requireGuildID(guildOf())
+// watchedGuild reads a guild-scoped dispatch's required guild id. ok is
+// false when it is missing (err says so) or names a guild Halyard does not
+// watch.
+func (b *Bot) watchedGuild(rawID []byte) (guildID string, ok bool, err error) {
+	guildID, err = requireGuildID(rawID)
 	if err != nil {
 		return "", false, err
 	}

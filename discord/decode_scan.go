@@ -1,0 +1,172 @@
+package discord
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/buger/jsonparser"
+)
+
+// The gateway decoder walks payloads with jsonparser instead of
+// encoding/json: no reflection, no second validation pass (arikawa already
+// parsed the whole frame before handing us its bytes), and every value is a
+// slice of the payload, so verbatim copies cost one copy and parsed strings
+// can share it. The helpers keep the lenient rules of lenient.go: a member
+// of an unexpected type is skipped, never the event.
+
+// eachMember calls fn for every member of the JSON object obj with the
+// member's name and its raw value exactly as written (strings with their
+// quotes). Raw values are capped slices of obj: appending to one never
+// writes into obj. A later duplicate member overrides an earlier one when
+// fn assigns, as encoding/json does. Keys match exactly.
+func eachMember(obj []byte, fn func(key string, raw []byte)) error {
+	if kind(obj) != '{' {
+		return errNotObject
+	}
+	return jsonparser.ObjectEach(obj, func(key, v []byte, t jsonparser.ValueType, end int) error {
+		// end is the offset just past the value (past a string's quote).
+		if t == jsonparser.String {
+			v = obj[end-len(v)-2 : end : end]
+		}
+		fn(unsafe.String(unsafe.SliceData(key), len(key)), v)
+		return nil
+	})
+}
+
+// eachElement calls fn for every element of the JSON array arr, raw as in
+// eachMember. It reports whether arr was an array (null or absent counts,
+// with no elements).
+func eachElement(arr []byte, fn func(raw []byte)) bool {
+	switch kind(arr) {
+	case 0:
+		return true
+	case 'n':
+		return isNull(arr)
+	case '[':
+	default:
+		return false
+	}
+	_, err := jsonparser.ArrayEach(arr, func(v []byte, t jsonparser.ValueType, at int, err error) {
+		if err != nil {
+			return
+		}
+		// jsonparser hands out a string without its quotes and, for
+		// one, at is two past the opening quote.
+		if t == jsonparser.String {
+			v = arr[at-2 : at+len(v) : at+len(v)]
+		}
+		fn(v)
+	})
+	return err == nil
+}
+
+// alias returns b as a string without copying. Only for bytes that are
+// never written again: the private copy of a payload arikawa hands over
+// (events.go), or a copy made for one member or presence.
+func alias(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// fastString reads a string like lenientString. A plain string (no
+// escapes, valid UTF-8) shares raw's memory when share is true and is
+// copied otherwise; anything else takes lenientString's exact path.
+func fastString(raw []byte, share bool) (string, bool) {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' {
+		body := raw[1 : n-1]
+		if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
+			if share {
+				return alias(body), true
+			}
+			return string(body), true
+		}
+	}
+	return lenientString(raw)
+}
+
+// fastSnowflake reads an id like lenientSnowflake, sharing raw's memory
+// when share is true and the id is a plain decimal string.
+func fastSnowflake(raw []byte, share bool) (string, bool) {
+	if n := len(raw); n >= 3 && raw[0] == '"' && raw[n-1] == '"' && allDigits(raw[1:n-1]) {
+		if share {
+			return alias(raw[1 : n-1]), true
+		}
+		return string(raw[1 : n-1]), true
+	}
+	if len(raw) == 0 {
+		return "", true
+	}
+	return lenientSnowflake(raw)
+}
+
+// fastInt reads an integer like lenientInt; plain integers skip strconv.
+func fastInt(raw []byte) (int64, bool) {
+	d := raw
+	neg := false
+	if len(d) > 0 && d[0] == '-' {
+		neg, d = true, d[1:]
+	}
+	if n := len(d); n > 0 && n <= 18 && allDigits(d) {
+		var v int64
+		for _, c := range d {
+			v = v*10 + int64(c-'0')
+		}
+		if neg {
+			v = -v
+		}
+		return v, true
+	}
+	if len(raw) == 0 {
+		return 0, true
+	}
+	return lenientInt(raw)
+}
+
+// fastBool reads a boolean like lenientBool.
+func fastBool(raw []byte) (bool, bool) {
+	switch string(raw) {
+	case "true":
+		return true, true
+	case "false", "":
+		return false, true
+	}
+	return lenientBool(raw)
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// guildIDs interns guild ids: every member of a guild keeps the same
+// string instead of a copy per event, and none of them pins the payload it
+// was read from. The set is small (the guilds the bot is in); past
+// maxInterned ids are copied without interning.
+var guildIDs = struct {
+	sync.Mutex
+	m map[string]string
+}{m: map[string]string{}}
+
+const maxInterned = 4096
+
+// guildIDOf reads a guild id and returns it interned.
+func guildIDOf(raw []byte) string {
+	id, _ := fastSnowflake(raw, true)
+	if id == "" {
+		return ""
+	}
+	guildIDs.Lock()
+	defer guildIDs.Unlock()
+	if s, ok := guildIDs.m[id]; ok {
+		return s
+	}
+	s := strings.Clone(id)
+	if len(guildIDs.m) < maxInterned {
+		guildIDs.m[s] = s
+	}
+	return s
+}
