@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// markPrefix tags a pushed presence; subscribers find it in the frame.
+var markPrefix = []byte("hl-mark-")
+
+// fanoutRun is the shared state of one ws-fanout run.
+type fanoutRun struct {
+	mu       sync.Mutex
+	pushedAt []time.Time // by push number, set before the POST
+	got      []atomic.Int64
+	lat      latencies
+}
+
+// receive is a subscriber's reader: it times every marked frame.
+func (r *fanoutRun) receive(c *wsConn) {
+	for {
+		m, err := c.readMessage()
+		if err != nil {
+			return
+		}
+		at := time.Now()
+		i := bytes.Index(m, markPrefix)
+		if i < 0 {
+			continue
+		}
+		rest := m[i+len(markPrefix):]
+		j := 0
+		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+			j++
+		}
+		k, err := strconv.Atoi(string(rest[:j]))
+		r.mu.Lock()
+		if err == nil && k < len(r.pushedAt) && !r.pushedAt[k].IsZero() {
+			r.lat = append(r.lat, at.Sub(r.pushedAt[k]))
+			r.got[k].Add(1)
+		}
+		r.mu.Unlock()
+	}
+}
+
+// fanoutResult is the ws-fanout scenario's figures.
+type fanoutResult struct {
+	Subscribers int     `json:"subscribers"`
+	Pushes      int     `json:"pushes"`
+	Delivered   int     `json:"delivered"`
+	Missing     int     `json:"missing"`
+	Lat         summary `json:"latency"`
+	Error       string  `json:"error,omitempty"`
+}
+
+// runFanout subscribes s clients to userID and pushes presences through
+// the demo admin API; latency runs from just before the POST to a
+// subscriber reading the frame.
+func runFanout(ctx context.Context, srv *server, s, pushes int, userID string) (fanoutResult, error) {
+	run := &fanoutRun{pushedAt: make([]time.Time, pushes), got: make([]atomic.Int64, pushes)}
+	subs := newSubscribers()
+	defer subs.closeAll()
+	held, err := connectMany(ctx, srv.Addr, s, []string{userID}, false, subs, func(c *wsConn) { go run.receive(c) })
+	res := fanoutResult{Subscribers: held, Pushes: pushes}
+	if err != nil {
+		res.Error = err.Error()
+		if held == 0 {
+			return res, err
+		}
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	start := time.Now().UnixMilli()
+	for k := range pushes {
+		body := fmt.Sprintf(`{"user":{"id":%q},"status":"online","client_status":{"desktop":"online"},"activities":[`+
+			`{"type":4,"name":"Custom Status","id":"custom","state":"%s%d","created_at":%d}]}`, userID, markPrefix, k, start)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.Base+"/admin/v1/demo/presence", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+srv.AdminToken)
+		req.Header.Set("Content-Type", "application/json")
+		run.mu.Lock()
+		run.pushedAt[k] = time.Now()
+		run.mu.Unlock()
+		resp, err := client.Do(req)
+		if err != nil {
+			return res, err
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			return res, fmt.Errorf("POST /admin/v1/demo/presence: %s %s", resp.Status, b)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for run.got[k].Load() < int64(held) && time.Now().Before(deadline) && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond) // let the server settle between pushes
+	}
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	res.Delivered = len(run.lat)
+	res.Missing = held*pushes - res.Delivered
+	res.Lat = run.lat.summarize()
+	return res, ctx.Err()
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// route is one GET the rest scenario loads.
+type route struct {
+	Name string // key in rest_rps
+	Path string
+}
+
+// restRoutes are the presence GETs of every dialect for userID, and
+// Lantern's bulk call for ids (up to 50).
+func restRoutes(userID string, ids []string) []route {
+	var bulk strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			bulk.WriteByte('&')
+		}
+		bulk.WriteString("user_ids=" + id)
+	}
+	return []route{
+		{"lanyard /v1/users/:id", "/v1/users/" + userID},
+		{"lantern /api/v1/users/:id", "/api/v1/users/" + userID},
+		{fmt.Sprintf("lantern bulk %d /api/v1/users?user_ids=", len(ids)), "/api/v1/users?" + bulk.String()},
+		{"harmy /user/:id", "/user/" + userID},
+	}
+}
+
+// restResult is one route's figures.
+type restResult struct {
+	RPS    float64 `json:"rps"`
+	Errors int64   `json:"errors"`
+	Bytes  int     `json:"bytes"` // body size of one answer
+	Lat    summary `json:"latency"`
+}
+
+// loadGET sends GET path over conns keep-alive connections for d and
+// reports requests per second and latency. Each connection is a
+// goroutine writing one pre-encoded request and reading the answer with
+// http.ReadResponse: lighter than http.Client, so more of the two cores
+// go to the server under test.
+func loadGET(ctx context.Context, addr, path string, conns int, d time.Duration) (restResult, error) {
+	req := []byte("GET " + path + " HTTP/1.1\r\nHost: " + addr + "\r\nUser-Agent: halyard-load\r\n\r\n")
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		all     latencies
+		total   int64
+		errs    int64
+		size    int
+		firstEr error
+	)
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	start := time.Now()
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lat, n, e, sz, err := oneConnection(ctx, addr, req)
+			mu.Lock()
+			defer mu.Unlock()
+			all = append(all, lat...)
+			total += n
+			errs += e
+			if sz > 0 {
+				size = sz
+			}
+			if err != nil && firstEr == nil {
+				firstEr = err
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	if total == 0 {
+		if firstEr == nil {
+			firstEr = fmt.Errorf("GET %s: no answer", path)
+		}
+		return restResult{}, firstEr
+	}
+	return restResult{RPS: round(float64(total-errs)/el.Seconds(), 0), Errors: errs, Bytes: size, Lat: all.summarize()}, nil
+}
+
+// oneConnection loops requests on one connection until ctx ends,
+// reconnecting if the server closes it.
+func oneConnection(ctx context.Context, addr string, req []byte) (lat latencies, n, errs int64, size int, err error) {
+	lat = make(latencies, 0, 1<<14)
+	for ctx.Err() == nil {
+		conn, derr := net.DialTimeout("tcp", addr, 5*time.Second)
+		if derr != nil {
+			return lat, n, errs, size, derr
+		}
+		br := bufio.NewReaderSize(conn, 16<<10)
+		stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+		for ctx.Err() == nil {
+			t0 := time.Now()
+			if _, err = conn.Write(req); err != nil {
+				break
+			}
+			resp, rerr := http.ReadResponse(br, nil)
+			if rerr != nil {
+				err = rerr
+				break
+			}
+			b, rerr := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if rerr != nil {
+				err = rerr
+				break
+			}
+			lat = append(lat, time.Since(t0))
+			n++
+			size = int(b)
+			if resp.StatusCode != http.StatusOK {
+				errs++
+			}
+			if resp.Close {
+				break
+			}
+		}
+		stop()
+		conn.Close()
+	}
+	if ctx.Err() != nil {
+		err = nil // the deadline cut the last request short
+	}
+	return lat, n, errs, size, err
+}
+
+// baselineServer serves body with contentType from memory with bare
+// net/http: the ceiling a presence GET is compared with.
+func baselineServer(body []byte, contentType string) (addr string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		_, _ = w.Write(body)
+	}), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return ln.Addr().String(), func() { _ = srv.Close() }, nil
+}

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"time"
+)
+
+// report is the --json object. The first keys are the ones issue 8 asks
+// for; the rest are the details behind them.
+type report struct {
+	RestRPS           map[string]float64 `json:"rest_rps"`
+	BaselineRPS       float64            `json:"baseline_rps"`
+	RestRatioMin      float64            `json:"rest_ratio_min"`
+	RestP99MS         float64            `json:"rest_p99_ms"`
+	WSIdleConns       int                `json:"ws_idle_conns"`
+	WSBytesPerConn    float64            `json:"ws_bytes_per_conn"`
+	FanoutSubscribers int                `json:"fanout_subscribers"`
+	FanoutP99MS       float64            `json:"fanout_p99_ms"`
+	IngestEventsPerS  float64            `json:"ingest_events_per_s"`
+	Members           int                `json:"members"`
+	MembersRSSBytes   float64            `json:"members_rss_bytes"`
+	StartMS           float64            `json:"start_ms"`
+
+	WSHeapBytesPerConn float64               `json:"ws_heap_bytes_per_conn"`
+	FanoutP50MS        float64               `json:"fanout_p50_ms"`
+	FanoutMaxMS        float64               `json:"fanout_max_ms"`
+	MembersReadyMS     float64               `json:"members_ready_ms"`
+	Rest               map[string]restResult `json:"rest,omitempty"`
+	Baseline           *restResult           `json:"baseline,omitempty"`
+	WSIdle             *wsIdleResult         `json:"ws_idle,omitempty"`
+	Fanout             *fanoutResult         `json:"fanout,omitempty"`
+	Ingest             *ingestResult         `json:"ingest,omitempty"`
+	MembersDetail      *membersResult        `json:"members_detail,omitempty"`
+	Quick              bool                  `json:"quick"`
+	Date               string                `json:"date"`
+	CPUs               int                   `json:"cpus"`
+	GoVersion          string                `json:"go_version"`
+	Errors             []string              `json:"errors,omitempty"`
+}
+
+// run executes the chosen scenarios against one server, then members on
+// a second one, writing a line per figure to out.
+func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
+	rep := &report{RestRPS: map[string]float64{}, Quick: cfg.Quick, Date: time.Now().UTC().Format(time.RFC3339),
+		CPUs: runtime.NumCPU(), GoVersion: runtime.Version()}
+	want := func(s string) bool { return slices.Contains(cfg.Scenarios, s) }
+	fail := func(scenario string, err error) {
+		rep.Errors = append(rep.Errors, scenario+": "+err.Error())
+		fmt.Fprintf(out, "%-10s error: %v\n", scenario, err)
+	}
+	limit := raiseFileLimit(uint64(max(cfg.WSConns, cfg.FanoutSubs)) + 20_000)
+	fmt.Fprintf(out, "halyard-load: %d CPUs, %s, RLIMIT_NOFILE %d\n", rep.CPUs, rep.GoVersion, limit)
+
+	var bin string
+	var srv *server
+	if cfg.Target != "" {
+		base, addr, err := checkLoopback(cfg.Target)
+		if err != nil {
+			return rep, err
+		}
+		srv = &server{Base: base, Addr: addr, AdminToken: cfg.AdminToken}
+	} else {
+		bin = cfg.ServerBin
+		if bin == "" {
+			dir, err := os.MkdirTemp("", "halyard-load-bin-")
+			if err != nil {
+				return rep, err
+			}
+			defer os.RemoveAll(dir)
+			fmt.Fprintln(out, "building ./cmd/halyard …")
+			if bin, err = buildServer(ctx, dir); err != nil {
+				return rep, err
+			}
+		}
+		var err error
+		if srv, err = startServer(ctx, bin, cfg.DemoUsers, cfg.ServerReadyWait); err != nil {
+			return rep, err
+		}
+		defer srv.Stop()
+		rep.StartMS = round(float64(srv.Start)/float64(time.Millisecond), 1)
+		fmt.Fprintf(out, "%-10s %.1f ms from exec to /readyz 200 (%d demo members, fresh data dir)\n", "start", rep.StartMS, cfg.DemoUsers)
+	}
+
+	users, example, err := listUsers(ctx, srv)
+	if err != nil {
+		return rep, err
+	}
+
+	// ws-idle first: the memory per connection is read against a fresh
+	// server, before other loads leave garbage and freed spans behind.
+	if want("ws-idle") && ctx.Err() == nil {
+		res, err := runWSIdle(ctx, srv, cfg.WSConns, users, cfg.Settle)
+		rep.WSIdle = &res
+		rep.WSIdleConns, rep.WSBytesPerConn, rep.WSHeapBytesPerConn = res.Conns, res.RSSPerConn, res.HeapPerConn
+		if err != nil || res.Error != "" {
+			if err == nil {
+				err = errors.New(res.Error)
+			}
+			fail("ws-idle", err)
+		}
+		fmt.Fprintf(out, "%-10s %d idle subscribers over %d source addresses in %.1f s: %.0f B RSS, %.0f B heap, %.2f goroutines per connection\n",
+			"ws-idle", res.Conns, res.SourceAddrs, res.ConnectSeconds, res.RSSPerConn, res.HeapPerConn, res.GoroutinesPerConn)
+	}
+	if want("ws-fanout") && ctx.Err() == nil {
+		res, err := runFanout(ctx, srv, cfg.FanoutSubs, cfg.FanoutPushes, example)
+		rep.Fanout = &res
+		rep.FanoutSubscribers, rep.FanoutP99MS, rep.FanoutP50MS, rep.FanoutMaxMS = res.Subscribers, res.Lat.P99, res.Lat.P50, res.Lat.Max
+		if err == nil && res.Missing > 0 {
+			err = fmt.Errorf("%d of %d deliveries missing", res.Missing, res.Subscribers*res.Pushes)
+		}
+		if err != nil {
+			fail("ws-fanout", err)
+		}
+		fmt.Fprintf(out, "%-10s %d subscribers × %d pushes: p50 %.2f ms, p99 %.2f ms, max %.2f ms (push → receipt)\n",
+			"ws-fanout", res.Subscribers, res.Pushes, res.Lat.P50, res.Lat.P99, res.Lat.Max)
+	}
+	if want("ingest") && ctx.Err() == nil {
+		res, err := runIngest(ctx, srv, cfg.IngestEvents, min(cfg.IngestUsers, len(users)))
+		rep.Ingest = &res
+		rep.IngestEventsPerS = res.EventsPerSec
+		if err != nil {
+			fail("ingest", err)
+		}
+		fmt.Fprintf(out, "%-10s %d of %d PRESENCE_UPDATEs absorbed by the hub in %.2f s: %.0f events/s\n",
+			"ingest", res.Absorbed, res.Events, res.Seconds, res.EventsPerSec)
+	}
+	if want("rest") || want("baseline") {
+		runREST(ctx, cfg, srv, rep, users, example, want, fail, out)
+	}
+	srv.Stop() // free the cores and memory before the second server
+
+	if want("members") && ctx.Err() == nil {
+		if bin == "" {
+			fmt.Fprintf(out, "%-10s skipped: needs a server the tool starts (not --target)\n", "members")
+		} else {
+			res, err := runMembers(ctx, bin, cfg.Members, cfg.Settle)
+			rep.MembersDetail = &res
+			rep.Members, rep.MembersRSSBytes, rep.MembersReadyMS = int(res.Monitored), res.RSS, res.ReadyMS
+			if err == nil && int(res.Monitored) != cfg.Members {
+				err = fmt.Errorf("the server monitors %.0f users, want %d", res.Monitored, cfg.Members)
+			}
+			if err != nil {
+				fail("members", err)
+			}
+			fmt.Fprintf(out, "%-10s %.0f members monitored, ready %.0f ms after exec, RSS %.1f MiB (heap in use %.1f MiB)\n",
+				"members", res.Monitored, res.ReadyMS, res.RSS/(1<<20), res.HeapInuse/(1<<20))
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+	if len(rep.Errors) > 0 {
+		return rep, fmt.Errorf("%d scenario(s) failed", len(rep.Errors))
+	}
+	return rep, nil
+}
+
+// runREST loads every dialect's presence GET, then the baseline serving
+// the Lanyard answer's bytes.
+func runREST(ctx context.Context, cfg config, srv *server, rep *report, users []string, example string,
+	want func(string) bool, fail func(string, error), out io.Writer) {
+	routes := restRoutes(example, users[:min(50, len(users))])
+	if want("rest") {
+		rep.Rest = map[string]restResult{}
+		for _, r := range routes {
+			if ctx.Err() != nil {
+				return
+			}
+			res, err := loadGET(ctx, srv.Addr, r.Path, cfg.Conns, cfg.Duration)
+			if err == nil && res.Errors > 0 {
+				err = fmt.Errorf("%s: %d answers were not 200", r.Name, res.Errors)
+			}
+			if err != nil {
+				fail("rest", err)
+			}
+			rep.Rest[r.Name], rep.RestRPS[r.Name] = res, res.RPS
+			rep.RestP99MS = max(rep.RestP99MS, res.Lat.P99)
+			fmt.Fprintf(out, "%-10s %-45s %8.0f req/s  p50 %.3f ms  p99 %.3f ms  p999 %.3f ms  (%d B, %d conns)\n",
+				"rest", r.Name, res.RPS, res.Lat.P50, res.Lat.P99, res.Lat.P999, res.Bytes, cfg.Conns)
+		}
+	}
+	if !want("baseline") || ctx.Err() != nil {
+		return
+	}
+	body, ctype, err := fetch(ctx, srv.Base+routes[0].Path)
+	if err != nil {
+		fail("baseline", err)
+		return
+	}
+	addr, stop, err := baselineServer(body, ctype)
+	if err != nil {
+		fail("baseline", err)
+		return
+	}
+	defer stop()
+	res, err := loadGET(ctx, addr, "/", cfg.Conns, cfg.Duration)
+	if err != nil {
+		fail("baseline", err)
+	}
+	rep.Baseline, rep.BaselineRPS = &res, res.RPS
+	fmt.Fprintf(out, "%-10s %-45s %8.0f req/s  p50 %.3f ms  p99 %.3f ms  p999 %.3f ms  (%d B from memory, bare net/http)\n",
+		"baseline", "same bytes as "+routes[0].Name, res.RPS, res.Lat.P50, res.Lat.P99, res.Lat.P999, res.Bytes)
+	// The ratio covers the single-user GETs; the bulk of 50 answers 50
+	// users' bytes and has its own goal (req/s).
+	if res.RPS > 0 && len(rep.Rest) > 0 {
+		ratio := -1.0
+		for _, r := range routes {
+			if r.Path == routes[2].Path {
+				continue
+			}
+			if v := rep.RestRPS[r.Name] / res.RPS; ratio < 0 || v < ratio {
+				ratio = v
+			}
+		}
+		rep.RestRatioMin = round(ratio, 3)
+		fmt.Fprintf(out, "%-10s worst single-user route ÷ baseline = %.3f\n", "ratio", rep.RestRatioMin)
+	}
+}
+
+// listUsers reads the monitored users through the admin API and picks the
+// first online one as the example (richer presence than an offline one).
+func listUsers(ctx context.Context, srv *server) (ids []string, example string, err error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.Base+"/admin/v1/users?limit=1000", nil)
+	req.Header.Set("Authorization", "Bearer "+srv.AdminToken)
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", fmt.Errorf("GET /admin/v1/users: %s (is the admin token right?)", resp.Status)
+	}
+	var page struct {
+		Users []struct{ ID, Status string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		return nil, "", err
+	}
+	for _, u := range page.Users {
+		ids = append(ids, u.ID)
+		if example == "" && u.Status != "offline" {
+			example = u.ID
+		}
+	}
+	if len(ids) == 0 {
+		return nil, "", errors.New("the server monitors no user")
+	}
+	if example == "" {
+		example = ids[0]
+	}
+	return ids, example, nil
+}
+
+// fetch GETs url and returns the body and its Content-Type.
+func fetch(ctx context.Context, url string) ([]byte, string, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return b, resp.Header.Get("Content-Type"), err
+}

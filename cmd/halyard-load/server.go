@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// buildServer compiles ./cmd/halyard of this module into dir.
+func buildServer(ctx context.Context, dir string) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %v", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("not inside the Halyard module: run from its tree or pass --server-bin")
+	}
+	bin := filepath.Join(dir, "halyard")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/halyard")
+	cmd.Dir = filepath.Dir(gomod)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/halyard: %v\n%s", err, b)
+	}
+	return bin, nil
+}
+
+// server is a Halyard process the tool started (or, with --target, one it
+// only talks to: cmd is nil).
+type server struct {
+	Base       string // http://127.0.0.1:port
+	Addr       string // 127.0.0.1:port
+	AdminToken string
+	Start      time.Duration // exec → first /readyz 200
+	cmd        *exec.Cmd
+	dataDir    string
+	logs       *tail
+	exited     chan struct{}
+}
+
+// startServer runs bin in demo mode on a free loopback port with a fresh
+// data directory and waits for /readyz.
+func startServer(ctx context.Context, bin string, demoUsers int, readyTimeout time.Duration) (*server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	dataDir, err := os.MkdirTemp("", "halyard-load-data-")
+	if err != nil {
+		return nil, err
+	}
+	token := randomHex(16)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	args := []string{"--demo", "--demo-churn", "0", "--demo-users", fmt.Sprint(demoUsers),
+		"--addr", addr, "--data-dir", filepath.Join(dataDir, "data"), "--log-level", "warn"}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dataDir // no stray ./config.toml
+	cmd.Env = serverEnv(token)
+	logs := &tail{max: 16 << 10}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	// Own process group (Ctrl-C reaches the tool, which stops the server
+	// in order) and killed with the tool if the tool dies first.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	s := &server{Base: "http://" + addr, Addr: addr, AdminToken: token, cmd: cmd, dataDir: dataDir, logs: logs, exited: make(chan struct{})}
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dataDir)
+		return nil, err
+	}
+	go func() { _ = cmd.Wait(); close(s.exited) }()
+	if err := s.waitReady(ctx, t0, readyTimeout); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// serverEnv is the tool's environment without Halyard settings that would
+// point the demo elsewhere, plus the admin token and no harmy rate limits
+// (the load comes from one client address).
+func serverEnv(token string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "BOT_TOKEN", "GUILD_IDS", "MONGODB_URI", "MONGODB_NAME", "DATA_DIR", "PORT", "ADDR", "ADMIN_TOKEN",
+			"EXTERNAL_URL", "HARMY_RATE_PER_SECOND", "HARMY_RATE_PER_MINUTE", "TRUSTED_PROXY_HEADER", "LOG_LEVEL", "DEMO_USERS":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "ADMIN_TOKEN="+token, "HARMY_RATE_PER_SECOND=0", "HARMY_RATE_PER_MINUTE=0")
+}
+
+// waitReady polls /readyz every few milliseconds.
+func (s *server) waitReady(ctx context.Context, t0 time.Time, timeout time.Duration) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := t0.Add(timeout)
+	for {
+		resp, err := client.Get(s.Base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				s.Start = time.Since(t0)
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.exited:
+			return fmt.Errorf("the server exited before it was ready:\n%s", s.logs)
+		case <-time.After(5 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the server was not ready within %s:\n%s", timeout, s.logs)
+		}
+	}
+}
+
+// Stop ends the server (SIGTERM, then SIGKILL after 10 s) and removes its
+// data directory. Safe to call twice.
+func (s *server) Stop() {
+	if s == nil || s.cmd == nil {
+		return
+	}
+	if s.cmd.Process != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			<-s.exited
+		}
+	}
+	os.RemoveAll(s.dataDir)
+	s.cmd = nil
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// tail keeps the last max bytes a process wrote, for error messages.
+type tail struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if over := len(t.buf) - t.max; over > 0 {
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(bytes.TrimSpace(t.buf))
+}
+
+// checkLoopback refuses a --target that is not http://127.x.y.z:port.
+func checkLoopback(target string) (base, addr string, err error) {
+	rest, ok := strings.CutPrefix(target, "http://")
+	if !ok {
+		return "", "", errors.New("--target must be http://127.0.0.1:PORT")
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	host, port, err := net.SplitHostPort(rest)
+	if err != nil || port == "" {
+		return "", "", errors.New("--target must be http://127.0.0.1:PORT")
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() || ip.To4() == nil {
+		return "", "", fmt.Errorf("--target %s is not a 127.0.0.0/8 address: this tool only loads loopback", host)
+	}
+	return "http://" + rest, rest, nil
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// perSourceAddr is how many connections one 127.0.0.x source address
+// carries: below the ~28,000 ephemeral ports Linux binds per address.
+const perSourceAddr = 20_000
+
+// sourceAddrs are the local addresses for n connections: 127.0.0.2 and up.
+func sourceAddrs(n int) []net.Addr {
+	k := (n + perSourceAddr - 1) / perSourceAddr
+	out := make([]net.Addr, 0, k)
+	for i := range k {
+		out = append(out, &net.TCPAddr{IP: net.IPv4(127, 0, byte((2+i)/256), byte((2+i)%256))})
+	}
+	return out
+}
+
+// subscribers holds WebSocket subscribers and keeps them alive with the
+// dialect's heartbeat from one goroutine (no goroutine per connection).
+type subscribers struct {
+	mu    sync.Mutex
+	conns []*wsConn
+	stop  chan struct{}
+	done  chan struct{}
+}
+
+func newSubscribers() *subscribers {
+	s := &subscribers{stop: make(chan struct{}), done: make(chan struct{})}
+	go s.keepAlive(20 * time.Second) // both dialects announce 30 s
+	return s
+}
+
+func (s *subscribers) add(c *wsConn) {
+	s.mu.Lock()
+	s.conns = append(s.conns, c)
+	s.mu.Unlock()
+}
+
+func (s *subscribers) keepAlive(every time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		conns := s.conns
+		s.mu.Unlock()
+		for _, c := range conns {
+			_ = c.heartbeat()
+		}
+	}
+}
+
+// closeAll stops the heartbeats and closes every connection.
+func (s *subscribers) closeAll() {
+	close(s.stop)
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		c.Close()
+	}
+	s.conns = nil
+}
+
+// connectMany opens n subscribers (even: Lanyard, odd: Lantern) to the
+// users in turn, spread over the source addresses, with parallel dials. It
+// stops at the first failure and returns what it holds with the error.
+func connectMany(ctx context.Context, addr string, n int, users []string, park bool, subs *subscribers, onConn func(*wsConn)) (int, error) {
+	srcs := sourceAddrs(n)
+	var next, held atomic.Int64
+	var firstErr error
+	var errOnce sync.Once
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !failed.Load() && ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				dialect := "lanyard"
+				if i%2 == 1 {
+					dialect = "lantern"
+				}
+				c, err := subscribe(addr, dialect, users[i%len(users)], srcs[i/perSourceAddr], 10*time.Second)
+				if err != nil {
+					errOnce.Do(func() { firstErr = fmt.Errorf("subscriber %d (%s): %w", i, dialect, err) })
+					failed.Store(true)
+					return
+				}
+				if park {
+					c.park()
+				}
+				subs.add(c)
+				if onConn != nil {
+					onConn(c)
+				}
+				held.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	return int(held.Load()), firstErr
+}
+
+// wsIdleResult is the ws-idle scenario's figures.
+type wsIdleResult struct {
+	Conns             int     `json:"conns"`
+	SourceAddrs       int     `json:"source_addrs"`
+	ConnectSeconds    float64 `json:"connect_s"`
+	RSSPerConn        float64 `json:"rss_bytes_per_conn"`
+	HeapPerConn       float64 `json:"heap_inuse_bytes_per_conn"`
+	GoroutinesPerConn float64 `json:"goroutines_per_conn"`
+	RSSBefore         float64 `json:"rss_before_bytes"`
+	RSSAfter          float64 `json:"rss_after_bytes"`
+	Error             string  `json:"error,omitempty"`
+}
+
+// runWSIdle holds n idle subscribers and reads the server's memory per
+// connection from its /metrics (delta from before connecting ÷ n).
+func runWSIdle(ctx context.Context, srv *server, n int, users []string, settle time.Duration) (wsIdleResult, error) {
+	client := &http.Client{Timeout: 10 * time.Second}
+	before, err := scrape(client, srv.Base)
+	if err != nil {
+		return wsIdleResult{}, err
+	}
+	subs := newSubscribers()
+	defer func() {
+		subs.closeAll()
+		time.Sleep(500 * time.Millisecond) // let the server notice before the next scenario
+	}()
+	t0 := time.Now()
+	held, cerr := connectMany(ctx, srv.Addr, n, users, true, subs, nil)
+	res := wsIdleResult{Conns: held, SourceAddrs: len(sourceAddrs(n)), ConnectSeconds: round(time.Since(t0).Seconds(), 2)}
+	if cerr != nil {
+		res.Error = cerr.Error()
+	}
+	if held == 0 {
+		return res, cerr
+	}
+	select {
+	case <-ctx.Done():
+		return res, ctx.Err()
+	case <-time.After(settle):
+	}
+	after, err := scrape(client, srv.Base)
+	if err != nil {
+		return res, err
+	}
+	per := func(name string) float64 { return round((after[name]-before[name])/float64(held), 1) }
+	res.RSSPerConn = per("process_resident_memory_bytes")
+	res.HeapPerConn = per("go_memstats_heap_inuse_bytes")
+	res.GoroutinesPerConn = round((after["go_goroutines"]-before["go_goroutines"])/float64(held), 2)
+	res.RSSBefore, res.RSSAfter = before["process_resident_memory_bytes"], after["process_resident_memory_bytes"]
+	return res, nil
+}
