@@ -1,0 +1,134 @@
+package discord
+
+import (
+	"bytes"
+	stdjson "encoding/json"
+	"io"
+	"reflect"
+	"sync"
+
+	"github.com/buger/jsonparser"
+	ajson "github.com/diamondburned/arikawa/v3/utils/json"
+	"github.com/diamondburned/arikawa/v3/utils/ws"
+)
+
+// arikawa reads every gateway frame with encoding/json three times over: a
+// streaming Decode of the envelope (which scans the frame, then copies "d"),
+// then json.Unmarshal of "d" into the event, which validates it once more
+// before our UnmarshalJSON even sees it. That was a third of the bot's CPU
+// per PRESENCE_UPDATE. arikawa lets a program replace its JSON driver
+// (utils/json.Default); frameDriver reads the envelope of a frame with one
+// validation pass and jsonparser, and hands the raw dispatches of events.go
+// their bytes directly. Everything else (READY, messages, interactions, the
+// REST client) goes to encoding/json exactly as before, and so does any
+// frame the fast path is unsure of, so errors read the same.
+type frameDriver struct{ ajson.DefaultDriver }
+
+// installFrameDriver makes arikawa use frameDriver, once per process.
+var installFrameDriver = sync.OnceFunc(func() { ajson.Default = frameDriver{} })
+
+func init() { installFrameDriver() }
+
+// frameOp mirrors arikawa's private envelope type (ws.codecOp): the
+// embedded ws.Op and the raw "d". frameOpLayout checks that a value's type
+// has exactly this layout before it is written through a *frameOp.
+type frameOp struct {
+	ws.Op
+	Data ajson.Raw `json:"d,omitempty"`
+}
+
+var frameOpTypes sync.Map // reflect.Type → bool: has frameOp's layout
+
+func frameOpLayout(t reflect.Type) bool {
+	if ok, seen := frameOpTypes.Load(t); seen {
+		return ok.(bool)
+	}
+	mirror := reflect.TypeFor[frameOp]()
+	ok := t.Kind() == reflect.Struct && t.NumField() == 2 && t.Size() == mirror.Size()
+	for i := 0; ok && i < 2; i++ {
+		f, m := t.Field(i), mirror.Field(i)
+		ok = f.Name == m.Name && f.Type == m.Type && f.Offset == m.Offset && f.Anonymous == m.Anonymous && f.Tag == m.Tag
+	}
+	frameOpTypes.Store(t, ok)
+	return ok
+}
+
+var framePool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// DecodeStream reads one gateway frame into v.
+func (d frameDriver) DecodeStream(r io.Reader, v any) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || !frameOpLayout(rv.Type().Elem()) {
+		return d.DefaultDriver.DecodeStream(r, v)
+	}
+	buf := framePool.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 { // a GUILD_CREATE may be huge; don't keep it
+			buf.Reset()
+			framePool.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if _, err := buf.ReadFrom(r); err != nil {
+		return err
+	}
+	frame := buf.Bytes()
+	op := (*frameOp)(rv.UnsafePointer())
+	if !stdjson.Valid(frame) || !decodeEnvelope(frame, op) {
+		return stdjson.Unmarshal(frame, v)
+	}
+	return nil
+}
+
+// decodeEnvelope fills op from a valid frame; false when a member has a
+// type encoding/json would refuse (then the caller lets it say why).
+func decodeEnvelope(frame []byte, op *frameOp) bool {
+	ok := true
+	err := eachMember(frame, func(key string, v []byte) {
+		switch key {
+		case "op":
+			n, isInt := plainInt(v)
+			ok = ok && isInt
+			op.Code = ws.OpCode(n)
+		case "s":
+			if !isNull(v) {
+				n, isInt := plainInt(v)
+				ok = ok && isInt
+				op.Sequence = n
+			}
+		case "t":
+			if !isNull(v) {
+				s, isString := fastString(v, false)
+				ok = ok && isString && kind(v) == '"'
+				op.Type = ws.EventType(s)
+			}
+		case "d":
+			// As ajson.Raw.UnmarshalJSON: into the shared buffer arikawa
+			// passed in op.Data.
+			op.Data = append(op.Data[:0], v...)
+		default:
+			// encoding/json matches names case-insensitively; leave any
+			// other spelling to it.
+			ok = false
+		}
+	})
+	return ok && err == nil
+}
+
+// plainInt reads an integer written as one.
+func plainInt(raw []byte) (int64, bool) {
+	n, err := jsonparser.ParseInt(raw)
+	return n, err == nil
+}
+
+// Unmarshal hands a dispatch of events.go its bytes directly: the frame
+// they come from was validated by DecodeStream. Anything else goes to
+// encoding/json.
+func (d frameDriver) Unmarshal(data []byte, v any) error {
+	switch e := v.(type) {
+	case *rawPresenceUpdate, *rawMembersChunk, *rawGuildCreate, *rawGuildDelete,
+		*rawMemberAdd, *rawMemberUpdate, *rawMemberRemove, *rawRateLimited:
+		return e.(stdjson.Unmarshaler).UnmarshalJSON(data)
+	}
+	return d.DefaultDriver.Unmarshal(data, v)
+}
