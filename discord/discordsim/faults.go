@@ -1,5 +1,7 @@
 package discordsim
 
+import "time"
+
 // conns snapshots the open connections. Sim.mu must be held.
 func (s *Sim) connsLocked() []*gwConn {
 	out := make([]*gwConn, 0, len(s.conns))
@@ -23,12 +25,29 @@ func (s *Sim) DropConnections() {
 	}
 }
 
-// SendReconnect sends op 7 RECONNECT to every connection.
+// reconnectGrace is how long a connection told to reconnect (op 7) may
+// stay open: Discord drops it itself a few seconds later if the client
+// does not (spec/discord-gateway.md §2.8).
+const reconnectGrace = 5 * time.Second
+
+// SendReconnect sends op 7 RECONNECT to every connection and drops those
+// still open reconnectGrace later. Sessions stay resumable.
 func (s *Sim) SendReconnect() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, c := range s.connsLocked() {
+	conns := s.connsLocked()
+	for _, c := range conns {
 		c.sendOp(7, "null")
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		time.AfterFunc(reconnectGrace, func() {
+			select {
+			case <-c.done: // the client reconnected, or the simulator closed
+			default:
+				s.log.Debug("gateway: op 7 ignored, dropping the connection")
+				c.kill()
+			}
+		})
 	}
 }
 

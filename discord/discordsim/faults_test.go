@@ -1,7 +1,12 @@
 package discordsim
 
 import (
+	"encoding/json"
+	"errors"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 func TestInvalidSessionResumableAllowsIdentifyOnSameSocket(t *testing.T) {
@@ -39,4 +44,36 @@ func TestClientRateLimit(t *testing.T) {
 		send(t, c, map[string]any{"op": 3, "d": map[string]any{"since": 0, "activities": []any{}, "status": "online", "afk": false}})
 	}
 	expectClose(t, c, 4008)
+}
+
+func TestReconnectDropsClientThatStays(t *testing.T) {
+	s := newSim(t, Config{Members: 5, HeartbeatInterval: time.Minute})
+	c := dial(t, s)
+	readFrame(t, c)
+	identify(t, c, s, allIntents)
+	var rd struct {
+		SessionID string `json:"session_id"`
+	}
+	_ = json.Unmarshal(readUntil(t, c, "READY").D, &rd)
+	gc := readUntil(t, c, "GUILD_CREATE")
+	s.SendReconnect()
+	if f := readUntil(t, c, ""); f.Op != 7 {
+		t.Fatalf("want op 7, got %d", f.Op)
+	}
+	// The client ignores op 7: the simulator drops the socket, with no
+	// close frame (gorilla reports 1006),
+	// after reconnectGrace.
+	_ = c.SetReadDeadline(time.Now().Add(reconnectGrace + 10*time.Second))
+	_, _, err := c.ReadMessage()
+	var ce *websocket.CloseError
+	if err == nil || !errors.As(err, &ce) || ce.Code != websocket.CloseAbnormalClosure {
+		t.Fatalf("want the connection dropped without a close frame, got %v", err)
+	}
+	// The session is still resumable.
+	c2 := dial(t, s)
+	readFrame(t, c2)
+	send(t, c2, map[string]any{"op": 6, "d": map[string]any{"token": "Bot " + s.Token(), "session_id": rd.SessionID, "seq": *gc.S}})
+	if f := readFrame(t, c2); f.t() != "RESUMED" {
+		t.Fatalf("resume after an ignored op 7: %s op %d", f.t(), f.Op)
+	}
 }
