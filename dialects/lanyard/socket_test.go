@@ -172,7 +172,9 @@ func TestSocketOversize(t *testing.T) {
 }
 
 func TestSocketHeartbeatAndInactivity(t *testing.T) {
-	const idle = 300 * time.Millisecond
+	// Long enough that a beat every idle/3 never misses under the race
+	// detector on a loaded 2-core machine (300 ms did, in CI).
+	const idle = 1500 * time.Millisecond
 	e := newSocketEnv(t, SocketOptions{Inactivity: idle})
 	e.shared.Inactivity = idle
 
