@@ -241,7 +241,9 @@ func TestLanternSocketDisconnects(t *testing.T) {
 }
 
 func TestLanternSocketDeadlinesAndLimits(t *testing.T) {
-	e := newSockEnv(t, SocketOptions{InitDeadline: 200 * time.Millisecond, HeartbeatInterval: 300 * time.Millisecond})
+	// A 1 s interval times out after 1.5 s; beats every 600 ms keep a
+	// wide margin under -race on a loaded 2-core machine.
+	e := newSockEnv(t, SocketOptions{InitDeadline: 200 * time.Millisecond, HeartbeatInterval: time.Second})
 	c := e.dial("/lantern/socket")
 	c.expectClose(websocket.CloseNoStatusReceived) // 84: no DISCONNECT
 
@@ -249,7 +251,7 @@ func TestLanternSocketDeadlinesAndLimits(t *testing.T) {
 	c.send(`{"op":2,"d":{"user_id":"` + sockA + `"}}`)
 	c.expect("INIT_ACK")
 	for range 3 { // heartbeats keep it alive past 1.5 × interval
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(600 * time.Millisecond)
 		c.send(`{"op":4}`)
 		if got := c.raw(); got != `{"t":"HEARTBEAT_ACK","op":5}` { // 97
 			t.Fatalf("ack %s", got)
