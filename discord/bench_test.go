@@ -1,8 +1,15 @@
 package discord
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
 	"testing"
 	"time"
+
+	"github.com/halyardhq/halyard/core"
 
 	"github.com/halyardhq/halyard/discord/discordsim"
 )
@@ -59,4 +66,107 @@ func BenchmarkDecodePresence(b *testing.B) {
 			b.Fatal("bad decode")
 		}
 	}
+}
+
+// BenchmarkGatewayIngestPrebuilt is BenchmarkGatewayIngest with the
+// simulator's presence changes generated and encoded before the timer
+// starts: what remains on the simulator's side is queueing and writing the
+// frames, so the figure is closer to what the bot alone can take.
+func BenchmarkGatewayIngestPrebuilt(b *testing.B) {
+	sim := startSim(b, discordsim.Config{Members: 5000, Guilds: 1, HeartbeatInterval: time.Second})
+	bot, hub := startBot(b, sim, nil)
+	frames := sim.PrepareChurn(b.N)
+	base := bot.Stats().Dispatches
+	events := hub.Stats().Events
+
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	sim.SendPrebuilt(frames)
+	for bot.Stats().Dispatches < base+int64(frames.Len()) {
+		time.Sleep(100 * time.Microsecond)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+
+	b.ReportMetric(float64(frames.Len())/elapsed.Seconds(), "updates/s")
+	b.ReportMetric(float64(hub.Stats().Events-events)/float64(frames.Len()), "hub-events/update")
+	if st := bot.Stats(); st.DecodeErrors != 0 {
+		b.Fatalf("decode errors: %+v", st)
+	}
+}
+
+// BenchmarkMemberMemory loads a guild of M members through the whole
+// pipeline (simulator → GUILD_CREATE and GUILD_MEMBERS_CHUNKs → arikawa →
+// decoder → hub), then closes the bot and the simulator and reports the
+// heap the hub keeps per member after a GC. Run with -benchtime 1x.
+func BenchmarkMemberMemory(b *testing.B) {
+	for _, m := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("members=%d", m), func(b *testing.B) {
+			if m > 100_000 && testing.Short() {
+				b.Skip("1M members takes minutes")
+			}
+			for range b.N {
+				perMember, total := loadMembers(b, m)
+				b.ReportMetric(perMember, "B/member")
+				b.ReportMetric(float64(total)/(1<<20), "hub-MiB")
+			}
+		})
+	}
+}
+
+// loadMembers syncs m members into a fresh hub and returns the heap bytes
+// per member it retains, with everything else closed.
+func loadMembers(b *testing.B, m int) (perMember float64, total uint64) {
+	b.Helper()
+	before := heapAfterGC()
+	sim, err := discordsim.New(discordsim.Config{Members: m, Guilds: 1, Seed: 42, HeartbeatInterval: 5 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hub := core.NewHub(core.HubOptions{})
+	if err := hub.Open(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	bot, err := New(Config{Token: sim.Token(), GatewayURL: sim.GatewayURL(), RESTBase: sim.RESTURL(), Hub: hub,
+		Commands: &core.Commands{}, Logger: testLogger(), FastIdentify: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if err := bot.Open(ctx); err != nil {
+		b.Fatal(err)
+	}
+	for !bot.Synced() {
+		if ctx.Err() != nil {
+			b.Fatalf("member sync of %d members did not finish", m)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := hub.Count(); got < m {
+		b.Fatalf("hub holds %d of %d members", got, m)
+	}
+	_ = bot.Close()
+	_ = sim.Close()
+	after := heapAfterGC()
+	total = after - min(before, after)
+	if path := os.Getenv("HALYARD_HEAP_PROFILE"); path != "" {
+		// The hub's live heap, for go tool pprof -sample_index=inuse_space.
+		if f, err := os.Create(path); err == nil {
+			_ = pprof.WriteHeapProfile(f)
+			_ = f.Close()
+		}
+	}
+	perMember = float64(total) / float64(hub.Count())
+	_ = hub.Close()
+	return perMember, total
+}
+
+func heapAfterGC() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }
