@@ -77,7 +77,11 @@ func TestExternalStoreOutageEndToEnd(t *testing.T) {
 	if m.Store.Embedded() {
 		t.Fatal("Halyard started its own database despite MONGODB_URI")
 	}
-	r := runOutageDrill(t, m, 1, func() { ext.StopEmbedded() }, ext.StartEmbedded)
+	cycles := 1
+	if longRun() {
+		cycles = 3
+	}
+	r := runOutageDrill(t, m, cycles, func() { ext.StopEmbedded() }, ext.StartEmbedded)
 	t.Logf("external MongoDB: %s", r)
 }
 
