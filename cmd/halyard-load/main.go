@@ -127,6 +127,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 }
 
 func main() {
+	if maybeServeBaseline() {
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	cfg, err := parseFlags(os.Args[1:], os.Stderr)
 	if err != nil {

@@ -10,6 +10,15 @@ import (
 	"time"
 )
 
+// TestMain lets the test binary act as the baseline child process, as
+// the tool's own binary does.
+func TestMain(m *testing.M) {
+	if maybeServeBaseline() {
+		return
+	}
+	os.Exit(m.Run())
+}
+
 // TestQuickEndToEnd runs every scenario with tiny sizes against a server
 // the tool builds and starts, and checks that every figure issue 8 asks
 // for is in the JSON and plausible. It prints the figures; it asserts no

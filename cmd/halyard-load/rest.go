@@ -137,18 +137,3 @@ func oneConnection(ctx context.Context, addr string, req []byte) (lat latencies,
 	}
 	return lat, n, errs, size, err
 }
-
-// baselineServer serves body with contentType from memory with bare
-// net/http: the ceiling a presence GET is compared with.
-func baselineServer(body []byte, contentType string) (addr string, stop func(), err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", contentType)
-		_, _ = w.Write(body)
-	}), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	return ln.Addr().String(), func() { _ = srv.Close() }, nil
-}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -43,6 +44,7 @@ type report struct {
 	Date               string                `json:"date"`
 	CPUs               int                   `json:"cpus"`
 	GoVersion          string                `json:"go_version"`
+	LoadAvg            [2]string             `json:"loadavg"` // /proc/loadavg at start and end: other work on the machine
 	Errors             []string              `json:"errors,omitempty"`
 }
 
@@ -56,6 +58,8 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 		rep.Errors = append(rep.Errors, scenario+": "+err.Error())
 		fmt.Fprintf(out, "%-10s error: %v\n", scenario, err)
 	}
+	rep.LoadAvg[0] = loadAvg()
+	defer func() { rep.LoadAvg[1] = loadAvg() }()
 	limit := raiseFileLimit(uint64(max(cfg.WSConns, cfg.FanoutSubs)) + 20_000)
 	fmt.Fprintf(out, "halyard-load: %d CPUs, %s, RLIMIT_NOFILE %d\n", rep.CPUs, rep.GoVersion, limit)
 
@@ -195,7 +199,7 @@ func runREST(ctx context.Context, cfg config, srv *server, rep *report, users []
 		fail("baseline", err)
 		return
 	}
-	addr, stop, err := baselineServer(body, ctype)
+	addr, stop, err := startBaseline(ctx, body, ctype)
 	if err != nil {
 		fail("baseline", err)
 		return
@@ -206,7 +210,7 @@ func runREST(ctx context.Context, cfg config, srv *server, rep *report, users []
 		fail("baseline", err)
 	}
 	rep.Baseline, rep.BaselineRPS = &res, res.RPS
-	fmt.Fprintf(out, "%-10s %-45s %8.0f req/s  p50 %.3f ms  p99 %.3f ms  p999 %.3f ms  (%d B from memory, bare net/http)\n",
+	fmt.Fprintf(out, "%-10s %-45s %8.0f req/s  p50 %.3f ms  p99 %.3f ms  p999 %.3f ms  (%d B from memory, bare net/http, own process)\n",
 		"baseline", "same bytes as "+routes[0].Name, res.RPS, res.Lat.P50, res.Lat.P99, res.Lat.P999, res.Bytes)
 	// The ratio covers the single-user GETs; the bulk of 50 answers 50
 	// users' bytes and has its own goal (req/s).
@@ -223,6 +227,13 @@ func runREST(ctx context.Context, cfg config, srv *server, rep *report, users []
 		rep.RestRatioMin = round(ratio, 3)
 		fmt.Fprintf(out, "%-10s worst single-user route ÷ baseline = %.3f\n", "ratio", rep.RestRatioMin)
 	}
+}
+
+// loadAvg is the first three fields of /proc/loadavg ("" elsewhere).
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
 }
 
 // listUsers reads the monitored users through the admin API and picks the
