@@ -23,6 +23,9 @@ type HubOptions struct {
 	// RecordFlushInterval is how often changed user records are written;
 	// 2 s when zero.
 	RecordFlushInterval time.Duration
+	// RenderCacheBytes bounds the memory of cached renderings (oldest are
+	// evicted and rebuilt on demand); 256 MiB when zero.
+	RenderCacheBytes int64
 }
 
 // Hub owns the live presence of every monitored user and the in-memory copy
@@ -38,7 +41,11 @@ type Hub struct {
 	kv      map[string]KV         // every user's KV, monitored or not
 	records map[string]UserRecord // every user Halyard has seen
 	dirty   map[string]struct{}   // records not yet written
-	renders []RenderFunc
+	// oneGuild holds one shared []string{id} per guild (guildListLocked).
+	oneGuild map[string][]string
+	renders  []RenderFunc
+
+	renderMem renderBudget
 
 	subscriberSets
 
@@ -63,14 +70,18 @@ func NewHub(opts HubOptions) *Hub {
 	if opts.RecordFlushInterval <= 0 {
 		opts.RecordFlushInterval = 2 * time.Second
 	}
+	if opts.RenderCacheBytes <= 0 {
+		opts.RenderCacheBytes = 256 << 20
+	}
 	return &Hub{
-		opts:    opts,
-		log:     opts.Logger,
-		users:   map[string]*User{},
-		kv:      map[string]KV{},
-		records: map[string]UserRecord{},
-		dirty:   map[string]struct{}{},
-		synced:  make(chan struct{}),
+		opts:      opts,
+		renderMem: renderBudget{limit: opts.RenderCacheBytes},
+		log:       opts.Logger,
+		users:     map[string]*User{},
+		kv:        map[string]KV{},
+		records:   map[string]UserRecord{},
+		dirty:     map[string]struct{}{},
+		synced:    make(chan struct{}),
 		subscriberSets: subscriberSets{
 			subsAll:    map[*Subscription]struct{}{},
 			subsByUser: map[string]map[*Subscription]struct{}{},
@@ -116,7 +127,7 @@ func (h *Hub) Close() error {
 }
 
 // RegisterRenderer adds a dialect's renderer. Register every renderer before
-// users arrive: snapshots made earlier render without caching.
+// users arrive (a snapshot's cache grows to the new count on its next read).
 func (h *Hub) RegisterRenderer(fn RenderFunc) RendererID {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -124,12 +135,14 @@ func (h *Hub) RegisterRenderer(fn RenderFunc) RendererID {
 	return RendererID(len(h.renders) - 1)
 }
 
-// Render returns u rendered by the renderer id, built once per snapshot.
+// Render returns u rendered by the renderer id, built once per snapshot
+// (and again if the render cache evicted it).
 func (h *Hub) Render(id RendererID, u *User) []byte {
 	h.mu.RLock()
 	fn := h.renders[id]
+	n := len(h.renders)
 	h.mu.RUnlock()
-	return u.renders.get(id, u, fn)
+	return u.renders.get(id, n, u, fn, &h.renderMem)
 }
 
 // Get returns the monitored user's current snapshot.
@@ -208,7 +221,6 @@ func (h *Hub) replace(u *User, typ EventType) {
 // install stores a new snapshot without publishing: for changes no client
 // sees (the list of guilds). Called with h.mu held for writing.
 func (h *Hub) install(u *User) {
-	u.renders.slots = make([]atomicBytes, len(h.renders))
 	h.users[u.ID] = u
 }
 

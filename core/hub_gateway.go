@@ -2,6 +2,7 @@ package core
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -28,20 +29,24 @@ func (h *Hub) UpsertMember(guildID string, m Member) {
 	defer h.mu.Unlock()
 	now := h.opts.Now()
 	old, monitored := h.users[m.User.ID]
-	nu := &User{ID: m.User.ID}
+	var nu *User
 	if monitored {
-		*nu = User{ID: old.ID, Discord: old.Discord, Nick: old.Nick, Presence: old.Presence, KV: old.KV,
-			Guilds: old.Guilds, MonitoringSince: old.MonitoringSince, LastSeen: old.LastSeen}
+		nu = old.clone()
 	} else {
-		nu.KV = h.kvLocked(m.User.ID)
-		rec := h.recordLocked(m.User.ID, now)
+		// The decoder's id shares the user's raw JSON; the map keys must
+		// not keep that first copy alive once the profile changes.
+		id := strings.Clone(m.User.ID)
+		nu = &User{ID: id, KV: h.kvLocked(id)}
+		rec := h.recordLocked(id, now)
 		nu.MonitoringSince = rec.MonitoringSince
 		nu.LastSeen = rec.LastSeen
 	}
 	if len(m.User.Raw) > 0 {
 		nu.Discord = m.User
 	}
-	if !slices.Contains(nu.Guilds, guildID) {
+	if len(nu.Guilds) == 0 {
+		nu.Guilds = h.guildListLocked(guildID)
+	} else if !slices.Contains(nu.Guilds, guildID) {
 		nu.Guilds = append(slices.Clip(nu.Guilds), guildID)
 	}
 	if nu.Guilds[0] == guildID {
@@ -136,6 +141,21 @@ func (h *Hub) removeLocked(guildID, userID string) {
 	}
 	delete(h.users, userID)
 	h.publishLocked(Event{Type: MemberLeft, User: old})
+}
+
+// guildListLocked returns the shared one-guild list of guildID: most
+// users are in one watched guild, and then they share one slice (it is
+// read-only; appends copy, as its capacity is 1).
+func (h *Hub) guildListLocked(guildID string) []string {
+	if l, ok := h.oneGuild[guildID]; ok {
+		return l
+	}
+	l := []string{guildID}
+	if h.oneGuild == nil {
+		h.oneGuild = map[string][]string{}
+	}
+	h.oneGuild[guildID] = l
+	return l
 }
 
 // clone copies the snapshot's fields (not its render cache).
