@@ -1,6 +1,9 @@
 package core
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // DefaultQueueSize is a subscriber's event queue length when none is given.
 const DefaultQueueSize = 256
@@ -11,13 +14,23 @@ const DefaultQueueSize = 256
 // slows the others.
 type Subscription struct {
 	hub *Hub
-	ch  chan Event
+	ch  chan Event // nil for a notifying subscription (SubscribeNotify)
+
+	// notifying subscriptions: notify is called when pending goes from
+	// empty to non-empty and on overflow; limit bounds pending+lag.
+	notify  func()
+	limit   int
+	qmu     sync.Mutex
+	pending []Event
+	lastOf  map[string]int // user → index of its last pending event, once pending is long
+	lag     int            // events merged into pending since the last Drain
+
+	overflowed atomic.Bool
 
 	// guarded by hub.subMu
-	all        bool
-	ids        map[string]struct{}
-	closed     bool
-	overflowed bool
+	all    bool
+	ids    map[string]struct{}
+	closed bool
 }
 
 // Subscribe returns a new subscription that follows nobody yet. queue is the
@@ -27,6 +40,41 @@ func (h *Hub) Subscribe(queue int) *Subscription {
 		queue = DefaultQueueSize
 	}
 	return &Subscription{hub: h, ch: make(chan Event, queue), ids: map[string]struct{}{}}
+}
+
+// SubscribeNotify returns a subscription that follows nobody yet and
+// queues its events without a channel or a goroutine waiting on one: the
+// hub calls notify (which must not block; it runs under the hub's locks)
+// when the first event is pending and when the subscription overflowed,
+// and the owner collects the events with Drain. A pending update of a user
+// is replaced by a newer update of the same kind for that user (only the
+// latest snapshot matters), so a burst costs one queue entry per user;
+// the subscription overflows (and is dropped, as with Subscribe) when the
+// owner is more than queue events behind since its last Drain, counting
+// merged ones — a stalled client is still dropped, however its updates
+// merge. queue is DefaultQueueSize when ≤ 0.
+func (h *Hub) SubscribeNotify(queue int, notify func()) *Subscription {
+	if queue <= 0 {
+		queue = DefaultQueueSize
+	}
+	return &Subscription{hub: h, notify: notify, limit: queue, ids: map[string]struct{}{}}
+}
+
+// Drain appends the pending events of a notifying subscription to buf, in
+// order, and empties its queue.
+func (s *Subscription) Drain(buf []Event) []Event {
+	s.qmu.Lock()
+	buf = append(buf, s.pending...)
+	clear(s.pending)
+	if cap(s.pending) > 8 {
+		s.pending = nil // an idle subscription keeps no backlog array
+	} else {
+		s.pending = s.pending[:0]
+	}
+	s.lastOf = nil
+	s.lag = 0
+	s.qmu.Unlock()
+	return buf
 }
 
 // Events delivers the subscription's events in order. It is closed by
@@ -102,11 +150,7 @@ func (s *Subscription) IDs() []string {
 
 // Overflowed reports whether the hub dropped the subscription because its
 // queue was full.
-func (s *Subscription) Overflowed() bool {
-	s.hub.subMu.Lock()
-	defer s.hub.subMu.Unlock()
-	return s.overflowed
-}
+func (s *Subscription) Overflowed() bool { return s.overflowed.Load() }
 
 // Close ends the subscription and closes Events. Closing twice is safe.
 func (s *Subscription) Close() {
@@ -138,7 +182,9 @@ func (s *Subscription) closeLocked() {
 		s.removeLocked(id)
 	}
 	delete(s.hub.subsAll, s)
-	close(s.ch)
+	if s.ch != nil {
+		close(s.ch)
+	}
 }
 
 // deliver queues ev without blocking; a full queue drops the subscription.
@@ -147,12 +193,67 @@ func (s *Subscription) deliver(ev Event, dropped *int) {
 	if s.closed {
 		return
 	}
+	if s.ch == nil {
+		s.queue(ev, dropped)
+		return
+	}
 	select {
 	case s.ch <- ev:
 	default:
-		s.overflowed = true
+		s.overflowed.Store(true)
 		s.closeLocked()
 		*dropped++
+	}
+}
+
+// mergeScan is the pending length up to which the last event of a user is
+// found by scanning back; longer queues keep an index.
+const mergeScan = 16
+
+// queue adds ev to a notifying subscription, merging it into a pending
+// update of the same kind for the same user. Called with hub.subMu held.
+func (s *Subscription) queue(ev Event, dropped *int) {
+	s.qmu.Lock()
+	first := len(s.pending) == 0
+	last := -1
+	if s.lastOf != nil {
+		if i, ok := s.lastOf[ev.User.ID]; ok {
+			last = i
+		}
+	} else {
+		for i := len(s.pending) - 1; i >= 0; i-- {
+			if s.pending[i].User.ID == ev.User.ID {
+				last = i
+				break
+			}
+		}
+	}
+	mergeable := ev.Type == PresenceUpdated || ev.Type == KVUpdated
+	if last >= 0 && mergeable && s.pending[last].Type == ev.Type {
+		s.pending[last].User = ev.User
+		s.lag++
+	} else {
+		s.pending = append(s.pending, ev)
+		if s.lastOf == nil && len(s.pending) > mergeScan {
+			s.lastOf = make(map[string]int, len(s.pending)*2)
+			for i, p := range s.pending {
+				s.lastOf[p.User.ID] = i
+			}
+		} else if s.lastOf != nil {
+			s.lastOf[ev.User.ID] = len(s.pending) - 1
+		}
+	}
+	over := len(s.pending)+s.lag > s.limit
+	s.qmu.Unlock()
+	if over {
+		s.overflowed.Store(true)
+		s.closeLocked()
+		*dropped++
+		s.notify()
+		return
+	}
+	if first {
+		s.notify()
 	}
 }
 
