@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"net"
@@ -24,9 +25,11 @@ type SocketDialect interface {
 	// upgrade request's query) identify this dialect. It must not keep
 	// first.Data.
 	ClaimSocket(first SocketMessage, query url.Values) bool
-	// ServeSocket takes over the connection until it closes: it processes
-	// c.First as the client's first message and owns c.Conn from then on
-	// (reading, writing and closing it). The shared Hello has been sent.
+	// ServeSocket takes over the connection: it processes c.First as the
+	// client's first message and owns c.Socket from then on (it calls
+	// c.Socket.SetHandler at once, writes and closes it). It is called
+	// from the socket's read turn and must not block. The shared Hello has
+	// been sent.
 	ServeSocket(c *SocketConn)
 }
 
@@ -39,8 +42,9 @@ type SocketMessage struct {
 
 // SocketConn is a /socket connection handed to the dialect that claimed it.
 type SocketConn struct {
-	Conn  *websocket.Conn
-	Query url.Values
+	Conn   *websocket.Conn
+	Socket *Socket
+	Query  url.Values
 	// First is the client's first message, already read.
 	First SocketMessage
 }
@@ -66,9 +70,10 @@ const (
 
 // socketUpgrader accepts any origin (browsers connect from every site) and
 // never negotiates permessage-deflate. Write buffers are pooled: they are
-// held only while a message is written, so idle sockets cost little.
+// held only while a message is written, so idle sockets cost little. The
+// read buffer is the engine's (ReadBufferSize 0 makes gorilla take the
+// hijacked reader, see hijackWriter).
 var socketUpgrader = websocket.Upgrader{
-	ReadBufferSize:  4096,
 	WriteBufferSize: 4096,
 	WriteBufferPool: &sync.Pool{},
 	CheckOrigin:     func(*http.Request) bool { return true },
@@ -80,15 +85,41 @@ var socketUpgrader = websocket.Upgrader{
 }
 
 // UpgradeSocket upgrades the request to a WebSocket with Halyard's socket
-// policy (any origin, no compression extension). A request that is not a
+// policy (any origin, no compression extension) and returns it as an
+// engine Socket, not yet reading (Socket.Start). A request that is not a
 // valid upgrade is answered 400 upgrade_failed and an error returned.
-func UpgradeSocket(c echo.Context) (*websocket.Conn, error) {
-	ws, err := socketUpgrader.Upgrade(c.Response(), c.Request(), nil)
+func UpgradeSocket(c echo.Context) (*Socket, error) {
+	hw := &hijackWriter{ResponseWriter: c.Response()}
+	ws, err := socketUpgrader.Upgrade(hw, c.Request(), nil)
 	if err != nil {
 		return nil, err
 	}
 	c.Response().Status = http.StatusSwitchingProtocols // for the request log
-	return ws, nil
+	return newSocket(ws, hw.br), nil
+}
+
+// hijackWriter hands gorilla a small bufio.Reader of our own when it
+// hijacks the connection, instead of net/http's 4 KiB one: gorilla reads
+// frames from it, and the engine looks into it (Buffered, Peek) to run
+// read turns without blocking. The writer side is a tiny scratch buffer
+// for the handshake response; frames are written through gorilla's pooled
+// write buffers.
+type hijackWriter struct {
+	http.ResponseWriter
+	br *bufio.Reader
+}
+
+// Hijack implements http.Hijacker.
+func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if brw.Reader.Buffered() > 0 {
+		return nc, brw, nil // gorilla refuses data sent before the handshake
+	}
+	w.br = bufio.NewReaderSize(nc, socketReadBuffer)
+	return nc, bufio.NewReadWriter(w.br, bufio.NewWriterSize(nc, 16)), nil
 }
 
 // IsSocketTimeout reports whether a read or write on a socket failed

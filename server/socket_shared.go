@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"errors"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -26,7 +27,7 @@ type SharedSocket struct {
 	hello    [2][]byte // plain, zlib_json
 
 	mu      sync.Mutex
-	pending map[*websocket.Conn]struct{} // waiting for their first message
+	pending map[*Socket]struct{} // waiting for their first message
 	closed  bool
 
 	opened, helloSent, firstRead atomic.Int64
@@ -43,7 +44,7 @@ func (s *Server) RegisterSocket(dialects ...SocketDialect) *SharedSocket {
 	if len(dialects) == 0 {
 		panic("server: RegisterSocket needs at least one dialect")
 	}
-	ss := &SharedSocket{dialects: dialects, pending: map[*websocket.Conn]struct{}{}}
+	ss := &SharedSocket{dialects: dialects, pending: map[*Socket]struct{}{}}
 	ss.hello[0] = []byte(SocketHello)
 	ss.hello[1] = zlibOnce([]byte(SocketHello))
 	s.socket = ss
@@ -52,16 +53,17 @@ func (s *Server) RegisterSocket(dialects ...SocketDialect) *SharedSocket {
 }
 
 func (ss *SharedSocket) serve(c echo.Context) error {
-	ws, err := UpgradeSocket(c)
+	sock, err := UpgradeSocket(c)
 	if err != nil {
 		ss.count("upgrade_failed")
 		return nil
 	}
 	ss.opened.Add(1)
+	ws := sock.Conn
 	query := c.Request().URL.Query()
-	if !ss.track(ws) {
+	if !ss.track(sock) {
 		_ = CloseSocket(ws, websocket.CloseGoingAway, "")
-		_ = ws.Close()
+		sock.Close()
 		ss.count("1001")
 		return nil
 	}
@@ -76,61 +78,78 @@ func (ss *SharedSocket) serve(c echo.Context) error {
 	}
 	_ = ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	if err := ws.WriteMessage(kind, hello); err != nil {
-		ss.untrack(ws)
-		_ = ws.Close()
+		ss.untrack(sock)
+		sock.Close()
 		ss.count("1006")
 		return nil
 	}
 	ss.helloSent.Add(1)
 	ws.SetReadLimit(SocketReadLimit)
-	KeepReadDeadline(ws, idle)
-	_ = ws.SetReadDeadline(time.Now().Add(idle))
-	typ, data, err := ws.ReadMessage()
-	if !ss.untrack(ws) { // closed by Shutdown meanwhile
-		return nil
-	}
-	if err != nil {
-		ss.readFailed(ws, err)
-		return nil
+	sock.SetIdle(idle)
+	// The handler returns now: until its first message the socket holds
+	// no goroutine.
+	sock.Start(&firstMessage{ss: ss, sock: sock, query: query})
+	return nil
+}
+
+// firstMessage reads a shared socket's first message and hands the
+// socket to the dialect it belongs to.
+type firstMessage struct {
+	ss    *SharedSocket
+	sock  *Socket
+	query url.Values
+}
+
+// SocketMessage implements SocketHandler.
+func (f *firstMessage) SocketMessage(typ int, data []byte) {
+	ss := f.ss
+	if !ss.untrack(f.sock) { // closed by Shutdown meanwhile
+		return
 	}
 	ss.firstRead.Add(1)
 	first := SocketMessage{Type: typ, Data: data}
 	d := ss.dialects[0]
 	for _, cand := range ss.dialects {
-		if cand.ClaimSocket(first, query) {
+		if cand.ClaimSocket(first, f.query) {
 			d = cand
 			break
 		}
 	}
-	d.ServeSocket(&SocketConn{Conn: ws, Query: query, First: first})
-	return nil
+	d.ServeSocket(&SocketConn{Conn: f.sock.Conn, Socket: f.sock, Query: f.query, First: first})
+}
+
+// SocketReadEnd implements SocketHandler.
+func (f *firstMessage) SocketReadEnd(err error) {
+	if f.ss.untrack(f.sock) {
+		f.ss.readFailed(f.sock, err)
+	}
 }
 
 // readFailed ends a socket whose first read failed: 1002 after the
 // inactivity timeout; otherwise the library has already answered (a client
 // close, 1009 for an oversize message, 1002 for a protocol error) or the
 // peer is gone.
-func (ss *SharedSocket) readFailed(ws *websocket.Conn, err error) {
+func (ss *SharedSocket) readFailed(sock *Socket, err error) {
 	var ce *websocket.CloseError
 	switch {
 	case IsSocketTimeout(err):
-		_ = CloseSocket(ws, websocket.CloseProtocolError, "")
+		_ = CloseSocket(sock.Conn, websocket.CloseProtocolError, "")
 		ss.count("1002")
 	case errors.As(err, &ce):
 		ss.count(strconv.Itoa(ce.Code))
 	case errors.Is(err, websocket.ErrReadLimit):
 		ss.count("1009")
-		LingerClose(ws, time.Second) // the rest of the message is still coming
+		sock.LingerClose(time.Second) // the rest of the message is still coming
 		return
 	default:
 		ss.count("1006")
 	}
-	_ = ws.Close()
+	sock.Close()
 }
 
 // track registers a socket waiting for its first message; false once the
 // endpoint is closed.
-func (ss *SharedSocket) track(ws *websocket.Conn) bool {
+func (ss *SharedSocket) track(ws *Socket) bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.closed {
@@ -142,7 +161,7 @@ func (ss *SharedSocket) track(ws *websocket.Conn) bool {
 
 // untrack removes a socket from the waiting set; false when Shutdown
 // already closed it.
-func (ss *SharedSocket) untrack(ws *websocket.Conn) bool {
+func (ss *SharedSocket) untrack(ws *Socket) bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if _, ok := ss.pending[ws]; !ok {
@@ -161,11 +180,11 @@ func (ss *SharedSocket) close() {
 	ss.mu.Lock()
 	ss.closed = true
 	pending := ss.pending
-	ss.pending = map[*websocket.Conn]struct{}{}
+	ss.pending = map[*Socket]struct{}{}
 	ss.mu.Unlock()
-	for ws := range pending {
-		_ = CloseSocket(ws, websocket.CloseGoingAway, "")
-		_ = ws.Close()
+	for sock := range pending {
+		_ = CloseSocket(sock.Conn, websocket.CloseGoingAway, "")
+		sock.Close()
 		ss.count("1001")
 	}
 }

@@ -30,6 +30,16 @@ type SocketOptions struct {
 	HeartbeatInterval time.Duration
 	// QueueSize bounds a connection's event queue (core default when 0).
 	QueueSize int
+	// MaxMessageSize is the largest client message (close 1009 beyond
+	// it): Lantern's maxPayload, 1024 bytes.
+	MaxMessageSize int64
+	// Caps are the per-socket abuse caps: message rate (close 1008
+	// rate_limited) and users followed (an ERROR, like Lantern's other
+	// refused subscriptions); zero fields are off.
+	Caps server.SocketCapsConfig
+	// Conns caps the sockets per client address (close 1013); nil is no
+	// cap. Share one limiter between every endpoint.
+	Conns *server.ConnLimiter
 }
 
 func (o SocketOptions) withDefaults() SocketOptions {
@@ -39,12 +49,16 @@ func (o SocketOptions) withDefaults() SocketOptions {
 	if o.HeartbeatInterval <= 0 {
 		o.HeartbeatInterval = 30 * time.Second
 	}
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = maxSocketMessage
+	}
 	return o
 }
 
 // sockets tracks the live connections so shutdown can close them.
 type sockets struct {
 	opts     SocketOptions
+	prepared server.PreparedFrames
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
 	shutdown chan struct{}
@@ -63,6 +77,16 @@ func (s *sockets) add(c *conn) bool {
 	}
 	s.conns[c] = struct{}{}
 	return true
+}
+
+// isClosed reports whether CloseSockets was called.
+func (s *sockets) isClosed() bool {
+	select {
+	case <-s.shutdown:
+		return true
+	default:
+		return false
+	}
 }
 
 func (s *sockets) remove(c *conn) {
@@ -89,7 +113,7 @@ func (d *Dialect) ClaimSocket(first server.SocketMessage, _ url.Values) bool {
 // Lantern claimed; the shared HELLO was sent and no INIT deadline applies.
 func (d *Dialect) ServeSocket(sc *server.SocketConn) {
 	first := sc.First
-	d.run(sc.Conn, &first, false)
+	d.run(sc.Socket, &first, false)
 }
 
 // CloseSockets closes every Lantern socket (server shutdown).
@@ -100,34 +124,56 @@ func (d *Dialect) CloseSockets() {
 		s.closed = true
 		close(s.shutdown)
 	}
+	live := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		live = append(live, c)
+	}
 	s.mu.Unlock()
+	for _, c := range live {
+		c.actor.Wake()
+	}
 }
 
 // serveStrictSocket serves /lantern/socket: HELLO, then the 5 s INIT
 // deadline.
 func (d *Dialect) serveStrictSocket(c echo.Context) error {
-	ws, err := server.UpgradeSocket(c)
+	sock, err := server.UpgradeSocket(c)
 	if err != nil {
 		return nil
 	}
-	_ = ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	if err := ws.WriteMessage(websocket.TextMessage, []byte(socketHello)); err != nil {
-		_ = ws.Close()
+	if !d.socks.opts.Conns.Admit(c.Request(), sock) {
 		return nil
 	}
-	d.run(ws, nil, true)
+	ws := sock.Conn
+	_ = ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(socketHello)); err != nil {
+		sock.Close()
+		return nil
+	}
+	d.run(sock, nil, true)
 	return nil
 }
 
-// run owns one connection until it ends.
-func (d *Dialect) run(ws *websocket.Conn, first *server.SocketMessage, initDeadline bool) {
-	c := newConn(d, ws, initDeadline)
+// run takes over one connection and returns at once; its read turns and
+// actor run it from here on. first is the shared /socket's first message
+// (run is then called from that read turn).
+func (d *Dialect) run(sock *server.Socket, first *server.SocketMessage, initDeadline bool) {
+	c := newConn(d, sock, initDeadline)
 	if !d.socks.add(c) {
-		_ = server.CloseSocket(ws, websocket.CloseGoingAway, "")
-		_ = ws.Close()
+		_ = server.CloseSocket(sock.Conn, websocket.CloseGoingAway, "")
+		c.sub.Close()
+		sock.Close()
 		return
 	}
-	defer d.socks.remove(c)
-	go c.readLoop(first)
-	c.writeLoop()
+	// Liveness is Lantern's heartbeat (op 4), not the shared endpoint's
+	// idle rule.
+	sock.SetIdle(0)
+	if first != nil {
+		sock.SetHandler(c)
+		c.SocketMessage(first.Type, first.Data)
+		sock.Conn.SetReadLimit(d.socks.opts.MaxMessageSize)
+		return
+	}
+	sock.Conn.SetReadLimit(d.socks.opts.MaxMessageSize)
+	sock.Start(c)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -13,113 +14,177 @@ import (
 	"github.com/halyardhq/halyard/server"
 )
 
-// conn is one Lantern socket. The reader goroutine parses client messages
-// and hands them to the writer goroutine, which owns the connection state
-// (pending or active; ALL or a list of ids) and every write.
+// conn is one Lantern socket. It holds no goroutine while idle: the
+// engine's read turns (server.Socket) parse client messages into its
+// inbox, the hub notifies it of pending events, timers set flags, and its
+// Actor — run on the shared pool when there is work — owns the connection
+// state (pending or active; ALL or a list of ids) and every write.
 type conn struct {
-	d    *Dialect
-	ws   *websocket.Conn
-	sub  *core.Subscription
-	msgs chan clientMessage
-	gone chan struct{} // closed by the reader when the client is gone
-	stop chan struct{} // closed by the writer when the connection ends
+	d     *Dialect
+	sock  *server.Socket
+	ws    *websocket.Conn
+	sub   *core.Subscription
+	actor *server.Actor
+	caps  *server.SocketCaps
 
-	// owned by the writer
+	mu       sync.Mutex
+	inbox    []clientMessage
+	gone     bool      // the reader ended: the client is gone
+	closing  *int      // the reader asks to close with this code
+	due      time.Time // when the deadline below expires (zero: none)
+	deadline *time.Timer
+
+	// owned by the actor
+	finished bool
+	events   []core.Event
 	active   bool
 	all      bool
 	list     []string
-	deadline *time.Timer // INIT deadline (strict path) or heartbeat timeout
-	strict   bool        // /lantern/socket: the INIT deadline applies
+	strict   bool // /lantern/socket: the INIT deadline applies
 }
 
-func newConn(d *Dialect, ws *websocket.Conn, strict bool) *conn {
-	return &conn{d: d, ws: ws, sub: d.opts.Hub.Subscribe(d.socks.opts.QueueSize),
-		msgs: make(chan clientMessage, 16), gone: make(chan struct{}), stop: make(chan struct{}), strict: strict}
-}
-
-// readLoop reads client messages (at most 1024 bytes each, else 1009).
-func (c *conn) readLoop(first *server.SocketMessage) {
-	defer close(c.gone)
-	if first != nil {
-		if len(first.Data) > maxSocketMessage {
-			_ = server.CloseSocket(c.ws, websocket.CloseMessageTooBig, "")
-			return
-		}
-		if !c.deliver(parseClientMessage(first.Data)) {
-			return
-		}
+func newConn(d *Dialect, sock *server.Socket, strict bool) *conn {
+	c := &conn{d: d, sock: sock, ws: sock.Conn, strict: strict, caps: server.NewSocketCaps(d.socks.opts.Caps)}
+	c.actor = server.NewActor(c.run)
+	c.sub = d.opts.Hub.SubscribeNotify(d.socks.opts.QueueSize, c.actor.Wake)
+	if strict {
+		c.setDeadline(d.socks.opts.InitDeadline)
 	}
-	c.ws.SetReadLimit(maxSocketMessage)
-	// Liveness is Lantern's heartbeat (op 4), not the shared endpoint's
-	// read deadline: default ping/pong handling, no deadline.
-	c.ws.SetPingHandler(nil)
-	c.ws.SetPongHandler(nil)
-	_ = c.ws.SetReadDeadline(time.Time{})
-	for {
-		_, data, err := c.ws.ReadMessage()
-		if err != nil {
-			if errors.Is(err, websocket.ErrReadLimit) {
-				_ = server.CloseSocket(c.ws, websocket.CloseMessageTooBig, "")
-			}
-			return
-		}
-		if !c.deliver(parseClientMessage(data)) {
-			return
-		}
-	}
+	return c
 }
 
-func (c *conn) deliver(m clientMessage) bool {
+// SocketMessage implements server.SocketHandler (at most MaxMessageSize
+// bytes each, else 1009).
+func (c *conn) SocketMessage(_ int, data []byte) {
+	if int64(len(data)) > c.d.socks.opts.MaxMessageSize { // the shared /socket's first message
+		c.readerClose(websocket.CloseMessageTooBig)
+		return
+	}
+	if !c.caps.AllowMessage() {
+		c.readerClose(websocket.ClosePolicyViolation)
+		return
+	}
+	m := parseClientMessage(data)
 	if m.ignore {
-		return true
+		return
 	}
-	select {
-	case c.msgs <- m:
-		return true
-	case <-c.stop:
-		return false
+	c.mu.Lock()
+	c.inbox = append(c.inbox, m)
+	c.mu.Unlock()
+	c.actor.Wake()
+}
+
+// SocketReadEnd implements server.SocketHandler.
+func (c *conn) SocketReadEnd(err error) {
+	if errors.Is(err, websocket.ErrReadLimit) {
+		_ = server.CloseSocket(c.ws, websocket.CloseMessageTooBig, "")
+	}
+	c.mu.Lock()
+	c.gone = true
+	c.mu.Unlock()
+	c.actor.Wake()
+}
+
+// readerClose asks the actor to close the socket with code.
+func (c *conn) readerClose(code int) {
+	c.mu.Lock()
+	if c.closing == nil {
+		c.closing = &code
+	}
+	c.mu.Unlock()
+	c.actor.Wake()
+}
+
+// setDeadline arms the INIT deadline or heartbeat timeout: a coarse timer
+// that only wakes the actor, which compares the clock with due.
+func (c *conn) setDeadline(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.due = time.Now().Add(d)
+	if c.deadline == nil {
+		c.deadline = time.AfterFunc(d, c.actor.Wake)
+	} else {
+		c.deadline.Reset(d)
 	}
 }
 
-// writeLoop runs the connection's state machine until it ends.
-func (c *conn) writeLoop() {
-	defer close(c.stop)
-	defer c.ws.Close()
-	defer c.sub.Close()
-	opts := c.d.socks.opts
-	c.deadline = time.NewTimer(opts.InitDeadline)
-	if !c.strict {
+// run is the actor: client messages, hub events, the deadline and
+// shutdown, until the connection ends.
+func (c *conn) run() {
+	if c.finished {
+		return
+	}
+	c.mu.Lock()
+	msgs := c.inbox
+	c.inbox = nil
+	gone, closing, due := c.gone, c.closing, c.due
+	c.mu.Unlock()
+	if closing != nil {
+		_ = server.CloseSocket(c.ws, *closing, closeReason(*closing))
+		c.finish()
+		return
+	}
+	if c.d.socks.isClosed() {
+		_ = server.CloseSocket(c.ws, websocket.CloseGoingAway, "")
+		c.finish()
+		return
+	}
+	for _, m := range msgs {
+		if !c.handle(m) {
+			c.finish()
+			return
+		}
+	}
+	if gone {
+		c.finish()
+		return
+	}
+	if !due.IsZero() && !time.Now().Before(due) {
+		if c.active {
+			c.disconnect(textTimedOut)
+		} else {
+			c.close() // no INIT in time: closed without DISCONNECT (§6.4)
+		}
+		c.finish()
+		return
+	}
+	if c.sub.Overflowed() { // a client too slow to read
+		c.close()
+		c.finish()
+		return
+	}
+	c.events = c.sub.Drain(c.events[:0])
+	for _, ev := range c.events {
+		if !c.event(ev) {
+			c.finish()
+			return
+		}
+	}
+	clear(c.events)
+	if cap(c.events) > 64 {
+		c.events = nil
+	}
+}
+
+// finish closes the connection and forgets it.
+func (c *conn) finish() {
+	c.finished = true
+	c.mu.Lock()
+	if c.deadline != nil {
 		c.deadline.Stop()
 	}
-	defer c.deadline.Stop()
-	for {
-		select {
-		case m := <-c.msgs:
-			if !c.handle(m) {
-				return
-			}
-		case ev, ok := <-c.sub.Events():
-			if !ok { // overflowed: a client too slow to read
-				c.close()
-				return
-			}
-			if !c.event(ev) {
-				return
-			}
-		case <-c.deadline.C:
-			if c.active {
-				c.disconnect(textTimedOut)
-			} else {
-				c.close() // no INIT in time: closed without DISCONNECT (§6.4)
-			}
-			return
-		case <-c.gone:
-			return
-		case <-c.d.socks.shutdown:
-			_ = server.CloseSocket(c.ws, websocket.CloseGoingAway, "")
-			return
-		}
+	c.mu.Unlock()
+	c.sub.Close()
+	c.sock.Close()
+	c.d.socks.remove(c)
+}
+
+// closeReason names the cap behind a reader-requested close.
+func closeReason(code int) string {
+	if code == websocket.ClosePolicyViolation {
+		return "rate_limited"
 	}
+	return ""
 }
 
 // handle runs one client message; false ends the connection.
@@ -171,7 +236,7 @@ func (c *conn) init(m clientMessage) bool {
 	if !t.all() {
 		if missing := c.missing(t); len(missing) > 0 {
 			if c.strict {
-				c.deadline.Reset(c.d.socks.opts.InitDeadline)
+				c.setDeadline(c.d.socks.opts.InitDeadline)
 			}
 			return c.sendError(usersNotFound(t, missing))
 		}
@@ -289,12 +354,12 @@ func (c *conn) event(ev core.Event) bool {
 	}
 	switch ev.Type {
 	case core.PresenceUpdated:
-		return c.send(c.d.opts.Hub.Render(c.d.frames[opPresenceUpdate], ev.User))
+		return c.sendShared(c.d.opts.Hub.Render(c.d.frames[opPresenceUpdate], ev.User))
 	case core.KVUpdated:
-		return c.send(c.d.opts.Hub.Render(c.d.frames[opStorageUpdate], ev.User))
+		return c.sendShared(c.d.opts.Hub.Render(c.d.frames[opStorageUpdate], ev.User))
 	case core.MemberJoined:
 		if c.all {
-			return c.send(c.d.opts.Hub.Render(c.d.frames[opUserJoined], ev.User))
+			return c.sendShared(c.d.opts.Hub.Render(c.d.frames[opUserJoined], ev.User))
 		}
 	case core.MemberLeft:
 		if c.all {
@@ -344,13 +409,22 @@ func (c *conn) missing(t target) []string {
 // beat records client activity: the timeout is 1.5 × the heartbeat
 // interval after the last heartbeat, INIT, SUBSCRIBE or UNSUBSCRIBE.
 func (c *conn) beat() {
-	c.deadline.Stop()
-	c.deadline.Reset(c.d.socks.opts.HeartbeatInterval * 3 / 2)
+	c.setDeadline(c.d.socks.opts.HeartbeatInterval * 3 / 2)
 }
 
 func (c *conn) send(b []byte) bool {
 	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	return c.ws.WriteMessage(websocket.TextMessage, b) == nil
+}
+
+// sendShared sends a frame many sockets send alike, framed once.
+func (c *conn) sendShared(b []byte) bool {
+	pm := c.d.socks.prepared.Get(websocket.TextMessage, b)
+	if pm == nil {
+		return c.send(b)
+	}
+	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return c.ws.WritePreparedMessage(pm) == nil
 }
 
 func (c *conn) sendError(text string) bool {

@@ -26,6 +26,16 @@ type SocketOptions struct {
 	// CloseGrace is how long a closing socket waits for the client's close
 	// frame before dropping the TCP connection: 1 s.
 	CloseGrace time.Duration
+	// MaxMessageSize is the largest client message (close 1009 beyond
+	// it): server.SocketReadLimit, Lanyard's own limit.
+	MaxMessageSize int64
+	// Caps are the per-socket abuse caps (message rate: close 1008
+	// rate_limited; subscribe_to_ids length: close 1008
+	// too_many_subscriptions); zero fields are off.
+	Caps server.SocketCapsConfig
+	// Conns caps the sockets per client address (close 1013); nil is no
+	// cap. Share one limiter between every endpoint.
+	Conns *server.ConnLimiter
 }
 
 func (o SocketOptions) withDefaults() SocketOptions {
@@ -41,6 +51,9 @@ func (o SocketOptions) withDefaults() SocketOptions {
 	if o.CloseGrace <= 0 {
 		o.CloseGrace = time.Second
 	}
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = server.SocketReadLimit
+	}
 	return o
 }
 
@@ -53,9 +66,11 @@ type sockets struct {
 	frames   frameRenderers
 	hello    [2][]byte // plain, zlib
 	stats    socketCounters
+	prepared server.PreparedFrames
 
 	mu       sync.Mutex
 	closed   bool
+	live     map[*conn]struct{}
 	conns    sync.WaitGroup
 	shutdown chan struct{}
 }
@@ -66,7 +81,27 @@ func newSockets(hub *core.Hub, presence core.RendererID, opts SocketOptions) *so
 		frames:   registerFrames(hub, presence),
 		hello:    [2][]byte{[]byte(helloFrame), deflate([]byte(helloFrame))},
 		shutdown: make(chan struct{}),
+		live:     map[*conn]struct{}{},
 	}
+}
+
+// isClosed reports whether CloseSockets was called.
+func (s *sockets) isClosed() bool {
+	select {
+	case <-s.shutdown:
+		return true
+	default:
+		return false
+	}
+}
+
+// remove forgets a finished connection.
+func (s *sockets) remove(c *conn) {
+	s.mu.Lock()
+	delete(s.live, c)
+	s.mu.Unlock()
+	s.stats.open.Add(-1)
+	s.conns.Done()
 }
 
 // registerSocket adds the strictly-Lanyard WebSocket endpoint
@@ -75,13 +110,17 @@ func newSockets(hub *core.Hub, presence core.RendererID, opts SocketOptions) *so
 // ClaimSocket and ServeSocket.
 func (d *Dialect) registerSocket(e *echo.Echo) {
 	e.GET("/lanyard/socket", func(c echo.Context) error {
-		ws, err := server.UpgradeSocket(c)
+		sock, err := server.UpgradeSocket(c)
 		if err != nil {
 			d.sockets.stats.closed("upgrade_failed")
 			return nil
 		}
+		if !d.sockets.opts.Conns.Admit(c.Request(), sock) {
+			d.sockets.stats.closed("1013")
+			return nil
+		}
 		zlib := c.QueryParam("compression") == server.CompressionZlib
-		d.sockets.serve(ws, zlib, true, nil)
+		d.sockets.serve(sock, zlib, true, nil)
 		return nil
 	})
 }
@@ -102,7 +141,7 @@ func (d *Dialect) ClaimSocket(first server.SocketMessage, query url.Values) bool
 // the first message is processed as this socket's first frame.
 func (d *Dialect) ServeSocket(c *server.SocketConn) {
 	first := c.First
-	d.sockets.serve(c.Conn, c.Query.Get("compression") == server.CompressionZlib, false, &first)
+	d.sockets.serve(c.Socket, c.Query.Get("compression") == server.CompressionZlib, false, &first)
 }
 
 // CloseSockets closes every Lanyard socket with 1001 (Going Away), refuses
@@ -116,34 +155,36 @@ func (d *Dialect) CloseSockets() {
 		s.closed = true
 		close(s.shutdown)
 	}
+	live := make([]*conn, 0, len(s.live))
+	for c := range s.live {
+		live = append(live, c)
+	}
 	s.mu.Unlock()
+	for _, c := range live {
+		c.actor.Wake()
+	}
 	s.conns.Wait()
 }
 
 // SocketStats returns the Lanyard sockets' counters, for /metrics.
 func (d *Dialect) SocketStats() server.SocketStats { return d.sockets.stats.snapshot() }
 
-// serve runs one upgraded socket until it closes. sendHello is false when
-// the shared /socket already greeted the client; first is the message it
-// read, if any.
-func (s *sockets) serve(ws *websocket.Conn, zlib, sendHello bool, first *server.SocketMessage) {
+// serve takes over one upgraded socket and returns at once: from here on
+// the socket's read turns and its actor run it. sendHello is false when the
+// shared /socket already greeted the client; first is the message it
+// read, if any (serve is then called from that read turn).
+func (s *sockets) serve(sock *server.Socket, zlib, sendHello bool, first *server.SocketMessage) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		_ = server.CloseSocket(ws, websocket.CloseGoingAway, "")
-		_ = ws.Close()
+		_ = server.CloseSocket(sock.Conn, websocket.CloseGoingAway, "")
+		sock.Close()
 		s.stats.closed("1001")
 		return
 	}
 	s.conns.Add(1)
-	s.mu.Unlock()
-	defer s.conns.Done()
-
 	s.stats.opened.Add(1)
 	s.stats.open.Add(1)
-	defer s.stats.open.Add(-1)
-
-	c := newConn(s, ws, zlib)
 	var hello []byte
 	if sendHello {
 		hello = s.hello[0]
@@ -151,7 +192,15 @@ func (s *sockets) serve(ws *websocket.Conn, zlib, sendHello bool, first *server.
 			hello = s.hello[1]
 		}
 	}
-	go c.writeLoop(hello)
-	c.readLoop(first)
-	<-c.writeDone
+	c := newConn(s, sock, zlib, hello)
+	s.live[c] = struct{}{}
+	s.mu.Unlock()
+
+	if first != nil {
+		sock.SetHandler(c)
+		c.SocketMessage(first.Type, first.Data)
+	} else {
+		sock.Start(c)
+	}
+	c.actor.Wake() // Hello, or the first message's command
 }

@@ -3,6 +3,7 @@ package lanyard
 import (
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -11,92 +12,86 @@ import (
 	"github.com/halyardhq/halyard/server"
 )
 
-// conn is one Lanyard socket. Its reader (the HTTP handler's goroutine)
-// parses client messages and passes commands, in order, to its writer
-// goroutine, which alone writes data frames, owns the subscription state
-// and closes the connection. Subscribing in the writer keeps Hello first
-// and INIT_STATE before any PRESENCE_UPDATE of the users it covers.
+// conn is one Lanyard socket. It holds no goroutine: the engine's read
+// turns (server.Socket) parse client messages into commands for its
+// inbox, the hub notifies it of pending events, and its Actor — run on the
+// shared pool whenever there is work — writes Hello, INIT_STATEs and
+// PRESENCE_UPDATEs, owns the subscription state and closes the socket.
+// Subscribing in the actor keeps Hello first and INIT_STATE before any
+// PRESENCE_UPDATE of the users it covers.
 type conn struct {
-	s    *sockets
-	ws   *websocket.Conn
-	zlib bool
-	sub  *core.Subscription
+	s     *sockets
+	sock  *server.Socket
+	ws    *websocket.Conn
+	zlib  bool
+	sub   *core.Subscription
+	actor *server.Actor
+	caps  *server.SocketCaps
 
-	ctrl      chan clientCmd
-	readDone  chan struct{}
-	writeDone chan struct{}
+	// reader side (read turns are serialised by the engine)
+	closingRead bool // a closing command was queued: ignore what follows
 
-	// owned by the writer
-	ids   map[string]struct{} // users followed individually (kept while they are away)
-	all   bool                // subscribe_to_all
-	multi bool                // subscribed by ids or all: updates carry user_id
+	mu        sync.Mutex
+	inbox     []clientCmd
+	readEnd   *clientCmd // set once reading ended
+	graceOver bool
+	syncOver  bool
+
+	// owned by the actor
+	hello     []byte
+	events    []core.Event
+	waitSync  bool // an op 2 waits for the first member sync
+	ending    bool // close sent; waiting for the client's reply or the grace period
+	endCmd    clientCmd
+	finished  bool
+	readDone  bool
+	graceTime *time.Timer
+	ids       map[string]struct{} // users followed individually (kept while they are away)
+	all       bool                // subscribe_to_all
+	multi     bool                // subscribed by ids or all: updates carry user_id
 }
 
-func newConn(s *sockets, ws *websocket.Conn, zlib bool) *conn {
-	ws.SetReadLimit(server.SocketReadLimit)
-	server.KeepReadDeadline(ws, s.opts.Inactivity)
-	return &conn{
-		s: s, ws: ws, zlib: zlib, sub: s.hub.Subscribe(s.opts.QueueSize),
-		ctrl:      make(chan clientCmd, 16),
-		readDone:  make(chan struct{}),
-		writeDone: make(chan struct{}),
-		ids:       map[string]struct{}{},
-	}
+func newConn(s *sockets, sock *server.Socket, zlib bool, hello []byte) *conn {
+	ws := sock.Conn
+	ws.SetReadLimit(s.opts.MaxMessageSize)
+	c := &conn{s: s, sock: sock, ws: ws, zlib: zlib, hello: hello, ids: map[string]struct{}{},
+		caps: server.NewSocketCaps(s.opts.Caps)}
+	c.actor = server.NewActor(c.run)
+	c.sub = s.hub.SubscribeNotify(s.opts.QueueSize, c.actor.Wake)
+	sock.SetIdle(s.opts.Inactivity)
+	return c
 }
 
-// readLoop reads client messages until the socket ends, first being the
-// message the shared /socket already read.
-func (c *conn) readLoop(first *server.SocketMessage) {
-	defer close(c.readDone)
-	if first != nil {
-		c.s.stats.in.Add(1)
-		if !c.handle(parseClientMessage(first.Type, first.Data)) {
-			return
-		}
+// SocketMessage implements server.SocketHandler: one client message,
+// parsed on the read turn and queued for the actor.
+func (c *conn) SocketMessage(typ int, data []byte) {
+	if c.closingRead {
+		return // after a closing message: read (and ignore) until the client answers
 	}
-	for {
-		_ = c.ws.SetReadDeadline(time.Now().Add(c.s.opts.Inactivity))
-		typ, data, err := c.ws.ReadMessage()
-		if err != nil {
-			c.send(readError(err))
-			return
-		}
-		c.s.stats.in.Add(1)
-		if !c.handle(parseClientMessage(typ, data)) {
-			return
-		}
+	c.s.stats.in.Add(1)
+	cmd := parseClientMessage(typ, data)
+	if !c.caps.AllowMessage() { // every message counts, heartbeats too
+		cmd = closeCmd(websocket.ClosePolicyViolation, reasonRateLimited, labelPolicyViolated)
 	}
+	if cmd.kind == cmdNone {
+		return
+	}
+	if cmd.kind == cmdClose {
+		c.closingRead = true
+	}
+	c.mu.Lock()
+	c.inbox = append(c.inbox, cmd)
+	c.mu.Unlock()
+	c.actor.Wake()
 }
 
-// handle passes a command to the writer; false when reading should stop.
-// After a closing message it keeps reading (and ignoring) until the
-// client answers the close frame or the grace period ends.
-func (c *conn) handle(cmd clientCmd) bool {
-	switch cmd.kind {
-	case cmdNone:
-		return true
-	case cmdClose:
-		if c.send(cmd) {
-			_ = c.ws.SetReadDeadline(time.Now().Add(c.s.opts.CloseGrace))
-			for {
-				if _, _, err := c.ws.ReadMessage(); err != nil {
-					break
-				}
-			}
-		}
-		return false
-	}
-	return c.send(cmd)
-}
-
-// send queues a command for the writer; false once the writer has ended.
-func (c *conn) send(cmd clientCmd) bool {
-	select {
-	case c.ctrl <- cmd:
-		return true
-	case <-c.writeDone:
-		return false
-	}
+// SocketReadEnd implements server.SocketHandler.
+func (c *conn) SocketReadEnd(err error) {
+	cmd := readError(err)
+	c.mu.Lock()
+	c.readEnd = &cmd
+	c.mu.Unlock()
+	c.actor.Wake()
 }
 
 // readError turns the error that ended reading into the closing command.
@@ -117,76 +112,142 @@ func readError(err error) clientCmd {
 	return closeCmd(0, "", "1006")
 }
 
-// writeLoop writes hello (if any), then INIT_STATEs and PRESENCE_UPDATEs
-// until the socket ends, and closes it.
-func (c *conn) writeLoop(hello []byte) {
-	defer close(c.writeDone)
-	defer c.sub.Close()
-	if hello != nil && !c.write(hello) {
-		c.end(closeCmd(0, "", "1006"))
+// run is the actor: it writes Hello, then runs queued commands and hub
+// events until the socket ends.
+func (c *conn) run() {
+	if c.finished {
 		return
 	}
-	for {
-		select {
-		case ev, ok := <-c.sub.Events():
-			if !ok { // only the hub closes it while we run: the queue overflowed
-				c.end(closeCmd(closeTooSlow, reasonTooSlow, strconv.Itoa(closeTooSlow)))
-				return
-			}
-			if !c.update(ev) {
-				c.end(closeCmd(0, "", "1006"))
-				return
-			}
-		case cmd := <-c.ctrl:
-			switch cmd.kind {
-			case cmdInit:
-				if !c.awaitSync() {
-					c.end(closeCmd(websocket.CloseGoingAway, "", "1001"))
-					return
-				}
-				if !c.initialize(cmd) {
-					c.end(closeCmd(0, "", "1006"))
-					return
-				}
-			case cmdUnsub:
-				c.unsubscribe(cmd)
-			case cmdClose:
-				c.end(cmd)
-				return
-			}
-		case <-c.s.shutdown:
-			c.end(closeCmd(websocket.CloseGoingAway, "", "1001"))
+	c.mu.Lock()
+	cmds := c.inbox
+	c.inbox = nil
+	readEnd, graceOver, syncOver := c.readEnd, c.graceOver, c.syncOver
+	c.mu.Unlock()
+	if readEnd != nil {
+		c.readDone = true
+	}
+	if c.ending {
+		if c.readDone || graceOver {
+			c.finish()
+		}
+		return
+	}
+	if c.hello != nil {
+		hello := c.hello
+		c.hello = nil
+		if !c.write(hello) {
+			c.end(closeCmd(0, "", "1006"))
 			return
 		}
 	}
+	if c.s.isClosed() {
+		c.end(closeCmd(websocket.CloseGoingAway, "", "1001"))
+		return
+	}
+	if c.waitSync {
+		if !syncOver && !c.s.hub.IsSynced() {
+			c.requeue(cmds)
+			if readEnd != nil {
+				c.end(*readEnd)
+			}
+			return
+		}
+		c.waitSync = false
+	}
+	for i, cmd := range cmds {
+		switch cmd.kind {
+		case cmdInit:
+			if !syncOver && !c.s.hub.IsSynced() {
+				c.waitSync = true
+				c.requeue(cmds[i:])
+				go c.awaitSync()
+				return
+			}
+			if c.overSubscribed(cmd.ids) {
+				c.end(closeCmd(websocket.ClosePolicyViolation, reasonTooManySubs, labelPolicyViolated))
+				return
+			}
+			if !c.initialize(cmd) {
+				c.end(closeCmd(0, "", "1006"))
+				return
+			}
+		case cmdUnsub:
+			c.unsubscribe(cmd)
+		case cmdClose:
+			c.end(cmd)
+			return
+		}
+	}
+	if readEnd != nil {
+		c.end(*readEnd)
+		return
+	}
+	if c.sub.Overflowed() { // the hub dropped a client too slow to read
+		c.end(closeCmd(closeTooSlow, reasonTooSlow, strconv.Itoa(closeTooSlow)))
+		return
+	}
+	c.events = c.sub.Drain(c.events[:0])
+	for _, ev := range c.events {
+		if !c.update(ev) {
+			c.end(closeCmd(0, "", "1006"))
+			return
+		}
+	}
+	clear(c.events)
+	if cap(c.events) > 64 {
+		c.events = nil
+	}
 }
 
-// end sends the close frame (if any), waits briefly for the reader to see
-// the client's reply, closes the connection and counts the close. When the
-// client may still be sending (an oversize message), the TCP connection is
-// closed gently (server.LingerClose) so the client reads the close frame
-// rather than a reset.
+// requeue puts commands the actor cannot run yet back in front of the
+// inbox.
+func (c *conn) requeue(cmds []clientCmd) {
+	if len(cmds) == 0 {
+		return
+	}
+	c.mu.Lock()
+	c.inbox = append(append([]clientCmd(nil), cmds...), c.inbox...)
+	c.mu.Unlock()
+}
+
+// end sends the close frame (if any) and, when the client may answer it,
+// waits — without holding a goroutine — for the reader to see the reply
+// or the grace period to end before finishing.
 func (c *conn) end(cmd clientCmd) {
+	c.ending, c.endCmd = true, cmd
 	gentle := cmd.linger
 	if cmd.code != 0 && server.CloseSocket(c.ws, cmd.code, cmd.reason) == nil {
 		gentle = true
 	}
-	readerDone := false
-	if gentle {
-		t := time.NewTimer(c.s.opts.CloseGrace)
-		select {
-		case <-c.readDone:
-			readerDone = true
-		case <-t.C:
-		}
-		t.Stop()
+	if !gentle || c.readDone {
+		c.finish()
+		return
 	}
-	if readerDone && cmd.linger {
-		server.LingerClose(c.ws, c.s.opts.CloseGrace)
+	c.graceTime = time.AfterFunc(c.s.opts.CloseGrace, func() {
+		c.mu.Lock()
+		c.graceOver = true
+		c.mu.Unlock()
+		c.actor.Wake()
+	})
+}
+
+// finish closes the connection and counts the close. When the client may
+// still be sending (an oversize message), the TCP connection is closed
+// gently (server.LingerClose) so the client reads the close frame rather
+// than a reset.
+func (c *conn) finish() {
+	c.finished = true
+	if c.graceTime != nil {
+		c.graceTime.Stop()
+	}
+	c.sub.Close()
+	if c.readDone && c.endCmd.linger {
+		c.sock.LingerClose(c.s.opts.CloseGrace)
 	} else {
-		_ = c.ws.Close()
+		c.sock.Close()
 	}
-	c.s.stats.closed(cmd.label)
+	c.s.stats.closed(c.endCmd.label)
+	c.s.remove(c)
 }
 
 // write sends one data frame within the write timeout.
@@ -203,6 +264,25 @@ func (c *conn) write(frame []byte) bool {
 	return true
 }
 
+// writeShared sends a frame that many sockets send alike, framed once
+// (server.PreparedFrames).
+func (c *conn) writeShared(frame []byte) bool {
+	typ := websocket.TextMessage
+	if c.zlib {
+		typ = websocket.BinaryMessage
+	}
+	pm := c.s.prepared.Get(typ, frame)
+	if pm == nil {
+		return c.write(frame)
+	}
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
+	if c.ws.WritePreparedMessage(pm) != nil {
+		return false
+	}
+	c.s.stats.out.Add(1)
+	return true
+}
+
 // update writes the PRESENCE_UPDATE for one hub event, from the bytes the
 // hub caches per snapshot.
 func (c *conn) update(ev core.Event) bool {
@@ -212,7 +292,7 @@ func (c *conn) update(ev core.Event) bool {
 	if _, ok := c.ids[ev.User.ID]; !ok && !c.all {
 		return true // queued before an unsubscribe
 	}
-	return c.write(c.s.hub.Render(c.s.frames[b2i(c.multi)][b2i(c.zlib)], ev.User))
+	return c.writeShared(c.s.hub.Render(c.s.frames[b2i(c.multi)][b2i(c.zlib)], ev.User))
 }
 
 // syncWait bounds how long an op 2 waits for the first member sync.
@@ -221,21 +301,20 @@ const syncWait = 30 * time.Second
 // awaitSync holds an op 2 that arrives before the gateway's first full
 // member sync (right after a restart, when clients reconnect at once), so
 // users still being loaded are not answered "not monitored" and dropped
-// from the subscription. It waits at most syncWait; false means the server
-// is shutting down.
-func (c *conn) awaitSync() bool {
-	if c.s.hub.IsSynced() {
-		return true
-	}
+// from the subscription. It waits (on its own short-lived goroutine, only
+// during that window) at most syncWait, then wakes the actor.
+func (c *conn) awaitSync() {
 	t := time.NewTimer(syncWait)
 	defer t.Stop()
 	select {
 	case <-c.s.hub.Synced():
 	case <-t.C:
 	case <-c.s.shutdown:
-		return false
 	}
-	return true
+	c.mu.Lock()
+	c.syncOver = true
+	c.mu.Unlock()
+	c.actor.Wake()
 }
 
 // initialize subscribes (§5.3) and writes the INIT_STATE. Subscribing
@@ -322,4 +401,33 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// Close codes of the per-socket caps, where Lanyard's spec is silent:
+// 1008 Policy Violation with a reason naming the cap.
+const (
+	reasonRateLimited   = "rate_limited"
+	reasonTooManySubs   = "too_many_subscriptions"
+	labelPolicyViolated = "1008"
+)
+
+// overSubscribed reports whether following ids as well would take the
+// socket past its subscription cap.
+func (c *conn) overSubscribed(ids []string) bool {
+	max := c.s.opts.Caps.MaxSubscriptions
+	if max <= 0 || len(ids)+len(c.ids) <= max {
+		return false
+	}
+	n := len(c.ids)
+	seen := make(map[string]struct{}, len(ids))
+	for _, id := range ids {
+		if _, ok := c.ids[id]; ok {
+			continue
+		}
+		if _, ok := seen[id]; !ok {
+			seen[id] = struct{}{}
+			n++
+		}
+	}
+	return n > max
 }

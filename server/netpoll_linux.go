@@ -1,0 +1,133 @@
+//go:build linux
+
+package server
+
+import (
+	"net"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// pollState is a socket's registration in the engine's epoll set.
+type pollState struct {
+	fd   int
+	id   uint64
+	turn chan struct{} // the fallback waiter's turn (socket_waiter.go)
+}
+
+// poller is the engine's epoll instance. Sockets are registered
+// level-triggered with EPOLLONESHOT: one event disarms the descriptor
+// until its read turn ends and re-arms it, so at most one turn per socket
+// runs, and level triggering means bytes that arrived during the turn
+// fire again at once on re-arm — no wake-up can be lost between the last
+// read and the re-arm. Go's own netpoller watches the same descriptors
+// (edge-triggered, for the goroutines that read or write them); two epoll
+// sets on one descriptor are independent, so each sees the readiness.
+// Events carry a socket id, not the descriptor, and the descriptor leaves
+// the set before it is closed, so a reused number never reaches the wrong
+// socket.
+type poller struct {
+	epfd  int
+	mu    sync.Mutex
+	socks map[uint64]*Socket
+	next  uint64
+}
+
+const pollEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
+
+var enginePoller = sync.OnceValue(func() *poller {
+	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil
+	}
+	p := &poller{epfd: fd, socks: map[uint64]*Socket{}}
+	go p.loop()
+	return p
+})
+
+// loop dispatches readiness to read turns; it runs for the life of the
+// process (one goroutine, one thread parked in epoll_wait).
+func (p *poller) loop() {
+	events := make([]unix.EpollEvent, 256)
+	for {
+		n, err := unix.EpollWait(p.epfd, events, -1)
+		if err != nil {
+			continue // EINTR
+		}
+		p.mu.Lock()
+		ready := make([]*Socket, 0, n)
+		for _, ev := range events[:n] {
+			if s := p.socks[uint64(uint32(ev.Fd))|uint64(uint32(ev.Pad))<<32]; s != nil {
+				ready = append(ready, s)
+			}
+		}
+		p.mu.Unlock()
+		for _, s := range ready {
+			s.ready()
+		}
+	}
+}
+
+// pollStart registers a TCP socket with the epoll set; false when the
+// socket must be read by a goroutine instead.
+func (s *Socket) pollStart() bool {
+	p := enginePoller()
+	tc, ok := s.Conn.NetConn().(*net.TCPConn)
+	if p == nil || !ok {
+		return false
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	fd := -1
+	if rc.Control(func(f uintptr) { fd = int(f) }) != nil || fd < 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return true
+	}
+	p.mu.Lock()
+	p.next++
+	id := p.next
+	p.socks[id] = s
+	p.mu.Unlock()
+	s.poll.fd, s.poll.id = fd, id
+	ev := unix.EpollEvent{Events: pollEvents, Fd: int32(uint32(id)), Pad: int32(uint32(id >> 32))}
+	if unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev) != nil {
+		p.mu.Lock()
+		delete(p.socks, id)
+		p.mu.Unlock()
+		s.poll.id = 0
+		return false
+	}
+	return true
+}
+
+// pollRearm re-enables the one-shot registration. Called with s.mu held
+// and the socket not stopped, so the descriptor is still open.
+func (s *Socket) pollRearm() {
+	if s.poll.id == 0 {
+		return
+	}
+	id := s.poll.id
+	ev := unix.EpollEvent{Events: pollEvents, Fd: int32(uint32(id)), Pad: int32(uint32(id >> 32))}
+	_ = unix.EpollCtl(enginePoller().epfd, unix.EPOLL_CTL_MOD, s.poll.fd, &ev)
+}
+
+// pollStop removes the socket from the epoll set. Called with s.mu held,
+// before the connection is closed.
+func (s *Socket) pollStop() {
+	if s.poll.id == 0 {
+		return
+	}
+	p := enginePoller()
+	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, s.poll.fd, nil)
+	p.mu.Lock()
+	delete(p.socks, s.poll.id)
+	p.mu.Unlock()
+	s.poll.id = 0
+}

@@ -1,0 +1,284 @@
+package server
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// SocketHandler receives what a Socket's client sends. The engine calls
+// it from the socket's read turns — on the shared pool, one call at a
+// time, in order — so a handler must not block: it queues work for its
+// own Actor.
+type SocketHandler interface {
+	// SocketMessage is one client data message; data is the handler's to
+	// keep.
+	SocketMessage(typ int, data []byte)
+	// SocketReadEnd reports the error that ended reading: the client's
+	// close frame (*websocket.CloseError, already answered by the
+	// library), websocket.ErrReadLimit (answered with 1009), an idle
+	// timeout (IsSocketTimeout; see Socket.SetIdle) or a dead connection.
+	// It is called at most once, and not at all after Close.
+	SocketReadEnd(err error)
+}
+
+// Socket is an upgraded WebSocket whose reading the engine drives. While
+// the client is silent no goroutine waits on it: on Linux its descriptor is
+// in the engine's epoll set (netpoll_linux.go) and a pool goroutine runs
+// a read turn only when bytes arrive; elsewhere one goroutine per socket
+// waits for the first byte (socket_waiter.go). gorilla/websocket still does
+// the framing, reading from a 512-byte buffer that the engine can see into.
+type Socket struct {
+	// Conn is the WebSocket. Its writes are the owner's; its reads are the
+	// engine's.
+	Conn *websocket.Conn
+
+	br    *bufio.Reader // the buffer gorilla reads from
+	actor *Actor
+	h     SocketHandler
+
+	idle      time.Duration
+	idleTimer *time.Timer
+	last      atomic.Int64 // unix nanoseconds of the last client frame
+
+	mu        sync.Mutex
+	readable  bool // bytes (or EOF) may be waiting
+	idleCheck bool // the idle timer fired
+	started   bool
+	stopped   bool
+	done      chan struct{} // closed once reading stopped
+	poll      pollState     // platform registration
+	onClose   func()        // releases the client's connection slot (ConnLimiter)
+}
+
+// Timings of a read turn.
+const (
+	// headerWait is how long a read turn waits for the rest of a frame
+	// header (or a whole control frame) that arrived in pieces before it
+	// gives the goroutine back; the bytes stay buffered and the next
+	// readiness resumes.
+	headerWait = 2 * time.Millisecond
+	// messageWait bounds reading one data message once its header is in.
+	messageWait = 10 * time.Second
+	// socketReadBuffer is gorilla's read buffer: more than the 256 bytes
+	// under which gorilla would allocate its own, and enough for any
+	// control frame (131 bytes with the mask).
+	socketReadBuffer = 512
+)
+
+func newSocket(ws *websocket.Conn, br *bufio.Reader) *Socket {
+	s := &Socket{Conn: ws, br: br, done: make(chan struct{})}
+	s.actor = NewActor(s.run)
+	s.last.Store(time.Now().UnixNano())
+	return s
+}
+
+// Start begins reading with h as the handler. Call it once.
+func (s *Socket) Start(h SocketHandler) {
+	s.mu.Lock()
+	if s.started || s.stopped {
+		s.mu.Unlock()
+		return
+	}
+	s.started = true
+	s.h = h
+	s.mu.Unlock()
+	if !s.pollStart() {
+		go s.wait() // not a pollable descriptor, or no epoll here
+	}
+}
+
+// SetHandler hands the socket to another handler. Call it only from a
+// handler method (the read turn), e.g. when a dialect takes over.
+func (s *Socket) SetHandler(h SocketHandler) { s.h = h }
+
+// SetIdle makes a client that sends no frame at all (data, ping or pong)
+// for d end reading with a timeout error; 0 turns the rule off. A coarse
+// timer per socket, re-armed lazily, replaces a read deadline.
+func (s *Socket) SetIdle(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.idle = d
+	s.last.Store(time.Now().UnixNano())
+	if s.stopped {
+		return
+	}
+	switch {
+	case d <= 0 && s.idleTimer != nil:
+		s.idleTimer.Stop()
+	case d > 0 && s.idleTimer == nil:
+		s.idleTimer = time.AfterFunc(d, s.idleFired)
+	case d > 0:
+		s.idleTimer.Reset(d)
+	}
+}
+
+func (s *Socket) idleFired() {
+	s.mu.Lock()
+	s.idleCheck = true
+	s.mu.Unlock()
+	s.actor.Wake()
+}
+
+// ready marks the socket readable and schedules a read turn.
+func (s *Socket) ready() {
+	s.mu.Lock()
+	s.readable = true
+	s.mu.Unlock()
+	s.actor.Wake()
+}
+
+// errIdle is the idle rule's error: a timeout, as a read deadline's was.
+var errIdle = os.ErrDeadlineExceeded
+
+// run is the socket's actor: idle checks and read turns.
+func (s *Socket) run() {
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return
+	}
+	readable, idleCheck := s.readable, s.idleCheck
+	s.readable, s.idleCheck = false, false
+	idle := s.idle
+	s.mu.Unlock()
+	if idleCheck && idle > 0 {
+		left := idle - time.Duration(time.Now().UnixNano()-s.last.Load())
+		if left <= 0 {
+			s.end(errIdle)
+			return
+		}
+		s.mu.Lock()
+		if !s.stopped && s.idle > 0 {
+			s.idleTimer.Reset(left)
+		}
+		s.mu.Unlock()
+	}
+	if readable {
+		if err := s.readTurn(); err != nil {
+			s.end(err)
+			return
+		}
+		s.rearm()
+	}
+}
+
+// readTurn reads every frame the client has sent so far. Ping and pong
+// frames are handled here (gorilla would, but would then block waiting for
+// the next frame); data and close frames go to gorilla once their header
+// is buffered. A frame whose header is incomplete stays buffered for the
+// next turn.
+func (s *Socket) readTurn() error {
+	nc := s.Conn.NetConn()
+	for {
+		_ = nc.SetReadDeadline(time.Now().Add(headerWait))
+		b, err := s.br.Peek(2)
+		if err != nil {
+			if IsSocketTimeout(err) {
+				return nil // nothing more yet
+			}
+			return err
+		}
+		op, masked, n7 := b[0]&0x0f, b[1]&0x80 != 0, int(b[1]&0x7f)
+		hdr := 2
+		switch n7 {
+		case 126:
+			hdr += 2
+		case 127:
+			hdr += 8
+		}
+		if masked {
+			hdr += 4
+		}
+		if (op == websocket.PingMessage || op == websocket.PongMessage) && masked && n7 <= 125 && b[0]&0xf0 == 0x80 {
+			frame, err := s.br.Peek(hdr + n7)
+			if err != nil {
+				if IsSocketTimeout(err) {
+					return nil
+				}
+				return err
+			}
+			payload := make([]byte, n7)
+			for i := range payload {
+				payload[i] = frame[hdr+i] ^ frame[hdr-4+i%4]
+			}
+			_, _ = s.br.Discard(hdr + n7)
+			s.touch()
+			if op == websocket.PingMessage {
+				err := s.Conn.WriteControl(websocket.PongMessage, payload, time.Now().Add(time.Second))
+				if err != nil && !errors.Is(err, websocket.ErrCloseSent) && !IsSocketTimeout(err) {
+					return err
+				}
+			}
+		} else {
+			if _, err := s.br.Peek(hdr); err != nil {
+				if IsSocketTimeout(err) {
+					return nil
+				}
+				return err
+			}
+			_ = nc.SetReadDeadline(time.Now().Add(messageWait))
+			typ, r, err := s.Conn.NextReader()
+			if err != nil {
+				return err
+			}
+			data, err := io.ReadAll(r)
+			if err != nil {
+				return err
+			}
+			s.touch()
+			s.h.SocketMessage(typ, data)
+		}
+		if s.br.Buffered() == 0 {
+			return nil
+		}
+	}
+}
+
+func (s *Socket) touch() { s.last.Store(time.Now().UnixNano()) }
+
+// end stops reading and tells the handler why.
+func (s *Socket) end(err error) {
+	if s.stopReading() {
+		s.h.SocketReadEnd(err)
+	}
+}
+
+// stopReading takes the socket out of the engine; false if it already was.
+func (s *Socket) stopReading() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return false
+	}
+	s.stopped = true
+	if s.idleTimer != nil {
+		s.idleTimer.Stop()
+	}
+	s.pollStop()
+	close(s.done)
+	if s.onClose != nil {
+		s.onClose()
+	}
+	return true
+}
+
+// Close stops reading and closes the connection. Safe to call twice and
+// from any goroutine.
+func (s *Socket) Close() {
+	s.stopReading()
+	_ = s.Conn.Close()
+}
+
+// LingerClose stops reading and closes the TCP connection gently (see
+// the function LingerClose), in the background.
+func (s *Socket) LingerClose(grace time.Duration) {
+	s.stopReading()
+	go LingerClose(s.Conn, grace)
+}
