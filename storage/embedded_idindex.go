@@ -59,8 +59,9 @@ func (s *Store) indexEmbeddedIDs(ctx context.Context, db *mongo.Database, colls 
 			return fmt.Errorf("creating collection %s: %w", c.Name(), err)
 		}
 	}
-	ctx, cancel := s.opContext(ctx)
-	defer cancel()
+	// Not bounded by the operation timeout: the first start on a data dir
+	// written before these indexes builds them over every document once.
+	// Open's context bounds it, and SQLite's busy timeout any lock wait.
 	return s.embedded.indexIDPaths(ctx, db.Name(), names)
 }
 
