@@ -35,6 +35,7 @@ const unavailableMessage = "the database is unavailable, try again later"
 
 // TestStoreOutageEndToEnd stops the embedded store under a running Halyard.
 func TestStoreOutageEndToEnd(t *testing.T) {
+	t.Parallel() // mostly waiting on the store's operation timeout
 	m := startDemo(t, t.TempDir(), 20)
 	defer m.Close()
 	cycles := 1
@@ -55,6 +56,7 @@ func TestStoreOutageEndToEnd(t *testing.T) {
 // process's database, here a store opened by the test) that goes away and
 // comes back: the same drill through the external-database code path.
 func TestExternalStoreOutageEndToEnd(t *testing.T) {
+	t.Parallel()
 	ext, err := storage.Open(t.Context(), storage.Config{DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
