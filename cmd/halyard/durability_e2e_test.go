@@ -35,10 +35,10 @@ func TestDurabilityKill9(t *testing.T) {
 		t.Skip("SIGKILL needs a Unix")
 	}
 	cycles, writes, users := 1, 60, 3
-	if longRun() {
+	if storeFaultLong() {
 		cycles, writes, users = 5, 400, 4
 	}
-	bin := buildHalyard(t)
+	bin := buildDurabilityBinary(t)
 	dataDir := t.TempDir()
 
 	models := map[string]map[string]string{} // acknowledged KV by user
@@ -48,12 +48,12 @@ func TestDurabilityKill9(t *testing.T) {
 	// kill would have produced, had it committed.
 	pending := map[string]map[string]string{}
 	for cycle := range cycles {
-		p := startHalyardProcess(t, bin, dataDir)
+		p := startDurabilityProcess(t, bin, dataDir)
 		c := client{t, p.base}
 		if cycle == 0 {
-			ids := adminUserIDs(t, c, users)
+			ids := durabilityUserIDs(t, c, users)
 			for _, id := range ids {
-				tokens[id] = issueToken(t, c, id)
+				tokens[id] = drillToken(t, c, id)
 				models[id] = map[string]string{}
 			}
 		} else {
@@ -66,7 +66,7 @@ func TestDurabilityKill9(t *testing.T) {
 		t.Logf("cycle %d: %s", cycle, r)
 	}
 	// The last restart, checked without another kill.
-	p := startHalyardProcess(t, bin, dataDir)
+	p := startDurabilityProcess(t, bin, dataDir)
 	checkRecovered(t, client{t, p.base}, models, pending, &total)
 	p.stop(t)
 	t.Logf("total: %d kill cycles, %s", cycles, total)
@@ -99,7 +99,7 @@ func (r killReport) String() string {
 // writeUntilKilled runs one writer per user, each making PUT/PATCH/DELETE
 // writes in turn and applying the acknowledged ones to its model, and
 // SIGKILLs the process right after the writes-th acknowledgement.
-func writeUntilKilled(t *testing.T, c client, p *halyardProcess, cycle, writes int, tokens map[string]string,
+func writeUntilKilled(t *testing.T, c client, p *durabilityProcess, cycle, writes int, tokens map[string]string,
 	models, pending map[string]map[string]string) killReport {
 	var (
 		acked    atomic.Int64
@@ -207,9 +207,9 @@ func checkRecovered(t *testing.T, c client, models, pending map[string]map[strin
 	}
 }
 
-// adminUserIDs waits until the demo's gateway sync is served and returns n
+// durabilityUserIDs waits until the demo's gateway sync is served and returns n
 // monitored user ids from the admin API.
-func adminUserIDs(t *testing.T, c client, n int) []string {
+func durabilityUserIDs(t *testing.T, c client, n int) []string {
 	t.Helper()
 	var ids []string
 	eventually(t, fmt.Sprintf("%d users listed", n), func() bool {
@@ -229,8 +229,8 @@ func adminUserIDs(t *testing.T, c client, n int) []string {
 	return ids
 }
 
-// buildHalyard builds this command into a temporary directory.
-func buildHalyard(t *testing.T) string {
+// buildDurabilityBinary builds this command into a temporary directory.
+func buildDurabilityBinary(t *testing.T) string {
 	t.Helper()
 	// go test puts its own GOROOT/bin first in the test's PATH.
 	goBin, err := exec.LookPath("go")
@@ -245,19 +245,19 @@ func buildHalyard(t *testing.T) string {
 	return bin
 }
 
-// halyardProcess is the binary running in demo mode as a child process.
-type halyardProcess struct {
+// durabilityProcess is the binary running in demo mode as a child process.
+type durabilityProcess struct {
 	cmd    *exec.Cmd
 	base   string
-	logs   *tailBuffer
+	logs   *durabilityLog
 	exited chan struct{}
 }
 
 var servingAddr = regexp.MustCompile(`msg="serving HTTP" addr=(\S+)`)
 
-// startHalyardProcess runs bin --demo on dataDir and returns once it
+// startDurabilityProcess runs bin --demo on dataDir and returns once it
 // serves with the gateway and the database ready.
-func startHalyardProcess(t *testing.T, bin, dataDir string) *halyardProcess {
+func startDurabilityProcess(t *testing.T, bin, dataDir string) *durabilityProcess {
 	t.Helper()
 	cmd := exec.Command(bin, "--demo", "--demo-users", "10", "--demo-churn", "0",
 		"--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "info")
@@ -270,7 +270,7 @@ func startHalyardProcess(t *testing.T, bin, dataDir string) *halyardProcess {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &halyardProcess{cmd: cmd, logs: &tailBuffer{}, exited: make(chan struct{})}
+	p := &durabilityProcess{cmd: cmd, logs: &durabilityLog{}, exited: make(chan struct{})}
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -302,13 +302,13 @@ func startHalyardProcess(t *testing.T, bin, dataDir string) *halyardProcess {
 }
 
 // kill sends SIGKILL: no shutdown code runs.
-func (p *halyardProcess) kill() { _ = p.cmd.Process.Kill() }
+func (p *durabilityProcess) kill() { _ = p.cmd.Process.Kill() }
 
 // wait waits until the process is gone.
-func (p *halyardProcess) wait() { <-p.exited }
+func (p *durabilityProcess) wait() { <-p.exited }
 
 // stop shuts the process down gracefully (SIGTERM).
-func (p *halyardProcess) stop(t *testing.T) {
+func (p *durabilityProcess) stop(t *testing.T) {
 	t.Helper()
 	_ = p.cmd.Process.Signal(os.Interrupt)
 	select {
@@ -320,13 +320,13 @@ func (p *halyardProcess) stop(t *testing.T) {
 	}
 }
 
-// tailBuffer keeps the last lines of a process's log for failure messages.
-type tailBuffer struct {
+// durabilityLog keeps the last lines of a process's log for failure messages.
+type durabilityLog struct {
 	mu    sync.Mutex
 	lines []string
 }
 
-func (b *tailBuffer) add(line string) {
+func (b *durabilityLog) add(line string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.lines = append(b.lines, line)
@@ -335,7 +335,7 @@ func (b *tailBuffer) add(line string) {
 	}
 }
 
-func (b *tailBuffer) String() string {
+func (b *durabilityLog) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return strings.Join(b.lines, "\n")

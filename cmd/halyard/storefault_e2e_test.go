@@ -25,9 +25,9 @@ import (
 // presence keeps being served, and writes resume by themselves without
 // restarting Halyard. HALYARD_LONG=1 runs several outages in a row.
 
-// longRun reports whether the long versions of the reliability scenarios
+// storeFaultLong reports whether the long versions of the reliability scenarios
 // were asked for.
-func longRun() bool { return os.Getenv("HALYARD_LONG") != "" }
+func storeFaultLong() bool { return os.Getenv("HALYARD_LONG") != "" }
 
 // unavailableMessage is core's message for a store outage, which the
 // dialects pass through.
@@ -39,7 +39,7 @@ func TestStoreOutageEndToEnd(t *testing.T) {
 	m := startDemo(t, t.TempDir(), 20)
 	defer m.Close()
 	cycles := 1
-	if longRun() {
+	if storeFaultLong() {
 		cycles = 5
 	}
 	r := runOutageDrill(t, m, cycles,
@@ -80,7 +80,7 @@ func TestExternalStoreOutageEndToEnd(t *testing.T) {
 		t.Fatal("Halyard started its own database despite MONGODB_URI")
 	}
 	cycles := 1
-	if longRun() {
+	if storeFaultLong() {
 		cycles = 3
 	}
 	r := runOutageDrill(t, m, cycles, func() { ext.StopEmbedded() }, ext.StartEmbedded)
@@ -161,7 +161,7 @@ func runOutageDrill(t *testing.T, m *Main, cycles int, stop func(), start func()
 	})
 	tokens := map[string]string{}
 	for _, id := range ids[:11] {
-		tokens[id] = issueToken(t, c, id)
+		tokens[id] = drillToken(t, c, id)
 		// Every user holds a key, so deletes during the outage have
 		// something to remove.
 		if code, b := c.do("PUT", "/v1/users/"+id+"/kv/keep", tokens[id], []byte("1")); code != http.StatusNoContent {
@@ -349,8 +349,8 @@ func checkKVUnchanged(t *testing.T, c client, u drillUsers, tokens map[string]st
 	}
 }
 
-// issueToken issues a user's API token through the admin API.
-func issueToken(t *testing.T, c client, userID string) string {
+// drillToken issues a user's API token through the admin API.
+func drillToken(t *testing.T, c client, userID string) string {
 	t.Helper()
 	code, body := c.do("POST", "/admin/v1/users/"+userID+"/token", e2eAdmin, nil)
 	var tok struct{ Token string }
