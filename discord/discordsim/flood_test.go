@@ -35,12 +35,17 @@ func TestFlood(t *testing.T) {
 		}
 		n++
 		var d struct {
-			User       struct{ ID string }
-			Status     string
-			Activities []struct{ State string }
+			User         struct{ ID string }
+			Status       string
+			ClientStatus map[string]string `json:"client_status"`
+			GuildID      string            `json:"guild_id"`
+			Activities   []struct{ State string }
 		}
 		if err := json.Unmarshal(f.D, &d); err != nil {
 			t.Fatal(err)
+		}
+		if d.GuildID != s.GuildIDs()[0] || d.Status == "" || d.ClientStatus["desktop"] != d.Status {
+			t.Fatalf("event %d: %s", n, f.D)
 		}
 		seen[d.User.ID]++
 		if len(d.Activities) != 1 || states[d.Activities[0].State] {
