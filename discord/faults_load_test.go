@@ -47,6 +47,13 @@ func waitLong(t *testing.T, what string, cond func() bool, diag func() string) {
 	}
 }
 
+// statsOf describes the bot's and the simulator's counters, for waitLong.
+func statsOf(b *Bot, sim *discordsim.Sim) func() string {
+	return func() string {
+		return fmt.Sprintf("ready %v, bot %+v, simulator %+v", b.Ready(), b.Stats(), sim.Stats())
+	}
+}
+
 func faultLoadSize() faultLoad {
 	if os.Getenv("HALYARD_LONG") != "" {
 		return faultLoad{members: 5000, guilds: 3, tick: 10 * time.Millisecond, perTick: 30, burst: 10000,
@@ -210,13 +217,13 @@ func faultList(sim *discordsim.Sim, long bool) []gatewayFault {
 			then: func(t *testing.T, b *Bot, _ Stats, simBefore discordsim.Stats) {
 				// ACK again once arikawa gave up and redialled, or the
 				// new connection would be a zombie too.
-				waitFor(t, "a new connection", func() bool { return sim.Stats().Connections > simBefore.Connections })
+				waitLong(t, "a new connection", func() bool { return sim.Stats().Connections > simBefore.Connections }, statsOf(b, sim))
 				sim.SetAckHeartbeats(true)
 			}},
 		{name: "op 9 d=false, then a TCP drop during the resync", inject: func() { sim.SendInvalidSession(false) },
 			reconnects: 2, resumes: 1, identifies: 1,
 			then: func(t *testing.T, b *Bot, before Stats, _ discordsim.Stats) {
-				waitFor(t, "READY", func() bool { return b.Stats().Identifies > before.Identifies })
+				waitLong(t, "READY", func() bool { return b.Stats().Identifies > before.Identifies }, statsOf(b, sim))
 				sim.DropConnections()
 			}},
 	}
@@ -227,7 +234,7 @@ func faultList(sim *discordsim.Sim, long bool) []gatewayFault {
 			gatewayFault{name: "close 4009", inject: func() { sim.CloseConnections(4009) }, reconnects: 2, identifies: 1},
 			gatewayFault{name: "TCP drop, then another during the replay", inject: sim.DropConnections, reconnects: 2, resumes: 1,
 				then: func(t *testing.T, b *Bot, _ Stats, simBefore discordsim.Stats) {
-					waitFor(t, "the simulator accepting RESUME", func() bool { return sim.Stats().Resumes > simBefore.Resumes })
+					waitLong(t, "the simulator accepting RESUME", func() bool { return sim.Stats().Resumes > simBefore.Resumes }, statsOf(b, sim))
 					sim.DropConnections()
 				}},
 		)
@@ -273,10 +280,10 @@ func TestGatewayFaultsUnderLoad(t *testing.T) {
 			injected++
 			// The burst lands once the bot lost its connection (or its
 			// session), so it must come back through a replay or a resync.
-			waitFor(t, fault.name+": the bot noticing", func() bool {
+			waitLong(t, fault.name+": the bot noticing", func() bool {
 				st := b.Stats()
 				return !b.Ready() || st.Reconnects > before.Reconnects || st.Resumes+st.Identifies > before.Resumes+before.Identifies
-			})
+			}, statsOf(b, sim))
 			ch.burst(size.burst)
 			for k := range size.joinEach {
 				g := guilds[(injected+k)%len(guilds)]
