@@ -92,9 +92,12 @@ func (c *gwConn) sinceBeat() time.Duration {
 	return time.Since(c.lastBeatT)
 }
 
-// writeLoop writes queued frames in order until the connection ends.
+// writeLoop writes queued frames in order until the connection ends. All
+// frames queued since the last wake-up go out in one write: under a flood
+// a write (a system call) per frame was most of the simulator's cost.
 func (c *gwConn) writeLoop() {
 	var batch []outFrame
+	var out []byte
 	for {
 		select {
 		case <-c.done:
@@ -104,57 +107,92 @@ func (c *gwConn) writeLoop() {
 		c.qmu.Lock()
 		batch, c.queue = c.queue, batch[:0]
 		c.qmu.Unlock()
+		written := 0 // frames of batch already on the wire
+		flush := func(upTo int) bool {
+			if len(out) > 0 {
+				if err := c.writeRaw(out); err != nil {
+					c.kill()
+					return false
+				}
+				out = out[:0]
+			}
+			for ; written < upTo; written++ {
+				if f := &batch[written]; f.onWritten != nil {
+					f.onWritten()
+				}
+			}
+			return true
+		}
 		for i := range batch {
 			f := &batch[i]
 			if f.closeCode > 0 {
+				if !flush(i) {
+					return
+				}
 				msg := websocket.FormatCloseMessage(f.closeCode, f.reason)
 				_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 				c.kill()
 				return
 			}
-			if err := c.writeFrame(f); err != nil {
-				c.kill()
+			out = appendFrame(out, f)
+			if len(out) >= maxWriteBatch && !flush(i+1) {
 				return
 			}
-			if f.onWritten != nil {
-				f.onWritten()
-			}
+		}
+		if !flush(len(batch)) {
+			return
 		}
 		clear(batch)
+		if cap(out) > 4*maxWriteBatch {
+			out = nil // after a GUILD_CREATE of a large guild
+		}
 	}
 }
 
-func (c *gwConn) writeFrame(f *outFrame) error {
-	_ = c.ws.SetWriteDeadline(time.Now().Add(30 * time.Second))
-	w, err := c.ws.NextWriter(websocket.TextMessage)
-	if err != nil {
-		return err
-	}
+// maxWriteBatch is the most bytes written at once.
+const maxWriteBatch = 256 << 10
+
+// writeRaw writes complete WebSocket frames to the connection. Frames go
+// out whole in one write each, so they never interleave with gorilla's
+// own control frames (written whole too, under the same socket lock).
+func (c *gwConn) writeRaw(b []byte) error {
+	conn := c.ws.NetConn()
+	_ = conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	_, err := conn.Write(b)
+	return err
+}
+
+// appendFrame appends f as one unmasked, unfragmented text frame (a
+// server's frame, RFC 6455 §5.2).
+func appendFrame(b []byte, f *outFrame) []byte {
 	var head [96]byte
-	b := append(head[:0], `{"op":`...)
-	b = strconv.AppendInt(b, int64(f.op), 10)
+	env := append(head[:0], `{"op":`...)
+	env = strconv.AppendInt(env, int64(f.op), 10)
 	if f.op == 0 {
-		b = append(b, `,"s":`...)
-		b = strconv.AppendInt(b, f.s, 10)
-		b = append(b, `,"t":"`...)
-		b = append(b, f.t...)
-		b = append(b, '"')
+		env = append(env, `,"s":`...)
+		env = strconv.AppendInt(env, f.s, 10)
+		env = append(env, `,"t":"`...)
+		env = append(env, f.t...)
+		env = append(env, '"')
 	} else {
-		b = append(b, `,"s":null,"t":null`...)
+		env = append(env, `,"s":null,"t":null`...)
 	}
-	b = append(b, `,"d":`...)
-	if _, err := w.Write(b); err != nil {
-		return err
-	}
+	env = append(env, `,"d":`...)
 	d := f.d
 	if len(d) == 0 {
 		d = []byte("null")
 	}
-	if _, err := w.Write(d); err != nil {
-		return err
+	n := len(env) + len(d) + 1
+	b = append(b, 0x81) // FIN, text
+	switch {
+	case n < 126:
+		b = append(b, byte(n))
+	case n <= 0xFFFF:
+		b = append(b, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, 127, 0, 0, 0, 0, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 	}
-	if _, err := w.Write([]byte{'}'}); err != nil {
-		return err
-	}
-	return w.Close()
+	b = append(b, env...)
+	b = append(b, d...)
+	return append(b, '}')
 }
