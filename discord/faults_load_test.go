@@ -31,6 +31,9 @@ type faultLoad struct {
 	joinEach  int           // joins and leaves per fault
 	heartbeat time.Duration // the simulator's heartbeat interval
 	long      bool          // add the long run's extra faults
+	// memberWindow limits all-members requests per guild, as Discord does
+	// (one per 30 s); 0 means no limit.
+	memberWindow time.Duration
 }
 
 // waitLong polls cond until it holds; the bound is generous because the
@@ -47,6 +50,13 @@ func waitLong(t *testing.T, what string, cond func() bool, diag func() string) {
 	}
 }
 
+// syncsBegun counts the all-members syncs the bot has started.
+func syncsBegun(b *Bot) int {
+	b.sync.mu.Lock()
+	defer b.sync.mu.Unlock()
+	return b.sync.nonces
+}
+
 // statsOf describes the bot's and the simulator's counters, for waitLong.
 func statsOf(b *Bot, sim *discordsim.Sim) func() string {
 	return func() string {
@@ -60,7 +70,7 @@ func faultLoadSize() faultLoad {
 			rounds: 3, settle: 2 * time.Second, joinEach: 10,
 			// Above arikawa's 1–5 s stall after op 9 d=true, so it
 			// identifies on the same socket as it would on Discord.
-			heartbeat: 6 * time.Second, long: true}
+			heartbeat: 6 * time.Second, long: true, memberWindow: discordsim.DefaultMemberRequestWindow}
 	}
 	return faultLoad{members: 1500, guilds: 2, tick: 10 * time.Millisecond, perTick: 20, burst: 10000,
 		rounds: 1, settle: 500 * time.Millisecond, joinEach: 3, heartbeat: time.Second}
@@ -249,7 +259,11 @@ func faultList(sim *discordsim.Sim, long bool) []gatewayFault {
 // user must have folded its events into the hub's state.
 func TestGatewayFaultsUnderLoad(t *testing.T) {
 	size := faultLoadSize()
-	sim := startSim(t, discordsim.Config{Members: size.members, Guilds: size.guilds, HeartbeatInterval: size.heartbeat})
+	if w := os.Getenv("HALYARD_MEMBER_WINDOW"); w != "" {
+		size.memberWindow, _ = time.ParseDuration(w)
+	}
+	sim := startSim(t, discordsim.Config{Members: size.members, Guilds: size.guilds, HeartbeatInterval: size.heartbeat,
+		MemberRequestWindow: size.memberWindow})
 	hub := core.NewHub(core.HubOptions{})
 	if err := hub.Open(t.Context()); err != nil {
 		t.Fatal(err)
@@ -272,10 +286,11 @@ func TestGatewayFaultsUnderLoad(t *testing.T) {
 	start := time.Now()
 	injected, joins, leaves, rejoins := 0, 0, 0, 0
 	var departed [][2]string // guild, user: left every guild
-	var slowest time.Duration
+	var slowest, slowestBack time.Duration
 	for round := range size.rounds {
 		for _, fault := range faultList(sim, size.long) {
-			before, simBefore := b.Stats(), sim.Stats()
+			before, simBefore, begun := b.Stats(), sim.Stats(), syncsBegun(b)
+			injectedAt := time.Now()
 			fault.inject()
 			injected++
 			// The burst lands once the bot lost its connection (or its
@@ -325,6 +340,11 @@ func TestGatewayFaultsUnderLoad(t *testing.T) {
 			}
 			waitLong(t, fault.name+": the bot coming back", func() bool {
 				st := b.Stats()
+				// After a fresh session, every guild's GUILD_CREATE must
+				// have started a new member sync, and all must be over.
+				if fault.identifies > 0 && syncsBegun(b)-begun < len(guilds) {
+					return false
+				}
 				return b.Ready() && len(b.sync.unfinished()) == 0 &&
 					st.Reconnects-before.Reconnects >= fault.reconnects &&
 					st.Resumes-before.Resumes >= fault.resumes && st.Identifies-before.Identifies >= fault.identifies
@@ -335,6 +355,8 @@ func TestGatewayFaultsUnderLoad(t *testing.T) {
 			// A resume may follow a fresh session (a spurious zombie cut on
 			// a loaded machine), but a resumable fault must never cost a
 			// fresh session: that would mean the replay failed.
+			back := time.Since(injectedAt)
+			slowestBack = max(slowestBack, back)
 			st := b.Stats()
 			if fault.identifies == 0 && st.Identifies > before.Identifies {
 				t.Errorf("%s: identified instead of resuming: %+v", fault.name, st)
@@ -353,9 +375,9 @@ func TestGatewayFaultsUnderLoad(t *testing.T) {
 			if subs.sub.Overflowed() {
 				t.Fatal("the subscriber overflowed")
 			}
-			t.Logf("round %d, %s: reconnects +%d, resumes +%d, identifies +%d; converged %v after the churn paused",
+			t.Logf("round %d, %s: reconnects +%d, resumes +%d, identifies +%d; back and synced %v after the fault; converged %v after the churn paused",
 				round+1, fault.name, st.Reconnects-before.Reconnects, st.Resumes-before.Resumes,
-				st.Identifies-before.Identifies, converged.Round(time.Millisecond))
+				st.Identifies-before.Identifies, back.Round(time.Millisecond), converged.Round(time.Millisecond))
 			ch.paused.Store(false)
 		}
 	}
@@ -372,9 +394,9 @@ func TestGatewayFaultsUnderLoad(t *testing.T) {
 	t.Logf("faults injected %d in %v; presence changes %d (bursts of %d), joins %d, leaves %d, rejoins %d; "+
 		"simulator dispatches %d, connections %d, identifies %d, resumes %d; "+
 		"bot reconnects %d, resumes %d, identifies %d, dispatches %d; subscriber events %d; "+
-		"users %d; slowest convergence %v after the churn paused; mismatches 0",
+		"users %d; slowest return %v after a fault, slowest convergence %v after the churn paused; mismatches 0",
 		injected, elapsed.Round(time.Millisecond), ch.changes.Load(), size.burst, joins, leaves, rejoins,
 		ss.Dispatches, ss.Connections, ss.Identifies, ss.Resumes,
 		st.Reconnects, st.Resumes, st.Identifies, st.Dispatches, subs.events.Load(),
-		hub.Count(), slowest.Round(time.Millisecond))
+		hub.Count(), slowestBack.Round(time.Millisecond), slowest.Round(time.Millisecond))
 }
