@@ -76,6 +76,7 @@ func runFanout(ctx context.Context, srv *server, s, pushes int, userID string) (
 			return res, err
 		}
 	}
+	fmt.Fprintf(progress, "ws-fanout: %d subscribers connected, pushing %d presences\n", held, pushes)
 	client := &http.Client{Timeout: 10 * time.Second}
 	start := time.Now().UnixMilli()
 	for k := range pushes {

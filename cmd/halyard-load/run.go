@@ -48,11 +48,16 @@ type report struct {
 	Errors             []string              `json:"errors,omitempty"`
 }
 
+// progress receives lines that mark the phases of a scenario (for a
+// profiler started from outside); run points it at its output.
+var progress io.Writer = io.Discard
+
 // run executes the chosen scenarios against one server, then members on
 // a second one, writing a line per figure to out.
 func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	rep := &report{RestRPS: map[string]float64{}, Quick: cfg.Quick, Date: time.Now().UTC().Format(time.RFC3339),
 		CPUs: runtime.NumCPU(), GoVersion: runtime.Version()}
+	progress = out
 	want := func(s string) bool { return slices.Contains(cfg.Scenarios, s) }
 	fail := func(scenario string, err error) {
 		rep.Errors = append(rep.Errors, scenario+": "+err.Error())
