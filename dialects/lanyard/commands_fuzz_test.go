@@ -1,0 +1,92 @@
+package lanyard
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"maps"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/halyardhq/halyard/core"
+)
+
+// anyToken matches a Halyard or Lanyard API key anywhere in a text.
+var anyToken = regexp.MustCompile(`lnyd_[0-9a-f]{32}`)
+
+// FuzzBotCommands runs arbitrary prefix-command messages (".set …",
+// ".get …", ".del …", ".kv", ".apikey", ".help", split on single spaces as
+// the bot splits them) as one user, in a DM or a guild channel.
+// Properties: no panic; another user's KV never changes; the author's KV
+// always passes the KV rules; every reply fits Discord's 2,000 characters
+// and never holds an @everyone or @here mention; an API key the bot made
+// is only ever sent to the author's DM, never to a channel (a channel reply
+// may only echo text the author typed).
+func FuzzBotCommands(f *testing.F) {
+	hub := core.NewHub(core.HubOptions{})
+	tokens, err := core.NewTokens(bytes.Repeat([]byte("c"), 32), memTokens{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	cmds := &core.Commands{}
+	d := New(Options{Hub: hub, Tokens: tokens, ExternalURL: "https://lanyard.test", Prefix: ".", Commands: cmds})
+	cmds.Register(d.Commands()...)
+	const author, victim = "100", "200"
+	for _, id := range []string{author, victim} {
+		hub.UpsertMember("g", core.Member{User: core.DiscordUser{ID: id, Raw: json.RawMessage(`{"id":"` + id + `","username":"u"}`)}})
+	}
+	victimKV := core.KV{"secret": "b", "k": "b"}
+	if err := hub.PatchKV(context.Background(), victim, victimKV); err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{
+		"set k v", "set k  two  spaces ", "get k", "del k", "kv", "apikey", "help", "set", "set k", "del a b",
+		"set " + victim + " x", "set secret @everyone @here", "get " + strings.Repeat("k", 300),
+		"set k " + strings.Repeat("😀", 2100), "set bad-key v", "set k \xff\xfe", "set \x00 v", "get lnyd_" + strings.Repeat("0", 32),
+	} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, content string, inDM bool) {
+		parts := strings.Split(content, " ")
+		cmd, ok := cmds.Prefix(parts[0])
+		if !ok {
+			return
+		}
+		req := core.CommandRequest{UserID: author, Args: parts[1:], InDM: inDM, Prefix: ".", Monitored: true, ChannelID: "c"}
+		if !inDM {
+			req.GuildID = "g"
+		}
+		reply := cmd.Handler(context.Background(), req)
+		if got := hub.KV(victim); !maps.Equal(got, victimKV) {
+			t.Fatalf("%q changed the victim's KV to %v", content, got)
+		}
+		if kv := hub.KV(author); core.ValidateKVPairs(kv) != nil || len(kv) > core.MaxKVPairs {
+			t.Fatalf("%q left an invalid KV", content)
+		}
+		for _, m := range reply.Messages {
+			texts := []string{m.Content}
+			for _, e := range m.Embeds {
+				texts = append(texts, e.Title, e.Description)
+				for _, fl := range e.Fields {
+					texts = append(texts, fl.Name, fl.Value)
+				}
+			}
+			if n := utf8.RuneCountInString(m.Content); n > 2000 {
+				t.Fatalf("%q: a %d-character reply", content, n)
+			}
+			for _, s := range texts {
+				if strings.Contains(s, "@everyone") || strings.Contains(s, "@here") {
+					t.Fatalf("%q: reply mentions everyone: %q", content, s)
+				}
+				for _, tok := range anyToken.FindAllString(s, -1) {
+					if !(m.ToDM || inDM) && !strings.Contains(content, tok) {
+						t.Fatalf("%q: an API key sent to a channel: %q", content, s)
+					}
+				}
+			}
+		}
+	})
+}
