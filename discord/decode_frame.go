@@ -75,7 +75,10 @@ func (d frameDriver) DecodeStream(r io.Reader, v any) error {
 	frame := buf.Bytes()
 	op := (*frameOp)(rv.UnsafePointer())
 	if !stdjson.Valid(frame) || !decodeEnvelope(frame, op) {
-		return stdjson.Unmarshal(frame, v)
+		// encoding/json's stream decoder, exactly as arikawa would have
+		// run it on this frame (it also tolerates trailing bytes).
+		*op = frameOp{Data: op.Data[:0]}
+		return d.DefaultDriver.DecodeStream(bytes.NewReader(frame), v)
 	}
 	return nil
 }
