@@ -36,6 +36,8 @@ type report struct {
 	MembersReadyMS     float64               `json:"members_ready_ms"`
 	Rest               map[string]restResult `json:"rest,omitempty"`
 	Baseline           *restResult           `json:"baseline,omitempty"`
+	BaselineBulkRPS    float64               `json:"baseline_bulk_rps"` // bare server returning the bulk answer's bytes
+	BaselineBulk       *restResult           `json:"baseline_bulk,omitempty"`
 	WSIdle             *wsIdleResult         `json:"ws_idle,omitempty"`
 	Fanout             *fanoutResult         `json:"fanout,omitempty"`
 	Ingest             *ingestResult         `json:"ingest,omitempty"`
@@ -232,6 +234,26 @@ func runREST(ctx context.Context, cfg config, srv *server, rep *report, users []
 		rep.RestRatioMin = round(ratio, 3)
 		fmt.Fprintf(out, "%-10s worst single-user route ÷ baseline = %.3f\n", "ratio", rep.RestRatioMin)
 	}
+	// The same ceiling for the bulk answer's bytes: what 12,000 req/s of
+	// it would ask of the machine.
+	body, ctype, err = fetch(ctx, srv.Base+routes[2].Path)
+	if err != nil {
+		fail("baseline", err)
+		return
+	}
+	addr, stopBulk, err := startBaseline(ctx, body, ctype)
+	if err != nil {
+		fail("baseline", err)
+		return
+	}
+	defer stopBulk()
+	bulk, err := loadGET(ctx, addr, "/", cfg.Conns, cfg.Duration)
+	if err != nil {
+		fail("baseline", err)
+	}
+	rep.BaselineBulk, rep.BaselineBulkRPS = &bulk, bulk.RPS
+	fmt.Fprintf(out, "%-10s %-45s %8.0f req/s  p50 %.3f ms  p99 %.3f ms  p999 %.3f ms  (%d B from memory, bare net/http, own process)\n",
+		"baseline", "same bytes as "+routes[2].Name, bulk.RPS, bulk.Lat.P50, bulk.Lat.P99, bulk.Lat.P999, bulk.Bytes)
 }
 
 // loadAvg is the first three fields of /proc/loadavg ("" elsewhere).
