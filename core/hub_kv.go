@@ -103,7 +103,10 @@ func (h *Hub) writeKV(ctx context.Context, userID string, change func(KV) (KV, e
 		return err
 	}
 	if !sameKV(cur, next) && h.opts.Store != nil {
-		if err := h.opts.Store.SaveKV(ctx, userID, next); err != nil {
+		// The write outlives the request: a client that hangs up mid-write
+		// must not leave the store committed and the hub on the old map.
+		// The store bounds every operation with its own timeout.
+		if err := h.opts.Store.SaveKV(context.WithoutCancel(ctx), userID, next); err != nil {
 			h.log.Error("saving KV failed", "user", userID, "err", err)
 			return storeError(err)
 		}

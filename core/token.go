@@ -97,7 +97,7 @@ func (t *Tokens) Import(ctx context.Context, userID, token string) error {
 		return Errorf(EINVALID, "user id and token are required")
 	}
 	hash := t.Hash(token)
-	if err := t.store.SaveTokenHash(ctx, userID, hash); err != nil {
+	if err := t.store.SaveTokenHash(context.WithoutCancel(ctx), userID, hash); err != nil {
 		return storeError(err)
 	}
 	t.mu.Lock()
@@ -108,7 +108,7 @@ func (t *Tokens) Import(ctx context.Context, userID, token string) error {
 
 // Revoke removes the user's token. Revoking a user without one succeeds.
 func (t *Tokens) Revoke(ctx context.Context, userID string) error {
-	if err := t.store.DeleteTokenHash(ctx, userID); err != nil {
+	if err := t.store.DeleteTokenHash(context.WithoutCancel(ctx), userID); err != nil {
 		return storeError(err)
 	}
 	t.mu.Lock()
