@@ -39,7 +39,7 @@ type Hub struct {
 	mu      sync.RWMutex
 	users   map[string]*User      // monitored users
 	kv      map[string]KV         // every user's KV, monitored or not
-	records map[string]UserRecord // every user Halyard has seen
+	records map[string]UserRecord // users not monitored now, and GitHub links (hub_records.go)
 	dirty   map[string]struct{}   // records not yet written
 	// oneGuild holds one shared []string{id} per guild (guildListLocked).
 	oneGuild map[string][]string
@@ -188,8 +188,7 @@ func (h *Hub) Page(after string, limit int) []*User {
 func (h *Hub) Record(userID string) (UserRecord, bool) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	r, ok := h.records[userID]
-	return r, ok
+	return h.recordOfLocked(userID)
 }
 
 // SetGitHubLogin links (or with "" unlinks) a GitHub login to the user's record.
@@ -198,7 +197,11 @@ func (h *Hub) SetGitHubLogin(userID, login string) {
 	r := h.records[userID]
 	r.ID = userID
 	r.GitHubLogin = login
-	h.records[userID] = r
+	if _, monitored := h.users[userID]; monitored && login == "" {
+		delete(h.records, userID) // the snapshot holds the rest
+	} else {
+		h.records[userID] = r
+	}
 	h.dirty[userID] = struct{}{}
 	h.mu.Unlock()
 }

@@ -56,7 +56,11 @@ func (h *Hub) UpsertMember(guildID string, m Member) {
 		nu.Presence = m.Presence
 		h.touchLastSeenLocked(nu, old, now)
 	}
-	h.noteRecordLocked(nu)
+	if monitored {
+		h.noteRecordLocked(nu, old)
+	} else {
+		h.noteRecordLocked(nu, nil)
+	}
 	switch {
 	case !monitored:
 		h.replace(nu, MemberJoined)
@@ -139,6 +143,7 @@ func (h *Hub) removeLocked(guildID, userID string) {
 		h.install(nu) // no event: nothing a client sees changed
 		return
 	}
+	h.keepRecordLocked(old)
 	delete(h.users, userID)
 	h.publishLocked(Event{Type: MemberLeft, User: old})
 }

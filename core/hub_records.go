@@ -2,37 +2,65 @@ package core
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
-// recordLocked returns the user's record, creating it (monitoring since
-// now) for a user never seen before.
+// A monitored user's record is not stored twice: its username, monitoring
+// start and last sighting live in the user's snapshot, and h.records keeps
+// only the users who are not monitored now (loaded from the store, or who
+// left) and the GitHub links. At a million members the duplicate map was a
+// fifth of the hub's memory.
+
+// recordLocked returns the user's record for a user becoming monitored,
+// starting it (monitoring since now) for a user never seen before. The
+// snapshot built from it takes it over.
 func (h *Hub) recordLocked(userID string, now time.Time) UserRecord {
 	r, ok := h.records[userID]
 	if !ok || r.MonitoringSince.IsZero() {
 		r.ID = userID
 		r.MonitoringSince = now
-		h.records[userID] = r
 		h.dirty[userID] = struct{}{}
+	}
+	if r.GitHubLogin == "" {
+		delete(h.records, userID)
+	} else {
+		h.records[userID] = r
 	}
 	return r
 }
 
-// noteRecordLocked copies what the record keeps from a snapshot and marks
-// it for the background writer when it changed.
-func (h *Hub) noteRecordLocked(u *User) {
-	r := h.records[u.ID]
-	if r.Username == u.Discord.Username && r.LastSeen.Equal(u.LastSeen) && r.ID == u.ID {
+// recordOfLocked returns what Halyard remembers about a user: from the
+// snapshot while monitored, from h.records otherwise.
+func (h *Hub) recordOfLocked(userID string) (UserRecord, bool) {
+	r, ok := h.records[userID]
+	if u, monitored := h.users[userID]; monitored {
+		r.ID = u.ID
+		r.Username = u.Discord.Username
+		r.MonitoringSince = u.MonitoringSince
+		r.LastSeen = u.LastSeen
+		return r, true
+	}
+	return r, ok
+}
+
+// noteRecordLocked marks the user's record for the background writer when
+// the new snapshot u changed what it keeps (old is nil for a new user).
+func (h *Hub) noteRecordLocked(u, old *User) {
+	if old != nil && old.Discord.Username == u.Discord.Username && old.LastSeen.Equal(u.LastSeen) {
 		return
 	}
-	r.ID = u.ID
-	r.Username = u.Discord.Username
-	r.LastSeen = u.LastSeen
-	if r.MonitoringSince.IsZero() {
-		r.MonitoringSince = u.MonitoringSince
-	}
-	h.records[u.ID] = r
 	h.dirty[u.ID] = struct{}{}
+}
+
+// keepRecordLocked stores the record of a user who stops being monitored.
+func (h *Hub) keepRecordLocked(u *User) {
+	r := h.records[u.ID]
+	r.ID = u.ID
+	r.Username = strings.Clone(u.Discord.Username) // not the snapshot's raw JSON
+	r.MonitoringSince = u.MonitoringSince
+	r.LastSeen = u.LastSeen
+	h.records[u.ID] = r
 }
 
 // flushLoop writes changed user records in batches, off every client's path.
@@ -64,11 +92,18 @@ func (h *Hub) FlushRecords(ctx context.Context) {
 		h.mu.Lock()
 		recs := make([]UserRecord, 0, min(batch, len(h.dirty)))
 		for id := range h.dirty {
-			recs = append(recs, h.records[id])
+			if r, ok := h.recordOfLocked(id); ok {
+				recs = append(recs, r)
+			}
 			delete(h.dirty, id)
 			if len(recs) == batch {
 				break
 			}
+		}
+		if len(h.dirty) == 0 {
+			// A map keeps its peak size; after a full sync's burst that
+			// is a slot per member.
+			h.dirty = map[string]struct{}{}
 		}
 		h.mu.Unlock()
 		if len(recs) == 0 {
