@@ -117,8 +117,8 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 			}
 			fail("ws-idle", err)
 		}
-		fmt.Fprintf(out, "%-10s %d idle subscribers over %d source addresses in %.1f s: %.0f B RSS, %.0f B heap, %.2f goroutines per connection\n",
-			"ws-idle", res.Conns, res.SourceAddrs, res.ConnectSeconds, res.RSSPerConn, res.HeapPerConn, res.GoroutinesPerConn)
+		fmt.Fprintf(out, "%-10s %d idle subscribers over %d source addresses in %.1f s: %.0f B RSS, %.0f B heap, %.2f goroutines per connection (server gauge: %.0f sockets)\n",
+			"ws-idle", res.Conns, res.SourceAddrs, res.ConnectSeconds, res.RSSPerConn, res.HeapPerConn, res.GoroutinesPerConn, res.ServerSockets)
 	}
 	if want("ws-fanout") && ctx.Err() == nil {
 		res, err := runFanout(ctx, srv, cfg.FanoutSubs, cfg.FanoutPushes, example)

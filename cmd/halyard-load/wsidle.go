@@ -133,6 +133,7 @@ type wsIdleResult struct {
 	GoroutinesPerConn float64 `json:"goroutines_per_conn"`
 	RSSBefore         float64 `json:"rss_before_bytes"`
 	RSSAfter          float64 `json:"rss_after_bytes"`
+	ServerSockets     float64 `json:"server_socket_connections"` // halyard_socket_connections at the reading (dialects that export it)
 	Error             string  `json:"error,omitempty"`
 }
 
@@ -172,5 +173,6 @@ func runWSIdle(ctx context.Context, srv *server, n int, users []string, settle t
 	res.HeapPerConn = per("go_memstats_heap_inuse_bytes")
 	res.GoroutinesPerConn = round((after["go_goroutines"]-before["go_goroutines"])/float64(held), 2)
 	res.RSSBefore, res.RSSAfter = before["process_resident_memory_bytes"], after["process_resident_memory_bytes"]
+	res.ServerSockets = after["halyard_socket_connections"]
 	return res, nil
 }
