@@ -1,6 +1,8 @@
 package discord
 
 import (
+	"sync"
+
 	"github.com/halyardhq/halyard/core"
 )
 
@@ -101,7 +103,7 @@ func (w *presenceWire) presence() *core.Presence {
 		}
 	})
 	if len(items) == 0 {
-		return p
+		return sharedPresence(p)
 	}
 	if w.copyActs {
 		// One allocation for all the activities; each keeps a capped slice.
@@ -119,6 +121,24 @@ func (w *presenceWire) presence() *core.Presence {
 		}
 	}
 	return p
+}
+
+// activityless holds one immutable Presence per status and client_status
+// combination without activities: about a third of the online members of
+// a guild have no activity, and they share these instead of holding one
+// each. There are at most 5⁶ combinations.
+var activityless sync.Map // [6]core.Status → *core.Presence
+
+// sharedPresence returns the shared Presence equal to p (which has no
+// activities). Presences are never changed once decoded.
+func sharedPresence(p *core.Presence) *core.Presence {
+	cs := p.ClientStatus
+	key := [6]core.Status{p.Status, cs.Desktop, cs.Mobile, cs.Web, cs.Embedded, cs.VR}
+	if shared, ok := activityless.Load(key); ok {
+		return shared.(*core.Presence)
+	}
+	shared, _ := activityless.LoadOrStore(key, p)
+	return shared.(*core.Presence)
 }
 
 // status maps Discord's status text to a core.Status; receivers never see
