@@ -341,7 +341,6 @@ func (s *Sim) handleResume(c *gwConn, raw json.RawMessage) (int, string) {
 	}
 	c.enqueue(replay...)
 	s.dispatchLocked(ss, "RESUMED", []byte(`{"_trace":["discordsim"]}`), nil)
-	ss.bufBytes -= len(ss.buf[len(ss.buf)-1].d)
 	ss.buf = ss.buf[:len(ss.buf)-1] // RESUMED itself is never replayed
 	return 0, ""
 }

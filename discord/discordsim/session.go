@@ -17,7 +17,6 @@ type session struct {
 	largeThreshold int
 	seq            int64
 	buf            []outFrame // dispatches for replay, ascending s
-	bufBytes       int        // payload bytes held in buf
 	conn           *gwConn    // nil while detached
 	detachedAt     time.Time
 }
@@ -39,38 +38,16 @@ func (s *Sim) dispatchLocked(ss *session, t string, d []byte, onWritten func()) 
 	ss.seq++
 	f := outFrame{op: 0, s: ss.seq, t: t, d: d}
 	ss.buf = append(ss.buf, f)
-	ss.bufBytes += len(d)
 	if over := len(ss.buf) - s.cfg.ReplayLimit; over > 0 {
 		// Drop the oldest quarter at once so trimming stays amortised O(1).
-		ss.dropReplay(max(over, s.cfg.ReplayLimit/4))
-	}
-	if ss.bufBytes > maxReplayBytes {
-		// A full member sync of a large guild is hundreds of MB of
-		// chunks; Discord does not keep that for a resume either.
-		drop, freed := 0, 0
-		for drop < len(ss.buf)-1 && ss.bufBytes-freed > maxReplayBytes*3/4 {
-			freed += len(ss.buf[drop].d)
-			drop++
-		}
-		ss.dropReplay(drop)
+		drop := max(over, s.cfg.ReplayLimit/4)
+		ss.buf = append(ss.buf[:0:0], ss.buf[drop:]...)
 	}
 	s.dispatches.Add(1)
 	if ss.conn != nil {
 		f.onWritten = onWritten
 		ss.conn.enqueue(f)
 	}
-}
-
-// maxReplayBytes bounds the payload bytes a session keeps for RESUME (the
-// newest dispatch is always kept, so a gap is still detected).
-const maxReplayBytes = 64 << 20
-
-// dropReplay forgets the n oldest buffered dispatches.
-func (ss *session) dropReplay(n int) {
-	for _, f := range ss.buf[:n] {
-		ss.bufBytes -= len(f.d)
-	}
-	ss.buf = append(ss.buf[:0:0], ss.buf[n:]...)
 }
 
 // broadcastGuildLocked dispatches t to every session that owns guild gid
