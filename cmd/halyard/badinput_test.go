@@ -336,11 +336,20 @@ func TestBadInputLantern(t *testing.T) {
 			t.Errorf("socket %q: want it ignored, got %+v, %v", clip(msg), out, err)
 		}
 	}
+	// Binary frames are read as text is (ws hands Lantern a Buffer that
+	// JSON.parse reads the same way).
+	if out, err := wsCase(t, e.base, "/lantern/socket", websocket.BinaryMessage, []byte{0, 0xff, 0xfe}, time.Second); err != nil || out.code != 0 || len(out.frames) != 0 {
+		t.Errorf("socket binary garbage: want it ignored, got %+v, %v", out, err)
+	}
+	if out, err := wsCase(t, e.base, "/lantern/socket", websocket.BinaryMessage, []byte(`{"op":99}`), 10*time.Second); err != nil ||
+		out.code != websocket.CloseNoStatusReceived || len(out.frames) == 0 || !bytes.Contains(out.frames[len(out.frames)-1], []byte("Invalid opcode.")) {
+		t.Errorf("socket binary unknown op: got %+v, %v; want DISCONNECT then 1005", out, err)
+	}
 	out, err := wsCase(t, e.base, "/lantern/socket", websocket.TextMessage, bytes.Repeat([]byte(" "), 1025), 10*time.Second)
 	if err != nil || out.code != websocket.CloseMessageTooBig {
 		t.Errorf("socket 1025-byte message: %+v, %v; want close 1009", out, err)
 	}
-	t.Logf("lantern: %d HTTP cases, %d socket cases", len(cases), len(disconnects)+len(ignored)+1)
+	t.Logf("lantern: %d HTTP cases, %d socket cases", len(cases), len(disconnects)+len(ignored)+3)
 }
 
 // TestBadInputHarmy: spec/harmy.md, Errors: {"error":{"code":<status>,
