@@ -17,13 +17,12 @@ type Subscription struct {
 	ch  chan Event // nil for a notifying subscription (SubscribeNotify)
 
 	// notifying subscriptions: notify is called when pending goes from
-	// empty to non-empty and on overflow; limit bounds pending+lag.
+	// empty to non-empty and on overflow; limit bounds pending.
 	notify  func()
 	limit   int
 	qmu     sync.Mutex
 	pending []Event
 	lastOf  map[string]int // user → index of its last pending event, once pending is long
-	lag     int            // events merged into pending since the last Drain
 
 	overflowed atomic.Bool
 
@@ -46,13 +45,16 @@ func (h *Hub) Subscribe(queue int) *Subscription {
 // queues its events without a channel or a goroutine waiting on one: the
 // hub calls notify (which must not block; it runs under the hub's locks)
 // when the first event is pending and when the subscription overflowed,
-// and the owner collects the events with Drain. A pending update of a user
-// is replaced by a newer update of the same kind for that user (only the
-// latest snapshot matters), so a burst costs one queue entry per user;
-// the subscription overflows (and is dropped, as with Subscribe) when the
-// owner is more than queue events behind since its last Drain, counting
-// merged ones — a stalled client is still dropped, however its updates
-// merge. queue is DefaultQueueSize when ≤ 0.
+// and the owner collects the events with Drain. While it follows every
+// user (SetAll), a pending update of a user is replaced by a newer update
+// of the same kind for that user (only the latest snapshot matters), so a
+// burst — a member sync, a restart — costs one queue entry per user
+// instead of dropping the socket; subscriptions by id get every update, in
+// order. The subscription overflows (and is dropped, as with Subscribe)
+// when more than queue events wait — distinct users' events, for one that
+// merges; a stalled subscriber that follows everyone is then dropped by
+// its owner's write deadline, or once queue distinct users changed.
+// queue is DefaultQueueSize when ≤ 0.
 func (h *Hub) SubscribeNotify(queue int, notify func()) *Subscription {
 	if queue <= 0 {
 		queue = DefaultQueueSize
@@ -72,7 +74,6 @@ func (s *Subscription) Drain(buf []Event) []Event {
 		s.pending = s.pending[:0]
 	}
 	s.lastOf = nil
-	s.lag = 0
 	s.qmu.Unlock()
 	return buf
 }
@@ -210,8 +211,9 @@ func (s *Subscription) deliver(ev Event, dropped *int) {
 // found by scanning back; longer queues keep an index.
 const mergeScan = 16
 
-// queue adds ev to a notifying subscription, merging it into a pending
-// update of the same kind for the same user. Called with hub.subMu held.
+// queue adds ev to a notifying subscription; one that follows every user
+// merges it into a pending update of the same kind for the same user.
+// Called with hub.subMu held.
 func (s *Subscription) queue(ev Event, dropped *int) {
 	s.qmu.Lock()
 	first := len(s.pending) == 0
@@ -228,10 +230,9 @@ func (s *Subscription) queue(ev Event, dropped *int) {
 			}
 		}
 	}
-	mergeable := ev.Type == PresenceUpdated || ev.Type == KVUpdated
+	mergeable := s.all && (ev.Type == PresenceUpdated || ev.Type == KVUpdated)
 	if last >= 0 && mergeable && s.pending[last].Type == ev.Type {
 		s.pending[last].User = ev.User
-		s.lag++
 	} else {
 		s.pending = append(s.pending, ev)
 		if s.lastOf == nil && len(s.pending) > mergeScan {
@@ -243,7 +244,7 @@ func (s *Subscription) queue(ev Event, dropped *int) {
 			s.lastOf[ev.User.ID] = len(s.pending) - 1
 		}
 	}
-	over := len(s.pending)+s.lag > s.limit
+	over := len(s.pending) > s.limit
 	s.qmu.Unlock()
 	if over {
 		s.overflowed.Store(true)

@@ -4,7 +4,9 @@ package server
 
 import (
 	"net"
+	"os"
 	"sync"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,6 +31,7 @@ type pollState struct {
 // socket.
 type poller struct {
 	epfd  int
+	file  *os.File // epfd, watched by Go's netpoller (see loop)
 	mu    sync.Mutex
 	socks map[uint64]*Socket
 	next  uint64
@@ -41,19 +44,38 @@ var enginePoller = sync.OnceValue(func() *poller {
 	if err != nil {
 		return nil
 	}
-	p := &poller{epfd: fd, socks: map[uint64]*Socket{}}
-	go p.loop()
+	if unix.SetNonblock(fd, true) != nil {
+		_ = unix.Close(fd)
+		return nil
+	}
+	p := &poller{epfd: fd, file: os.NewFile(uintptr(fd), "halyard-epoll"), socks: map[uint64]*Socket{}}
+	rc, err := p.file.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	go p.loop(rc)
 	return p
 })
 
 // loop dispatches readiness to read turns; it runs for the life of the
-// process (one goroutine, one thread parked in epoll_wait).
-func (p *poller) loop() {
+// process. It never blocks in epoll_wait: a goroutine parked in a blocking
+// system call keeps its P until sysmon takes it back (up to 10 ms on an
+// idle process), which stalls everything else on a 2-core machine.
+// Instead the epoll descriptor itself is registered with Go's netpoller
+// (an epoll set is readable while it has ready descriptors): loop polls
+// it with a zero timeout and parks like any network read when it is
+// empty.
+func (p *poller) loop(rc syscall.RawConn) {
 	events := make([]unix.EpollEvent, 256)
 	for {
-		n, err := unix.EpollWait(p.epfd, events, -1)
-		if err != nil {
-			continue // EINTR
+		var n int
+		err := rc.Read(func(fd uintptr) bool {
+			var err error
+			n, err = unix.EpollWait(int(fd), events, 0)
+			return n > 0 || (err != nil && err != unix.EINTR)
+		})
+		if err != nil || n <= 0 {
+			continue
 		}
 		p.mu.Lock()
 		ready := make([]*Socket, 0, n)

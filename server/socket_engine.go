@@ -148,6 +148,15 @@ func (s *Socket) run() {
 	s.readable, s.idleCheck = false, false
 	idle := s.idle
 	s.mu.Unlock()
+	// Read first: frames that arrived before the idle timer fired but were
+	// not read yet (a busy machine) count as activity.
+	if readable {
+		if err := s.readTurn(); err != nil {
+			s.end(err)
+			return
+		}
+		s.rearm()
+	}
 	if idleCheck && idle > 0 {
 		left := idle - time.Duration(time.Now().UnixNano()-s.last.Load())
 		if left <= 0 {
@@ -159,13 +168,6 @@ func (s *Socket) run() {
 			s.idleTimer.Reset(left)
 		}
 		s.mu.Unlock()
-	}
-	if readable {
-		if err := s.readTurn(); err != nil {
-			s.end(err)
-			return
-		}
-		s.rearm()
 	}
 }
 

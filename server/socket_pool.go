@@ -3,25 +3,35 @@ package server
 import (
 	"runtime"
 	"sync"
+	"time"
 )
 
 // workPool runs short tasks (a socket's read turn, a connection's pending
 // writes) on a few shared goroutines instead of one or two goroutines per
-// connection. It keeps a core of GOMAXPROCS×2 workers and grows, up to
-// max, only while every worker is busy — a worker blocked on a stalled
-// client's write (bounded by its write deadline) therefore delays nobody
-// else: the next task gets a fresh worker. Workers beyond the core exit as
-// soon as the queue is empty.
+// connection. It keeps a core of GOMAXPROCS×2 workers, grows by a bounded
+// burst when all are busy (socketPool says why), and beyond that grows
+// only when stuck: while tasks wait and no worker has taken one for
+// stallAfter (every worker blocked, e.g. on stalled clients' writes, each
+// bounded by its write deadline), a watchdog adds a worker, up to max, so
+// a stalled client delays nobody else for long. Workers beyond the core
+// exit as soon as the queue is empty.
 type workPool struct {
-	mu      sync.Mutex
-	cond    *sync.Cond
-	queue   []func()
-	head    int
-	idle    int // workers waiting in cond.Wait
-	workers int
-	core    int
-	max     int
+	mu       sync.Mutex
+	cond     *sync.Cond
+	queue    []func()
+	head     int
+	idle     int // workers waiting in cond.Wait
+	workers  int
+	core     int
+	max      int
+	progress time.Time // when a worker last took a task
+	watching bool      // the watchdog runs
+	burst    int       // workers added at once when none is idle, beyond core
 }
+
+// stallAfter is how long queued tasks may wait without any worker taking
+// one before the pool adds a worker.
+const stallAfter = 5 * time.Millisecond
 
 func newWorkPool(core, max int) *workPool {
 	p := &workPool{core: core, max: max}
@@ -30,7 +40,17 @@ func newWorkPool(core, max int) *workPool {
 }
 
 // socketPool is the engine's shared pool.
-var socketPool = newWorkPool(2*runtime.GOMAXPROCS(0), 4096)
+//
+// Beyond the core it adds up to burst workers at once whenever none is
+// idle: a write to a client whose socket buffer is full blocks until the
+// client reads, and during a fan-out backlog many do, so a few dozen
+// workers keep the CPUs busy where GOMAXPROCS workers would all sit in
+// such writes. Past that, only the stall watchdog adds workers.
+var socketPool = func() *workPool {
+	p := newWorkPool(2*runtime.GOMAXPROCS(0), 4096)
+	p.burst = 16 * runtime.GOMAXPROCS(0)
+	return p
+}()
 
 // submit queues task; it never blocks (callers hold the hub's lock).
 func (p *workPool) submit(task func()) {
@@ -39,11 +59,33 @@ func (p *workPool) submit(task func()) {
 	switch {
 	case p.idle > 0:
 		p.cond.Signal()
-	case p.workers < p.max:
+	case p.workers < p.core+p.burst:
 		p.workers++
 		go p.work()
+	case !p.watching:
+		p.watching = true
+		go p.watch()
 	}
 	p.mu.Unlock()
+}
+
+// watch adds workers while the queue is stuck and stops once it is empty.
+func (p *workPool) watch() {
+	for {
+		time.Sleep(stallAfter)
+		p.mu.Lock()
+		if p.head == len(p.queue) {
+			p.watching = false
+			p.mu.Unlock()
+			return
+		}
+		if time.Since(p.progress) >= stallAfter && p.workers < p.max {
+			p.workers++
+			p.progress = time.Now() // give the new worker its turn before adding another
+			go p.work()
+		}
+		p.mu.Unlock()
+	}
 }
 
 func (p *workPool) work() {
@@ -66,6 +108,7 @@ func (p *workPool) work() {
 		task := p.queue[p.head]
 		p.queue[p.head] = nil
 		p.head++
+		p.progress = time.Now()
 		p.mu.Unlock()
 		task()
 		p.mu.Lock()

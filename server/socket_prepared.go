@@ -9,43 +9,63 @@ import (
 
 // PreparedFrames frames a payload that many sockets send alike (one
 // event's cached rendering) once, as a websocket.PreparedMessage, instead
-// of once per subscriber. Payloads are recognised by identity — the
-// hub's render cache hands every subscriber the same slice — in a small
-// ring of the most recent ones: a fan-out sends one payload to all its
-// subscribers within moments. Entries keep their payload alive, so an
-// address cannot be reused by another payload while it is in the ring.
+// of once per subscriber. Payloads are recognised by identity — the hub's
+// render cache hands every subscriber the same slice — among the most
+// recent preparedLimit payloads (a fan-out sends one payload to all its
+// subscribers within moments). A payload is prepared on its second send
+// only: one sent to a single socket costs no framing copy, and a backlog
+// wider than the table (sockets far behind on different payloads) costs a
+// lookup, never a PreparedMessage per socket. Entries keep their payload
+// alive, so an address cannot be reused by another payload while listed.
 type PreparedFrames struct {
-	mu   sync.Mutex
-	ring [64]preparedFrame
-	next int
+	mu    sync.Mutex
+	byKey map[preparedKey]*preparedFrame
+	fifo  []preparedKey // insertion order, for eviction
+	head  int
+}
+
+type preparedKey struct {
+	p   *byte
+	n   int
+	typ int
 }
 
 type preparedFrame struct {
 	data []byte
-	typ  int
 	pm   *websocket.PreparedMessage
 }
 
+const preparedLimit = 1024
+
 // Get returns the prepared message of data sent as typ (text or binary);
-// nil when it cannot be built (the caller then writes data itself).
+// nil when the caller should write data itself (its first send, or a
+// payload that cannot be prepared).
 func (p *PreparedFrames) Get(typ int, data []byte) *websocket.PreparedMessage {
 	if len(data) == 0 {
 		return nil
 	}
-	key := unsafe.SliceData(data)
+	key := preparedKey{unsafe.SliceData(data), len(data), typ}
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i := range p.ring {
-		e := &p.ring[i]
-		if e.pm != nil && e.typ == typ && len(e.data) == len(data) && unsafe.SliceData(e.data) == key {
-			return e.pm
-		}
+	if p.byKey == nil {
+		p.byKey = make(map[preparedKey]*preparedFrame, preparedLimit)
 	}
-	pm, err := websocket.NewPreparedMessage(typ, data)
-	if err != nil {
+	f, ok := p.byKey[key]
+	if !ok {
+		if len(p.byKey) >= preparedLimit {
+			delete(p.byKey, p.fifo[p.head])
+			p.fifo[p.head] = key
+			p.head = (p.head + 1) % preparedLimit
+		} else {
+			p.fifo = append(p.fifo, key)
+		}
+		p.byKey[key] = &preparedFrame{data: data}
+		p.mu.Unlock()
 		return nil
 	}
-	p.ring[p.next] = preparedFrame{data: data, typ: typ, pm: pm}
-	p.next = (p.next + 1) % len(p.ring)
+	if f.pm == nil {
+		f.pm, _ = websocket.NewPreparedMessage(typ, data) // never fails uncompressed
+	}
+	pm := f.pm
+	p.mu.Unlock()
 	return pm
 }
