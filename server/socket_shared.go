@@ -22,6 +22,12 @@ type SharedSocket struct {
 	// Inactivity closes (1002) a client that sends nothing before its
 	// first message; SocketInactivity when zero. Set it before serving.
 	Inactivity time.Duration
+	// MaxMessageSize is the largest first message (close 1009 beyond it):
+	// SocketReadLimit when zero. Set it before serving.
+	MaxMessageSize int64
+	// Conns caps the sockets per client address (close 1013); nil is no
+	// cap. Set it before serving.
+	Conns *ConnLimiter
 
 	dialects []SocketDialect
 	hello    [2][]byte // plain, zlib_json
@@ -59,6 +65,10 @@ func (ss *SharedSocket) serve(c echo.Context) error {
 		return nil
 	}
 	ss.opened.Add(1)
+	if !ss.Conns.Admit(c.Request(), sock) {
+		ss.count(strconv.Itoa(CloseTooManyConnections))
+		return nil
+	}
 	ws := sock.Conn
 	query := c.Request().URL.Query()
 	if !ss.track(sock) {
@@ -84,7 +94,11 @@ func (ss *SharedSocket) serve(c echo.Context) error {
 		return nil
 	}
 	ss.helloSent.Add(1)
-	ws.SetReadLimit(SocketReadLimit)
+	limit := ss.MaxMessageSize
+	if limit <= 0 {
+		limit = SocketReadLimit
+	}
+	ws.SetReadLimit(limit)
 	sock.SetIdle(idle)
 	// The handler returns now: until its first message the socket holds
 	// no goroutine.

@@ -56,6 +56,17 @@ type Config struct {
 	HTTPWriteTimeout      time.Duration `toml:"http_write_timeout" env:"HTTP_WRITE_TIMEOUT"`
 	HTTPIdleTimeout       time.Duration `toml:"http_idle_timeout" env:"HTTP_IDLE_TIMEOUT"`
 	HTTPMaxHeaderBytes    int           `toml:"http_max_header_bytes" env:"HTTP_MAX_HEADER_BYTES"`
+
+	// WebSocket abuse caps (0 turns one off): the largest client message
+	// (Lanyard; Lantern keeps its 1024-byte maxPayload, or this if lower),
+	// users one socket may follow by id, client messages per second per
+	// socket (a token bucket of SocketMessageBurst), and sockets open at
+	// once per client address (TrustedProxyHeader's when set).
+	SocketMaxMessageBytes   int64   `toml:"socket_max_message_bytes" env:"SOCKET_MAX_MESSAGE_BYTES"`
+	SocketMaxSubscriptions  int     `toml:"socket_max_subscriptions" env:"SOCKET_MAX_SUBSCRIPTIONS"`
+	SocketMessagesPerSecond float64 `toml:"socket_messages_per_second" env:"SOCKET_MESSAGES_PER_SECOND"`
+	SocketMessageBurst      int     `toml:"socket_message_burst" env:"SOCKET_MESSAGE_BURST"`
+	SocketMaxPerIP          int     `toml:"socket_max_per_ip" env:"SOCKET_MAX_PER_IP"`
 }
 
 // DefaultConfig returns the defaults.
@@ -82,6 +93,12 @@ func DefaultConfig() Config {
 		HTTPWriteTimeout:      60 * time.Second,
 		HTTPIdleTimeout:       120 * time.Second,
 		HTTPMaxHeaderBytes:    64 << 10,
+
+		SocketMaxMessageBytes:   8_000_000,
+		SocketMaxSubscriptions:  1000,
+		SocketMessagesPerSecond: 20,
+		SocketMessageBurst:      60,
+		SocketMaxPerIP:          0,
 	}
 }
 
@@ -192,6 +209,9 @@ func (c *Config) Validate() error {
 	}
 	if c.HTTPReadHeaderTimeout <= 0 || c.HTTPReadTimeout <= 0 || c.HTTPWriteTimeout <= 0 || c.HTTPIdleTimeout <= 0 {
 		return errors.New("HTTP_READ_HEADER_TIMEOUT, HTTP_READ_TIMEOUT, HTTP_WRITE_TIMEOUT and HTTP_IDLE_TIMEOUT must be positive (they cut off slow clients)")
+	}
+	if c.SocketMaxMessageBytes < 0 || c.SocketMaxSubscriptions < 0 || c.SocketMessagesPerSecond < 0 || c.SocketMessageBurst < 0 || c.SocketMaxPerIP < 0 {
+		return errors.New("SOCKET_MAX_MESSAGE_BYTES, SOCKET_MAX_SUBSCRIPTIONS, SOCKET_MESSAGES_PER_SECOND, SOCKET_MESSAGE_BURST and SOCKET_MAX_PER_IP must not be negative (0 turns a cap off)")
 	}
 	if c.HTTPMaxHeaderBytes < 4096 || c.HTTPMaxHeaderBytes > 16<<20 {
 		return fmt.Errorf("HTTP_MAX_HEADER_BYTES must be from 4096 to 16777216, got %d", c.HTTPMaxHeaderBytes)

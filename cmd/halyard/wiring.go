@@ -97,11 +97,21 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("loading KV and user records: %v", err)
 	}
 
+	// One connection cap per client address across every socket endpoint.
+	sockConns := server.NewConnLimiter(cfg.SocketMaxPerIP, cfg.TrustedProxyHeader)
+	sockCaps := server.SocketCapsConfig{MessagesPerSecond: cfg.SocketMessagesPerSecond,
+		Burst: cfg.SocketMessageBurst, MaxSubscriptions: cfg.SocketMaxSubscriptions}
+	lanternMax := int64(0) // Lantern's own 1024-byte maxPayload unless the cap is lower
+	if cfg.SocketMaxMessageBytes > 0 && cfg.SocketMaxMessageBytes < 1024 {
+		lanternMax = cfg.SocketMaxMessageBytes
+	}
 	m.Lanyard = lanyard.New(lanyard.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.ExternalURL,
-		Prefix: cfg.CommandPrefix, Commands: m.Commands, DiscordInvite: cfg.DiscordInvite, CDNURL: cfg.CDNURL})
+		Prefix: cfg.CommandPrefix, Commands: m.Commands, DiscordInvite: cfg.DiscordInvite, CDNURL: cfg.CDNURL,
+		Socket: lanyard.SocketOptions{MaxMessageSize: cfg.SocketMaxMessageBytes, Caps: sockCaps, Conns: sockConns}})
 	m.Commands.Register(m.Lanyard.Commands()...)
 	m.Lantern = lantern.New(lantern.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.ExternalURL, CDNURL: cfg.CDNURL,
-		Logger: m.Logger.With("component", "lantern")})
+		Logger: m.Logger.With("component", "lantern"),
+		Socket: lantern.SocketOptions{MaxMessageSize: lanternMax, Caps: sockCaps, Conns: sockConns}})
 	m.Commands.Register(m.Lantern.Commands()...)
 	m.GitHub = github.NewCache(github.CacheConfig{Logger: m.Logger.With("component", "github"),
 		Client: github.NewClient(github.Config{BaseURL: cfg.GitHubAPIURL, Token: cfg.GitHubToken})})
@@ -139,7 +149,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Server.EnableMetrics(m.Metrics)
 	docs.Register(m.Server.Echo()) // /docs: Swagger UI and the OpenAPI document
 	m.Server.Register(m.Lanyard, m.Lantern, m.Harmy)
-	m.Server.RegisterSocket(m.Lanyard, m.Lantern) // shared /socket; Lanyard first: it takes ambiguous first messages
+	shared := m.Server.RegisterSocket(m.Lanyard, m.Lantern) // shared /socket; Lanyard first: it takes ambiguous first messages
+	shared.MaxMessageSize, shared.Conns = cfg.SocketMaxMessageBytes, sockConns
 	if err := m.Server.Listen(cfg.Addr); err != nil {
 		return fmt.Errorf("cannot listen on %s: %v", cfg.Addr, err)
 	}

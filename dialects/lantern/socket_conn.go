@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -233,6 +234,9 @@ func (c *conn) init(m clientMessage) bool {
 		}
 		return c.sendInitAck(t)
 	}
+	if msg := c.overCap(t); msg != "" {
+		return c.sendError(msg)
+	}
 	if !t.all() {
 		if missing := c.missing(t); len(missing) > 0 {
 			if c.strict {
@@ -295,6 +299,9 @@ func (c *conn) subscribe(t target) bool {
 		c.sub.SetAll(true)
 		c.beat()
 		return c.send(frame(opSubscribeAck, nil))
+	}
+	if msg := c.overCap(t); msg != "" {
+		return c.sendError(msg)
 	}
 	if missing := c.missing(t); len(missing) > 0 {
 		return c.sendError(usersNotFound(t, missing))
@@ -470,4 +477,29 @@ func intersect(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// overCap is the ERROR for a SUBSCRIBE (or INIT) that would take the
+// socket past its subscription cap (SocketOptions.Caps), "" when within
+// it. Lantern's spec has no cap; an ERROR keeps the connection, like its
+// other refused subscriptions.
+func (c *conn) overCap(t target) string {
+	max := c.d.socks.opts.Caps.MaxSubscriptions
+	if max <= 0 || t.all() {
+		return ""
+	}
+	ids := t.ids
+	if t.single {
+		ids = []string{t.id}
+	}
+	n := len(c.list)
+	for _, id := range dedupe(ids) {
+		if !slices.Contains(c.list, id) {
+			n++
+		}
+	}
+	if n <= max {
+		return ""
+	}
+	return "You can subscribe to at most " + strconv.Itoa(max) + " users."
 }
