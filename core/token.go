@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/blake2b"
 )
@@ -39,6 +40,11 @@ type Tokens struct {
 	mu     sync.RWMutex
 	byUser map[string][]byte // user id → hash
 	byHash map[string]string // string(hash) → user id
+
+	// unloaded is set while the stored hashes could not be read (the
+	// database was unreachable at start): no token can be told valid, so
+	// Verify answers EUNAVAILABLE instead of calling a good token invalid.
+	unloaded atomic.Bool
 }
 
 // NewTokens returns a token service keyed with secret (at least 32 bytes).
@@ -55,13 +61,25 @@ func NewTokens(secret []byte, store TokenStore) (*Tokens, error) {
 
 // Load reads every stored hash into memory.
 func (t *Tokens) Load(ctx context.Context) error {
-	return t.store.LoadTokenHashes(ctx, func(userID string, hash []byte) error {
+	err := t.store.LoadTokenHashes(ctx, func(userID string, hash []byte) error {
 		t.mu.Lock()
 		t.set(userID, hash)
 		t.mu.Unlock()
 		return nil
 	})
+	if err == nil {
+		t.unloaded.Store(false)
+	}
+	return err
 }
+
+// Available reports whether the stored hashes are loaded, so that Verify
+// can tell a token valid or not.
+func (t *Tokens) Available() bool { return !t.unloaded.Load() }
+
+// Defer marks the stored hashes as not loaded yet: until Load succeeds,
+// Verify answers EUNAVAILABLE for every token.
+func (t *Tokens) Defer() { t.unloaded.Store(true) }
 
 // Hash returns the keyed hash of token.
 func (t *Tokens) Hash(token string) []byte {
@@ -125,6 +143,9 @@ func (t *Tokens) Revoke(ctx context.Context, userID string) error {
 func (t *Tokens) Verify(token string) (string, error) {
 	if token == "" || len(token) > 256 {
 		return "", Errorf(EUNAUTHORIZED, "invalid token")
+	}
+	if t.unloaded.Load() {
+		return "", Errorf(EUNAVAILABLE, "the database is unavailable, try again later")
 	}
 	hash := t.Hash(token)
 	t.mu.RLock()

@@ -153,7 +153,7 @@ func (s *Store) connect(ctx context.Context, cfg Config, uri string) error {
 	pctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
 	if err := client.Ping(pctx, readpref.Primary()); err != nil {
-		return fail(fmt.Errorf("storage: cannot reach MongoDB at %s: %s", s.uri, cleanReason(connectReason(err), uri)))
+		return fail(&unreachableError{fmt.Sprintf("storage: cannot reach MongoDB at %s: %s", s.uri, cleanReason(connectReason(err), uri))})
 	}
 
 	wc, err := s.pickWriteConcern(ctx, client.Database(cfg.Database))

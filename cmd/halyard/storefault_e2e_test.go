@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -85,34 +84,6 @@ func TestExternalStoreOutageEndToEnd(t *testing.T) {
 	}
 	r := runOutageDrill(t, m, cycles, func() { ext.StopEmbedded() }, ext.StartEmbedded)
 	t.Logf("external MongoDB: %s", r)
-}
-
-// TestStoreUnreachableAtStart gives Halyard a MongoDB URI where nothing
-// listens: it refuses to start, with one line naming the database and the
-// reason, instead of serving presence it could never store KV for.
-func TestStoreUnreachableAtStart(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close() // a closed loopback port: connections are refused
-	var stdout, stderr bytes.Buffer
-	code := run([]string{"--demo", "--demo-users", "5", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()},
-		map[string]string{"MONGODB_URI": "mongodb://halyard:s3cret@" + addr + "/?serverSelectionTimeoutMS=1500"},
-		&stdout, &stderr)
-	msg := stderr.String()
-	t.Logf("exit %d: %s", code, msg)
-	if code != 1 {
-		t.Errorf("exit code %d, want 1", code)
-	}
-	want := "halyard: storage: cannot reach MongoDB at mongodb://halyard:xxxxx@" + addr + "/"
-	if !strings.HasPrefix(msg, want) || !strings.Contains(msg, "refused") {
-		t.Errorf("stderr %q, want one line starting %q and saying the connection was refused", msg, want)
-	}
-	if strings.Count(strings.TrimSpace(msg), "\n") != 0 || strings.Contains(msg, "s3cret") {
-		t.Errorf("stderr is not one line free of the password: %q", msg)
-	}
 }
 
 // drillReport is what an outage drill saw.

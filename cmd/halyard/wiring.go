@@ -34,6 +34,8 @@ type Main struct {
 	Stdout io.Writer
 	Stderr io.Writer
 
+	// Store is the database; nil when an external MongoDB was unreachable
+	// at start (deferred then reaches it in the background).
 	Store    *storage.Store
 	Hub      *core.Hub
 	Tokens   *core.Tokens
@@ -48,6 +50,7 @@ type Main struct {
 	Metrics  *server.Metrics
 
 	stopChurn func()
+	deferred  *storage.Deferred
 }
 
 // NewMain returns a Main with default configuration.
@@ -80,21 +83,8 @@ func (m *Main) Run(ctx context.Context) error {
 
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	m.Store, err = storage.Open(openCtx, storage.Config{
-		URI: cfg.MongoURI, Database: cfg.MongoName, DataDir: cfg.DataDir, Logger: m.Logger.With("component", "storage"),
-	})
-	if err != nil {
+	if err := m.openStore(openCtx, secret); err != nil {
 		return err
-	}
-	if m.Tokens, err = core.NewTokens(secret, m.Store); err != nil {
-		return err
-	}
-	if err := m.Tokens.Load(openCtx); err != nil {
-		return fmt.Errorf("loading API tokens: %v", err)
-	}
-	m.Hub = core.NewHub(core.HubOptions{Store: m.Store, Logger: m.Logger.With("component", "hub")})
-	if err := m.Hub.Open(openCtx); err != nil {
-		return fmt.Errorf("loading KV and user records: %v", err)
 	}
 
 	// One connection cap per client address across every socket endpoint.
@@ -212,9 +202,7 @@ func (m *Main) readiness(ctx context.Context) []string {
 	} else if !m.Hub.IsSynced() {
 		reasons = append(reasons, "guild members are still loading")
 	}
-	if m.Store == nil {
-		reasons = append(reasons, "database is not open")
-	} else if err := m.Store.Ping(ctx); err != nil {
+	if err := m.storePing(ctx); err != nil {
 		reasons = append(reasons, "database is unreachable")
 	}
 	return reasons
@@ -257,6 +245,9 @@ func (m *Main) Close() error {
 	}
 	if m.Hub != nil {
 		errs = append(errs, m.Hub.Close())
+	}
+	if m.deferred != nil {
+		errs = append(errs, m.deferred.Close())
 	}
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())

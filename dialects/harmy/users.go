@@ -28,6 +28,9 @@ func (d *Dialect) getUser(c echo.Context) error {
 	}
 	kv := []byte("{}")
 	if token, present := requestToken(c.Request()); present {
+		if d.opts.Tokens != nil && !d.opts.Tokens.Available() {
+			return writeError(c, core.Errorf(core.EUNAVAILABLE, "the database is unavailable, try again later"))
+		}
 		if d.opts.Tokens == nil || !d.opts.Tokens.IsToken(id, token) {
 			return writeError(c, core.Errorf(core.EUNAUTHORIZED, "token is not the user's own"))
 		}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/halyardhq/halyard/core"
 )
 
 // registerStorage adds the KV storage routes (§5).
@@ -56,6 +58,11 @@ func (d *Dialect) checkStorage(c echo.Context, parts int) (r storageRequest, ok 
 	}
 	if !d.opts.Hub.IsMonitored(r.id) {
 		return r, false, notMonitored(r.id).write(c)
+	}
+	if parts&withAuth != 0 && d.opts.Tokens != nil && !d.opts.Tokens.Available() {
+		// The stored tokens are not loaded (the database has not been
+		// reached since start): no key can be told right or wrong.
+		return r, false, d.writeError(c, r.id, core.Errorf(core.EUNAVAILABLE, "the database is unavailable, try again later"))
 	}
 	if !d.hasStorage(r.id) {
 		return r, false, noStorage(r.id).write(c)

@@ -33,7 +33,7 @@ func (d *Dialect) putKV(c echo.Context) error {
 	}
 	owner, ok := d.authorize(c, id)
 	if !ok {
-		return errNoPermission.write(c)
+		return d.denied(c)
 	}
 	if err := d.opts.Hub.PutKV(c.Request().Context(), owner, key, string(body)); err != nil {
 		return writeError(c, err, false)
@@ -51,7 +51,7 @@ func (d *Dialect) patchKV(c echo.Context) error {
 	}
 	owner, ok := d.authorize(c, id)
 	if !ok {
-		return errNoPermission.write(c)
+		return d.denied(c)
 	}
 	if !d.opts.Hub.IsMonitored(owner) {
 		return errNotMonitored.write(c)
@@ -78,7 +78,7 @@ func (d *Dialect) deleteKV(c echo.Context) error {
 	}
 	owner, ok := d.authorize(c, id)
 	if !ok {
-		return errNoPermission.write(c)
+		return d.denied(c)
 	}
 	if err := d.opts.Hub.DeleteKV(c.Request().Context(), owner, key); err != nil {
 		return writeError(c, err, false)

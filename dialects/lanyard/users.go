@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/halyardhq/halyard/core"
 )
 
 func (d *Dialect) registerUsers(e *echo.Echo) {
@@ -24,7 +26,7 @@ func (d *Dialect) getUser(c echo.Context) error {
 func (d *Dialect) getMe(c echo.Context) error {
 	owner, ok := d.authorize(c, "@me")
 	if !ok {
-		return errNoPermission.write(c)
+		return d.denied(c)
 	}
 	return d.serveUser(c, owner)
 }
@@ -35,6 +37,16 @@ func (d *Dialect) serveUser(c echo.Context, id string) error {
 		return errNotMonitored.write(c)
 	}
 	return c.Blob(http.StatusOK, "application/json; charset=utf-8", d.opts.Hub.Render(d.envelope, u))
+}
+
+// denied answers a request whose key was not accepted: 401 for a wrong
+// key, 503 while the stored keys cannot be read (the database has not
+// been reached since start), when no key can be told right or wrong.
+func (d *Dialect) denied(c echo.Context) error {
+	if d.opts.Tokens != nil && !d.opts.Tokens.Available() {
+		return writeError(c, core.Errorf(core.EUNAVAILABLE, "the database is unavailable, try again later"), false)
+	}
+	return errNoPermission.write(c)
 }
 
 // authorize checks the bare API key in the first Authorization header (no
