@@ -141,6 +141,10 @@ func (c *conn) run() {
 		}
 	}
 	if c.s.isClosed() {
+		if readEnd != nil { // the client left first: count why
+			c.end(*readEnd)
+			return
+		}
 		c.end(closeCmd(websocket.CloseGoingAway, "", "1001"))
 		return
 	}
