@@ -32,7 +32,7 @@ var testNow = time.UnixMilli(1795324142869 + 65000)
 // Lantern dialect and (for GET /) the Lanyard dialect, as wired in
 // cmd/halyard.
 type testServer struct {
-	t       *testing.T
+	t       testing.TB
 	url     string
 	hub     *core.Hub
 	tokens  *core.Tokens
@@ -42,7 +42,7 @@ type testServer struct {
 	hubNow time.Time
 }
 
-func newTestServer(t *testing.T, store core.HubStore) *testServer {
+func newTestServer(t testing.TB, store core.HubStore) *testServer {
 	t.Helper()
 	ts := &testServer{t: t, hubNow: testNow}
 	hub := core.NewHub(core.HubOptions{Store: store, Now: ts.hubClock})
@@ -145,7 +145,7 @@ func (s *testServer) simpleMember(id string) string {
 
 // activity parses a raw Discord activity the way discord/ fills core's
 // fields, for the fields these tests use.
-func activity(t *testing.T, raw string) core.Activity {
+func activity(t testing.TB, raw string) core.Activity {
 	t.Helper()
 	var a struct {
 		Name          string `json:"name"`

@@ -43,23 +43,53 @@ var (
 // refreshClock returns rendered with the Spotify clock values of now, the
 // cached bytes themselves when they need no change.
 func refreshClock(rendered []byte, u *core.User, now time.Time) []byte {
-	a := spotifyActivity(u)
-	if a == nil || (a.Start == 0 && a.End == 0) {
-		return rendered // both clocks are "00:00" at any time
-	}
-	cur, end := spotifyClock(a, now)
-	i := bytes.Index(rendered, currentClockKey)
-	j := bytes.Index(rendered, endClockKey)
-	if i < 0 || j < 0 {
-		return rendered
-	}
-	i += len(currentClockKey)
-	j += len(endClockKey)
-	if string(rendered[i:i+5]) == cur && string(rendered[j:j+5]) == end {
+	i, j, cur, end, ok := clockEdits(rendered, u, now)
+	if !ok {
 		return rendered
 	}
 	out := bytes.Clone(rendered)
 	copy(out[i:i+5], cur)
 	copy(out[j:j+5], end)
 	return out
+}
+
+// appendClocked appends rendered with the Spotify clock values of now to
+// dst, without a copy of its own.
+func appendClocked(dst, rendered []byte, u *core.User, now time.Time) []byte {
+	i, j, cur, end, ok := clockEdits(rendered, u, now)
+	if !ok {
+		return append(dst, rendered...)
+	}
+	base := len(dst)
+	dst = append(dst, rendered...)
+	copy(dst[base+i:base+i+5], cur)
+	copy(dst[base+j:base+j+5], end)
+	return dst
+}
+
+// clockEdits finds where rendered's two clock values start (i, j) and what
+// they must read at now; ok is false when nothing needs to change.
+func clockEdits(rendered []byte, u *core.User, now time.Time) (i, j int, cur, end string, ok bool) {
+	a := spotifyActivity(u)
+	if a == nil || (a.Start == 0 && a.End == 0) {
+		return 0, 0, "", "", false // both clocks are "00:00" at any time
+	}
+	cur, end = spotifyClock(a, now)
+	i = bytes.Index(rendered, currentClockKey)
+	if i < 0 {
+		return 0, 0, "", "", false
+	}
+	i += len(currentClockKey)
+	// The renderer writes end right after current ("mm:ss","end…): look
+	// there first, and search only if it is not.
+	if k := i + 5 + len(`",`); k <= len(rendered) && bytes.HasPrefix(rendered[k:], endClockKey) {
+		j = k
+	} else if j = bytes.Index(rendered, endClockKey); j < 0 {
+		return 0, 0, "", "", false
+	}
+	j += len(endClockKey)
+	if string(rendered[i:i+5]) == cur && string(rendered[j:j+5]) == end {
+		return 0, 0, "", "", false
+	}
+	return i, j, cur, end, true
 }

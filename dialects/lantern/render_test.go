@@ -14,7 +14,7 @@ const aliceJSON = `{"id":"111111111111111111","username":"alice","discriminator"
 	"avatar":"a_0123456789abcdef0123456789abcdef","public_flags":4194372,
 	"primary_guild":{"identity_enabled":true,"identity_guild_id":"987654321098765432","tag":"GGEZ","badge":"deadbeefdeadbeefdeadbeefdeadbeef"}}`
 
-func alicePresence(t *testing.T) *core.Presence {
+func alicePresence(t testing.TB) *core.Presence {
 	return &core.Presence{
 		Status:       core.StatusIdle,
 		ClientStatus: core.ClientStatus{Desktop: core.StatusIdle, Mobile: core.StatusOnline},

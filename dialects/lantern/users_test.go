@@ -42,7 +42,7 @@ func fakeIDs(n int) []string {
 }
 
 // userIDs returns the metadata.id of each user of a bulk answer.
-func userIDs(t *testing.T, body []byte) []string {
+func userIDs(t testing.TB, body []byte) []string {
 	t.Helper()
 	var users []struct {
 		Metadata struct {
