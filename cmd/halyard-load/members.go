@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/halyardhq/halyard/discord/discordsim"
 )
 
 // membersResult is the members scenario's figures.
@@ -15,11 +18,19 @@ type membersResult struct {
 	HeapInuse float64 `json:"heap_inuse_bytes"`
 }
 
-// runMembers starts a second server with m simulated members (its bot
-// receives GUILD_CREATE and the member chunks) and reads the time to
-// /readyz and the memory once settled.
+// runMembers starts the Discord simulator with m members in this process
+// and a Halyard process in real mode whose bot logs in to it (GUILD_CREATE
+// and the member chunks travel the real gateway), then reads the time to
+// /readyz and the memory once settled. The simulator (its population and
+// the frames it keeps for RESUME) lives in the tool, so the server's RSS is
+// Halyard's own. GOMEMLIMIT in the tool's environment reaches the server.
 func runMembers(ctx context.Context, bin string, m int, settle time.Duration) (membersResult, error) {
-	srv, err := startServer(ctx, bin, m, 15*time.Minute)
+	sim, err := discordsim.New(discordsim.Config{Seed: 1, Members: m, HeartbeatInterval: 20 * time.Second})
+	if err != nil {
+		return membersResult{}, fmt.Errorf("starting the simulator: %v", err)
+	}
+	defer sim.Close()
+	srv, err := startProcess(ctx, bin, 0, sim, 15*time.Minute)
 	if err != nil {
 		return membersResult{}, err
 	}

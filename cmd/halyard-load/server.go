@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/halyardhq/halyard/discord/discordsim"
 )
 
 // buildServer compiles ./cmd/halyard of this module into dir.
@@ -53,6 +55,13 @@ type server struct {
 // startServer runs bin in demo mode on a free loopback port with a fresh
 // data directory and waits for /readyz.
 func startServer(ctx context.Context, bin string, demoUsers int, readyTimeout time.Duration) (*server, error) {
+	return startProcess(ctx, bin, demoUsers, nil, readyTimeout)
+}
+
+// startProcess runs bin on a free loopback port with a fresh data
+// directory and waits for /readyz: in demo mode, or with sim given, in real
+// mode against that simulator (which runs in the tool's process).
+func startProcess(ctx context.Context, bin string, demoUsers int, sim *discordsim.Sim, readyTimeout time.Duration) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -63,11 +72,17 @@ func startServer(ctx context.Context, bin string, demoUsers int, readyTimeout ti
 	}
 	token := randomHex(16)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	args := []string{"--demo", "--demo-churn", "0", "--demo-users", fmt.Sprint(demoUsers),
-		"--addr", addr, "--data-dir", filepath.Join(dataDir, "data"), "--log-level", "warn"}
+	args := []string{"--addr", addr, "--data-dir", filepath.Join(dataDir, "data"), "--log-level", "warn"}
+	env := serverEnv(token)
+	if sim == nil {
+		args = append(args, "--demo", "--demo-churn", "0", "--demo-users", fmt.Sprint(demoUsers))
+	} else {
+		// A real-mode Halyard whose bot logs in to the tool's simulator.
+		env = append(env, "BOT_TOKEN="+sim.Token(), "DISCORD_GATEWAY_URL="+sim.GatewayURL(), "DISCORD_API_URL="+sim.RESTURL())
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dataDir // no stray ./config.toml
-	cmd.Env = serverEnv(token)
+	cmd.Env = env
 	logs := &tail{max: 16 << 10}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	// Own process group (Ctrl-C reaches the tool, which stops the server
@@ -95,7 +110,7 @@ func serverEnv(token string) []string {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "BOT_TOKEN", "GUILD_IDS", "MONGODB_URI", "MONGODB_NAME", "DATA_DIR", "PORT", "ADDR", "ADMIN_TOKEN",
+		case "BOT_TOKEN", "DISCORD_GATEWAY_URL", "DISCORD_API_URL", "GUILD_IDS", "MONGODB_URI", "MONGODB_NAME", "DATA_DIR", "PORT", "ADDR", "ADMIN_TOKEN",
 			"EXTERNAL_URL", "HARMY_RATE_PER_SECOND", "HARMY_RATE_PER_MINUTE", "TRUSTED_PROXY_HEADER", "LOG_LEVEL", "DEMO_USERS":
 			continue
 		}
