@@ -5,8 +5,7 @@ import (
 )
 
 // newMetrics builds the /metrics registry over the hub and connects the
-// gateway's and the dialects' socket counters (a dialect joins once it
-// exposes SocketStats, as Lanyard does).
+// gateway's and the dialects' socket counters (Lanyard's and Lantern's).
 func (m *Main) newMetrics() (*server.Metrics, error) {
 	metrics := server.NewMetrics(m.Hub)
 	if err := metrics.RegisterGateway(m.gatewayStats); err != nil {
@@ -14,6 +13,11 @@ func (m *Main) newMetrics() (*server.Metrics, error) {
 	}
 	if m.Lanyard != nil {
 		if err := metrics.RegisterSockets("lanyard", m.Lanyard.SocketStats); err != nil {
+			return nil, err
+		}
+	}
+	if m.Lantern != nil {
+		if err := metrics.RegisterSockets("lantern", m.Lantern.SocketStats); err != nil {
 			return nil, err
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // TestLanyardInfoQuicklinksAndMetricsWiring runs the production wiring in
@@ -99,5 +101,44 @@ func TestCDNURLConfig(t *testing.T) {
 		if (err == nil) != tt.ok || (tt.ok && cfg.CDNURL != tt.want) {
 			t.Errorf("DISCORD_CDN_URL=%q: %q, %v", tt.env, cfg.CDNURL, err)
 		}
+	}
+}
+
+// TestLanternSocketMetrics checks that Lantern's sockets are counted in
+// /metrics next to Lanyard's: one open socket, its message in and its
+// INIT_ACK out.
+func TestLanternSocketMetrics(t *testing.T) {
+	m := startDemo(t, t.TempDir(), 5)
+	c := client{t, m.URL()}
+	id := m.Sim.MemberIDs(m.Sim.GuildIDs()[0])[0]
+	eventually(t, "a member monitored", func() bool { return m.Hub.IsMonitored(id) })
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(m.URL(), "http")+"/lantern/socket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"op":2,"d":{"user_id":"`+id+`"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for i := 0; ; i++ { // HELLO, then INIT_ACK
+		_, msg, err := ws.ReadMessage()
+		if err != nil || i == 2 {
+			t.Fatalf("no INIT_ACK: %s %v", msg, err)
+		}
+		if strings.Contains(string(msg), `"INIT_ACK"`) {
+			break
+		}
+	}
+	status, body := c.do("GET", "/metrics", "", nil)
+	for _, want := range []string{`halyard_socket_connections{dialect="lantern"} 1`,
+		`halyard_socket_connections_opened_total{dialect="lantern"} 1`,
+		`halyard_socket_messages_received_total{dialect="lantern"} 1`} {
+		if status != 200 || !strings.Contains(string(body), want) {
+			t.Fatalf("/metrics (%d) lacks %q", status, want)
+		}
+	}
+	if !strings.Contains(string(body), `halyard_socket_messages_sent_total{dialect="lantern"}`) {
+		t.Fatal("/metrics lacks Lantern's sent messages")
 	}
 }

@@ -3,6 +3,7 @@ package lantern
 import (
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -63,6 +64,8 @@ type sockets struct {
 	conns    map[*conn]struct{}
 	shutdown chan struct{}
 	closed   bool
+
+	opened, in, out atomic.Int64 // for /metrics
 }
 
 func newSockets(opts SocketOptions) *sockets {
@@ -76,7 +79,18 @@ func (s *sockets) add(c *conn) bool {
 		return false
 	}
 	s.conns[c] = struct{}{}
+	s.opened.Add(1)
 	return true
+}
+
+// SocketStats returns the Lantern sockets' counters, for /metrics.
+func (d *Dialect) SocketStats() server.SocketStats {
+	s := d.socks
+	s.mu.Lock()
+	open := len(s.conns)
+	s.mu.Unlock()
+	return server.SocketStats{Open: int64(open), Opened: s.opened.Load(),
+		MessagesIn: s.in.Load(), MessagesOut: s.out.Load()}
 }
 
 // isClosed reports whether CloseSockets was called.

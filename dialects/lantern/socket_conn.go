@@ -65,6 +65,7 @@ func (c *conn) SocketMessage(_ int, data []byte) {
 		c.readerClose(websocket.ClosePolicyViolation)
 		return
 	}
+	c.d.socks.in.Add(1)
 	m := parseClientMessage(data)
 	if m.ignore {
 		return
@@ -420,6 +421,7 @@ func (c *conn) beat() {
 }
 
 func (c *conn) send(b []byte) bool {
+	c.d.socks.out.Add(1)
 	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	return c.ws.WriteMessage(websocket.TextMessage, b) == nil
 }
@@ -430,6 +432,7 @@ func (c *conn) sendShared(b []byte) bool {
 	if pm == nil {
 		return c.send(b)
 	}
+	c.d.socks.out.Add(1)
 	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	return c.ws.WritePreparedMessage(pm) == nil
 }
