@@ -28,9 +28,26 @@ func replyGetTooLong(key, u, userID string) string {
 	return ":x: The value for `" + key + "` is too long to display in Discord.\nView it at " + u + "/v1/users/" + userID
 }
 
-// replyGetMissing is G3.
+// replyGetMissing is G3. The key was never validated (any text the user
+// typed, up to 4 000 characters with Nitro), so its echo is clipped to fit.
 func replyGetMissing(key string) string {
-	return ":x: Key " + key + " not found in KV"
+	return ":x: Key " + echoKey(key) + " not found in KV"
+}
+
+// maxEchoKey is how many characters of an unvalidated key a reply repeats.
+const maxEchoKey = 1000
+
+// echoKey returns key, cut to maxEchoKey characters with an ellipsis, so a
+// reply that repeats what the user typed stays within replyLimit.
+func echoKey(key string) string {
+	n := 0
+	for i := range key { // i steps over characters (an invalid byte counts as one)
+		if n == maxEchoKey {
+			return key[:i] + "…"
+		}
+		n++
+	}
+	return key
 }
 
 // replySet is S1.
@@ -40,7 +57,7 @@ func replySet(key, p, u, userID string) string {
 
 // replyDeleted is D1.
 func replyDeleted(key string) string {
-	return ":white_check_mark: Deleted key: `" + key + "`"
+	return ":white_check_mark: Deleted key: `" + echoKey(key) + "`"
 }
 
 // replyKeysHeader is the first part of K1, up to the opening fence.
