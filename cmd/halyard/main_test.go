@@ -47,12 +47,22 @@ type client struct {
 
 func (c client) do(method, path, auth string, body []byte) (int, []byte) {
 	c.t.Helper()
-	req, err := http.NewRequest(method, c.base+path, bytes.NewReader(body))
+	return c.doType(method, path, auth, "", string(body))
+}
+
+// doType sends a request with a body and its content type ("" sends
+// none); auth "" sends no Authorization header.
+func (c client) doType(method, path, auth, ctype, body string) (int, []byte) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.base+path, strings.NewReader(body))
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -69,28 +69,6 @@ func issueToken(c client, user string) string {
 	return tok.Token
 }
 
-// doType sends a request with a body and its content type.
-func (c client) doType(method, path, auth, ctype, body string) (int, []byte) {
-	c.t.Helper()
-	req, err := http.NewRequest(method, c.base+path, strings.NewReader(body))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
-}
-
 // writeAttempt is one KV write in one dialect, with the token it carries.
 type writeAttempt struct {
 	name                     string
