@@ -189,6 +189,33 @@ func runOutageDrill(t *testing.T, m *Main, cycles int, stop func(), start func()
 	return r
 }
 
+// checkLanyard503 reports whether a Lanyard answer is its 503
+// service_unavailable error, failing t when it is not.
+func checkLanyard503(t *testing.T, code int, body []byte) bool {
+	t.Helper()
+	var e struct {
+		Success *bool `json:"success"`
+		Error   struct{ Code, Message string }
+	}
+	if code != http.StatusServiceUnavailable || json.Unmarshal(body, &e) != nil || e.Success == nil || *e.Success ||
+		e.Error.Code != "service_unavailable" || e.Error.Message != unavailableMessage {
+		t.Errorf("Lanyard answered %d %s, want 503 service_unavailable", code, body)
+		return false
+	}
+	return true
+}
+
+// checkLantern503 reports whether a Lantern answer is its 503 error,
+// failing t when it is not.
+func checkLantern503(t *testing.T, code int, body []byte) bool {
+	t.Helper()
+	if code != http.StatusServiceUnavailable || string(body) != `{"error":"`+unavailableMessage+`"}` {
+		t.Errorf("Lantern answered %d %s, want 503 {\"error\":%q}", code, body, unavailableMessage)
+		return false
+	}
+	return true
+}
+
 // checkOutageAnswers sends one write of each kind while the database is
 // down, in parallel (each waits for the store's operation timeout), and
 // checks each answers its dialect's 503-class error.
@@ -197,24 +224,15 @@ func checkOutageAnswers(t *testing.T, m *Main, c client, u drillUsers, tokens ma
 	refused := func() { mu.Lock(); r.refusedChecks++; mu.Unlock() }
 	lanyard503 := func(t *testing.T, code int, body []byte) {
 		t.Helper()
-		var e struct {
-			Success *bool `json:"success"`
-			Error   struct{ Code, Message string }
+		if checkLanyard503(t, code, body) {
+			refused()
 		}
-		if code != http.StatusServiceUnavailable || json.Unmarshal(body, &e) != nil || e.Success == nil || *e.Success ||
-			e.Error.Code != "service_unavailable" || e.Error.Message != unavailableMessage {
-			t.Errorf("Lanyard answered %d %s, want 503 service_unavailable", code, body)
-			return
-		}
-		refused()
 	}
 	lantern503 := func(t *testing.T, code int, body []byte) {
 		t.Helper()
-		if code != http.StatusServiceUnavailable || string(body) != `{"error":"`+unavailableMessage+`"}` {
-			t.Errorf("Lantern answered %d %s, want 503 {\"error\":%q}", code, body, unavailableMessage)
-			return
+		if checkLantern503(t, code, body) {
+			refused()
 		}
-		refused()
 	}
 	key := fmt.Sprintf("during%d", cycle)
 	t.Run(fmt.Sprintf("outage%d", cycle), func(t *testing.T) {
