@@ -1,20 +1,15 @@
 package harmy
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"maps"
-	"regexp"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/core/commandtest"
 )
-
-// anyToken matches an API token anywhere in a text.
-var anyToken = regexp.MustCompile(`lnyd_[0-9a-f]{32}`)
 
 // FuzzBotCommands runs arbitrary harmy commands (.add and .token as prefix
 // commands split on single spaces, /add with arbitrary key and value
@@ -24,20 +19,9 @@ var anyToken = regexp.MustCompile(`lnyd_[0-9a-f]{32}`)
 // characters and never mention @everyone or @here; a token the bot made
 // only ever goes to the author's DM.
 func FuzzBotCommands(f *testing.F) {
-	hub := core.NewHub(core.HubOptions{})
-	tokens, err := core.NewTokens(bytes.Repeat([]byte("c"), 32), memTokens{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	d := New(Options{Hub: hub, Tokens: tokens, ExternalURL: "https://halyard.test", Prefix: "."})
 	const author, victim = "100", "200"
-	for _, id := range []string{author, victim} {
-		hub.UpsertMember("g", core.Member{User: core.DiscordUser{ID: id, Raw: json.RawMessage(`{"id":"` + id + `","username":"u"}`)}})
-	}
-	victimKV := core.KV{"secret": "b"}
-	if err := hub.PatchKV(context.Background(), victim, victimKV); err != nil {
-		f.Fatal(err)
-	}
+	env := commandtest.NewEnv(f, memTokens{}, author, victim, core.KV{"secret": "b"})
+	d := New(Options{Hub: env.Hub, Tokens: env.Tokens, ExternalURL: "https://halyard.test", Prefix: "."})
 	for _, s := range []string{
 		"add location Los Angeles, CA", "add k", "add", "token", "add " + victim + " x", "add k @everyone",
 		"add " + strings.Repeat("k", 166) + " v", "add k " + strings.Repeat("😀", 5001), "add bad-key v", "add k \xff\xfe", "add \x00 v",
@@ -67,29 +51,18 @@ func FuzzBotCommands(f *testing.F) {
 			return
 		}
 		reply := cmd.Handler(context.Background(), req)
-		if got := hub.KV(victim); !maps.Equal(got, victimKV) {
-			t.Fatalf("%q changed the victim's KV to %v", content, got)
-		}
-		if kv := hub.KV(author); core.ValidateKVPairs(kv) != nil || len(kv) > core.MaxKVPairs {
-			t.Fatalf("%q left an invalid KV", content)
-		}
+		env.CheckKV(t, fmt.Sprintf("%q", content))
 		typed := content + key + value
 		for _, m := range reply.Messages {
 			if n := utf8.RuneCountInString(m.Content); n > 2000 {
 				t.Fatalf("%q: a %d-character reply", content, n)
 			}
-			texts := []string{m.Content}
-			for _, e := range m.Embeds {
-				texts = append(texts, e.Title, e.Description)
-				for _, fl := range e.Fields {
-					texts = append(texts, fl.Name, fl.Value)
-				}
-			}
+			texts := commandtest.Texts(m)
 			for _, s := range texts {
 				if strings.Contains(s, "@everyone") || strings.Contains(s, "@here") {
 					t.Fatalf("%q: reply mentions everyone: %q", content, s)
 				}
-				for _, tok := range anyToken.FindAllString(s, -1) {
+				for _, tok := range commandtest.AnyToken.FindAllString(s, -1) {
 					if !(m.ToDM || inDM || m.Ephemeral) && !strings.Contains(typed, tok) {
 						t.Fatalf("%q: a token sent to a channel: %q", content, s)
 					}

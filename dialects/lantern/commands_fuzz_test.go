@@ -1,20 +1,14 @@
 package lantern
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"maps"
-	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/core/commandtest"
 )
-
-// anyToken matches an API token anywhere in a text.
-var anyToken = regexp.MustCompile(`lnyd_[0-9a-f]{32}`)
 
 // FuzzStorageCommand runs /storage with arbitrary sub-commands and key,
 // value and confirm options as one user, in a DM or a guild. Properties:
@@ -23,20 +17,9 @@ var anyToken = regexp.MustCompile(`lnyd_[0-9a-f]{32}`)
 // can see (not ephemeral, not in a DM) never mentions @everyone or @here
 // and never holds a token the bot made.
 func FuzzStorageCommand(f *testing.F) {
-	hub := core.NewHub(core.HubOptions{})
-	tokens, err := core.NewTokens(bytes.Repeat([]byte("c"), 32), memTokens{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	d := New(Options{Hub: hub, Tokens: tokens, ExternalURL: "https://halyard.test", CDNURL: "http://127.0.0.1:9"})
 	const author, victim = "100000000000000001", "100000000000000002"
-	for _, id := range []string{author, victim} {
-		hub.UpsertMember("g", core.Member{User: core.DiscordUser{ID: id, Raw: json.RawMessage(`{"id":"` + id + `","username":"u"}`)}})
-	}
-	victimKV := core.KV{"secret": "b"}
-	if err := hub.PatchKV(context.Background(), victim, victimKV); err != nil {
-		f.Fatal(err)
-	}
+	env := commandtest.NewEnv(f, memTokens{}, author, victim, core.KV{"secret": "b"})
+	d := New(Options{Hub: env.Hub, Tokens: env.Tokens, ExternalURL: "https://halyard.test", CDNURL: "http://127.0.0.1:9"})
 	for _, sub := range []string{"create token", "get token", "create data", "update data", "get data", "delete data", "reset", "nope"} {
 		f.Add(sub, "mood", "happy", "true", true)
 		f.Add(sub, "secret", "@everyone", "false", false)
@@ -53,12 +36,7 @@ func FuzzStorageCommand(f *testing.F) {
 			req.GuildID = "g"
 		}
 		reply := cmd.Handler(context.Background(), req)
-		if got := hub.KV(victim); !maps.Equal(got, victimKV) {
-			t.Fatalf("/storage %s changed the victim's pairs to %v", sub, got)
-		}
-		if kv := hub.KV(author); core.ValidateKVPairs(kv) != nil || len(kv) > core.MaxKVPairs {
-			t.Fatalf("/storage %s left invalid pairs", sub)
-		}
+		env.CheckKV(t, "/storage "+sub)
 		for _, m := range reply.Messages {
 			if n := utf8.RuneCountInString(m.Content); n > 2000 {
 				t.Fatalf("/storage %s: a %d-character reply", sub, n)
@@ -67,7 +45,7 @@ func FuzzStorageCommand(f *testing.F) {
 			if public && (strings.Contains(m.Content, "@everyone") || strings.Contains(m.Content, "@here")) {
 				t.Fatalf("/storage %s: reply mentions everyone: %q", sub, m.Content)
 			}
-			for _, tok := range anyToken.FindAllString(m.Content, -1) {
+			for _, tok := range commandtest.AnyToken.FindAllString(m.Content, -1) {
 				if public && !strings.Contains(key+value, tok) {
 					t.Fatalf("/storage %s: a token in a public reply: %q", sub, m.Content)
 				}

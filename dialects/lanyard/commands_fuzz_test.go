@@ -1,20 +1,15 @@
 package lanyard
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"maps"
-	"regexp"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/core/commandtest"
 )
-
-// anyToken matches a Halyard or Lanyard API key anywhere in a text.
-var anyToken = regexp.MustCompile(`lnyd_[0-9a-f]{32}`)
 
 // FuzzBotCommands runs arbitrary prefix-command messages (".set …",
 // ".get …", ".del …", ".kv", ".apikey", ".help", split on single spaces as
@@ -25,22 +20,12 @@ var anyToken = regexp.MustCompile(`lnyd_[0-9a-f]{32}`)
 // is only ever sent to the author's DM, never to a channel (a channel reply
 // may only echo text the author typed).
 func FuzzBotCommands(f *testing.F) {
-	hub := core.NewHub(core.HubOptions{})
-	tokens, err := core.NewTokens(bytes.Repeat([]byte("c"), 32), memTokens{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	cmds := &core.Commands{}
-	d := New(Options{Hub: hub, Tokens: tokens, ExternalURL: "https://lanyard.test", Prefix: ".", Commands: cmds})
-	cmds.Register(d.Commands()...)
 	const author, victim = "100", "200"
-	for _, id := range []string{author, victim} {
-		hub.UpsertMember("g", core.Member{User: core.DiscordUser{ID: id, Raw: json.RawMessage(`{"id":"` + id + `","username":"u"}`)}})
-	}
-	victimKV := core.KV{"secret": "b", "k": "b"}
-	if err := hub.PatchKV(context.Background(), victim, victimKV); err != nil {
-		f.Fatal(err)
-	}
+	env := commandtest.NewEnv(f, memTokens{}, author, victim, core.KV{"secret": "b", "k": "b"})
+	hub := env.Hub
+	cmds := &core.Commands{}
+	d := New(Options{Hub: hub, Tokens: env.Tokens, ExternalURL: "https://lanyard.test", Prefix: ".", Commands: cmds})
+	cmds.Register(d.Commands()...)
 	for _, s := range []string{
 		"set k v", "set k  two  spaces ", "get k", "del k", "kv", "apikey", "help", "set", "set k", "del a b",
 		"set " + victim + " x", "set secret @everyone @here", "get " + strings.Repeat("k", 300),
@@ -60,20 +45,9 @@ func FuzzBotCommands(f *testing.F) {
 			req.GuildID = "g"
 		}
 		reply := cmd.Handler(context.Background(), req)
-		if got := hub.KV(victim); !maps.Equal(got, victimKV) {
-			t.Fatalf("%q changed the victim's KV to %v", content, got)
-		}
-		if kv := hub.KV(author); core.ValidateKVPairs(kv) != nil || len(kv) > core.MaxKVPairs {
-			t.Fatalf("%q left an invalid KV", content)
-		}
+		env.CheckKV(t, fmt.Sprintf("%q", content))
 		for _, m := range reply.Messages {
-			texts := []string{m.Content}
-			for _, e := range m.Embeds {
-				texts = append(texts, e.Title, e.Description)
-				for _, fl := range e.Fields {
-					texts = append(texts, fl.Name, fl.Value)
-				}
-			}
+			texts := commandtest.Texts(m)
 			if n := utf8.RuneCountInString(m.Content); n > 2000 {
 				t.Fatalf("%q: a %d-character reply", content, n)
 			}
@@ -90,7 +64,7 @@ func FuzzBotCommands(f *testing.F) {
 						t.Fatalf("%q: reply mentions %s: %q", content, mention, s)
 					}
 				}
-				for _, tok := range anyToken.FindAllString(s, -1) {
+				for _, tok := range commandtest.AnyToken.FindAllString(s, -1) {
 					if !(m.ToDM || inDM) && !strings.Contains(content, tok) {
 						t.Fatalf("%q: an API key sent to a channel: %q", content, s)
 					}
