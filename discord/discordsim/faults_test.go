@@ -40,8 +40,17 @@ func TestClientRateLimit(t *testing.T) {
 	readFrame(t, c)
 	identify(t, c, s, allIntents)
 	readUntil(t, c, "GUILD_CREATE")
-	for range 125 {
-		send(t, c, map[string]any{"op": 3, "d": map[string]any{"since": 0, "activities": []any{}, "status": "online", "afk": false}})
+	// Every frame up to the limit must go through; past it the simulator
+	// closes, and a write may then meet the closed connection before the
+	// close frame is read (which happened in CI), so the loop stops there.
+	for i := range sendLimit + 5 {
+		err := c.WriteJSON(map[string]any{"op": 3, "d": map[string]any{"since": 0, "activities": []any{}, "status": "online", "afk": false}})
+		if err != nil {
+			if i < sendLimit {
+				t.Fatalf("frame %d of %d refused before the limit: %v", i+1, sendLimit, err)
+			}
+			break
+		}
 	}
 	expectClose(t, c, 4008)
 }
