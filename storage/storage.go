@@ -72,12 +72,19 @@ type Store struct {
 	users     *mongo.Collection
 	kv        *mongo.Collection
 	tokens    *mongo.Collection
-	uri       string // redacted
+	health    *mongo.Collection // the write probe's one document
+	uri       string            // redacted
 	embedded  *embeddedServer
 	log       *slog.Logger
 	opTimeout time.Duration
-	// usersBatch is SaveUsers' batch size (saveUsersBatch; tests lower it).
+	// usersBatch is SaveUsers' batch size (saveUsersBatch, or
+	// embeddedWriteBatch on the embedded server; tests lower it).
 	usersBatch int
+
+	// probeTurn admits one write probe at a time; probeOK is when the
+	// last one succeeded (guarded by probeTurn).
+	probeTurn chan struct{}
+	probeOK   time.Time
 
 	closeOnce sync.Once
 	closeErr  error
@@ -103,7 +110,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.OpTimeout <= 0 {
 		cfg.OpTimeout = DefaultOpTimeout
 	}
-	s := &Store{log: cfg.Logger, opTimeout: cfg.OpTimeout, usersBatch: saveUsersBatch}
+	s := &Store{log: cfg.Logger, opTimeout: cfg.OpTimeout, usersBatch: saveUsersBatch, probeTurn: make(chan struct{}, 1)}
 
 	uri := cfg.URI
 	if uri == "" {
@@ -118,6 +125,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, err
 		}
 		s.embedded = e
+		s.usersBatch = embeddedWriteBatch
 		uri = e.uri()
 	}
 	s.uri = redactURI(uri)
@@ -136,8 +144,11 @@ func (s *Store) connect(ctx context.Context, cfg Config, uri string) error {
 		SetAppName("halyard").
 		SetConnectTimeout(cfg.ConnectTimeout).
 		SetServerSelectionTimeout(serverSelectionTimeout).
-		SetHeartbeatInterval(heartbeatInterval).
-		ApplyURI(uri)
+		SetHeartbeatInterval(heartbeatInterval)
+	if s.embedded != nil {
+		opts.SetMaxPoolSize(embeddedMaxCommands) // see embedded_pool.go
+	}
+	opts.ApplyURI(uri)
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return fmt.Errorf("storage: invalid MongoDB URI %s: %s", s.uri, cleanReason(err, uri))
@@ -164,6 +175,7 @@ func (s *Store) connect(ctx context.Context, cfg Config, uri string) error {
 	s.users = db.Collection("users")
 	s.kv = db.Collection("kv")
 	s.tokens = db.Collection("tokens")
+	s.health = db.Collection("health")
 	if err := s.createIndexes(ctx); err != nil {
 		return fail(fmt.Errorf("storage: creating indexes at %s: %s", s.uri, cleanReason(err, uri)))
 	}
