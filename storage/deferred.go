@@ -208,6 +208,16 @@ func (d *Deferred) Ping(ctx context.Context) error {
 	return s.Ping(ctx)
 }
 
+// ProbeWrite fails until the database was reached and loaded, then probes
+// the write path (Store.ProbeWrite).
+func (d *Deferred) ProbeWrite(ctx context.Context) error {
+	s, err := d.writer()
+	if err != nil {
+		return err
+	}
+	return s.ProbeWrite(ctx)
+}
+
 // Close stops opening and closes the store if it was opened.
 func (d *Deferred) Close() error {
 	d.once.Do(func() { close(d.stop) })

@@ -40,6 +40,7 @@ func TestOutageAndRecovery(t *testing.T) {
 	var wg sync.WaitGroup
 	for name, op := range map[string]func() error{
 		"Ping":            func() error { return s.Ping(ctx) },
+		"ProbeWrite":      func() error { return s.ProbeWrite(ctx) },
 		"LoadKV":          func() error { return s.LoadKV(ctx, func(string, core.KV) error { return nil }) },
 		"SaveTokenHash":   func() error { return s.SaveTokenHash(ctx, "u", make([]byte, core.TokenHashSize)) },
 		"DeleteTokenHash": func() error { return s.DeleteTokenHash(ctx, "u") },

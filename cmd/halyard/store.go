@@ -76,3 +76,16 @@ func (m *Main) storePing(ctx context.Context) error {
 	}
 	return fmt.Errorf("database is not open")
 }
+
+// storeProbeWrite checks that whichever store Halyard runs on takes a
+// durable write now (a ping alone passed while the embedded store was
+// jammed, issue 12).
+func (m *Main) storeProbeWrite(ctx context.Context) error {
+	switch {
+	case m.Store != nil:
+		return m.Store.ProbeWrite(ctx)
+	case m.deferred != nil:
+		return m.deferred.ProbeWrite(ctx)
+	}
+	return fmt.Errorf("database is not open")
+}

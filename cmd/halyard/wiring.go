@@ -194,7 +194,8 @@ func (m *Main) startDemo() error {
 	return nil
 }
 
-// readiness lists why Halyard is not ready: gateway not READY, store down.
+// readiness lists why Halyard is not ready: gateway not READY, store down
+// or not taking writes.
 func (m *Main) readiness(ctx context.Context) []string {
 	var reasons []string
 	if m.Bot == nil || !m.Bot.Ready() {
@@ -204,6 +205,9 @@ func (m *Main) readiness(ctx context.Context) []string {
 	}
 	if err := m.storePing(ctx); err != nil {
 		reasons = append(reasons, "database is unreachable")
+	} else if err := m.storeProbeWrite(ctx); err != nil {
+		m.Logger.Warn("readiness: the database does not take writes", "err", err)
+		reasons = append(reasons, "database does not take writes")
 	}
 	return reasons
 }
