@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -259,7 +260,14 @@ var servingAddr = regexp.MustCompile(`msg="serving HTTP" addr=(\S+)`)
 // serves with the gateway and the database ready.
 func startDurabilityProcess(t *testing.T, bin, dataDir string) *durabilityProcess {
 	t.Helper()
-	cmd := exec.Command(bin, "--demo", "--demo-users", "10", "--demo-churn", "0",
+	return startDemoProcess(t, bin, dataDir, 10)
+}
+
+// startDemoProcess runs bin --demo with the given number of simulated
+// members (no churn) on dataDir and returns once /readyz answers 200.
+func startDemoProcess(t *testing.T, bin, dataDir string, members int) *durabilityProcess {
+	t.Helper()
+	cmd := exec.Command(bin, "--demo", "--demo-users", strconv.Itoa(members), "--demo-churn", "0",
 		"--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "info")
 	cmd.Env = append(os.Environ(), "ADMIN_TOKEN=test-admin-token", "MONGODB_URI=")
 	stderr, err := cmd.StderrPipe()
@@ -320,15 +328,20 @@ func (p *durabilityProcess) stop(t *testing.T) {
 	}
 }
 
-// durabilityLog keeps the last lines of a process's log for failure messages.
+// durabilityLog keeps the last lines of a process's log for failure
+// messages, and every warning and error line.
 type durabilityLog struct {
-	mu    sync.Mutex
-	lines []string
+	mu       sync.Mutex
+	lines    []string
+	problems []string // level=WARN and level=ERROR lines
 }
 
 func (b *durabilityLog) add(line string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+		b.problems = append(b.problems, line)
+	}
 	b.lines = append(b.lines, line)
 	if len(b.lines) > 40 {
 		b.lines = b.lines[len(b.lines)-40:]
@@ -339,4 +352,11 @@ func (b *durabilityLog) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return strings.Join(b.lines, "\n")
+}
+
+// warnings returns every warning and error line logged so far.
+func (b *durabilityLog) warnings() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.problems)
 }
