@@ -109,14 +109,17 @@ func (h *Hub) FlushRecords(ctx context.Context) {
 		if len(recs) == 0 {
 			return
 		}
+		h.stats.recordsWriting.Store(int64(len(recs)))
 		if err := h.opts.Store.SaveUsers(ctx, recs); err != nil {
 			h.log.Warn("saving user records failed; will retry", "err", err, "count", len(recs))
 			h.mu.Lock()
 			for _, r := range recs {
 				h.dirty[r.ID] = struct{}{}
 			}
+			h.stats.recordsWriting.Store(0)
 			h.mu.Unlock()
 			return
 		}
+		h.stats.recordsWriting.Store(0)
 	}
 }

@@ -7,6 +7,8 @@ type hubStats struct {
 	events     atomic.Int64
 	deliveries atomic.Int64
 	dropped    atomic.Int64
+	// recordsWriting is the size of the record batch being written now.
+	recordsWriting atomic.Int64
 }
 
 func (s *hubStats) observe(deliveries, dropped int) {
@@ -22,6 +24,9 @@ type HubStats struct {
 	Dropped     int64 // subscribers dropped for overflowing
 	Monitored   int   // monitored users now
 	Subscribers int   // live subscriptions following every user
+	// RecordsPending is how many changed user records wait for the
+	// background writer; it grows while the store refuses writes.
+	RecordsPending int
 }
 
 // Stats returns the hub's counters.
@@ -29,11 +34,16 @@ func (h *Hub) Stats() HubStats {
 	h.subMu.Lock()
 	all := len(h.subsAll)
 	h.subMu.Unlock()
+	h.mu.Lock()
+	pending := len(h.dirty) + int(h.stats.recordsWriting.Load())
+	h.mu.Unlock()
 	return HubStats{
 		Events:      h.stats.events.Load(),
 		Deliveries:  h.stats.deliveries.Load(),
 		Dropped:     h.stats.dropped.Load(),
 		Monitored:   h.Count(),
 		Subscribers: all,
+
+		RecordsPending: pending,
 	}
 }

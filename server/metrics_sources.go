@@ -10,6 +10,7 @@ import (
 type hubCollector struct {
 	hub                                                 *core.Hub
 	monitored, subscribers, events, deliveries, dropped *prometheus.Desc
+	recordsPending                                      *prometheus.Desc
 }
 
 func newHubCollector(hub *core.Hub) *hubCollector {
@@ -20,6 +21,8 @@ func newHubCollector(hub *core.Hub) *hubCollector {
 		events:      prometheus.NewDesc("halyard_hub_events_total", "Events the hub published (presence, KV and membership changes).", nil, nil),
 		deliveries:  prometheus.NewDesc("halyard_hub_deliveries_total", "Events queued to subscribers; divided by halyard_hub_events_total it is the mean fan-out.", nil, nil),
 		dropped:     prometheus.NewDesc("halyard_hub_dropped_subscribers_total", "Subscribers dropped because their queue overflowed.", nil, nil),
+		recordsPending: prometheus.NewDesc("halyard_user_records_pending",
+			"Changed user records waiting to be written to the database; it grows while the database refuses writes.", nil, nil),
 	}
 }
 
@@ -30,6 +33,7 @@ func (c *hubCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.events
 	ch <- c.deliveries
 	ch <- c.dropped
+	ch <- c.recordsPending
 }
 
 // Collect implements prometheus.Collector.
@@ -40,6 +44,7 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.events, prometheus.CounterValue, float64(st.Events))
 	ch <- prometheus.MustNewConstMetric(c.deliveries, prometheus.CounterValue, float64(st.Deliveries))
 	ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(st.Dropped))
+	ch <- prometheus.MustNewConstMetric(c.recordsPending, prometheus.GaugeValue, float64(st.RecordsPending))
 }
 
 // GatewayStats is a snapshot of the Discord gateway connection's counters

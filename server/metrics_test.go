@@ -66,6 +66,7 @@ func TestMetricsExposition(t *testing.T) {
 			"halyard_hub_events_total ",
 			"halyard_hub_deliveries_total ",
 			"halyard_hub_dropped_subscribers_total 0",
+			"halyard_user_records_pending ",
 			"halyard_hub_all_users_subscribers 0",
 			`halyard_http_request_duration_seconds_bucket{code="2xx",method="GET",route="/healthz",le="0.005"}`,
 			`halyard_http_request_duration_seconds_count{code="4xx",method="GET",route="unmatched"} 1`,
