@@ -30,6 +30,7 @@ func (h *Hub) UpsertMember(guildID string, m Member) {
 	now := h.opts.Now()
 	old, monitored := h.users[m.User.ID]
 	var nu *User
+	var stored UserRecord // what the store holds for a user becoming monitored
 	if monitored {
 		nu = old.clone()
 	} else {
@@ -37,6 +38,7 @@ func (h *Hub) UpsertMember(guildID string, m Member) {
 		// not keep that first copy alive once the profile changes.
 		id := strings.Clone(m.User.ID)
 		nu = &User{ID: id, KV: h.kvLocked(id)}
+		stored = h.records[id]
 		rec := h.recordLocked(id, now)
 		nu.MonitoringSince = rec.MonitoringSince
 		nu.LastSeen = rec.LastSeen
@@ -59,7 +61,7 @@ func (h *Hub) UpsertMember(guildID string, m Member) {
 	if monitored {
 		h.noteRecordLocked(nu, old)
 	} else {
-		h.noteRecordLocked(nu, nil)
+		h.noteReturningRecordLocked(nu, stored)
 	}
 	switch {
 	case !monitored:

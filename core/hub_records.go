@@ -53,6 +53,21 @@ func (h *Hub) noteRecordLocked(u, old *User) {
 	h.dirty[u.ID] = struct{}{}
 }
 
+// noteReturningRecordLocked marks the record of a user who just became
+// monitored for the background writer, unless the record the store holds
+// (stored, from h.records before the snapshot took it over) already says
+// the same. After a restart every member becomes monitored again, and
+// rewriting the unchanged records of a large guild kept the store busy for
+// minutes (issue 12).
+func (h *Hub) noteReturningRecordLocked(u *User, stored UserRecord) {
+	if stored.ID != "" && !stored.MonitoringSince.IsZero() &&
+		stored.MonitoringSince.Equal(u.MonitoringSince) && stored.LastSeen.Equal(u.LastSeen) &&
+		stored.Username == u.Discord.Username {
+		return
+	}
+	h.dirty[u.ID] = struct{}{}
+}
+
 // keepRecordLocked stores the record of a user who stops being monitored.
 func (h *Hub) keepRecordLocked(u *User) {
 	r := h.records[u.ID]
