@@ -26,7 +26,7 @@ import (
 )
 
 // scenarioNames in the order they run.
-var scenarioNames = []string{"ws-idle", "ws-fanout", "ingest", "rest", "baseline", "members"}
+var scenarioNames = []string{"ws-idle", "ws-fanout", "ingest", "rest", "baseline", "members", "restart"}
 
 // config is the command line.
 type config struct {
@@ -44,6 +44,7 @@ type config struct {
 	IngestEvents    int
 	IngestUsers     int
 	Members         int
+	RestartMembers  int
 	Settle          time.Duration
 	ServerReadyWait time.Duration
 }
@@ -67,6 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.IngestEvents, "ingest-events", 1_000_000, "PRESENCE_UPDATEs the simulator floods (ingest)")
 	fs.IntVar(&c.IngestUsers, "ingest-users", 1000, "members the flood cycles over (ingest; at most --demo-users)")
 	fs.IntVar(&c.Members, "members", 1_000_000, "simulated members of the second server (members)")
+	fs.IntVar(&c.RestartMembers, "restart-members", 100_000, "members whose records the data dir holds when restarted (restart)")
 	fs.DurationVar(&c.Settle, "settle", 3*time.Second, "wait before reading memory (ws-idle, members)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -91,6 +93,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		quick("ingest-events", func() { c.IngestEvents = 20_000 })
 		quick("ingest-users", func() { c.IngestUsers = 100 })
 		quick("members", func() { c.Members = 20_000 })
+		quick("restart-members", func() { c.RestartMembers = 2000 })
 		quick("settle", func() { c.Settle = time.Second })
 	}
 	for _, s := range strings.Split(*scen, ",") {
@@ -121,6 +124,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("--ingest-users must be from 1 to --demo-users")
 	case c.Members < 1 || c.Members > 1_000_000:
 		return c, errors.New("--members must be from 1 to 1000000")
+	case c.RestartMembers < 1 || c.RestartMembers > 1_000_000:
+		return c, errors.New("--restart-members must be from 1 to 1000000")
 	}
 	c.ServerReadyWait = 2 * time.Minute
 	return c, nil

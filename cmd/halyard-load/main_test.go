@@ -29,7 +29,7 @@ func TestQuickEndToEnd(t *testing.T) {
 	}
 	cfg, err := parseFlags([]string{"--quick", "--json", "--server-bin", os.Getenv("HALYARD_LOAD_SERVER_BIN"),
 		"--duration", "300ms", "--conns", "4", "--demo-users", "60", "--ws-conns", "1000", "--fanout-subs", "40",
-		"--fanout-pushes", "3", "--ingest-events", "2000", "--ingest-users", "60", "--members", "1500", "--settle", "200ms"}, os.Stderr)
+		"--fanout-pushes", "3", "--ingest-events", "2000", "--ingest-users", "60", "--members", "1500", "--restart-members", "500", "--settle", "200ms"}, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,8 @@ func TestQuickEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, key := range []string{"baseline_rps", "rest_ratio_min", "rest_p99_ms", "ws_idle_conns", "ws_bytes_per_conn",
-		"fanout_subscribers", "fanout_p99_ms", "ingest_events_per_s", "members", "members_rss_bytes", "start_ms"} {
+		"fanout_subscribers", "fanout_p99_ms", "ingest_events_per_s", "members", "members_rss_bytes", "start_ms",
+		"restart_members", "restart_ready_ms", "restart_first_write_ms"} {
 		v, ok := got[key].(float64)
 		if !ok || v <= 0 {
 			t.Errorf("%s = %v, want a positive number", key, got[key])

@@ -29,6 +29,10 @@ type report struct {
 	Members           int                `json:"members"`
 	MembersRSSBytes   float64            `json:"members_rss_bytes"`
 	StartMS           float64            `json:"start_ms"`
+	// Restart on a data dir holding RestartMembers' records (issue 12).
+	RestartMembers      int     `json:"restart_members"`
+	RestartReadyMS      float64 `json:"restart_ready_ms"`
+	RestartFirstWriteMS float64 `json:"restart_first_write_ms"`
 
 	WSHeapBytesPerConn float64               `json:"ws_heap_bytes_per_conn"`
 	FanoutP50MS        float64               `json:"fanout_p50_ms"`
@@ -42,6 +46,7 @@ type report struct {
 	Fanout             *fanoutResult         `json:"fanout,omitempty"`
 	Ingest             *ingestResult         `json:"ingest,omitempty"`
 	MembersDetail      *membersResult        `json:"members_detail,omitempty"`
+	RestartDetail      *restartResult        `json:"restart_detail,omitempty"`
 	Quick              bool                  `json:"quick"`
 	Date               string                `json:"date"`
 	CPUs               int                   `json:"cpus"`
@@ -163,6 +168,20 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 			}
 			fmt.Fprintf(out, "%-10s %.0f members monitored, ready %.0f ms after exec, RSS %.1f MiB (heap in use %.1f MiB)\n",
 				"members", res.Monitored, res.ReadyMS, res.RSS/(1<<20), res.HeapInuse/(1<<20))
+		}
+	}
+	if want("restart") && ctx.Err() == nil {
+		if bin == "" {
+			fmt.Fprintf(out, "%-10s skipped: needs a server the tool starts (not --target)\n", "restart")
+		} else {
+			res, err := runRestart(ctx, bin, cfg.RestartMembers)
+			rep.RestartDetail = &res
+			rep.RestartMembers, rep.RestartReadyMS, rep.RestartFirstWriteMS = res.Members, res.ReadyMS, res.FirstWriteMS
+			if err != nil {
+				fail("restart", err)
+			}
+			fmt.Fprintf(out, "%-10s %d members' records (written in %.1f s): ready %.0f ms and first KV write accepted %.0f ms after exec; %.0f records rewritten in %.1f s; stopped in %.0f ms\n",
+				"restart", res.Members, res.PopulateS, res.ReadyMS, res.FirstWriteMS, res.Rewritten, res.RewriteS, res.StopMS)
 		}
 	}
 	if err := ctx.Err(); err != nil {

@@ -45,11 +45,14 @@ type server struct {
 	Base       string // http://127.0.0.1:port
 	Addr       string // 127.0.0.1:port
 	AdminToken string
+	Exec       time.Time     // when the process was started
 	Start      time.Duration // exec → first /readyz 200
 	cmd        *exec.Cmd
 	dataDir    string
-	logs       *tail
-	exited     chan struct{}
+	// removeDataDir says Stop removes dataDir (the tool made it).
+	removeDataDir bool
+	logs          *tail
+	exited        chan struct{}
 }
 
 // startServer runs bin in demo mode on a free loopback port with a fresh
@@ -62,15 +65,26 @@ func startServer(ctx context.Context, bin string, demoUsers int, readyTimeout ti
 // directory and waits for /readyz: in demo mode, or with sim given, in real
 // mode against that simulator (which runs in the tool's process).
 func startProcess(ctx context.Context, bin string, demoUsers int, sim *discordsim.Sim, readyTimeout time.Duration) (*server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
 	dataDir, err := os.MkdirTemp("", "halyard-load-data-")
 	if err != nil {
 		return nil, err
 	}
-	token := randomHex(16)
+	s, err := startProcessIn(ctx, bin, dataDir, randomHex(16), demoUsers, sim, readyTimeout)
+	if err != nil {
+		os.RemoveAll(dataDir)
+		return nil, err
+	}
+	s.removeDataDir = true
+	return s, nil
+}
+
+// startProcessIn is startProcess on the given data directory (which stays
+// when the server stops) with the given admin token.
+func startProcessIn(ctx context.Context, bin, dataDir, token string, demoUsers int, sim *discordsim.Sim, readyTimeout time.Duration) (*server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	args := []string{"--addr", addr, "--data-dir", filepath.Join(dataDir, "data"), "--log-level", "warn"}
 	env := serverEnv(token)
@@ -89,13 +103,12 @@ func startProcess(ctx context.Context, bin string, demoUsers int, sim *discordsi
 	// in order) and killed with the tool if the tool dies first.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	s := &server{Base: "http://" + addr, Addr: addr, AdminToken: token, cmd: cmd, dataDir: dataDir, logs: logs, exited: make(chan struct{})}
-	t0 := time.Now()
+	s.Exec = time.Now()
 	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dataDir)
 		return nil, err
 	}
 	go func() { _ = cmd.Wait(); close(s.exited) }()
-	if err := s.waitReady(ctx, t0, readyTimeout); err != nil {
+	if err := s.waitReady(ctx, s.Exec, readyTimeout); err != nil {
 		s.Stop()
 		return nil, err
 	}
@@ -146,7 +159,7 @@ func (s *server) waitReady(ctx context.Context, t0 time.Time, timeout time.Durat
 }
 
 // Stop ends the server (SIGTERM, then SIGKILL after 10 s) and removes its
-// data directory. Safe to call twice.
+// data directory if the tool made it. Safe to call twice.
 func (s *server) Stop() {
 	if s == nil || s.cmd == nil {
 		return
@@ -160,7 +173,9 @@ func (s *server) Stop() {
 			<-s.exited
 		}
 	}
-	os.RemoveAll(s.dataDir)
+	if s.removeDataDir {
+		os.RemoveAll(s.dataDir)
+	}
 	s.cmd = nil
 }
 
