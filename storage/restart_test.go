@@ -23,19 +23,38 @@ func restartRecords(t *testing.T, n int, username string) []core.UserRecord {
 
 // TestRewriteRecordsAfterRestart is issue 12: Halyard restarted on a data
 // dir holding more than a hundred members' records rewrote them all at
-// once (a sync marks every record), and FerretDB v1.24's update command
+// once (a sync marks every record), and FerretDB v1's update command
 // keeps each statement's query open until the whole command ends, so a
 // batch of 100 replaces of existing documents took every connection of its
 // SQLite pool and waited forever for one more. Fresh data dirs (upserts
 // that match nothing) and small guilds never showed it. Here, with the
-// production batch size and the production operation timeout: write the
-// records, write them again (all exist now), reopen the store on the same
-// dir and write them again while KV and token writers run alongside —
-// every write must succeed.
+// production batch size and the production operation timeout, on the
+// embedded server and on a FerretDB reached by URI (as a MONGODB_URI
+// pointing at FerretDB would be): write the records, write them again
+// (all exist now), reopen the store and write them again while KV and
+// token writers run alongside — every write must succeed.
 func TestRewriteRecordsAfterRestart(t *testing.T) {
-	dir := t.TempDir()
+	t.Run("embedded", func(t *testing.T) {
+		dir := t.TempDir()
+		rewriteAfterRestart(t, func() *Store { return openTemp(t, Config{DataDir: dir}) })
+	})
+	t.Run("FerretDB by URI", func(t *testing.T) {
+		ext := openTemp(t, Config{})
+		rewriteAfterRestart(t, func() *Store {
+			s := openTemp(t, Config{URI: ext.URI()})
+			if s.Embedded() || s.usersBatch != ferretWriteBatch {
+				t.Fatalf("a FerretDB by URI: embedded %v, write batch %d, want %d", s.Embedded(), s.usersBatch, ferretWriteBatch)
+			}
+			return s
+		})
+	})
+}
+
+// rewriteAfterRestart is TestRewriteRecordsAfterRestart on the stores
+// open returns, each time on the same database.
+func rewriteAfterRestart(t *testing.T, open func() *Store) {
 	const members = 1000
-	s := openTemp(t, Config{DataDir: dir})
+	s := open()
 	if err := s.SaveUsers(t.Context(), restartRecords(t, members, "first")); err != nil {
 		t.Fatalf("first save: %v", err)
 	}
@@ -46,7 +65,7 @@ func TestRewriteRecordsAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s = openTemp(t, Config{DataDir: dir})
+	s = open()
 	if got := loadUsers(t, s); len(got) != members {
 		t.Fatalf("after reopening: %d records, want %d", len(got), members)
 	}

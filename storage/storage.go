@@ -78,7 +78,7 @@ type Store struct {
 	log       *slog.Logger
 	opTimeout time.Duration
 	// usersBatch is SaveUsers' batch size (saveUsersBatch, or
-	// embeddedWriteBatch on the embedded server; tests lower it).
+	// ferretWriteBatch against FerretDB; tests lower it).
 	usersBatch int
 
 	// probeTurn admits one write probe at a time; probeOK is when the
@@ -125,7 +125,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, err
 		}
 		s.embedded = e
-		s.usersBatch = embeddedWriteBatch
 		uri = e.uri()
 	}
 	s.uri = redactURI(uri)
@@ -139,32 +138,38 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 // connect sets up the client, the collections and the indexes.
 func (s *Store) connect(ctx context.Context, cfg Config, uri string) error {
-	// Our defaults first: settings in the URI override them.
-	opts := options.Client().
-		SetAppName("halyard").
-		SetConnectTimeout(cfg.ConnectTimeout).
-		SetServerSelectionTimeout(serverSelectionTimeout).
-		SetHeartbeatInterval(heartbeatInterval)
-	if s.embedded != nil {
-		opts.SetMaxPoolSize(embeddedMaxCommands) // see embedded_pool.go
-	}
-	opts.ApplyURI(uri)
-	client, err := mongo.Connect(opts)
+	// The embedded server is FerretDB: bounded from the first command.
+	client, err := s.dial(cfg, uri, s.embedded != nil)
 	if err != nil {
-		return fmt.Errorf("storage: invalid MongoDB URI %s: %s", s.uri, cleanReason(err, uri))
+		return err
 	}
-	s.client = client
-
-	fail := func(err error) error {
+	disconnect := func() {
 		dctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		_ = client.Disconnect(dctx)
+		_ = s.client.Disconnect(dctx)
+	}
+	fail := func(err error) error {
+		disconnect()
 		return err
 	}
 	pctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
 	if err := client.Ping(pctx, readpref.Primary()); err != nil {
 		return fail(&unreachableError{fmt.Sprintf("storage: cannot reach MongoDB at %s: %s", s.uri, cleanReason(connectReason(err), uri))})
+	}
+	if s.embedded == nil {
+		ferret, err := servesFerretDB(pctx, client)
+		if err != nil {
+			s.log.Warn("storage: buildInfo failed; assuming a MongoDB server", "err", cleanReason(err, uri))
+		}
+		if ferret {
+			s.log.Info("storage: the server is FerretDB; at most a few commands at once and small write batches",
+				"max_commands", ferretMaxCommands, "write_batch", ferretWriteBatch)
+			disconnect()
+			if client, err = s.dial(cfg, uri, true); err != nil {
+				return err
+			}
+		}
 	}
 
 	wc, err := s.pickWriteConcern(ctx, client.Database(cfg.Database))
@@ -184,6 +189,30 @@ func (s *Store) connect(ctx context.Context, cfg Config, uri string) error {
 	}
 	s.log.Info("storage ready", "uri", s.uri, "database", cfg.Database, "embedded", s.Embedded())
 	return nil
+}
+
+// dial creates the client (without contacting the server). Against
+// FerretDB it bounds the connections and the write batches
+// (ferretdb_limits.go).
+func (s *Store) dial(cfg Config, uri string, ferretDB bool) (*mongo.Client, error) {
+	// Our defaults first: settings in the URI override them.
+	opts := options.Client().
+		SetAppName("halyard").
+		SetConnectTimeout(cfg.ConnectTimeout).
+		SetServerSelectionTimeout(serverSelectionTimeout).
+		SetHeartbeatInterval(heartbeatInterval)
+	s.usersBatch = saveUsersBatch
+	if ferretDB {
+		opts.SetMaxPoolSize(ferretMaxCommands)
+		s.usersBatch = ferretWriteBatch
+	}
+	opts.ApplyURI(uri)
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		return nil, fmt.Errorf("storage: invalid MongoDB URI %s: %s", s.uri, cleanReason(err, uri))
+	}
+	s.client = client
+	return client, nil
 }
 
 // pickWriteConcern returns the strongest write concern the server accepts:
