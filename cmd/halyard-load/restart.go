@@ -79,7 +79,7 @@ func runRestart(ctx context.Context, bin string, m int) (restartResult, error) {
 	defer second.Stop()
 	res.ReadyMS = round(float64(second.Start)/float64(time.Millisecond), 1)
 	if err := firstWrite(ctx, client, second, users[len(users)/2]); err != nil {
-		return res, err
+		return res, fmt.Errorf("%v\nthe server's log:\n%s", err, second.logs)
 	}
 	res.FirstWriteMS = round(float64(time.Since(second.Exec))/float64(time.Millisecond), 1)
 
