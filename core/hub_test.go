@@ -171,18 +171,18 @@ func TestHubKVRequiresMonitored(t *testing.T) {
 	if err := h.PutKV(ctx, "9", "k", "v"); err != nil {
 		t.Fatal(err)
 	}
-	if ev := next(t, s); ev.Type != KVUpdated || ev.User.KV["k"] != "v" {
+	if ev := next(t, s); ev.Type != KVUpdated || !ev.User.KV.Equal(KVOf("k", "v")) {
 		t.Fatalf("got %v", ev)
 	}
-	if err := h.PatchKV(ctx, "9", KV{"ok": "1", "bad-key": "2"}); ErrorCode(err) != EINVALID {
+	if err := h.PatchKV(ctx, "9", KVOf("ok", "1", "bad-key", "2")); ErrorCode(err) != EINVALID {
 		t.Fatalf("got %v", err)
 	}
-	if _, ok := h.KV("9")["ok"]; ok {
+	if h.KV("9").Has("ok") {
 		t.Fatal("half-written patch")
 	}
 	big := KV{}
 	for i := range MaxKVPairs {
-		big[fmt.Sprint("k", i)] = "v"
+		big.Set(fmt.Sprint("k", i), "v")
 	}
 	if err := h.PatchKV(ctx, "9", big); ErrorCode(err) != EINVALID {
 		t.Fatalf("513 pairs accepted: %v", err)
@@ -216,7 +216,7 @@ func TestHubClearKV(t *testing.T) {
 	h := openHub(t)
 	ctx := context.Background()
 	h.UpsertMember("g", Member{User: testUser("5")})
-	if err := h.PatchKV(ctx, "5", KV{"a": "1", "b": "2"}); err != nil {
+	if err := h.PatchKV(ctx, "5", KVOf("a", "1", "b", "2")); err != nil {
 		t.Fatal(err)
 	}
 	s := h.Subscribe(0)
@@ -224,7 +224,7 @@ func TestHubClearKV(t *testing.T) {
 	if err := h.ClearKV(ctx, "5"); err != nil {
 		t.Fatal(err)
 	}
-	if ev := next(t, s); ev.Type != KVUpdated || len(ev.User.KV) != 0 {
+	if ev := next(t, s); ev.Type != KVUpdated || ev.User.KV.Len() != 0 {
 		t.Fatalf("got %v %v", ev.Type, ev.User.KV)
 	}
 	select {

@@ -126,7 +126,7 @@ func TestStorage(t *testing.T) {
 		{name: "74 PATCH existing", method: "PATCH", path: storageA + "/k", body: `{"value":"v3"}`, headers: auth(tok), status: 200, want: success, events: 1},
 		{name: "78 empty value stored", method: "PUT", path: storageA + "/e", body: `{"value":""}`, headers: auth(tok), status: 200, want: success, events: 1},
 		{name: "78 empty value read", method: "GET", path: storageA + "/e", status: 200, want: `{"value":""}`},
-		{name: "storage object", method: "GET", path: storageA, status: 200, want: `{"b":"` + big + `","c":"<&>","e":"","k":"v3"}`},
+		{name: "storage object in insertion order", method: "GET", path: storageA, status: 200, want: `{"k":"v3","b":"` + big + `","c":"<&>","e":""}`},
 		{name: "76 DELETE key", method: "DELETE", path: storageA + "/e", headers: auth(tok), status: 200, want: success, events: 1},
 		{name: "76 then GET 404", method: "GET", path: storageA + "/e", status: 404, want: errorBody("Key e does not exist in the storage.")},
 		{name: "76 DELETE missing", method: "DELETE", path: storageA + "/e", headers: auth(tok), status: 404, want: errorBody("Key e does not exist in the storage.")},
@@ -146,7 +146,7 @@ func TestStoragePairLimit(t *testing.T) {
 	s.simpleMember(idA)
 	pairs := core.KV{}
 	for i := range core.MaxKVPairs {
-		pairs[fmt.Sprintf("k%d", i)] = "v"
+		pairs.Set(fmt.Sprintf("k%d", i), "v")
 	}
 	if err := s.hub.PatchKV(context.Background(), idA, pairs); err != nil {
 		t.Fatal(err)

@@ -180,7 +180,7 @@ func TestBotKVCommands(t *testing.T) {
 			t.Fatalf("%q:\n got %q\nwant %q", s.send, got, s.want)
 		}
 	}
-	want := core.KV{"b": "`code` @everyone", "under_score": "1"}
+	want := core.KVOf("b", "`code` @everyone", "under_score", "1")
 	if got := f.hub.KV(member); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("hub KV %v, want %v", got, want)
 	}
@@ -193,7 +193,7 @@ func TestBotSetPairLimit(t *testing.T) {
 	f := newBot(t, ".", extURL)
 	pairs := core.KV{}
 	for i := range core.MaxKVPairs {
-		pairs[fmt.Sprintf("k%03d", i)] = "v"
+		pairs.Set(fmt.Sprintf("k%03d", i), "v")
 	}
 	if err := f.hub.PatchKV(context.Background(), member, pairs); err != nil {
 		t.Fatal(err)
@@ -342,7 +342,7 @@ func TestBotLeakGuard(t *testing.T) {
 			if !f.tokens.IsToken(member, m[1]) {
 				t.Fatal("the key in L2 does not work")
 			}
-			if kv := f.hub.KV(member); len(kv) != 1 || kv["k"] != "kept" {
+			if kv := f.hub.KV(member); kv.Len() != 1 || kv.Value("k") != "kept" {
 				t.Fatalf("the command ran: %v", kv)
 			}
 		})
@@ -391,7 +391,7 @@ func TestBotUnmonitored(t *testing.T) {
 	if got := f.text(stranger, ".get k"); got != ":x: Key k not found in KV" {
 		t.Fatalf(".get: %q", got)
 	}
-	if kv := f.hub.KV(stranger); len(kv) != 1 || kv["k"] != "v" {
+	if kv := f.hub.KV(stranger); kv.Len() != 1 || kv.Value("k") != "v" {
 		t.Fatalf("KV changed: %v", kv)
 	}
 	// Usage errors come first, as in Lanyard.
@@ -419,7 +419,7 @@ func TestBotDatabaseOutage(t *testing.T) {
 		msgs[0].Content != ":x: Whoops, you just posted your API key, this is meant to stay private, but I could not regenerate it: The database is unavailable, try again later. Run `.apikey` in a DM with me as soon as you can." {
 		t.Fatalf("leak during an outage: %+v", msgs)
 	}
-	if kv := f.hub.KV(member); len(kv) != 1 || kv["k"] != "v" {
+	if kv := f.hub.KV(member); kv.Len() != 1 || kv.Value("k") != "v" {
 		t.Fatalf("a write went through during the outage: %v", kv)
 	}
 	f.store.setDown(false)
