@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/memstore"
 	"github.com/halyardhq/halyard/server"
 )
 
@@ -25,7 +26,7 @@ import (
 // Lantern's one-key JSON and never holds the token.
 func FuzzStorageWrite(f *testing.F) {
 	hub := core.NewHub(core.HubOptions{})
-	tokens, err := core.NewTokens(bytes.Repeat([]byte("f"), 32), memTokens{})
+	tokens, err := core.NewTokens(bytes.Repeat([]byte("f"), 32), memstore.New())
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/memstore"
 	"github.com/halyardhq/halyard/server"
 )
 
@@ -67,7 +68,7 @@ type kvFuzzFixture struct {
 
 func newKVFuzzFixture(f *testing.F) *kvFuzzFixture {
 	hub := core.NewHub(core.HubOptions{})
-	tokens, err := core.NewTokens(bytes.Repeat([]byte("f"), 32), memTokens{})
+	tokens, err := core.NewTokens(bytes.Repeat([]byte("f"), 32), memstore.New())
 	if err != nil {
 		f.Fatal(err)
 	}
