@@ -165,7 +165,7 @@ func TestImport(t *testing.T) {
 
 	var out bytes.Buffer
 	sum := e.run(t, false)
-	sum.Write(&out, false)
+	out.WriteString(sum.String())
 	t.Log("\n" + out.String())
 	if sum.StorageDocs != 4 || sum.UserDocs != 2 || sum.TokensImported != 1 || sum.TokensPresent != 0 ||
 		sum.KVUsersWritten != 2 || sum.Pairs != 2+512 || sum.RecordsWritten != 2 {

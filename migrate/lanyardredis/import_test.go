@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -251,21 +250,5 @@ func TestImportRedisDown(t *testing.T) {
 	_, err := Run(context.Background(), Options{Redis: rdb, Store: f.store, Tokens: f.tokens})
 	if err == nil || !strings.Contains(err.Error(), "cannot reach Redis") {
 		t.Fatalf("err = %v", err)
-	}
-}
-
-func TestLogProgress(t *testing.T) {
-	var out bytes.Buffer
-	now := time.Unix(0, 0)
-	p := &logProgress{w: &out, interval: 5 * time.Second, now: func() time.Time { return now }}
-	p.Start(10)
-	p.Add(3) // too soon for a line
-	now = now.Add(6 * time.Second)
-	p.Add(2)
-	p.Add(5)
-	p.Finish()
-	want := "import: 10 Redis keys to read\nimport: 5/10 Redis keys read (50%)\nimport: 10/10 Redis keys read (100%)\n"
-	if out.String() != want {
-		t.Fatalf("got %q", out.String())
 	}
 }
