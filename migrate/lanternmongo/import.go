@@ -60,8 +60,6 @@ type Options struct {
 	Progress report.Progress
 }
 
-
-
 // storageDoc is a Lantern keyvaluestorages document; kv keeps its order.
 type storageDoc struct {
 	UserID string `bson:"userId"`

@@ -53,7 +53,6 @@ type Options struct {
 	Progress report.Progress
 }
 
-
 // Run imports everything and returns what it did. It stops at the first
 // error from Redis or the store (what was written before stays written; a
 // second run completes it).
@@ -161,4 +160,3 @@ func batches(keys []string, n int, fn func([]string) error) error {
 	}
 	return nil
 }
-
