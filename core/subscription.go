@@ -196,30 +196,38 @@ const mergeScan = 16
 func (s *Subscription) queue(ev Event, dropped *int) {
 	s.qmu.Lock()
 	first := len(s.pending) == 0
+	// Only a subscription following everyone merges, so only it looks for
+	// the user's last event and keeps the index: one by id (most sockets)
+	// pays nothing for it.
+	mergeable := s.all && (ev.Type == PresenceUpdated || ev.Type == KVUpdated)
 	last := -1
-	if s.lastOf != nil {
-		if i, ok := s.lastOf[ev.User.ID]; ok {
-			last = i
-		}
-	} else {
-		for i := len(s.pending) - 1; i >= 0; i-- {
-			if s.pending[i].User.ID == ev.User.ID {
+	if mergeable {
+		if s.lastOf != nil {
+			if i, ok := s.lastOf[ev.User.ID]; ok {
 				last = i
-				break
+			}
+		} else {
+			for i := len(s.pending) - 1; i >= 0; i-- {
+				if s.pending[i].User.ID == ev.User.ID {
+					last = i
+					break
+				}
 			}
 		}
 	}
-	mergeable := s.all && (ev.Type == PresenceUpdated || ev.Type == KVUpdated)
-	if last >= 0 && mergeable && s.pending[last].Type == ev.Type {
+	if last >= 0 && s.pending[last].Type == ev.Type {
 		s.pending[last].User = ev.User
 	} else {
 		s.pending = append(s.pending, ev)
-		if s.lastOf == nil && len(s.pending) > mergeScan {
+		switch {
+		case !s.all:
+			s.lastOf = nil // not kept up to date meanwhile: rebuilt if SetAll comes back
+		case s.lastOf == nil && len(s.pending) > mergeScan:
 			s.lastOf = make(map[string]int, len(s.pending)*2)
 			for i, p := range s.pending {
 				s.lastOf[p.User.ID] = i
 			}
-		} else if s.lastOf != nil {
+		case s.lastOf != nil:
 			s.lastOf[ev.User.ID] = len(s.pending) - 1
 		}
 	}

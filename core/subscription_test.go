@@ -169,3 +169,35 @@ func TestSubscriptionClose(t *testing.T) {
 		t.Fatalf("re-added after Close got %d events", n)
 	}
 }
+
+// TestSubscribeNotifyIndexAfterSetAll: events queued while a subscription
+// did not follow everyone are not in the merge index, so following
+// everyone again must not merge a newer update into an older entry (which
+// would put it before the user's later events).
+func TestSubscribeNotifyIndexAfterSetAll(t *testing.T) {
+	h := openHub(t)
+	const users = mergeScan + 4
+	for i := range users {
+		h.UpsertMember("g", Member{User: testUser(fmt.Sprint(i))})
+	}
+	c := subscribe(h, 0)
+	c.SetAll(true)
+	c.Add("0")
+	for i := range users {
+		h.UpdatePresence(fmt.Sprint(i), online("first")) // past mergeScan: indexed
+	}
+	c.SetAll(false)
+	if err := h.PutKV(t.Context(), "0", "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	c.SetAll(true)
+	h.UpdatePresence("0", online("second"))
+	got := c.Drain(nil)
+	if len(got) != users+2 {
+		t.Fatalf("%d events, want %d: %v", len(got), users+2, kinds(got))
+	}
+	if got[0].User.Activities()[0].Name != "first" || got[users].Type != KVUpdated ||
+		got[users+1].Type != PresenceUpdated || got[users+1].User.Activities()[0].Name != "second" {
+		t.Fatalf("queue %v: the second presence must follow the KV update", kinds(got))
+	}
+}
