@@ -11,7 +11,7 @@ import (
 // KV is one user's key/value store, in insertion order: a key keeps the
 // place where it was first written, overwriting it keeps that place, and a
 // key deleted and written again goes last. Lantern returns storage in that
-// order (spec/lantern.md §3.7), so the order is part of the data: the store
+// order (docs/compat/lantern.md §3.7), so the order is part of the data: the store
 // keeps it and loads it back as it was written. Dialects whose reference
 // renders keys sorted (Lanyard, harmy) sort at render time (SortedKeys).
 //

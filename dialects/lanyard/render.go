@@ -50,7 +50,7 @@ func RenderPresence(u *core.User) []byte {
 		writeJSON(&b, map[string]string{"id": u.ID})
 	}
 	b.WriteString(`,"kv":`)
-	// Sorted keys, as Lanyard's encoder writes them (spec/lanyard.md §1),
+	// Sorted keys, as Lanyard's encoder writes them (docs/compat/lanyard.md §3.5),
 	// not the store's insertion order that Lantern shows.
 	writeJSON(&b, u.KV.Map())
 	b.WriteString(`,"listening_to_spotify":`)
