@@ -6,7 +6,7 @@ import (
 	"sync"
 )
 
-// KV returns the user's KV map (read-only), monitored or not; never nil.
+// KV returns the user's KV (read-only), monitored or not; empty when none.
 func (h *Hub) KV(userID string) KV {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
