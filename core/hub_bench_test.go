@@ -8,8 +8,9 @@ import (
 )
 
 // BenchmarkHubFanout measures one presence change fanned out to S
-// subscribers of that user, each draining its queue in its own goroutine
-// and rendering the event (cached once per snapshot, as dialects do).
+// subscribers of that user, each woken by the hub and draining its queue in
+// its own goroutine and rendering the event (cached once per snapshot), as
+// the dialects' sockets do.
 func BenchmarkHubFanout(b *testing.B) {
 	for _, subs := range []int{1, 100, 1000, 10000} {
 		b.Run(fmt.Sprintf("subscribers=%d", subs), func(b *testing.B) {
@@ -20,16 +21,35 @@ func BenchmarkHubFanout(b *testing.B) {
 			})
 			h.UpsertMember("g", Member{User: testUser("1")})
 			var wg sync.WaitGroup
+			quit := make(chan struct{})
 			list := make([]*Subscription, subs)
 			for i := range list {
-				s := h.Subscribe(b.N + 16)
+				wake := make(chan struct{}, 1)
+				s := h.SubscribeNotify(b.N+16, func() {
+					select {
+					case wake <- struct{}{}:
+					default:
+					}
+				})
 				s.Add("1")
 				list[i] = s
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					for ev := range s.Events() {
-						_ = h.Render(render, ev.User)
+					var buf []Event
+					for {
+						select {
+						case <-wake:
+						case <-quit:
+							for _, ev := range s.Drain(buf[:0]) {
+								_ = h.Render(render, ev.User)
+							}
+							return
+						}
+						buf = s.Drain(buf[:0])
+						for _, ev := range buf {
+							_ = h.Render(render, ev.User)
+						}
 					}
 				}()
 			}
@@ -42,6 +62,7 @@ func BenchmarkHubFanout(b *testing.B) {
 			for _, s := range list {
 				s.Close()
 			}
+			close(quit)
 			wg.Wait()
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)*float64(subs)/b.Elapsed().Seconds(), "deliveries/s")

@@ -6,7 +6,7 @@ import (
 	"sync"
 )
 
-// KV returns the user's KV map (read-only), monitored or not; never nil.
+// KV returns the user's KV (read-only), monitored or not; empty when none.
 func (h *Hub) KV(userID string) KV {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -15,7 +15,7 @@ func (h *Hub) KV(userID string) KV {
 
 // HasKV reports whether the user has at least one pair.
 func (h *Hub) HasKV(userID string) bool {
-	return len(h.KV(userID)) > 0
+	return h.KV(userID).Len() > 0
 }
 
 func (h *Hub) kvLocked(userID string) KV {
@@ -36,14 +36,14 @@ func (h *Hub) IsMonitored(userID string) bool {
 // acknowledged the write, then publishes KVUpdated.
 func (h *Hub) PutKV(ctx context.Context, userID, key, value string) error {
 	return h.writeKV(ctx, userID, func(kv KV) (KV, error) {
-		if _, exists := kv[key]; !exists && len(kv)+1 > MaxKVPairs {
-			return nil, &KVError{Reason: KVTooManyPairs, Key: key}
+		if !kv.Has(key) && kv.Len()+1 > MaxKVPairs {
+			return KV{}, &KVError{Reason: KVTooManyPairs, Key: key}
 		}
 		if err := ValidateKVPair(key, value); err != nil {
-			return nil, err
+			return KV{}, err
 		}
 		next := kv.Clone()
-		next[key] = value
+		next.Set(key, value)
 		return next, nil
 	})
 }
@@ -54,14 +54,14 @@ func (h *Hub) PutKV(ctx context.Context, userID, key, value string) error {
 func (h *Hub) PatchKV(ctx context.Context, userID string, pairs KV) error {
 	return h.writeKV(ctx, userID, func(kv KV) (KV, error) {
 		if err := ValidateKVPairs(pairs); err != nil {
-			return nil, err
+			return KV{}, err
 		}
 		if MergedKVCount(kv, pairs) > MaxKVPairs {
-			return nil, &KVError{Reason: KVTooManyPairs}
+			return KV{}, &KVError{Reason: KVTooManyPairs}
 		}
 		next := kv.Clone()
-		for k, v := range pairs {
-			next[k] = v
+		for k, v := range pairs.All() { // new keys go last, in the patch's order
+			next.Set(k, v)
 		}
 		return next, nil
 	})
@@ -71,11 +71,11 @@ func (h *Hub) PatchKV(ctx context.Context, userID string, pairs KV) error {
 // succeeds and still publishes KVUpdated.
 func (h *Hub) DeleteKV(ctx context.Context, userID, key string) error {
 	return h.writeKV(ctx, userID, func(kv KV) (KV, error) {
-		if _, ok := kv[key]; !ok {
+		if !kv.Has(key) {
 			return kv, nil
 		}
 		next := kv.Clone()
-		delete(next, key)
+		next.Delete(key)
 		return next, nil
 	})
 }
@@ -102,7 +102,7 @@ func (h *Hub) writeKV(ctx context.Context, userID string, change func(KV) (KV, e
 	if err != nil {
 		return err
 	}
-	if !sameKV(cur, next) && h.opts.Store != nil {
+	if !cur.Equal(next) && h.opts.Store != nil {
 		// The write outlives the request: a client that hangs up mid-write
 		// must not leave the store committed and the hub on the old map.
 		// The store bounds every operation with its own timeout.
@@ -121,19 +121,6 @@ func (h *Hub) writeKV(ctx context.Context, userID string, change func(KV) (KV, e
 		h.replace(nu, KVUpdated)
 	}
 	return nil
-}
-
-// sameKV reports whether two maps are the same map value (no change made).
-func sameKV(a, b KV) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func (h *Hub) kvLock(userID string) *sync.Mutex {

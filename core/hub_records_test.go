@@ -1,56 +1,32 @@
-package core
+package core_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/memstore"
 )
-
-// memUserStore is an in-memory HubStore for the record tests.
-type memUserStore struct {
-	mu   sync.Mutex
-	recs map[string]UserRecord
-}
-
-func (m *memUserStore) LoadKV(context.Context, func(string, KV) error) error { return nil }
-func (m *memUserStore) SaveKV(context.Context, string, KV) error             { return nil }
-func (m *memUserStore) LoadUsers(_ context.Context, fn func(UserRecord) error) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, r := range m.recs {
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-func (m *memUserStore) SaveUsers(_ context.Context, recs []UserRecord) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, r := range recs {
-		m.recs[r.ID] = r
-	}
-	return nil
-}
 
 // TestRecordsFollowSnapshots: a monitored user's record is read from the
 // snapshot (username, last seen), survives leaving the guild, keeps its
 // GitHub link, and what is written is what Record says.
 func TestRecordsFollowSnapshots(t *testing.T) {
 	since := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	store := &memUserStore{recs: map[string]UserRecord{
-		"2": {ID: "2", Username: "old", MonitoringSince: since, GitHubLogin: "octo"},
-	}}
+	store := memstore.New()
+	if err := store.SaveUsers(t.Context(), []core.UserRecord{{ID: "2", Username: "old", MonitoringSince: since, GitHubLogin: "octo"}}); err != nil {
+		t.Fatal(err)
+	}
 	now := since.Add(time.Hour)
-	h := NewHub(HubOptions{Store: store, Now: func() time.Time { return now }, RecordFlushInterval: time.Hour})
+	h := core.NewHub(core.HubOptions{Store: store, Now: func() time.Time { return now }, RecordFlushInterval: time.Hour})
 	if err := h.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	defer h.Close()
 
-	h.UpsertMember("g", Member{User: testUser("1"), Presence: online("a"), SetPresence: true})
-	h.UpsertMember("g", Member{User: testUser("2")})
+	h.UpsertMember("g", core.Member{User: core.TestUser("1"), Presence: core.Online("a"), SetPresence: true})
+	h.UpsertMember("g", core.Member{User: core.TestUser("2")})
 	r1, ok := h.Record("1")
 	if !ok || r1.Username != "u1" || !r1.MonitoringSince.Equal(now) || !r1.LastSeen.Equal(now) {
 		t.Fatalf("new member's record: %+v %v", r1, ok)
@@ -61,7 +37,7 @@ func TestRecordsFollowSnapshots(t *testing.T) {
 	}
 
 	now = now.Add(time.Minute)
-	h.UpdatePresence("1", online("b"))
+	h.UpdatePresence("1", core.Online("b"))
 	h.RemoveMember("g", "1")
 	if h.IsMonitored("1") {
 		t.Fatal("still monitored")
@@ -77,7 +53,7 @@ func TestRecordsFollowSnapshots(t *testing.T) {
 	h.FlushRecords(context.Background())
 	for _, id := range []string{"1", "2"} {
 		want, _ := h.Record(id)
-		if got := store.recs[id]; got != want {
+		if got, _ := store.Record(id); got != want {
 			t.Errorf("stored %+v, want %+v", got, want)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -27,25 +28,51 @@ func openHub(t *testing.T) *Hub {
 	return h
 }
 
-func next(t *testing.T, s *Subscription) Event {
+// collector is a subscription held as a socket holds it (SubscribeNotify):
+// the hub queues and wakes, the owner drains. The hub publishes before the
+// call that changed a user returns, so a test drains without waiting.
+type collector struct {
+	*Subscription
+	woken atomic.Int32 // notify calls
+	buf   []Event      // drained, not yet taken by next
+}
+
+func subscribe(h *Hub, queue int) *collector {
+	c := &collector{}
+	c.Subscription = h.SubscribeNotify(queue, func() { c.woken.Add(1) })
+	return c
+}
+
+// next takes the oldest queued event.
+func next(t *testing.T, c *collector) Event {
 	t.Helper()
-	select {
-	case ev, ok := <-s.Events():
-		if !ok {
-			t.Fatal("subscription closed")
-		}
-		return ev
-	case <-time.After(2 * time.Second):
+	if c.Overflowed() {
+		t.Fatal("subscription dropped")
+	}
+	if len(c.buf) == 0 {
+		c.buf = c.Drain(c.buf)
+	}
+	if len(c.buf) == 0 {
 		t.Fatal("no event")
 	}
-	return Event{}
+	ev := c.buf[0]
+	c.buf = c.buf[1:]
+	return ev
+}
+
+// none fails when an event is queued.
+func none(t *testing.T, c *collector, why string) {
+	t.Helper()
+	if evs := append(c.buf, c.Drain(nil)...); len(evs) > 0 {
+		t.Fatalf("%s: unexpected %v", why, evs[0].Type)
+	}
 }
 
 func TestHubMembershipAndEvents(t *testing.T) {
 	h := openHub(t)
-	all := h.Subscribe(0)
+	all := subscribe(h, 0)
 	all.SetAll(true)
-	one := h.Subscribe(0)
+	one := subscribe(h, 0)
 	one.Add("1")
 
 	h.UpsertMember("g1", Member{User: testUser("1"), Presence: online("a"), SetPresence: true})
@@ -61,11 +88,7 @@ func TestHubMembershipAndEvents(t *testing.T) {
 	// The same presence again (one event per shared guild) is published once.
 	h.UpdatePresence("1", online("b"))
 	h.UpdatePresence("2", online("b")) // not monitored: ignored
-	select {
-	case ev := <-one.Events():
-		t.Fatalf("unexpected %v", ev.Type)
-	default:
-	}
+	none(t, one, "same presence again")
 	h.RemoveMember("g1", "1")
 	if !h.IsMonitored("1") {
 		t.Fatal("still in g2, must stay monitored")
@@ -99,37 +122,27 @@ func TestHubPruneGuild(t *testing.T) {
 func TestHubSlowSubscriberDropped(t *testing.T) {
 	h := openHub(t)
 	h.UpsertMember("g", Member{User: testUser("1")})
-	slow := h.Subscribe(4)
+	slow := subscribe(h, 4)
 	slow.Add("1")
-	fast := h.Subscribe(0)
+	fast := subscribe(h, 0)
 	fast.Add("1")
-	got := make(chan int)
-	go func() {
-		n := 0
-		for range fast.Events() {
-			n++
-			if n == 100 {
-				got <- n
-			}
-		}
-	}()
 	for i := range 100 {
 		h.UpdatePresence("1", online(fmt.Sprint(i)))
+		if i == 3 && slow.Overflowed() {
+			t.Fatal("slow subscriber dropped with 4 events queued, its bound")
+		}
+		if i%10 == 9 { // fast drains as it goes, as a socket does
+			fast.buf = fast.Drain(fast.buf)
+		}
 	}
-	select {
-	case <-got:
-	case <-time.After(5 * time.Second):
-		t.Fatal("fast subscriber did not get every event")
+	if len(fast.buf) != 100 || fast.buf[99].User.Activities()[0].Name != "99" {
+		t.Fatalf("fast subscriber got %d events, want every one of 100", len(fast.buf))
 	}
-	if !slow.Overflowed() {
-		t.Fatal("slow subscriber not dropped")
+	if !slow.Overflowed() || slow.woken.Load() != 2 { // first event, then the drop
+		t.Fatalf("slow subscriber not dropped (overflowed %v, woken %d)", slow.Overflowed(), slow.woken.Load())
 	}
-	n := 0
-	for range slow.Events() { // closed after its queue drained
-		n++
-	}
-	if n != 4 {
-		t.Fatalf("slow subscriber got %d queued events, want 4", n)
+	if n := len(slow.Drain(nil)); n != 5 {
+		t.Fatalf("slow subscriber queued %d events, want its 4 and the one that overflowed it", n)
 	}
 	if h.Stats().Dropped != 1 {
 		t.Fatalf("dropped = %d", h.Stats().Dropped)
@@ -166,23 +179,23 @@ func TestHubKVRequiresMonitored(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	h.UpsertMember("g", Member{User: testUser("9")})
-	s := h.Subscribe(0)
+	s := subscribe(h, 0)
 	s.Add("9")
 	if err := h.PutKV(ctx, "9", "k", "v"); err != nil {
 		t.Fatal(err)
 	}
-	if ev := next(t, s); ev.Type != KVUpdated || ev.User.KV["k"] != "v" {
+	if ev := next(t, s); ev.Type != KVUpdated || !ev.User.KV.Equal(KVOf("k", "v")) {
 		t.Fatalf("got %v", ev)
 	}
-	if err := h.PatchKV(ctx, "9", KV{"ok": "1", "bad-key": "2"}); ErrorCode(err) != EINVALID {
+	if err := h.PatchKV(ctx, "9", KVOf("ok", "1", "bad-key", "2")); ErrorCode(err) != EINVALID {
 		t.Fatalf("got %v", err)
 	}
-	if _, ok := h.KV("9")["ok"]; ok {
+	if h.KV("9").Has("ok") {
 		t.Fatal("half-written patch")
 	}
 	big := KV{}
 	for i := range MaxKVPairs {
-		big[fmt.Sprint("k", i)] = "v"
+		big.Set(fmt.Sprint("k", i), "v")
 	}
 	if err := h.PatchKV(ctx, "9", big); ErrorCode(err) != EINVALID {
 		t.Fatalf("513 pairs accepted: %v", err)
@@ -216,22 +229,18 @@ func TestHubClearKV(t *testing.T) {
 	h := openHub(t)
 	ctx := context.Background()
 	h.UpsertMember("g", Member{User: testUser("5")})
-	if err := h.PatchKV(ctx, "5", KV{"a": "1", "b": "2"}); err != nil {
+	if err := h.PatchKV(ctx, "5", KVOf("a", "1", "b", "2")); err != nil {
 		t.Fatal(err)
 	}
-	s := h.Subscribe(0)
+	s := subscribe(h, 0)
 	s.Add("5")
 	if err := h.ClearKV(ctx, "5"); err != nil {
 		t.Fatal(err)
 	}
-	if ev := next(t, s); ev.Type != KVUpdated || len(ev.User.KV) != 0 {
+	if ev := next(t, s); ev.Type != KVUpdated || ev.User.KV.Len() != 0 {
 		t.Fatalf("got %v %v", ev.Type, ev.User.KV)
 	}
-	select {
-	case ev := <-s.Events():
-		t.Fatalf("one clear published twice: %v", ev.Type)
-	default:
-	}
+	none(t, s, "one clear published twice")
 	if h.HasKV("5") {
 		t.Fatal("pairs left")
 	}

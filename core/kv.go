@@ -1,7 +1,6 @@
 package core
 
 import (
-	"sort"
 	"unicode/utf8"
 
 	"github.com/rivo/uniseg"
@@ -16,29 +15,6 @@ const (
 	MaxKVPairs         = 512    // pairs per user after a write
 	MaxRequestBodySize = 1 << 20
 )
-
-// KV is one user's key/value store. A KV held by a *User is shared and must
-// be treated as read-only; use Clone before changing it.
-type KV map[string]string
-
-// Clone returns a copy of kv that the caller may change.
-func (kv KV) Clone() KV {
-	out := make(KV, len(kv))
-	for k, v := range kv {
-		out[k] = v
-	}
-	return out
-}
-
-// Keys returns the keys of kv in byte-wise sorted order.
-func (kv KV) Keys() []string {
-	keys := make([]string, 0, len(kv))
-	for k := range kv {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 // KVReason says which KV rule a write broke.
 type KVReason int
@@ -119,8 +95,8 @@ func ValidateKVPair(key, value string) error {
 // ValidateKVPairs checks every pair of a multi-pair write in byte-wise
 // sorted key order and returns the first failure.
 func ValidateKVPairs(pairs KV) error {
-	for _, k := range pairs.Keys() {
-		if err := ValidateKVPair(k, pairs[k]); err != nil {
+	for _, k := range pairs.SortedKeys() {
+		if err := ValidateKVPair(k, pairs.vals[k]); err != nil {
 			return err
 		}
 	}
@@ -129,9 +105,9 @@ func ValidateKVPairs(pairs KV) error {
 
 // MergedKVCount is the number of pairs after merging pairs into kv.
 func MergedKVCount(kv, pairs KV) int {
-	n := len(kv)
-	for k := range pairs {
-		if _, ok := kv[k]; !ok {
+	n := kv.Len()
+	for _, k := range pairs.keys {
+		if _, ok := kv.vals[k]; !ok {
 			n++
 		}
 	}

@@ -64,7 +64,7 @@ func TestKVErrorMessages(t *testing.T) {
 }
 
 func TestValidateKVPairsSortedOrder(t *testing.T) {
-	err := ValidateKVPairs(KV{"z-z": "1", "a-a": "2", "ok": "3"})
+	err := ValidateKVPairs(KVOf("z-z", "1", "a-a", "2", "ok", "3"))
 	var kve *KVError
 	if !errors.As(err, &kve) || kve.Key != "a-a" {
 		t.Fatalf("want first failure on a-a, got %v", err)

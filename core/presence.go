@@ -116,7 +116,7 @@ type User struct {
 	Discord         DiscordUser
 	Nick            string    // guild nickname in the first watched guild that has one
 	Presence        *Presence // nil when Discord sent none (renders offline)
-	KV              KV        // never nil; read-only
+	KV              KV        // insertion order; read-only (shared)
 	Guilds          []string  // watched guilds the user is a member of
 	MonitoringSince time.Time
 	LastSeen        time.Time // last time the user was seen not offline; zero if never

@@ -10,14 +10,15 @@ const DefaultQueueSize = 256
 
 // Subscription receives the events of the users it follows: a set of ids,
 // or every user. Its queue is bounded; when it overflows the hub drops the
-// subscription (closes Events) rather than wait, so one slow client never
-// slows the others.
+// subscription rather than wait, so one slow client never slows the others.
+// There is one kind, made by SubscribeNotify: the hub queues events and
+// wakes the owner, which collects them with Drain (no channel, no goroutine
+// per subscriber).
 type Subscription struct {
 	hub *Hub
-	ch  chan Event // nil for a notifying subscription (SubscribeNotify)
 
-	// notifying subscriptions: notify is called when pending goes from
-	// empty to non-empty and on overflow; limit bounds pending.
+	// notify is called when pending goes from empty to non-empty and on
+	// overflow; limit bounds pending.
 	notify  func()
 	limit   int
 	qmu     sync.Mutex
@@ -32,15 +33,6 @@ type Subscription struct {
 	closed bool
 }
 
-// Subscribe returns a new subscription that follows nobody yet. queue is the
-// bound of its event queue (DefaultQueueSize when ≤ 0).
-func (h *Hub) Subscribe(queue int) *Subscription {
-	if queue <= 0 {
-		queue = DefaultQueueSize
-	}
-	return &Subscription{hub: h, ch: make(chan Event, queue), ids: map[string]struct{}{}}
-}
-
 // SubscribeNotify returns a subscription that follows nobody yet and
 // queues its events without a channel or a goroutine waiting on one: the
 // hub calls notify (which must not block; it runs under the hub's locks)
@@ -50,8 +42,9 @@ func (h *Hub) Subscribe(queue int) *Subscription {
 // of the same kind for that user (only the latest snapshot matters), so a
 // burst — a member sync, a restart — costs one queue entry per user
 // instead of dropping the socket; subscriptions by id get every update, in
-// order. The subscription overflows (and is dropped, as with Subscribe)
-// when more than queue events wait — distinct users' events, for one that
+// order. The subscription overflows (and is dropped: the hub closes it
+// and calls notify; Overflowed then reports it) when more than queue
+// events wait — distinct users' events, for one that
 // merges; a stalled subscriber that follows everyone is then dropped by
 // its owner's write deadline, or once queue distinct users changed.
 // queue is DefaultQueueSize when ≤ 0.
@@ -62,8 +55,9 @@ func (h *Hub) SubscribeNotify(queue int, notify func()) *Subscription {
 	return &Subscription{hub: h, notify: notify, limit: queue, ids: map[string]struct{}{}}
 }
 
-// Drain appends the pending events of a notifying subscription to buf, in
-// order, and empties its queue.
+// Drain appends the pending events to buf, in order, and empties the
+// queue. After an overflow the pending events are those queued up to the
+// drop; the owner is expected to end its client instead.
 func (s *Subscription) Drain(buf []Event) []Event {
 	s.qmu.Lock()
 	buf = append(buf, s.pending...)
@@ -77,10 +71,6 @@ func (s *Subscription) Drain(buf []Event) []Event {
 	s.qmu.Unlock()
 	return buf
 }
-
-// Events delivers the subscription's events in order. It is closed by
-// Close, or by the hub when the queue overflowed (see Overflowed).
-func (s *Subscription) Events() <-chan Event { return s.ch }
 
 // Add follows the given users (monitored or not yet).
 func (s *Subscription) Add(ids ...string) {
@@ -153,7 +143,8 @@ func (s *Subscription) IDs() []string {
 // queue was full.
 func (s *Subscription) Overflowed() bool { return s.overflowed.Load() }
 
-// Close ends the subscription and closes Events. Closing twice is safe.
+// Close ends the subscription: no event is queued after it. Closing twice
+// is safe.
 func (s *Subscription) Close() {
 	h := s.hub
 	h.subMu.Lock()
@@ -183,9 +174,7 @@ func (s *Subscription) closeLocked() {
 		s.removeLocked(id)
 	}
 	delete(s.hub.subsAll, s)
-	if s.ch != nil {
-		close(s.ch)
-	}
+	s.all = false // a closed subscription follows nobody (Follows)
 }
 
 // deliver queues ev without blocking; a full queue drops the subscription.
@@ -194,53 +183,51 @@ func (s *Subscription) deliver(ev Event, dropped *int) {
 	if s.closed {
 		return
 	}
-	if s.ch == nil {
-		s.queue(ev, dropped)
-		return
-	}
-	select {
-	case s.ch <- ev:
-	default:
-		s.overflowed.Store(true)
-		s.closeLocked()
-		*dropped++
-	}
+	s.queue(ev, dropped)
 }
 
 // mergeScan is the pending length up to which the last event of a user is
 // found by scanning back; longer queues keep an index.
 const mergeScan = 16
 
-// queue adds ev to a notifying subscription; one that follows every user
+// queue adds ev to the subscription's queue; one that follows every user
 // merges it into a pending update of the same kind for the same user.
 // Called with hub.subMu held.
 func (s *Subscription) queue(ev Event, dropped *int) {
 	s.qmu.Lock()
 	first := len(s.pending) == 0
+	// Only a subscription following everyone merges, so only it looks for
+	// the user's last event and keeps the index: one by id (most sockets)
+	// pays nothing for it.
+	mergeable := s.all && (ev.Type == PresenceUpdated || ev.Type == KVUpdated)
 	last := -1
-	if s.lastOf != nil {
-		if i, ok := s.lastOf[ev.User.ID]; ok {
-			last = i
-		}
-	} else {
-		for i := len(s.pending) - 1; i >= 0; i-- {
-			if s.pending[i].User.ID == ev.User.ID {
+	if mergeable {
+		if s.lastOf != nil {
+			if i, ok := s.lastOf[ev.User.ID]; ok {
 				last = i
-				break
+			}
+		} else {
+			for i := len(s.pending) - 1; i >= 0; i-- {
+				if s.pending[i].User.ID == ev.User.ID {
+					last = i
+					break
+				}
 			}
 		}
 	}
-	mergeable := s.all && (ev.Type == PresenceUpdated || ev.Type == KVUpdated)
-	if last >= 0 && mergeable && s.pending[last].Type == ev.Type {
+	if last >= 0 && s.pending[last].Type == ev.Type {
 		s.pending[last].User = ev.User
 	} else {
 		s.pending = append(s.pending, ev)
-		if s.lastOf == nil && len(s.pending) > mergeScan {
+		switch {
+		case !s.all:
+			s.lastOf = nil // not kept up to date meanwhile: rebuilt if SetAll comes back
+		case s.lastOf == nil && len(s.pending) > mergeScan:
 			s.lastOf = make(map[string]int, len(s.pending)*2)
 			for i, p := range s.pending {
 				s.lastOf[p.User.ID] = i
 			}
-		} else if s.lastOf != nil {
+		case s.lastOf != nil:
 			s.lastOf[ev.User.ID] = len(s.pending) - 1
 		}
 	}

@@ -1,50 +1,20 @@
-package core
+package core_test
 
 import (
 	"bytes"
 	"context"
 	"regexp"
-	"sync"
 	"testing"
+
+	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/memstore"
 )
-
-// memTokenStore is an in-memory TokenStore for the token rules; the MongoDB
-// implementation is tested in storage/ and end to end.
-type memTokenStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memTokenStore) LoadTokenHashes(_ context.Context, fn func(string, []byte) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for u, h := range s.m {
-		if err := fn(u, h); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *memTokenStore) SaveTokenHash(_ context.Context, u string, h []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[u] = h
-	return nil
-}
-
-func (s *memTokenStore) DeleteTokenHash(_ context.Context, u string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, u)
-	return nil
-}
 
 func TestTokensIssueVerifyRevoke(t *testing.T) {
 	ctx := context.Background()
-	store := &memTokenStore{m: map[string][]byte{}}
+	store := memstore.New()
 	secret := bytes.Repeat([]byte{7}, 32)
-	tok, err := NewTokens(secret, store)
+	tok, err := core.NewTokens(secret, store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,19 +29,17 @@ func TestTokensIssueVerifyRevoke(t *testing.T) {
 		t.Fatalf("verify: %q %v", u, err)
 	}
 	second, _ := tok.Issue(ctx, "1")
-	if _, err := tok.Verify(first); ErrorCode(err) != EUNAUTHORIZED {
+	if _, err := tok.Verify(first); core.ErrorCode(err) != core.EUNAUTHORIZED {
 		t.Fatalf("old token still valid: %v", err)
 	}
 	if !tok.IsToken("1", second) || tok.IsToken("2", second) {
 		t.Fatal("IsToken wrong")
 	}
-	for _, h := range store.m {
-		if bytes.Contains(h, []byte(second)) || len(h) != TokenHashSize {
-			t.Fatal("stored hash reveals the token")
-		}
+	if h, _ := store.TokenHash("1"); bytes.Contains(h, []byte(second)) || len(h) != core.TokenHashSize {
+		t.Fatal("stored hash reveals the token")
 	}
 	// A fresh service with the same secret verifies from the store.
-	again, _ := NewTokens(secret, store)
+	again, _ := core.NewTokens(secret, store)
 	if err := again.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +47,7 @@ func TestTokensIssueVerifyRevoke(t *testing.T) {
 		t.Fatalf("after reload: %q %v", u, err)
 	}
 	// Another secret does not.
-	other, _ := NewTokens(bytes.Repeat([]byte{8}, 32), store)
+	other, _ := core.NewTokens(bytes.Repeat([]byte{8}, 32), store)
 	_ = other.Load(ctx)
 	if _, err := other.Verify(second); err == nil {
 		t.Fatal("verified with another secret")
@@ -97,7 +65,7 @@ func TestTokensIssueVerifyRevoke(t *testing.T) {
 	if u, _ := tok.Verify("0123456789abcdef0123456789abcdef"); u != "3" {
 		t.Fatal("legacy key not verified")
 	}
-	if _, err := NewTokens([]byte("short"), store); err == nil {
+	if _, err := core.NewTokens([]byte("short"), store); err == nil {
 		t.Fatal("short secret accepted")
 	}
 }

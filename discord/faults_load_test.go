@@ -77,37 +77,61 @@ func faultLoadSize() faultLoad {
 }
 
 // folder is a hub subscriber following every user, folding the events it
-// receives into each user's latest snapshot, as a client would.
+// receives into each user's latest snapshot, as a client would: woken by
+// the hub, it drains its queue (SubscribeNotify), as the sockets do.
 type folder struct {
 	sub    *core.Subscription
 	mu     sync.Mutex
 	latest map[string]*core.User
 	events atomic.Int64
+	quit   chan struct{}
 	done   chan struct{}
 }
 
 func newFolder(hub *core.Hub) *folder {
-	f := &folder{sub: hub.Subscribe(1 << 21), latest: map[string]*core.User{}, done: make(chan struct{})}
+	f := &folder{latest: map[string]*core.User{}, quit: make(chan struct{}), done: make(chan struct{})}
+	wake := make(chan struct{}, 1)
+	f.sub = hub.SubscribeNotify(1<<21, func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	})
 	f.sub.SetAll(true)
 	go func() {
 		defer close(f.done)
-		for ev := range f.sub.Events() {
-			f.mu.Lock()
-			switch ev.Type {
-			case core.MemberLeft:
-				delete(f.latest, ev.User.ID)
-			default:
-				f.latest[ev.User.ID] = ev.User
+		var buf []core.Event
+		for {
+			select {
+			case <-wake:
+			case <-f.quit:
+				f.fold(f.sub.Drain(buf[:0]))
+				return
 			}
-			f.mu.Unlock()
-			f.events.Add(1)
+			buf = f.sub.Drain(buf[:0])
+			f.fold(buf)
 		}
 	}()
 	return f
 }
 
+func (f *folder) fold(evs []core.Event) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ev := range evs {
+		switch ev.Type {
+		case core.MemberLeft:
+			delete(f.latest, ev.User.ID)
+		default:
+			f.latest[ev.User.ID] = ev.User
+		}
+	}
+	f.events.Add(int64(len(evs)))
+}
+
 func (f *folder) close() {
 	f.sub.Close()
+	close(f.quit)
 	<-f.done
 }
 

@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/memstore"
 )
 
 // startMetricsServer serves the base routes plus metrics on loopback.
 func startMetricsServer(t *testing.T, hub *core.Hub, setup func(*Metrics)) string {
 	t.Helper()
-	tokens, _ := core.NewTokens(bytes.Repeat([]byte("k"), 32), memTokens{})
+	tokens, _ := core.NewTokens(bytes.Repeat([]byte("k"), 32), memstore.New())
 	s := New(Options{Hub: hub, Tokens: tokens})
 	s.Register(echoBody{})
 	m := NewMetrics(hub)

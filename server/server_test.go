@@ -14,13 +14,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/memstore"
 )
-
-type memTokens map[string][]byte
-
-func (m memTokens) LoadTokenHashes(context.Context, func(string, []byte) error) error { return nil }
-func (m memTokens) SaveTokenHash(_ context.Context, u string, h []byte) error         { m[u] = h; return nil }
-func (m memTokens) DeleteTokenHash(_ context.Context, u string) error                 { delete(m, u); return nil }
 
 // echoBody is a dialect route that reads its body, to test the body cap.
 type echoBody struct{}
@@ -42,7 +37,7 @@ func startServer(t *testing.T, opts Options) string {
 		opts.Hub = core.NewHub(core.HubOptions{})
 	}
 	if opts.Tokens == nil {
-		opts.Tokens, _ = core.NewTokens(bytes.Repeat([]byte("k"), 32), memTokens{})
+		opts.Tokens, _ = core.NewTokens(bytes.Repeat([]byte("k"), 32), memstore.New())
 	}
 	s := New(opts)
 	s.Register(echoBody{})
@@ -168,7 +163,7 @@ func TestAdminAPI(t *testing.T) {
 	for _, id := range []string{"30", "10", "20"} {
 		hub.UpsertMember("g", core.Member{User: core.DiscordUser{ID: id, Username: "u" + id, Raw: json.RawMessage(`{}`)}})
 	}
-	tokens, _ := core.NewTokens(bytes.Repeat([]byte("k"), 32), memTokens{})
+	tokens, _ := core.NewTokens(bytes.Repeat([]byte("k"), 32), memstore.New())
 	drv := &fakeDriver{}
 	base := startServer(t, Options{Hub: hub, Tokens: tokens, AdminToken: "adm", Demo: drv})
 	auth := map[string]string{"Authorization": "Bearer adm"}

@@ -64,7 +64,7 @@ func TestEmbeddedIDIndexAddedToOldDataDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 50 {
-		if err := s.SaveKV(t.Context(), fmt.Sprint(i), core.KV{"n": fmt.Sprint(i)}); err != nil {
+		if err := s.SaveKV(t.Context(), fmt.Sprint(i), core.KVOf("n", fmt.Sprint(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -103,7 +103,7 @@ func TestEmbeddedIDIndexAddedToOldDataDir(t *testing.T) {
 	s = openTemp(t, Config{DataDir: dir})
 	assertIDLookupIndexed(t, s.kv)
 	got := loadKV(t, s)
-	if len(got) != 50 || got["7"]["n"] != "7" {
+	if len(got) != 50 || got["7"].Value("n") != "7" {
 		t.Errorf("after reindexing: %d users, user 7 %v", len(got), got["7"])
 	}
 }
@@ -118,7 +118,7 @@ func TestEmbeddedIDIndexSurvivesRestart(t *testing.T) {
 			t.Fatalf("round %d: %v", round, err)
 		}
 		for i := range 5 {
-			if err := s.SaveKV(t.Context(), fmt.Sprint(i), map[string]string{"round": fmt.Sprint(round)}); err != nil {
+			if err := s.SaveKV(t.Context(), fmt.Sprint(i), core.KVOf("round", fmt.Sprint(round))); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -130,7 +130,7 @@ func TestEmbeddedIDIndexSurvivesRestart(t *testing.T) {
 			t.Fatalf("round %d: %d users, want 5", round, len(got))
 		}
 		for u, kv := range got {
-			if kv["round"] != fmt.Sprint(round) || len(kv) != 1 {
+			if kv.Value("round") != fmt.Sprint(round) || kv.Len() != 1 {
 				t.Errorf("round %d: user %s has %v", round, u, kv)
 			}
 		}

@@ -21,7 +21,7 @@ func TestOpenRemovesStaleSocket(t *testing.T) {
 	l.Close()
 
 	s := openTemp(t, Config{DataDir: dir})
-	if err := s.SaveKV(t.Context(), "u", core.KV{"a": "b"}); err != nil {
+	if err := s.SaveKV(t.Context(), "u", core.KVOf("a", "b")); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -12,7 +12,9 @@ import (
 
 // kvDoc is one user's KV map in the kv collection. Pairs are an array, not
 // a sub-document keyed by KV key: keys may be empty, and a key must never
-// be read as a field path.
+// be read as a field path. The array keeps the map's insertion order
+// (Lantern renders storage in that order); maps written before the order
+// was kept were stored sorted and load in that order.
 type kvDoc struct {
 	UserID    string    `bson:"_id"`
 	Pairs     []kvPair  `bson:"pairs"`
@@ -36,9 +38,9 @@ func (s *Store) LoadKV(ctx context.Context, fn func(userID string, kv core.KV) e
 		if len(d.Pairs) == 0 {
 			return nil
 		}
-		kv := make(core.KV, len(d.Pairs))
-		for _, p := range d.Pairs {
-			kv[p.K] = p.V
+		var kv core.KV
+		for _, p := range d.Pairs { // stored in insertion order
+			kv.Set(p.K, p.V)
 		}
 		return fn(d.UserID, kv)
 	})
@@ -50,15 +52,15 @@ func (s *Store) LoadKV(ctx context.Context, fn func(userID string, kv core.KV) e
 func (s *Store) SaveKV(ctx context.Context, userID string, kv core.KV) error {
 	ctx, cancel := s.opContext(ctx)
 	defer cancel()
-	if len(kv) == 0 {
+	if kv.Len() == 0 {
 		if _, err := s.kv.DeleteOne(ctx, bson.D{{Key: "_id", Value: userID}}); err != nil {
 			return fmt.Errorf("storage: deleting KV of %s: %w", userID, err)
 		}
 		return nil
 	}
-	doc := kvDoc{UserID: userID, Pairs: make([]kvPair, 0, len(kv)), UpdatedAt: time.Now().UTC()}
-	for _, k := range kv.Keys() {
-		doc.Pairs = append(doc.Pairs, kvPair{K: k, V: kv[k]})
+	doc := kvDoc{UserID: userID, Pairs: make([]kvPair, 0, kv.Len()), UpdatedAt: time.Now().UTC()}
+	for k, v := range kv.All() { // insertion order: Lantern renders it
+		doc.Pairs = append(doc.Pairs, kvPair{K: k, V: v})
 	}
 	// Encode once: to check the size, then to send the same bytes.
 	raw, err := bson.Marshal(doc)

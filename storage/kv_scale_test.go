@@ -30,7 +30,7 @@ func BenchmarkSaveKVScale(b *testing.B) {
 			stored = max(stored, docs)
 			i := 0
 			for b.Loop() {
-				kv["counter"] = fmt.Sprint(i)
+				kv.Set("counter", fmt.Sprint(i))
 				// Stride through the population, so the replaced
 				// documents are spread over the whole table.
 				if err := s.SaveKV(b.Context(), scaleUserID((i*7919)%docs), kv); err != nil {
@@ -78,7 +78,7 @@ func BenchmarkSaveTokenHashScale(b *testing.B) {
 func benchKV() core.KV {
 	kv := core.KV{}
 	for i := range 20 {
-		kv[fmt.Sprintf("key_%02d", i)] = strings.Repeat("v", 100)
+		kv.Set(fmt.Sprintf("key_%02d", i), strings.Repeat("v", 100))
 	}
 	return kv
 }
@@ -95,7 +95,7 @@ func populateKV(b *testing.B, s *Store, from, to int, kv core.KV) error {
 	for n := from; n < to; n++ {
 		d := kvDoc{UserID: scaleUserID(n), UpdatedAt: time.Now().UTC()}
 		for _, k := range kv.Keys() {
-			d.Pairs = append(d.Pairs, kvPair{K: k, V: kv[k]})
+			d.Pairs = append(d.Pairs, kvPair{K: k, V: kv.Value(k)})
 		}
 		docs = append(docs, d)
 	}

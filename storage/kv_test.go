@@ -14,26 +14,19 @@ import (
 func TestKVRoundTrip(t *testing.T) {
 	many := core.KV{}
 	for i := range core.MaxKVPairs {
-		many[fmt.Sprintf("key_%03d", i)] = strings.Repeat("v", i) + "ß"
+		many.Set(fmt.Sprintf("key_%03d", i), strings.Repeat("v", i)+"ß")
 	}
 	tests := []struct {
 		name string
 		kv   core.KV
 	}{
-		{"one pair", core.KV{"a": "b"}},
-		{"empty key and value", core.KV{"": "", "x": ""}},
-		{"unicode", core.KV{
-			"emoji":     "🏳️‍🌈👨‍👩‍👧‍👦",
-			"combining": "e\u0301\u0302",
-			"rtl":       "مرحبا שלום",
-			"cjk":       "日本語テキスト",
-			"nul":       "a\x00b",
-			"json":      `{"$set": {"a.b": 1}}`,
-		}},
+		{"one pair", core.KVOf("a", "b")},
+		{"empty key and value", core.KVOf("", "", "x", "")},
+		{"unicode", core.KVOf("emoji", "🏳️‍🌈👨‍👩‍👧‍👦", "combining", "e\u0301\u0302", "rtl", "مرحبا שלום", "cjk", "日本語テキスト", "nul", "a\x00b", "json", `{"$set": {"a.b": 1}}`)},
 		// Storage does not judge keys: dots and dollars are data, not paths.
-		{"odd keys", core.KV{"a.b": "1", "$x": "2", "_id": "3", "pairs": "4"}},
+		{"odd keys", core.KVOf("a.b", "1", "$x", "2", "_id", "3", "pairs", "4")},
 		{"512 pairs", many},
-		{"max value", core.KV{"big": strings.Repeat("é", core.MaxKVValueBytes/2)}},
+		{"max value", core.KVOf("big", strings.Repeat("é", core.MaxKVValueBytes/2))},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,8 +35,8 @@ func TestKVRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := loadKV(t, shared)[user]
-			if !sameKV(got, tt.kv) {
-				t.Errorf("loaded %d pairs, want %d: %q", len(got), len(tt.kv), got)
+			if !got.Equal(tt.kv) {
+				t.Errorf("loaded %d pairs, want %d: %q", got.Len(), tt.kv.Len(), got)
 			}
 		})
 	}
@@ -52,22 +45,22 @@ func TestKVRoundTrip(t *testing.T) {
 func TestSaveKVReplacesWholeMap(t *testing.T) {
 	user := uid(t, 0)
 	ctx := t.Context()
-	if err := shared.SaveKV(ctx, user, core.KV{"a": "1", "b": "2"}); err != nil {
+	if err := shared.SaveKV(ctx, user, core.KVOf("a", "1", "b", "2")); err != nil {
 		t.Fatal(err)
 	}
-	if err := shared.SaveKV(ctx, user, core.KV{"b": "3", "c": "4"}); err != nil {
+	if err := shared.SaveKV(ctx, user, core.KVOf("b", "3", "c", "4")); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := loadKV(t, shared)[user], (core.KV{"b": "3", "c": "4"}); !sameKV(got, want) {
+	if got, want := loadKV(t, shared)[user], (core.KVOf("b", "3", "c", "4")); !got.Equal(want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
 
 func TestSaveKVEmptyDeletes(t *testing.T) {
 	ctx := t.Context()
-	for i, empty := range []core.KV{{}, nil} {
+	for i, empty := range []core.KV{{}, core.KVOf()} {
 		user := uid(t, i)
-		if err := shared.SaveKV(ctx, user, core.KV{"a": "1"}); err != nil {
+		if err := shared.SaveKV(ctx, user, core.KVOf("a", "1")); err != nil {
 			t.Fatal(err)
 		}
 		if err := shared.SaveKV(ctx, user, empty); err != nil {
@@ -90,22 +83,22 @@ func TestSaveKVEmptyDeletes(t *testing.T) {
 func TestSaveKVTooLarge(t *testing.T) {
 	user := uid(t, 0)
 	ctx := t.Context()
-	small := core.KV{"keep": "me"}
+	small := core.KVOf("keep", "me")
 	if err := shared.SaveKV(ctx, user, small); err != nil {
 		t.Fatal(err)
 	}
 	huge := core.KV{}
 	value := strings.Repeat("x", core.MaxKVValueBytes)
 	for i := range 140 { // 140 × 120000 bytes > 16 MiB
-		huge[fmt.Sprintf("k%03d", i)] = value
+		huge.Set(fmt.Sprintf("k%03d", i), value)
 	}
 	err := shared.SaveKV(ctx, user, huge)
 	var e *core.Error
 	if !errors.As(err, &e) || e.Code != core.ETOOLARGE {
 		t.Fatalf("SaveKV of %d bytes: %v, want ETOOLARGE", 140*len(value), err)
 	}
-	if got := loadKV(t, shared)[user]; !sameKV(got, small) {
-		t.Errorf("after the refused write: %d pairs, want the old map", len(got))
+	if got := loadKV(t, shared)[user]; !got.Equal(small) {
+		t.Errorf("after the refused write: %d pairs, want the old map", got.Len())
 	}
 }
 
@@ -121,7 +114,7 @@ func TestSaveKVNearLimit(t *testing.T) {
 	kv := core.KV{}
 	value := strings.Repeat("y", core.MaxKVValueBytes)
 	for i := range 139 { // 139 × 120000 bytes < 16 MiB
-		kv[fmt.Sprintf("k%03d", i)] = value
+		kv.Set(fmt.Sprintf("k%03d", i), value)
 	}
 	start := time.Now()
 	if err := s.SaveKV(t.Context(), user, kv); err != nil {
@@ -129,8 +122,8 @@ func TestSaveKVNearLimit(t *testing.T) {
 	}
 	t.Logf("saved 16 MiB in %v", time.Since(start).Round(time.Millisecond))
 	start = time.Now()
-	if got := loadKV(t, s)[user]; !sameKV(got, kv) {
-		t.Errorf("loaded %d pairs, want %d", len(got), len(kv))
+	if got := loadKV(t, s)[user]; !got.Equal(kv) {
+		t.Errorf("loaded %d pairs, want %d", got.Len(), kv.Len())
 	}
 	t.Logf("loaded 16 MiB in %v", time.Since(start).Round(time.Millisecond))
 }
@@ -144,7 +137,7 @@ func TestSaveKVConcurrentWholeMaps(t *testing.T) {
 		wg.Go(func() {
 			kv := core.KV{}
 			for i := range 50 {
-				kv[fmt.Sprintf("k%02d", i+w)] = fmt.Sprint(w)
+				kv.Set(fmt.Sprintf("k%02d", i+w), fmt.Sprint(w))
 			}
 			if err := shared.SaveKV(t.Context(), user, kv); err != nil {
 				t.Error(err)
@@ -153,11 +146,11 @@ func TestSaveKVConcurrentWholeMaps(t *testing.T) {
 	}
 	wg.Wait()
 	got := loadKV(t, shared)[user]
-	if len(got) != 50 {
-		t.Fatalf("%d pairs, want 50", len(got))
+	if got.Len() != 50 {
+		t.Fatalf("%d pairs, want 50", got.Len())
 	}
-	w := got[fmt.Sprintf("k%02d", 49)]
-	for k, v := range got {
+	w := got.Value(fmt.Sprintf("k%02d", 49))
+	for k, v := range got.All() {
 		if v != w {
 			t.Fatalf("mixed maps: %s=%s next to writer %s", k, v, w)
 		}
@@ -167,7 +160,7 @@ func TestSaveKVConcurrentWholeMaps(t *testing.T) {
 func TestLoadKVStopsOnCallbackError(t *testing.T) {
 	ctx := t.Context()
 	for i := range 3 {
-		if err := shared.SaveKV(ctx, uid(t, i), core.KV{"a": "b"}); err != nil {
+		if err := shared.SaveKV(ctx, uid(t, i), core.KVOf("a", "b")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -182,11 +175,11 @@ func TestLoadKVStopsOnCallbackError(t *testing.T) {
 func BenchmarkSaveKV(b *testing.B) {
 	kv := core.KV{}
 	for i := range 20 {
-		kv[fmt.Sprintf("key_%02d", i)] = strings.Repeat("v", 100)
+		kv.Set(fmt.Sprintf("key_%02d", i), strings.Repeat("v", 100))
 	}
 	i := 0
 	for b.Loop() {
-		kv["counter"] = fmt.Sprint(i)
+		kv.Set("counter", fmt.Sprint(i))
 		if err := shared.SaveKV(b.Context(), fmt.Sprintf("bench/%d", i%100), kv); err != nil {
 			b.Fatal(err)
 		}

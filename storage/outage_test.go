@@ -15,7 +15,7 @@ func TestOutageAndRecovery(t *testing.T) {
 	const opTimeout = time.Second
 	s := openTemp(t, Config{OpTimeout: opTimeout})
 	ctx := t.Context()
-	if err := s.SaveKV(ctx, "u", core.KV{"before": "1"}); err != nil {
+	if err := s.SaveKV(ctx, "u", core.KVOf("before", "1")); err != nil {
 		t.Fatal(err)
 	}
 
@@ -24,7 +24,7 @@ func TestOutageAndRecovery(t *testing.T) {
 	}
 
 	start := time.Now()
-	err := s.SaveKV(ctx, "u", core.KV{"during": "1"})
+	err := s.SaveKV(ctx, "u", core.KVOf("during", "1"))
 	took := time.Since(start)
 	t.Logf("write during the outage: %v after %v", err, took.Round(time.Millisecond))
 	if err == nil {
@@ -63,7 +63,7 @@ func TestOutageAndRecovery(t *testing.T) {
 	}
 	start = time.Now()
 	for {
-		err := s.SaveKV(ctx, "u", core.KV{"after": "1"})
+		err := s.SaveKV(ctx, "u", core.KVOf("after", "1"))
 		if err == nil {
 			break
 		}
@@ -73,7 +73,7 @@ func TestOutageAndRecovery(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("recovered after %v", time.Since(start).Round(time.Millisecond))
-	if got := loadKV(t, s)["u"]; !sameKV(got, core.KV{"after": "1"}) {
+	if got := loadKV(t, s)["u"]; !got.Equal(core.KVOf("after", "1")) {
 		t.Errorf("after recovery: %q", got)
 	}
 }
@@ -94,7 +94,7 @@ func TestOutageHooksNeedEmbedded(t *testing.T) {
 	if err := ext.StartEmbedded(); err == nil {
 		t.Error("StartEmbedded on an external MongoDB succeeded")
 	}
-	if err := ext.SaveKV(t.Context(), "u", core.KV{"still": "up"}); err != nil {
+	if err := ext.SaveKV(t.Context(), "u", core.KVOf("still", "up")); err != nil {
 		t.Errorf("the server behind the external store stopped: %v", err)
 	}
 	if err := owner.StartEmbedded(); err == nil {

@@ -130,7 +130,7 @@ func TestOpenLongDataDirUsesTCP(t *testing.T) {
 	if !strings.HasPrefix(s.URI(), "mongodb://127.0.0.1:") {
 		t.Fatalf("URI() = %q, want loopback TCP", s.URI())
 	}
-	if err := s.SaveKV(t.Context(), "u", core.KV{"a": "b"}); err != nil {
+	if err := s.SaveKV(t.Context(), "u", core.KVOf("a", "b")); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -205,7 +205,7 @@ func TestRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kv := core.KV{"": "empty key", "a": "ünïcödé 🚀"}
+	kv := core.KVOf("", "empty key", "a", "ünïcödé 🚀")
 	hash := make([]byte, core.TokenHashSize)
 	hash[0] = 7
 	rec := core.UserRecord{ID: "u1", Username: "ada", MonitoringSince: time.UnixMilli(1_700_000_000_123).UTC(), GitHubLogin: "ada"}
@@ -226,7 +226,7 @@ func TestRestart(t *testing.T) {
 	}
 
 	s = openTemp(t, Config{DataDir: dir})
-	if got := loadKV(t, s); len(got) != 1 || !sameKV(got["u1"], kv) {
+	if got := loadKV(t, s); len(got) != 1 || !got["u1"].Equal(kv) {
 		t.Errorf("KV after restart = %q, want u1: %q", got, kv)
 	}
 	if got := loadTokens(t, s); len(got) != 1 || string(got["u1"]) != string(hash) {
@@ -235,18 +235,6 @@ func TestRestart(t *testing.T) {
 	if got := loadUsers(t, s); len(got) != 1 || !sameRecord(got["u1"], rec) {
 		t.Errorf("users after restart = %+v, want %+v", got, rec)
 	}
-}
-
-func sameKV(a, b core.KV) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func sameRecord(a, b core.UserRecord) bool {

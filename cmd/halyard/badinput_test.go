@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -91,7 +90,7 @@ func (e *badEnv) do(c badCase) (int, []byte, error) {
 func (e *badEnv) run(cases []badCase, envelope func(status int, body []byte) error) {
 	e.t.Helper()
 	for _, c := range cases {
-		before := maps.Clone(e.m.Hub.KV(e.a))
+		before := e.m.Hub.KV(e.a).Clone()
 		code, body, err := e.do(c)
 		switch {
 		case err != nil:
@@ -108,7 +107,7 @@ func (e *badEnv) run(cases []badCase, envelope func(status int, body []byte) err
 			if err := envelope(code, body); err != nil {
 				e.t.Errorf("%s: %v: %s", c.name, err, clip(body))
 			}
-			if after := e.m.Hub.KV(e.a); !maps.Equal(after, before) {
+			if after := e.m.Hub.KV(e.a); !after.Equal(before) {
 				e.t.Errorf("%s: refused with %d but the KV changed from %v to %v", c.name, code, before, after)
 			}
 		}

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/term"
 
 	"github.com/halyardhq/halyard/core"
 	"github.com/halyardhq/halyard/migrate/lanyardredis"
+	"github.com/halyardhq/halyard/migrate/report"
 	"github.com/halyardhq/halyard/storage"
 )
 
@@ -67,6 +67,16 @@ func runImport(ctx context.Context, args []string, environ map[string]string, st
 	}
 
 	sum, err := importLanyardRedis(ctx, cfg, redisOpts, *dryRun, stderr)
+	return importResult(stdout, stderr, sum, err)
+}
+
+// importResult prints an import's summary on stdout (a script may keep
+// it) and its error on stderr, for both importers, and returns the exit
+// code: 1 when the import failed, even after writing part of it.
+func importResult[T any, S interface {
+	*T
+	fmt.Stringer
+}](stdout, stderr io.Writer, sum S, err error) int {
 	if sum != nil {
 		fmt.Fprintln(stdout, sum)
 	}
@@ -93,11 +103,8 @@ func importLanyardRedis(ctx context.Context, cfg Config, redisOpts *redis.Option
 	}
 	defer store.Close()
 
-	var progress lanyardredis.Progress = lanyardredis.NewLogProgress(stderr, 5*time.Second)
-	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		progress = lanyardredis.NewBarProgress(stderr)
-	}
-	return lanyardredis.Run(ctx, lanyardredis.Options{Redis: rdb, Store: store, Tokens: tokens, DryRun: dryRun, Progress: progress})
+	return lanyardredis.Run(ctx, lanyardredis.Options{Redis: rdb, Store: store, Tokens: tokens, DryRun: dryRun,
+		Progress: report.NewFor(stderr, "Redis keys")})
 }
 
 // openImportTarget opens Halyard's own store and token service the way the

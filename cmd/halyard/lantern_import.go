@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
 	"github.com/halyardhq/halyard/migrate/lanternmongo"
+	"github.com/halyardhq/halyard/migrate/report"
 )
 
 const lanternImportUsage = `usage: halyard import lantern-mongo --uri URI --secret HEX [--db NAME] [--dry-run] [--config FILE] [--data-dir DIR]
@@ -68,13 +69,7 @@ func runImportLanternMongo(ctx context.Context, args []string, environ map[strin
 		return fail(2, err)
 	}
 	sum, err := importLanternMongo(ctx, cfg, *uri, *db, secret, *dryRun, stderr)
-	if sum != nil {
-		sum.Write(stdout, *dryRun)
-	}
-	if err != nil {
-		return fail(1, err)
-	}
-	return 0
+	return importResult(stdout, stderr, sum, err)
 }
 
 // importLanternMongo connects to Lantern's database, opens Halyard's store
@@ -101,7 +96,7 @@ func importLanternMongo(ctx context.Context, cfg Config, uri, db string, secret 
 	}
 	defer store.Close()
 	return lanternmongo.Run(ctx, lanternmongo.Options{Source: client.Database(db), Secret: secret, Store: store,
-		Tokens: tokens, DryRun: dryRun, Progress: lanternmongo.NewLogProgress(stderr, 5*time.Second)})
+		Tokens: tokens, DryRun: dryRun, Progress: report.NewFor(stderr, "Lantern documents")})
 }
 
 // uriDatabase is the database named in a MongoDB URI's path, or "".

@@ -176,14 +176,14 @@ func runOutageDrill(t *testing.T, m *Main, cycles int, stop func(), start func()
 	// The last acknowledged write is what the hub serves and what the
 	// database holds.
 	want := fmt.Sprint(tr.lastAcked())
-	if got := m.Hub.KV(u.writer)["counter"]; got != want {
+	if got := m.Hub.KV(u.writer).Value("counter"); got != want {
 		t.Errorf("hub serves counter %q, last acknowledged %q", got, want)
 	}
 	stored := map[string]core.KV{}
 	if err := m.Store.LoadKV(t.Context(), func(id string, kv core.KV) error { stored[id] = kv; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if got := stored[u.writer]["counter"]; got != want {
+	if got := stored[u.writer].Value("counter"); got != want {
 		t.Errorf("database holds counter %q, last acknowledged %q", got, want)
 	}
 	return r

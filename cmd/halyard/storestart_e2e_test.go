@@ -66,7 +66,7 @@ func TestStoreUnreachableAtStart(t *testing.T) {
 	eventually(t, "members monitored", func() bool { return m.Hub.IsMonitored(user) && m.Hub.IsMonitored(other) })
 
 	// What the database holds before Halyard reaches it: a map and a token.
-	if err := ext.SaveKV(t.Context(), user, core.KV{"before": "1"}); err != nil {
+	if err := ext.SaveKV(t.Context(), user, core.KVOf("before", "1")); err != nil {
 		t.Fatal(err)
 	}
 	stored, err := core.NewTokens([]byte(secret), ext)
@@ -120,7 +120,7 @@ func TestStoreUnreachableAtStart(t *testing.T) {
 		code, _ := c.do("GET", "/readyz", "", nil)
 		return code == http.StatusOK
 	})
-	if got := m.Hub.KV(user)["before"]; got != "1" {
+	if got := m.Hub.KV(user).Value("before"); got != "1" {
 		t.Errorf("the stored KV map was not loaded: before=%q", got)
 	}
 	if code, b := c.do("PUT", "/v1/users/"+user+"/kv/after", token, []byte("2")); code != http.StatusNoContent {
@@ -130,7 +130,7 @@ func TestStoreUnreachableAtStart(t *testing.T) {
 	if err := ext.LoadKV(t.Context(), func(id string, kv core.KV) error { final[id] = kv; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if kv := final[user]; kv["before"] != "1" || kv["after"] != "2" || kv["during"] != "" {
+	if kv := final[user]; kv.Value("before") != "1" || kv.Value("after") != "2" || kv.Value("during") != "" {
 		t.Errorf("database holds %v for the user, want before=1 and after=2 only", kv)
 	}
 	if code, b := c.do("POST", "/admin/v1/users/"+other+"/token", e2eAdmin, nil); code != http.StatusOK {

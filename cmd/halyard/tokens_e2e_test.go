@@ -9,7 +9,6 @@ import (
 	"go/parser"
 	"go/token"
 	"io"
-	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -181,7 +180,7 @@ func TestTokensStayWithTheirUser(t *testing.T) {
 	if code, body := c.do("PATCH", "/v1/users/"+b+"/kv", tokB, []byte(`{"secret":"b","k":"b","other":"b"}`)); code != 204 {
 		t.Fatalf("b's own PATCH: %d %s", code, body)
 	}
-	want := maps.Clone(m.Hub.KV(b))
+	want := m.Hub.KV(b).Clone()
 
 	tried := 0
 	for _, auth := range []string{tokA, "Bearer " + tokA} {
@@ -212,13 +211,13 @@ func TestTokensStayWithTheirUser(t *testing.T) {
 	}
 	lanternSlash(t, m, m.Sim.GuildIDs()[0], a, `[{"name":"reset","type":1,"options":[{"name":"confirm","type":5,"value":true}]}]`)
 	tried++
-	if got := m.Hub.KV(b); !maps.Equal(got, want) {
+	if got := m.Hub.KV(b); !got.Equal(want) {
 		t.Fatalf("b's KV changed: %v, want %v", got, want)
 	}
-	if got := m.Hub.KV(a); got["secret"] != "" && got["secret"] != "a" {
+	if got := m.Hub.KV(a); got.Value("secret") != "" && got.Value("secret") != "a" {
 		t.Fatalf("a's KV: %v", got)
 	}
-	t.Logf("%d cross-user attempts refused; b's %d pairs unchanged", tried, len(want))
+	t.Logf("%d cross-user attempts refused; b's %d pairs unchanged", tried, want.Len())
 }
 
 // TestTokenRevocationIsImmediate: a rotated token (re-issued by the admin

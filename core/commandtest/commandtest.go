@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"maps"
 	"regexp"
 	"testing"
 
@@ -49,10 +48,10 @@ func NewEnv(tb testing.TB, store core.TokenStore, author, victim string, victimK
 // KV or left the author's KV breaking the KV rules.
 func (e *Env) CheckKV(t testing.TB, what string) {
 	t.Helper()
-	if got := e.Hub.KV(e.Victim); !maps.Equal(got, e.VictimKV) {
+	if got := e.Hub.KV(e.Victim); !got.Equal(e.VictimKV) {
 		t.Fatalf("%s changed the victim's KV to %v", what, got)
 	}
-	if kv := e.Hub.KV(e.Author); core.ValidateKVPairs(kv) != nil || len(kv) > core.MaxKVPairs {
+	if kv := e.Hub.KV(e.Author); core.ValidateKVPairs(kv) != nil || kv.Len() > core.MaxKVPairs {
 		t.Fatalf("%s left an invalid KV", what)
 	}
 }

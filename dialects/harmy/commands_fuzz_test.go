@@ -9,6 +9,7 @@ import (
 
 	"github.com/halyardhq/halyard/core"
 	"github.com/halyardhq/halyard/core/commandtest"
+	"github.com/halyardhq/halyard/internal/memstore"
 )
 
 // FuzzBotCommands runs arbitrary harmy commands (.add and .token as prefix
@@ -20,7 +21,7 @@ import (
 // only ever goes to the author's DM.
 func FuzzBotCommands(f *testing.F) {
 	const author, victim = "100", "200"
-	env := commandtest.NewEnv(f, memTokens{}, author, victim, core.KV{"secret": "b"})
+	env := commandtest.NewEnv(f, memstore.New(), author, victim, core.KVOf("secret", "b"))
 	d := New(Options{Hub: env.Hub, Tokens: env.Tokens, ExternalURL: "https://halyard.test", Prefix: "."})
 	for _, s := range []string{
 		"add location Los Angeles, CA", "add k", "add", "token", "add " + victim + " x", "add k @everyone",

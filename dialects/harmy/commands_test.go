@@ -92,16 +92,16 @@ func TestAddCommand(t *testing.T) {
 		{"usage, nothing", nil, "Usage: `.add <key> <value>`", nil},
 		{"usage, key only", []string{"k"}, "Usage: `.add <key> <value>`", nil},
 		{"value joined by spaces", []string{"greeting", "hello", "", "world"}, ":white_check_mark: Saved `greeting`.",
-			func(kv core.KV) bool { return kv["greeting"] == "hello  world" }},
-		{"replace", []string{"greeting", "bye"}, ":white_check_mark:", func(kv core.KV) bool { return kv["greeting"] == "bye" }},
-		{"empty value", []string{"empty", ""}, ":white_check_mark:", func(kv core.KV) bool { v, ok := kv["empty"]; return ok && v == "" }},
-		{"key of 165", []string{long(165), "v"}, ":white_check_mark:", func(kv core.KV) bool { return kv[long(165)] == "v" }},
-		{"key of 166", []string{long(166), "v"}, ":x: key must be 165 characters or less", func(kv core.KV) bool { _, ok := kv[long(166)]; return !ok }},
-		{"value of 10000", []string{"big", long(10000)}, ":white_check_mark:", func(kv core.KV) bool { return len(kv["big"]) == 10000 }},
-		{"value of 10001", []string{"big2", long(10001)}, ":x: value must be 10000 characters or less", func(kv core.KV) bool { _, ok := kv["big2"]; return !ok }},
+			func(kv core.KV) bool { return kv.Value("greeting") == "hello  world" }},
+		{"replace", []string{"greeting", "bye"}, ":white_check_mark:", func(kv core.KV) bool { return kv.Value("greeting") == "bye" }},
+		{"empty value", []string{"empty", ""}, ":white_check_mark:", func(kv core.KV) bool { v, ok := kv.Get("empty"); return ok && v == "" }},
+		{"key of 165", []string{long(165), "v"}, ":white_check_mark:", func(kv core.KV) bool { return kv.Value(long(165)) == "v" }},
+		{"key of 166", []string{long(166), "v"}, ":x: key must be 165 characters or less", func(kv core.KV) bool { _, ok := kv.Get(long(166)); return !ok }},
+		{"value of 10000", []string{"big", long(10000)}, ":white_check_mark:", func(kv core.KV) bool { return len(kv.Value("big")) == 10000 }},
+		{"value of 10001", []string{"big2", long(10001)}, ":x: value must be 10000 characters or less", func(kv core.KV) bool { _, ok := kv.Get("big2"); return !ok }},
 		{"astral characters count twice", []string{"emoji", strings.Repeat("😀", 5001)}, ":x: value must be 10000 characters or less", nil},
 		{"astral within limit", []string{"emoji", strings.Repeat("😀", 5000)}, ":white_check_mark:", nil},
-		{"store-wide key rule", []string{"a-b", "v"}, ":x: key must be alphanumeric (a-zA-Z0-9_)", func(kv core.KV) bool { _, ok := kv["a-b"]; return !ok }},
+		{"store-wide key rule", []string{"a-b", "v"}, ":x: key must be alphanumeric (a-zA-Z0-9_)", func(kv core.KV) bool { _, ok := kv.Get("a-b"); return !ok }},
 		{"store-wide UTF-8 rule", []string{"bad", "\xff"}, ":x: value must be valid UTF-8", nil},
 	}
 	for _, tt := range tests {
@@ -121,8 +121,8 @@ func TestAddCommand(t *testing.T) {
 
 	// The store-wide pair limit.
 	pairs := core.KV{}
-	for i := len(kv()); i < core.MaxKVPairs; i++ {
-		pairs[fmt.Sprintf("p%d", i)] = "v"
+	for i := kv().Len(); i < core.MaxKVPairs; i++ {
+		pairs.Set(fmt.Sprintf("p%d", i), "v")
 	}
 	if err := f.s.hub.PatchKV(context.Background(), "1", pairs); err != nil {
 		t.Fatal(err)
@@ -133,13 +133,13 @@ func TestAddCommand(t *testing.T) {
 
 	// The slash twin, answered only to its author.
 	msgs := f.run("add", core.CommandRequest{Slash: true, GuildID: "g", Options: map[string]string{"key": "greeting", "value": "from slash"}})
-	if len(msgs) != 1 || !msgs[0].Ephemeral || !strings.HasPrefix(msgs[0].Content, ":white_check_mark:") || kv()["greeting"] != "from slash" {
-		t.Fatalf("/add: %+v %v", msgs, kv()["greeting"])
+	if len(msgs) != 1 || !msgs[0].Ephemeral || !strings.HasPrefix(msgs[0].Content, ":white_check_mark:") || kv().Value("greeting") != "from slash" {
+		t.Fatalf("/add: %+v %v", msgs, kv().Value("greeting"))
 	}
 
 	// An author in no watched guild.
 	msgs = f.run("add", core.CommandRequest{UserID: "999", Args: []string{"k", "v"}, InDM: true})
-	if len(msgs) != 1 || msgs[0].Content != core.NotInWatchedGuild || len(f.s.hub.KV("999")) != 0 {
+	if len(msgs) != 1 || msgs[0].Content != core.NotInWatchedGuild || f.s.hub.KV("999").Len() != 0 {
 		t.Fatalf("unmonitored: %+v", msgs)
 	}
 }

@@ -61,7 +61,7 @@ func New(opts Options) *Dialect {
 	}
 	d := &Dialect{opts: opts}
 	d.presence = opts.Hub.RegisterRenderer(RenderPresence)
-	d.kv = opts.Hub.RegisterRenderer(func(u *core.User) []byte { return marshal(u.KV) })
+	d.kv = opts.Hub.RegisterRenderer(func(u *core.User) []byte { return marshal(u.KV.Map()) }) // sorted keys, as harmy's Go encoder writes them
 	d.limits = newRateLimiter(opts.RatePerSecond, opts.RatePerMinute)
 	return d
 }

@@ -11,16 +11,9 @@ import (
 	"time"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/memstore"
 	"github.com/halyardhq/halyard/server"
 )
-
-// memTokens is an in-memory TokenStore; tokens are tested against MongoDB
-// in storage/ and end to end in cmd/halyard.
-type memTokens map[string][]byte
-
-func (m memTokens) LoadTokenHashes(context.Context, func(string, []byte) error) error { return nil }
-func (m memTokens) SaveTokenHash(_ context.Context, u string, h []byte) error         { m[u] = h; return nil }
-func (m memTokens) DeleteTokenHash(_ context.Context, u string) error                 { delete(m, u); return nil }
 
 // harmyServer is the harmy dialect served by the real server on a loopback
 // listener.
@@ -41,7 +34,7 @@ func startHarmy(t testing.TB, opts Options, store core.HubStore) *harmyServer {
 	if err := hub.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	tokens, _ := core.NewTokens(bytes.Repeat([]byte("s"), 32), memTokens{})
+	tokens, _ := core.NewTokens(bytes.Repeat([]byte("s"), 32), memstore.New())
 	opts.Hub, opts.Tokens = hub, tokens
 	d := New(opts)
 	srv := server.New(server.Options{Hub: hub, Tokens: tokens})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/halyardhq/halyard/core"
 	"github.com/halyardhq/halyard/core/commandtest"
+	"github.com/halyardhq/halyard/internal/memstore"
 )
 
 // FuzzStorageCommand runs /storage with arbitrary sub-commands and key,
@@ -18,7 +19,7 @@ import (
 // and never holds a token the bot made.
 func FuzzStorageCommand(f *testing.F) {
 	const author, victim = "100000000000000001", "100000000000000002"
-	env := commandtest.NewEnv(f, memTokens{}, author, victim, core.KV{"secret": "b"})
+	env := commandtest.NewEnv(f, memstore.New(), author, victim, core.KVOf("secret", "b"))
 	d := New(Options{Hub: env.Hub, Tokens: env.Tokens, ExternalURL: "https://halyard.test", CDNURL: "http://127.0.0.1:9"})
 	for _, sub := range []string{"create token", "get token", "create data", "update data", "get data", "delete data", "reset", "nope"} {
 		f.Add(sub, "mood", "happy", "true", true)

@@ -66,7 +66,7 @@ func (d *Dialect) getData(req core.CommandRequest) core.CommandReply {
 		return d.reply(req, replyNoStorage)
 	}
 	key := req.Options["key"]
-	v, ok := d.opts.Hub.KV(req.UserID)[key]
+	v, ok := d.opts.Hub.KV(req.UserID).Get(key)
 	if !ok {
 		return d.reply(req, "Could not find the data for the key "+code(key)+".")
 	}
@@ -83,7 +83,7 @@ func (d *Dialect) deleteData(ctx context.Context, req core.CommandRequest) core.
 		return d.reply(req, replyNoStorage)
 	}
 	key := req.Options["key"]
-	if _, ok := d.opts.Hub.KV(req.UserID)[key]; ok {
+	if d.opts.Hub.KV(req.UserID).Has(key) {
 		if err := d.opts.Hub.DeleteKV(ctx, req.UserID, key); err != nil {
 			return d.reply(req, d.failure(req, "deleting a key", err))
 		}
@@ -98,14 +98,13 @@ func (d *Dialect) listData(req core.CommandRequest) core.CommandReply {
 		return d.reply(req, replyNoStorage)
 	}
 	kv := d.opts.Hub.KV(req.UserID)
-	if len(kv) == 0 {
+	if kv.Len() == 0 {
 		return d.reply(req, replyEmpty)
 	}
 	var b strings.Builder
-	keys := kv.Keys()
 	shown := 0
-	for _, k := range keys {
-		line := fmt.Sprintf("  %q: %q,\n", defuse(k), defuse(kv[k]))
+	for k, v := range kv.All() { // insertion order, as Lantern stores it
+		line := fmt.Sprintf("  %q: %q,\n", defuse(k), defuse(v))
 		if b.Len()+len(line) > listLimit {
 			break
 		}
@@ -113,7 +112,7 @@ func (d *Dialect) listData(req core.CommandRequest) core.CommandReply {
 		shown++
 	}
 	msg := "```json\n{\n" + strings.TrimSuffix(b.String(), ",\n") + "\n}\n```"
-	if rest := len(keys) - shown; rest > 0 {
+	if rest := kv.Len() - shown; rest > 0 {
 		msg += fmt.Sprintf("…and %d more. See them all at %s/api/v1/users/%s/storage", rest, d.opts.ExternalURL, req.UserID)
 	}
 	return d.reply(req, msg)
@@ -128,7 +127,7 @@ func (d *Dialect) resetData(ctx context.Context, req core.CommandRequest) core.C
 	if req.Options["confirm"] != "true" {
 		return d.reply(req, replyResetAsk)
 	}
-	n := len(d.opts.Hub.KV(req.UserID))
+	n := d.opts.Hub.KV(req.UserID).Len()
 	if err := d.clearKV(ctx, req.UserID); err != nil {
 		return d.reply(req, d.failure(req, "resetting a storage", err))
 	}

@@ -84,7 +84,7 @@ func TestStorageCommands(t *testing.T) {
 		{"get data", "get data", []string{"key", "color"}, "Data for the key `color`: `red ˋxˋ`", true},
 		{"get missing", "get data", []string{"key", "nope"}, "Could not find the data for the key `nope`.", true},
 		{"update creates", "update data", []string{"key", "fresh", "value", "1"}, "Data for the key `fresh` updated to `1`.", true},
-		{"list", "list", nil, "\"color\": \"red ˋxˋ\",\n  \"fresh\": \"1\",\n  \"rest\": \"x\",\n  \"size\": \"10\"\n}", true},
+		{"list in insertion order", "list", nil, "\"rest\": \"x\",\n  \"color\": \"red ˋxˋ\",\n  \"size\": \"10\",\n  \"fresh\": \"1\"\n}", true},
 		{"delete missing still says deleted", "delete data", []string{"key", "nope"}, "Data for the key `nope` deleted.", true},
 		{"delete", "delete data", []string{"key", "fresh"}, "Data for the key `fresh` deleted.", true},
 		{"reset asks first", "reset", nil, "confirm:True", true},
@@ -98,7 +98,7 @@ func TestStorageCommands(t *testing.T) {
 			t.Fatalf("%s: %+v", st.name, m)
 		}
 	}
-	if len(s.hub.KV(idA)) != 0 || !s.tokens.HasToken(idA) {
+	if s.hub.KV(idA).Len() != 0 || !s.tokens.HasToken(idA) {
 		t.Fatal("reset must delete every pair and keep the token")
 	}
 
@@ -114,7 +114,7 @@ func TestStorageListCut(t *testing.T) {
 	s.simpleMember(idA)
 	kv := core.KV{}
 	for _, k := range []string{"a", "b", "c", "d", "e"} {
-		kv[k] = strings.Repeat(k, 600)
+		kv.Set(k, strings.Repeat(k, 600))
 	}
 	if err := s.hub.PatchKV(context.Background(), idA, kv); err != nil {
 		t.Fatal(err)

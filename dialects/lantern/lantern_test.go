@@ -14,16 +14,9 @@ import (
 
 	"github.com/halyardhq/halyard/core"
 	"github.com/halyardhq/halyard/dialects/lanyard"
+	"github.com/halyardhq/halyard/internal/memstore"
 	"github.com/halyardhq/halyard/server"
 )
-
-// memTokens is an in-memory TokenStore; tokens are tested against the real
-// store in storage/ and end to end in cmd/halyard.
-type memTokens map[string][]byte
-
-func (m memTokens) LoadTokenHashes(context.Context, func(string, []byte) error) error { return nil }
-func (m memTokens) SaveTokenHash(_ context.Context, u string, h []byte) error         { m[u] = h; return nil }
-func (m memTokens) DeleteTokenHash(_ context.Context, u string) error                 { delete(m, u); return nil }
 
 // testNow is the fixed clock of the tests: 65 s after the §3.1 Spotify start.
 var testNow = time.UnixMilli(1795324142869 + 65000)
@@ -50,7 +43,7 @@ func newTestServer(t testing.TB, store core.HubStore) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { hub.Close() })
-	tokens, _ := core.NewTokens(bytes.Repeat([]byte("s"), 32), memTokens{})
+	tokens, _ := core.NewTokens(bytes.Repeat([]byte("s"), 32), memstore.New())
 	// Card images come from a local stand-in, never the real CDN.
 	cdn := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(cdn.Close)

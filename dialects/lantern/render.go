@@ -153,17 +153,19 @@ func flagNames(bits int64) []string {
 	return out
 }
 
-// appendKV appends the user's storage (§3.7). core keeps no insertion
-// order, so keys are in byte-wise order.
+// appendKV appends the user's storage (§3.7) in insertion order, as
+// Lantern returns it.
 func appendKV(b []byte, kv core.KV) []byte {
 	b = append(b, '{')
-	for i, k := range kv.Keys() {
-		if i > 0 {
+	first := true
+	for k, v := range kv.All() {
+		if !first {
 			b = append(b, ',')
 		}
+		first = false
 		b = appendString(b, k)
 		b = append(b, ':')
-		b = appendString(b, kv[k])
+		b = appendString(b, v)
 	}
 	return append(b, '}')
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/halyardhq/halyard/core"
 	"github.com/halyardhq/halyard/dialects/lanyard"
+	"github.com/halyardhq/halyard/internal/memstore"
 	"github.com/halyardhq/halyard/server"
 )
 
@@ -36,7 +37,7 @@ func newSockEnv(t testing.TB, opts SocketOptions) *sockEnv {
 	t.Helper()
 	hub := core.NewHub(core.HubOptions{})
 	hub.MarkSynced()
-	tokens, _ := core.NewTokens(bytes.Repeat([]byte("s"), 32), memTokens{})
+	tokens, _ := core.NewTokens(bytes.Repeat([]byte("s"), 32), memstore.New())
 	d := New(Options{Hub: hub, Tokens: tokens, Now: func() time.Time { return testNow }, Socket: opts})
 	ly := lanyard.New(lanyard.Options{Hub: hub, Tokens: tokens})
 	srv := server.New(server.Options{Hub: hub, Tokens: tokens})

@@ -126,7 +126,7 @@ func (d *Dialect) getKey(c echo.Context) error {
 	if !ok {
 		return err
 	}
-	v, found := d.opts.Hub.KV(r.id)[r.key]
+	v, found := d.opts.Hub.KV(r.id).Get(r.key)
 	if !found {
 		return noKey(r.key).write(c)
 	}
@@ -151,7 +151,7 @@ func (d *Dialect) patchKey(c echo.Context) error {
 	if !ok {
 		return err
 	}
-	if _, found := d.opts.Hub.KV(r.id)[r.key]; !found {
+	if !d.opts.Hub.KV(r.id).Has(r.key) {
 		return noKey(r.key).write(c)
 	}
 	if err := d.opts.Hub.PutKV(c.Request().Context(), r.id, r.key, r.value); err != nil {
@@ -166,7 +166,7 @@ func (d *Dialect) deleteKey(c echo.Context) error {
 	if !ok {
 		return err
 	}
-	if _, found := d.opts.Hub.KV(r.id)[r.key]; !found {
+	if !d.opts.Hub.KV(r.id).Has(r.key) {
 		return noKey(r.key).write(c)
 	}
 	if err := d.opts.Hub.DeleteKV(c.Request().Context(), r.id, r.key); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/memstore"
 	"github.com/halyardhq/halyard/server"
 )
 
@@ -26,7 +26,7 @@ import (
 // Lantern's one-key JSON and never holds the token.
 func FuzzStorageWrite(f *testing.F) {
 	hub := core.NewHub(core.HubOptions{})
-	tokens, err := core.NewTokens(bytes.Repeat([]byte("f"), 32), memTokens{})
+	tokens, err := core.NewTokens(bytes.Repeat([]byte("f"), 32), memstore.New())
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func FuzzStorageWrite(f *testing.F) {
 	if _, err := tokens.Issue(ctx, userB); err != nil { // b has storage and a token a never holds
 		f.Fatal(err)
 	}
-	victim := core.KV{"secret": "b's"}
+	victim := core.KVOf("secret", "b's")
 	if err := hub.PatchKV(ctx, userB, victim); err != nil {
 		f.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func FuzzStorageWrite(f *testing.F) {
 		if rec.Code >= 500 {
 			t.Fatalf("%s %s: %d %s", method, path, rec.Code, rec.Body)
 		}
-		if got := hub.KV(userB); !maps.Equal(got, victim) {
+		if got := hub.KV(userB); !got.Equal(victim) {
 			t.Fatalf("%s %s changed b's pairs to %v", method, path, got)
 		}
 		if strings.Contains(rec.Body.String(), tokenA) {
@@ -118,7 +118,7 @@ func FuzzStorageWrite(f *testing.F) {
 		}
 		after := hub.KV(userA)
 		if rec.Code != http.StatusOK || method == "GET" {
-			if !maps.Equal(after, before) {
+			if !after.Equal(before) {
 				t.Fatalf("%s %s answered %d but a's pairs changed", method, path, rec.Code)
 			}
 			if rec.Code != http.StatusOK {
@@ -129,11 +129,11 @@ func FuzzStorageWrite(f *testing.F) {
 			}
 			return
 		}
-		if err := core.ValidateKVPairs(after); err != nil || len(after) > core.MaxKVPairs {
-			t.Fatalf("accepted write left invalid pairs: %v (%d)", err, len(after))
+		if err := core.ValidateKVPairs(after); err != nil || after.Len() > core.MaxKVPairs {
+			t.Fatalf("accepted write left invalid pairs: %v (%d)", err, after.Len())
 		}
-		for k, v := range after {
-			if _, had := before[k]; !had || before[k] != v {
+		for k, v := range after.All() {
+			if _, had := before.Get(k); !had || before.Value(k) != v {
 				if err := validatePair(k, v); err != nil {
 					t.Fatalf("accepted pair %q=%q breaks Lantern's rules", k, v)
 				}
@@ -145,8 +145,8 @@ func FuzzStorageWrite(f *testing.F) {
 			_ = json.Unmarshal(body, &obj)
 			_ = json.Unmarshal(obj["value"], &v)
 			k := pathSegment(echo.New().NewContext(req, nil), 6)
-			if after[k] != v {
-				t.Fatalf("%s %s: stored %q under %q, sent %s", method, path, after[k], k, body)
+			if after.Value(k) != v {
+				t.Fatalf("%s %s: stored %q under %q, sent %s", method, path, after.Value(k), k, body)
 			}
 		}
 	})

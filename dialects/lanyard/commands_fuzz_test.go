@@ -9,6 +9,7 @@ import (
 
 	"github.com/halyardhq/halyard/core"
 	"github.com/halyardhq/halyard/core/commandtest"
+	"github.com/halyardhq/halyard/internal/memstore"
 )
 
 // FuzzBotCommands runs arbitrary prefix-command messages (".set …",
@@ -21,7 +22,7 @@ import (
 // may only echo text the author typed).
 func FuzzBotCommands(f *testing.F) {
 	const author, victim = "100", "200"
-	env := commandtest.NewEnv(f, memTokens{}, author, victim, core.KV{"secret": "b", "k": "b"})
+	env := commandtest.NewEnv(f, memstore.New(), author, victim, core.KVOf("secret", "b", "k", "b"))
 	hub := env.Hub
 	cmds := &core.Commands{}
 	d := New(Options{Hub: hub, Tokens: env.Tokens, ExternalURL: "https://lanyard.test", Prefix: ".", Commands: cmds})
@@ -55,7 +56,7 @@ func FuzzBotCommands(f *testing.F) {
 			// message, or a value they stored earlier (".get" shows it; the
 			// bot defuses every @ when it sends, in discord/).
 			authored := content
-			for _, v := range hub.KV(author) {
+			for _, v := range hub.KV(author).All() {
 				authored += "\n" + v
 			}
 			for _, s := range texts {

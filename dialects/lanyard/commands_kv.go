@@ -23,7 +23,7 @@ func (d *Dialect) get(ctx context.Context, req core.CommandRequest) core.Command
 	if !d.monitored(req) {
 		return core.Reply(replyGetMissing(key))
 	}
-	value, ok := d.opts.Hub.KV(req.UserID)[key]
+	value, ok := d.opts.Hub.KV(req.UserID).Get(key)
 	if !ok {
 		return core.Reply(replyGetMissing(key))
 	}
@@ -84,7 +84,7 @@ func (d *Dialect) kv(_ context.Context, req core.CommandRequest) core.CommandRep
 		return core.Reply(core.NotInWatchedGuild)
 	}
 	p := d.prefix(req)
-	keys := d.opts.Hub.KV(req.UserID).Keys()
+	keys := d.opts.Hub.KV(req.UserID).SortedKeys()
 	text := replyKeys(p, keys)
 	if displayLength(text) > replyLimit {
 		text = replyKeysShortened(p, keys)

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/memstore"
 )
 
 // The bot's commands against a real hub and token service (spec/lanyard.md
@@ -25,64 +25,14 @@ const (
 	keyFormat = `^lnyd_[0-9a-f]{32}$`
 )
 
-// flakyStore is an in-memory KV, user and token store that fails every
-// write while down is set.
-type flakyStore struct {
-	mu     sync.Mutex
-	down   bool
-	kv     map[string]core.KV
-	tokens map[string][]byte
-}
-
+// errDown is the error of the store while it is down.
 var errDown = errors.New("connection refused")
-
-func newFlakyStore() *flakyStore {
-	return &flakyStore{kv: map[string]core.KV{}, tokens: map[string][]byte{}}
-}
-
-func (s *flakyStore) setDown(down bool) { s.mu.Lock(); s.down = down; s.mu.Unlock() }
-
-func (s *flakyStore) LoadKV(context.Context, func(string, core.KV) error) error { return nil }
-func (s *flakyStore) LoadUsers(context.Context, func(core.UserRecord) error) error {
-	return nil
-}
-func (s *flakyStore) SaveUsers(context.Context, []core.UserRecord) error { return nil }
-func (s *flakyStore) SaveKV(_ context.Context, u string, kv core.KV) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
-		return errDown
-	}
-	s.kv[u] = kv.Clone()
-	return nil
-}
-func (s *flakyStore) LoadTokenHashes(context.Context, func(string, []byte) error) error {
-	return nil
-}
-func (s *flakyStore) SaveTokenHash(_ context.Context, u string, h []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
-		return errDown
-	}
-	s.tokens[u] = h
-	return nil
-}
-func (s *flakyStore) DeleteTokenHash(_ context.Context, u string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
-		return errDown
-	}
-	delete(s.tokens, u)
-	return nil
-}
 
 type botFixture struct {
 	t      *testing.T
 	hub    *core.Hub
 	tokens *core.Tokens
-	store  *flakyStore
+	store  *memstore.Store
 	cmds   *core.Commands
 }
 
@@ -90,7 +40,7 @@ type botFixture struct {
 // monitored and stranger is not.
 func newBot(t *testing.T, prefix, externalURL string) *botFixture {
 	t.Helper()
-	store := newFlakyStore()
+	store := memstore.New()
 	hub := core.NewHub(core.HubOptions{Store: store})
 	if err := hub.Open(context.Background()); err != nil {
 		t.Fatal(err)
@@ -180,11 +130,11 @@ func TestBotKVCommands(t *testing.T) {
 			t.Fatalf("%q:\n got %q\nwant %q", s.send, got, s.want)
 		}
 	}
-	want := core.KV{"b": "`code` @everyone", "under_score": "1"}
+	want := core.KVOf("b", "`code` @everyone", "under_score", "1")
 	if got := f.hub.KV(member); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("hub KV %v, want %v", got, want)
 	}
-	if got := f.store.kv[member]; fmt.Sprint(got) != fmt.Sprint(want) {
+	if got := f.store.KV(member); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("stored KV %v, want %v", got, want)
 	}
 }
@@ -193,7 +143,7 @@ func TestBotSetPairLimit(t *testing.T) {
 	f := newBot(t, ".", extURL)
 	pairs := core.KV{}
 	for i := range core.MaxKVPairs {
-		pairs[fmt.Sprintf("k%03d", i)] = "v"
+		pairs.Set(fmt.Sprintf("k%03d", i), "v")
 	}
 	if err := f.hub.PatchKV(context.Background(), member, pairs); err != nil {
 		t.Fatal(err)
@@ -342,7 +292,7 @@ func TestBotLeakGuard(t *testing.T) {
 			if !f.tokens.IsToken(member, m[1]) {
 				t.Fatal("the key in L2 does not work")
 			}
-			if kv := f.hub.KV(member); len(kv) != 1 || kv["k"] != "kept" {
+			if kv := f.hub.KV(member); kv.Len() != 1 || kv.Value("k") != "kept" {
 				t.Fatalf("the command ran: %v", kv)
 			}
 		})
@@ -391,7 +341,7 @@ func TestBotUnmonitored(t *testing.T) {
 	if got := f.text(stranger, ".get k"); got != ":x: Key k not found in KV" {
 		t.Fatalf(".get: %q", got)
 	}
-	if kv := f.hub.KV(stranger); len(kv) != 1 || kv["k"] != "v" {
+	if kv := f.hub.KV(stranger); kv.Len() != 1 || kv.Value("k") != "v" {
 		t.Fatalf("KV changed: %v", kv)
 	}
 	// Usage errors come first, as in Lanyard.
@@ -404,7 +354,7 @@ func TestBotDatabaseOutage(t *testing.T) {
 	f := newBot(t, ".", extURL)
 	key := f.issue(member)
 	f.hub.PutKV(context.Background(), member, "k", "v")
-	f.store.setDown(true)
+	f.store.SetDown(errDown)
 	const down = ":x: The database is unavailable, try again later."
 	for _, send := range []string{".set k other", ".set new v", ".del k"} {
 		if got := f.text(member, send); got != down {
@@ -419,10 +369,10 @@ func TestBotDatabaseOutage(t *testing.T) {
 		msgs[0].Content != ":x: Whoops, you just posted your API key, this is meant to stay private, but I could not regenerate it: The database is unavailable, try again later. Run `.apikey` in a DM with me as soon as you can." {
 		t.Fatalf("leak during an outage: %+v", msgs)
 	}
-	if kv := f.hub.KV(member); len(kv) != 1 || kv["k"] != "v" {
+	if kv := f.hub.KV(member); kv.Len() != 1 || kv.Value("k") != "v" {
 		t.Fatalf("a write went through during the outage: %v", kv)
 	}
-	f.store.setDown(false)
+	f.store.SetDown(nil)
 	if got := f.text(member, ".set k v"); !strings.HasPrefix(got, ":white_check_mark:") {
 		t.Fatalf("after the outage: %q", got)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/memstore"
 	"github.com/halyardhq/halyard/server"
 )
 
@@ -30,7 +31,7 @@ func startLanyard(t testing.TB, opts Options, store core.HubStore) *lanyardServe
 	if err := hub.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	tokens, _ := core.NewTokens(bytes.Repeat([]byte("s"), 32), memTokens{})
+	tokens, _ := core.NewTokens(bytes.Repeat([]byte("s"), 32), memstore.New())
 	opts.Hub, opts.Tokens = hub, tokens
 	srv := server.New(server.Options{Hub: hub, Tokens: tokens})
 	srv.EnableMetrics(server.NewMetrics(hub)) // as in production: every request is timed

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/memstore"
 	"github.com/halyardhq/halyard/server"
 )
 
@@ -40,7 +40,7 @@ func FuzzParsePatch(f *testing.F) {
 			t.Fatalf("accepted %q breaks a KV rule: %v", body, err)
 		}
 		again, _, ok := parsePatch(mustJSON(t, pairs))
-		if !ok || !maps.Equal(again, pairs) {
+		if !ok || !again.Equal(pairs) {
 			t.Fatalf("%q does not round-trip: %v vs %v", body, pairs, again)
 		}
 	})
@@ -68,7 +68,7 @@ type kvFuzzFixture struct {
 
 func newKVFuzzFixture(f *testing.F) *kvFuzzFixture {
 	hub := core.NewHub(core.HubOptions{})
-	tokens, err := core.NewTokens(bytes.Repeat([]byte("f"), 32), memTokens{})
+	tokens, err := core.NewTokens(bytes.Repeat([]byte("f"), 32), memstore.New())
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func newKVFuzzFixture(f *testing.F) *kvFuzzFixture {
 	if x.tokenB, err = tokens.Issue(ctx, x.userB); err != nil {
 		f.Fatal(err)
 	}
-	x.victimKV = core.KV{"secret": "b's"}
+	x.victimKV = core.KVOf("secret", "b's")
 	if err := hub.PatchKV(ctx, x.userB, x.victimKV); err != nil {
 		f.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func FuzzKVWrite(f *testing.F) {
 		if rec.Code >= 500 {
 			t.Fatalf("%s %s: %d %s", method, path, rec.Code, rec.Body)
 		}
-		if got := x.hub.KV(x.userB); !maps.Equal(got, x.victimKV) {
+		if got := x.hub.KV(x.userB); !got.Equal(x.victimKV) {
 			t.Fatalf("%s %s changed b's KV to %v", method, path, got)
 		}
 		if strings.Contains(rec.Body.String(), x.tokenA) {
@@ -165,7 +165,7 @@ func FuzzKVWrite(f *testing.F) {
 		}
 		after := x.hub.KV(x.userA)
 		if rec.Code != http.StatusNoContent {
-			if !maps.Equal(after, before) {
+			if !after.Equal(before) {
 				t.Fatalf("%s %s refused (%d) but a's KV changed", method, path, rec.Code)
 			}
 			var env struct {
@@ -177,13 +177,13 @@ func FuzzKVWrite(f *testing.F) {
 			}
 			return
 		}
-		if err := core.ValidateKVPairs(after); err != nil || len(after) > core.MaxKVPairs {
-			t.Fatalf("accepted write left an invalid KV: %v (%d pairs)", err, len(after))
+		if err := core.ValidateKVPairs(after); err != nil || after.Len() > core.MaxKVPairs {
+			t.Fatalf("accepted write left an invalid KV: %v (%d pairs)", err, after.Len())
 		}
 		if method == "PUT" {
 			k, _ := url.PathUnescape(strings.TrimSuffix(u.EscapedPath()[len("/v1/users/"+id+"/kv/"):], "/"))
-			if after[k] != string(body) {
-				t.Fatalf("PUT %s: stored %q under %q, sent %q", path, after[k], k, body)
+			if after.Value(k) != string(body) {
+				t.Fatalf("PUT %s: stored %q under %q, sent %q", path, after.Value(k), k, body)
 			}
 		}
 	})

@@ -59,7 +59,7 @@ type kvCase struct {
 // runKV runs cases in order against s, for the KV of owner.
 func runKV(t *testing.T, s *lanyardServer, owner string, cases []kvCase) {
 	t.Helper()
-	sub := s.hub.Subscribe(0)
+	sub := s.hub.SubscribeNotify(0, func() {}) // drained after each request
 	sub.Add(owner)
 	defer sub.Close()
 	for _, tc := range cases {
@@ -99,25 +99,24 @@ func runKV(t *testing.T, s *lanyardServer, owner string, cases []kvCase) {
 // drainKVEvents counts the KVUpdated events queued so far: the hub
 // publishes before the handler answers, so they are all there.
 func drainKVEvents(sub *core.Subscription) int {
+	if sub.Overflowed() {
+		return -1 // never a wanted count
+	}
 	n := 0
-	for {
-		select {
-		case ev := <-sub.Events():
-			if ev.Type == core.KVUpdated {
-				n++
-			}
-		default:
-			return n
+	for _, ev := range sub.Drain(nil) {
+		if ev.Type == core.KVUpdated {
+			n++
 		}
 	}
+	return n
 }
 
 func has(k, v string) func(core.KV) bool {
-	return func(kv core.KV) bool { got, ok := kv[k]; return ok && got == v }
+	return func(kv core.KV) bool { got, ok := kv.Get(k); return ok && got == v }
 }
 
 func hasNot(k string) func(core.KV) bool {
-	return func(kv core.KV) bool { _, ok := kv[k]; return !ok }
+	return func(kv core.KV) bool { _, ok := kv.Get(k); return !ok }
 }
 
 func text(s string) io.Reader { return strings.NewReader(s) }
@@ -168,7 +167,7 @@ func TestKV(t *testing.T) {
 		{name: "put empty key", method: "PUT", path: u + "/kv/", auth: me, body: text("v"), status: 404, want: notFound},
 
 		{name: "patch", method: "PATCH", path: u + "/kv", auth: me, body: text(`{"a":"1","b":"2"}`), status: 204, events: 1, check: func(kv core.KV) bool {
-			return kv["a"] == "1" && kv["b"] == "2" && kv["location"] == "Los Angeles"
+			return kv.Value("a") == "1" && kv.Value("b") == "2" && kv.Value("location") == "Los Angeles"
 		}},
 		{name: "patch overwrites", method: "PATCH", path: u + "/kv/", auth: me, body: text(` {"a":"x"} `), status: 204, events: 1, check: has("a", "x")},
 		{name: "patch @me", method: "PATCH", path: "/v1/users/@me/kv", auth: me, body: text(`{"c":"3"}`), status: 204, events: 1, check: has("c", "3")},
@@ -229,7 +228,7 @@ func TestKVPairLimit(t *testing.T) {
 		b.WriteString("}")
 		return b.String()
 	}
-	count := func(n int) func(core.KV) bool { return func(kv core.KV) bool { return len(kv) == n } }
+	count := func(n int) func(core.KV) bool { return func(kv core.KV) bool { return kv.Len() == n } }
 	runKV(t, s, "100", []kvCase{
 		{name: "patch 513 at once", method: "PATCH", path: u, auth: me, body: text(keys(0, 513)), status: 404, want: patchLimit, check: count(0)},
 		{name: "patch 511", method: "PATCH", path: u, auth: me, body: text(keys(0, 511)), status: 204, events: 1, check: count(511)},
@@ -253,7 +252,7 @@ func TestKVUnmonitoredOwner(t *testing.T) {
 	do(t, "PUT", s.base+"/v1/users/100/kv/keep", http.Header{"Authorization": {tok}}, text("v"))
 	s.hub.RemoveMember("g", "100")
 	me := []string{tok}
-	kept := func(kv core.KV) bool { return len(kv) == 1 && kv["keep"] == "v" }
+	kept := func(kv core.KV) bool { return kv.Len() == 1 && kv.Value("keep") == "v" }
 	runKV(t, s, "100", []kvCase{
 		{name: "put", method: "PUT", path: "/v1/users/100/kv/k", auth: me, body: text("v"), status: 404, want: notMonitored, check: kept},
 		{name: "put @me", method: "PUT", path: "/v1/users/@me/kv/k", auth: me, body: text("v"), status: 404, want: notMonitored, check: kept},
@@ -315,7 +314,7 @@ func TestKVSurvivesRestart(t *testing.T) {
 	}
 	defer hub.Close()
 	kv := hub.KV("100")
-	if len(kv) != 2 || kv["location"] != "Los Angeles" || kv["a"] != "1" {
+	if kv.Len() != 2 || kv.Value("location") != "Los Angeles" || kv.Value("a") != "1" {
 		t.Fatalf("KV after reopening: %v", kv)
 	}
 }
@@ -332,7 +331,7 @@ func TestKVDatabaseOutage(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	kept := func(kv core.KV) bool { return len(kv) == 1 && kv["keep"] == "v" }
+	kept := func(kv core.KV) bool { return kv.Len() == 1 && kv.Value("keep") == "v" }
 	runKV(t, s, "100", []kvCase{
 		{name: "put", method: "PUT", path: "/v1/users/100/kv/k", auth: me, body: text("v"), status: 503, want: unavailable, check: kept},
 		{name: "patch", method: "PATCH", path: "/v1/users/100/kv", auth: me, body: text(`{"k":"v"}`), status: 503, want: unavailable, check: kept},

@@ -50,7 +50,9 @@ func RenderPresence(u *core.User) []byte {
 		writeJSON(&b, map[string]string{"id": u.ID})
 	}
 	b.WriteString(`,"kv":`)
-	writeJSON(&b, u.KV)
+	// Sorted keys, as Lanyard's encoder writes them (docs/compat/lanyard.md §3.5),
+	// not the store's insertion order that Lantern shows.
+	writeJSON(&b, u.KV.Map())
 	b.WriteString(`,"listening_to_spotify":`)
 	writeBool(&b, spotify != nil)
 	b.WriteString(`,"spotify":`)

@@ -54,7 +54,7 @@ func TestRenderOnlineWithSpotify(t *testing.T) {
 			{Raw: json.RawMessage(spotify), ID: "spotify:1"},
 		},
 	}
-	got := decode(t, RenderPresence(userWith(p, core.KV{"location": "Los Angeles, CA <3"})))
+	got := decode(t, RenderPresence(userWith(p, core.KVOf("location", "Los Angeles, CA <3"))))
 	for k, v := range map[string]string{
 		"active_on_discord_desktop": "true", "active_on_discord_mobile": "true", "active_on_discord_web": "false",
 		"active_on_discord_embedded": "false", "active_on_discord_vr": "false",

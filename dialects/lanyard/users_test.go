@@ -10,21 +10,14 @@ import (
 	"testing"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/memstore"
 	"github.com/halyardhq/halyard/server"
 )
-
-// memTokens is an in-memory TokenStore; tokens are tested against MongoDB
-// in storage/ and end to end in cmd/halyard.
-type memTokens map[string][]byte
-
-func (m memTokens) LoadTokenHashes(context.Context, func(string, []byte) error) error { return nil }
-func (m memTokens) SaveTokenHash(_ context.Context, u string, h []byte) error         { m[u] = h; return nil }
-func (m memTokens) DeleteTokenHash(_ context.Context, u string) error                 { delete(m, u); return nil }
 
 func newTestServer(t *testing.T) (*httptest.Server, *core.Hub, *core.Tokens) {
 	t.Helper()
 	hub := core.NewHub(core.HubOptions{})
-	tokens, _ := core.NewTokens(bytes.Repeat([]byte("s"), 32), memTokens{})
+	tokens, _ := core.NewTokens(bytes.Repeat([]byte("s"), 32), memstore.New())
 	srv := server.New(server.Options{Hub: hub, Tokens: tokens})
 	srv.Register(New(Options{Hub: hub, Tokens: tokens}))
 	ts := httptest.NewServer(srv.Echo())

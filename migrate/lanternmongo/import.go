@@ -27,6 +27,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/migrate/report"
 )
 
 // Lantern's collection names (mongoose's lower-cased plurals).
@@ -56,22 +57,8 @@ type Options struct {
 	// DryRun reads and checks everything and writes nothing.
 	DryRun bool
 	// Progress is told how far the import is; nil for none.
-	Progress Progress
+	Progress report.Progress
 }
-
-// Progress follows an import: Start once the work is known, Add as it is
-// done, Finish at the end.
-type Progress interface {
-	Start(total int)
-	Add(n int)
-	Finish()
-}
-
-type noProgress struct{}
-
-func (noProgress) Start(int) {}
-func (noProgress) Add(int)   {}
-func (noProgress) Finish()   {}
 
 // storageDoc is a Lantern keyvaluestorages document; kv keeps its order.
 type storageDoc struct {
@@ -103,9 +90,9 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		return nil, fmt.Errorf("lanternmongo: the Lantern secret must be 32 bytes (64 hex characters), got %d bytes", len(opts.Secret))
 	}
 	if opts.Progress == nil {
-		opts.Progress = noProgress{}
+		opts.Progress = report.None
 	}
-	im := &importer{opts: opts, sum: newSummary()}
+	im := &importer{opts: opts, sum: newSummary(opts.DryRun)}
 	if err := im.loadHalyard(ctx); err != nil {
 		return nil, err
 	}

@@ -154,18 +154,18 @@ func TestImport(t *testing.T) {
 		bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "id", Value: userB}, {Key: "lastSeenAt", Value: nil}},
 	)
 	// Halyard already holds a pair Lantern has not, and one Lantern overrides.
-	if err := e.store.SaveKV(ctx, vectorUser, core.KV{"mine": "kept", "color": "blue"}); err != nil {
+	if err := e.store.SaveKV(ctx, vectorUser, core.KVOf("mine", "kept", "color", "blue")); err != nil {
 		t.Fatal(err)
 	}
 
 	dry := e.run(t, true)
-	if dry.TokensImported != 1 || len(e.kv(t)[vectorUser]) != 2 || e.loadTokens(t).HasToken(vectorUser) {
+	if dry.TokensImported != 1 || e.kv(t)[vectorUser].Len() != 2 || e.loadTokens(t).HasToken(vectorUser) {
 		t.Fatalf("dry run wrote or miscounted: %+v", dry)
 	}
 
 	var out bytes.Buffer
 	sum := e.run(t, false)
-	sum.Write(&out, false)
+	out.WriteString(sum.String())
 	t.Log("\n" + out.String())
 	if sum.StorageDocs != 4 || sum.UserDocs != 2 || sum.TokensImported != 1 || sum.TokensPresent != 0 ||
 		sum.KVUsersWritten != 2 || sum.Pairs != 2+512 || sum.RecordsWritten != 2 {
@@ -188,11 +188,11 @@ func TestImport(t *testing.T) {
 		t.Fatalf("imported token: %q %v", owner, err)
 	}
 	kv := e.kv(t)
-	if want := (core.KV{"mine": "kept", "color": "red", "empty": ""}); fmt.Sprint(kv[vectorUser]) != fmt.Sprint(want) {
+	if want := (core.KVOf("mine", "kept", "color", "red", "empty", "")); fmt.Sprint(kv[vectorUser]) != fmt.Sprint(want) {
 		t.Fatalf("KV %v", kv[vectorUser])
 	}
-	if len(kv[userC]) != 512 || kv[userC]["k511"] != "v" || kv[userC]["k512"] != "" {
-		t.Fatalf("user C has %d pairs", len(kv[userC]))
+	if kv[userC].Len() != 512 || kv[userC].Value("k511") != "v" || kv[userC].Value("k512") != "" {
+		t.Fatalf("user C has %d pairs", kv[userC].Len())
 	}
 	recs := e.records(t)
 	if r := recs[vectorUser]; !r.LastSeen.Equal(lastSeen) || !r.MonitoringSince.Equal(oid.Timestamp()) {

@@ -33,8 +33,8 @@ func (im *importer) importKV(ctx context.Context, userID string, kv bson.D) erro
 			im.sum.skipPair(reason)
 			continue
 		}
-		old, exists := next[e.Key]
-		if !exists && len(next) >= core.MaxKVPairs {
+		old, exists := next.Get(e.Key)
+		if !exists && next.Len() >= core.MaxKVPairs {
 			im.sum.skipPair("over the 512-pair limit")
 			continue
 		}
@@ -42,7 +42,7 @@ func (im *importer) importKV(ctx context.Context, userID string, kv bson.D) erro
 		if exists && old == value {
 			continue
 		}
-		next[e.Key] = value
+		next.Set(e.Key, value) // a new key goes last: Lantern's order is kept
 		changed = true
 	}
 	if !changed {

@@ -2,12 +2,15 @@ package lanternmongo
 
 import (
 	"fmt"
-	"io"
-	"sort"
+	"strings"
+
+	"github.com/halyardhq/halyard/migrate/report"
 )
 
-// Summary is what an import read, wrote and skipped.
+// Summary is what an import read, wrote and skipped (or, in a dry run,
+// would write).
 type Summary struct {
+	DryRun         bool
 	StorageDocs    int // keyvaluestorages documents read
 	UserDocs       int // users documents read
 	Pairs          int // KV pairs imported or already equal
@@ -19,40 +22,38 @@ type Summary struct {
 	RecordsWritten   int
 	RecordsUnchanged int
 	// Skipped counts documents and tokens left out, by "collection: reason".
-	Skipped map[string]int
+	Skipped report.Reasons
 	// SkippedPairs counts pairs left out, by reason.
-	SkippedPairs map[string]int
+	SkippedPairs report.Reasons
 }
 
-func newSummary() *Summary {
-	return &Summary{Skipped: map[string]int{}, SkippedPairs: map[string]int{}}
+func newSummary(dryRun bool) *Summary {
+	return &Summary{DryRun: dryRun, Skipped: report.Reasons{}, SkippedPairs: report.Reasons{}}
 }
 
-func (s *Summary) skip(coll, reason string) { s.Skipped[coll+": "+reason]++ }
-func (s *Summary) skipPair(reason string)   { s.SkippedPairs[reason]++ }
+func (s *Summary) skip(coll, reason string) { s.Skipped.Add(coll + ": " + reason) }
+func (s *Summary) skipPair(reason string)   { s.SkippedPairs.Add(reason) }
 
-// Write prints the summary for a person.
-func (s *Summary) Write(w io.Writer, dryRun bool) {
+// String is the summary for a person, one line per kind of data; what was
+// skipped comes last, most frequent reason first.
+func (s *Summary) String() string {
 	verb := "imported"
-	if dryRun {
+	if s.DryRun {
 		verb = "would import (dry run)"
 	}
-	fmt.Fprintf(w, "Lantern import: read %d storage documents and %d users documents\n", s.StorageDocs, s.UserDocs)
-	fmt.Fprintf(w, "  KV: %d pairs %s; %d users' KV changed\n", s.Pairs, verb, s.KVUsersWritten)
-	fmt.Fprintf(w, "  tokens: %d %s (%d replacing another Halyard token), %d already present\n",
+	var b strings.Builder
+	fmt.Fprintf(&b, "Lantern import: read %d storage documents and %d users documents\n", s.StorageDocs, s.UserDocs)
+	fmt.Fprintf(&b, "  KV: %d pairs %s; %d users' KV changed\n", s.Pairs, verb, s.KVUsersWritten)
+	fmt.Fprintf(&b, "  tokens: %d %s (%d replacing another Halyard token), %d already present\n",
 		s.TokensImported, verb, s.TokensReplaced, s.TokensPresent)
-	fmt.Fprintf(w, "  user records: %d written, %d unchanged\n", s.RecordsWritten, s.RecordsUnchanged)
-	writeCounts(w, "skipped", s.Skipped)
-	writeCounts(w, "skipped pairs", s.SkippedPairs)
-}
-
-func writeCounts(w io.Writer, title string, m map[string]int) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	fmt.Fprintf(&b, "  user records: %d written, %d unchanged", s.RecordsWritten, s.RecordsUnchanged)
+	for _, g := range []struct {
+		title   string
+		reasons report.Reasons
+	}{{"skipped", s.Skipped}, {"skipped pairs", s.SkippedPairs}} {
+		for _, k := range g.reasons.Sorted() {
+			fmt.Fprintf(&b, "\n  %s: %d × %s", g.title, g.reasons[k], k)
+		}
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(w, "  %s: %d × %s\n", title, m[k], k)
-	}
+	return b.String()
 }

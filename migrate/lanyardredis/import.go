@@ -24,6 +24,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/migrate/report"
 )
 
 // Redis key prefixes of Lanyard's data.
@@ -49,15 +50,7 @@ type Options struct {
 	// DryRun reads and checks everything and writes nothing.
 	DryRun bool
 	// Progress is told how far the import is; nil for none.
-	Progress Progress
-}
-
-// Progress follows an import: Start once the work is known, Add as it is
-// done, Finish at the end.
-type Progress interface {
-	Start(total int)
-	Add(n int)
-	Finish()
+	Progress report.Progress
 }
 
 // Run imports everything and returns what it did. It stops at the first
@@ -68,7 +61,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		return nil, errors.New("lanyardredis: Redis, Store and Tokens are required")
 	}
 	if opts.Progress == nil {
-		opts.Progress = noProgress{}
+		opts.Progress = report.None
 	}
 	if err := opts.Redis.Ping(ctx).Err(); err != nil {
 		return nil, fmt.Errorf("cannot reach Redis: %w", err)
@@ -167,9 +160,3 @@ func batches(keys []string, n int, fn func([]string) error) error {
 	}
 	return nil
 }
-
-type noProgress struct{}
-
-func (noProgress) Start(int) {}
-func (noProgress) Add(int)   {}
-func (noProgress) Finish()   {}

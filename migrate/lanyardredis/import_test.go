@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -114,7 +113,7 @@ func TestImport(t *testing.T) {
 	f := openHalyard(t)
 	// Halyard already holds data for 1003: a pair Lanyard lacks, a pair
 	// Lanyard has too, and a token of its own.
-	if err := f.store.SaveKV(ctx, "1003", core.KV{"halyard_only": "kept", "shared": "from halyard"}); err != nil {
+	if err := f.store.SaveKV(ctx, "1003", core.KVOf("halyard_only", "kept", "shared", "from halyard")); err != nil {
 		t.Fatal(err)
 	}
 	halyardKey, err := f.tokens.Issue(ctx, "1003")
@@ -176,13 +175,13 @@ func TestImport(t *testing.T) {
 	}
 
 	kv := f.kv(t)
-	if got := fmt.Sprint(kv["1001"]); got != fmt.Sprint(core.KV{"location": "Los Angeles", "emoji": "🎉", "empty": "", "under_score": "1"}) {
+	if got := fmt.Sprint(kv["1001"]); got != fmt.Sprint(core.KVOf("emoji", "🎉", "empty", "", "location", "Los Angeles", "under_score", "1")) {
 		t.Errorf("1001: %s", got)
 	}
-	if len(kv["1002"]) != 512 || kv["1002"]["k000"] != "v" || kv["1002"]["k511"] != "v" {
-		t.Errorf("1002 has %d pairs", len(kv["1002"]))
+	if kv["1002"].Len() != 512 || kv["1002"].Value("k000") != "v" || kv["1002"].Value("k511") != "v" {
+		t.Errorf("1002 has %d pairs", kv["1002"].Len())
 	}
-	if got := fmt.Sprint(kv["1003"]); got != fmt.Sprint(core.KV{"halyard_only": "kept", "shared": "from lanyard", "extra": "y"}) {
+	if got := fmt.Sprint(kv["1003"]); got != fmt.Sprint(core.KVOf("halyard_only", "kept", "shared", "from lanyard", "extra", "y")) {
 		t.Errorf("1003: %s", got)
 	}
 
@@ -251,21 +250,5 @@ func TestImportRedisDown(t *testing.T) {
 	_, err := Run(context.Background(), Options{Redis: rdb, Store: f.store, Tokens: f.tokens})
 	if err == nil || !strings.Contains(err.Error(), "cannot reach Redis") {
 		t.Fatalf("err = %v", err)
-	}
-}
-
-func TestLogProgress(t *testing.T) {
-	var out bytes.Buffer
-	now := time.Unix(0, 0)
-	p := &logProgress{w: &out, interval: 5 * time.Second, now: func() time.Time { return now }}
-	p.Start(10)
-	p.Add(3) // too soon for a line
-	now = now.Add(6 * time.Second)
-	p.Add(2)
-	p.Add(5)
-	p.Finish()
-	want := "import: 10 Redis keys to read\nimport: 5/10 Redis keys read (50%)\nimport: 10/10 Redis keys read (100%)\n"
-	if out.String() != want {
-		t.Fatalf("got %q", out.String())
 	}
 }

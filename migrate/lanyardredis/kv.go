@@ -57,7 +57,7 @@ func (imp *importer) mergeKV(ctx context.Context, userID string, pairs map[strin
 	imp.sum.KVUsers++
 	next := imp.existing[userID].Clone()
 	size := 0
-	for k, v := range next {
+	for k, v := range next.All() {
 		size += pairSize(k, v)
 	}
 	keys := make([]string, 0, len(pairs))
@@ -72,12 +72,12 @@ func (imp *importer) mergeKV(ctx context.Context, userID string, pairs map[strin
 			imp.sum.skipPair(err.Error())
 			continue
 		}
-		old, exists := next[k]
+		old, exists := next.Get(k)
 		if exists && old == v {
 			imp.sum.PairsUnchanged++
 			continue
 		}
-		if !exists && len(next) >= core.MaxKVPairs {
+		if !exists && next.Len() >= core.MaxKVPairs {
 			imp.sum.skipPair(fmt.Sprintf("user already has %d pairs", core.MaxKVPairs))
 			continue
 		}
@@ -89,7 +89,8 @@ func (imp *importer) mergeKV(ctx context.Context, userID string, pairs map[strin
 			imp.sum.skipPair("user's KV would exceed 16 MiB")
 			continue
 		}
-		next[k], size = v, size+delta
+		next.Set(k, v)
+		size += delta
 		written++
 	}
 	if written == 0 {
