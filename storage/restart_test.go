@@ -86,7 +86,7 @@ func rewriteAfterRestart(t *testing.T, open func() *Store) {
 		wg.Go(func() {
 			for i := range 10 {
 				id := uid(t, w*10+i)
-				if err := s.SaveKV(ctx, id, core.KV{"k": fmt.Sprint(i)}); err != nil {
+				if err := s.SaveKV(ctx, id, core.KVOf("k", fmt.Sprint(i))); err != nil {
 					errs <- fmt.Errorf("KV write: %w", err)
 					return
 				}

@@ -114,7 +114,7 @@ func TestRestartOnExistingDataDir(t *testing.T) {
 		t.Errorf("%d user records stored, want every one of the %d members", records, members)
 	}
 	stored := map[string]string{}
-	if err := s.LoadKV(ctx, func(id string, m core.KV) error { stored[id] = m["n"]; return nil }); err != nil {
+	if err := s.LoadKV(ctx, func(id string, m core.KV) error { stored[id] = m.Value("n"); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	for id, want := range kv {
