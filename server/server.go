@@ -36,6 +36,10 @@ type Options struct {
 	Demo DemoDriver
 	// Timeouts bound slow clients; zero fields take DefaultTimeouts' values.
 	Timeouts Timeouts
+	// TrustedProxyHeader names the header a trusted reverse proxy puts the
+	// client's address in; the request log names clients by it
+	// (internal/clientaddr). Empty: the TCP peer's address.
+	TrustedProxyHeader string
 }
 
 // Timeouts bounds how long a client may hold a connection without making

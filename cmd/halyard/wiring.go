@@ -126,7 +126,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	srvOpts := server.Options{Hub: m.Hub, Tokens: m.Tokens, Logger: m.Logger.With("component", "http"),
-		AdminToken: cfg.AdminToken, Ready: m.readiness,
+		AdminToken: cfg.AdminToken, Ready: m.readiness, TrustedProxyHeader: cfg.TrustedProxyHeader,
 		Timeouts: server.Timeouts{ReadHeader: cfg.HTTPReadHeaderTimeout, Read: cfg.HTTPReadTimeout,
 			Write: cfg.HTTPWriteTimeout, Idle: cfg.HTTPIdleTimeout, MaxHeaderBytes: cfg.HTTPMaxHeaderBytes}}
 	if m.Sim != nil {
