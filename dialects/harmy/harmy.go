@@ -33,8 +33,9 @@ type Options struct {
 	RatePerSecond int
 	RatePerMinute int
 	// TrustedProxyHeader names the header a trusted reverse proxy puts the
-	// client's address in (X-Forwarded-For, X-Real-IP); its last entry is
-	// the client. Empty: the socket's remote address is the client.
+	// client's address in (X-Forwarded-For, Forwarded, X-Real-IP); its
+	// right-most entry is the client (internal/clientaddr). Empty: the
+	// socket's remote address is the client.
 	TrustedProxyHeader string
 	// ExternalURL is this server's public base URL, printed in bot replies.
 	ExternalURL string
