@@ -96,22 +96,17 @@ func IsTooLarge(err error) bool {
 	return err != nil && (strings.Contains(err.Error(), "request body too large") || errors.As(err, &mbe))
 }
 
-// TooLarge answers 413 in the dialect format of the request's path, once
-// the rest of the body was read and thrown away (within lingerBytes and
-// lingerTime). When it could not be read to its end the connection is
-// closed after the answer.
+// TooLargeMessage is the human wording of the body cap, for the dialects'
+// 413 bodies that carry one.
+const TooLargeMessage = "request body must be 1048576 bytes or less"
+
+// TooLarge answers 413 in the format of the dialect owning the request's
+// path (ErrorFormat.TooLarge), once the rest of the body was read and
+// thrown away (within lingerBytes and lingerTime). When it could not be
+// read to its end the connection is closed after the answer.
 func TooLarge(c echo.Context) error {
 	if body, ok := c.Get(bodyKey).(*cappedBody); !ok || !body.drain(c) {
 		c.Response().Header().Set("Connection", "close")
 	}
-	path := c.Request().URL.Path
-	msg := "request body must be 1048576 bytes or less"
-	if strings.HasPrefix(strings.ToLower(path), "/api/") {
-		// Lantern's wording (spec/lantern.md §1.8, Halyard decision).
-		return JSONBlob(c, http.StatusRequestEntityTooLarge, []byte(`{"error":"Request body too large."}`))
-	}
-	if strings.HasPrefix(path, "/user/") || strings.HasPrefix(path, "/admin/") {
-		return ErrorBody(c, http.StatusRequestEntityTooLarge, msg)
-	}
-	return JSONBlob(c, http.StatusRequestEntityTooLarge, []byte(`{"success":false,"error":{"code":"payload_too_large","message":"`+msg+`"}}`))
+	return JSONBlob(c, http.StatusRequestEntityTooLarge, formatOf(c).TooLarge)
 }
