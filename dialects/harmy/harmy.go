@@ -18,6 +18,13 @@ import (
 // a restart). Every later request is answered from the cache at once.
 const DefaultGitHubFirstWait = 250 * time.Millisecond
 
+// harmy's own per-client limits (spec/harmy.md, Errors), the defaults of
+// Options.RatePerSecond and RatePerMinute in Halyard's configuration.
+const (
+	DefaultRatePerSecond = 3
+	DefaultRatePerMinute = 120
+)
+
 // Options configures the harmy dialect.
 type Options struct {
 	Hub    *core.Hub
