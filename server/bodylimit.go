@@ -18,10 +18,10 @@ import (
 // uploading when the server answers and closes would otherwise meet a
 // reset, and lose the 413 with it; past these bounds the connection is
 // closed anyway.
-const (
-	lingerBytes = 16 << 20
-	lingerTime  = 10 * time.Second
-)
+const lingerBytes = 16 << 20
+
+// lingerTime is the time bound (a variable for tests).
+var lingerTime = 10 * time.Second
 
 // bodyKey is where bodyLimit leaves the request's cappedBody in the echo
 // context, for TooLarge to drain.
