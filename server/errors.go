@@ -15,7 +15,8 @@ import (
 // over the cap, and errors no handler turned into a response. A dialect
 // declares it (Dialect.ErrorFormat); the server picks the one whose prefix
 // is the longest that the request's path starts with, so that it never
-// needs to know any dialect's formats.
+// needs to know any dialect's formats. Fields left unset take the admin
+// API's bodies.
 type ErrorFormat struct {
 	// Prefixes are the path prefixes the dialect owns ("/api/"); a path
 	// equal to a prefix without its trailing slash ("/api") is owned too.
@@ -29,6 +30,20 @@ type ErrorFormat struct {
 	// Error renders the body of any other error status with a human
 	// message.
 	Error func(status int, message string) []byte
+}
+
+// withDefaults fills the bodies f leaves unset with the plain (admin) ones.
+func (f ErrorFormat) withDefaults() ErrorFormat {
+	if f.NotFound == nil {
+		f.NotFound = plainFormat.NotFound
+	}
+	if f.TooLarge == nil {
+		f.TooLarge = plainFormat.TooLarge
+	}
+	if f.Error == nil {
+		f.Error = plainFormat.Error
+	}
+	return f
 }
 
 // owns reports how long the prefix of f is that owns path; -1 when none.

@@ -129,7 +129,7 @@ func (s *Server) Echo() *echo.Echo { return s.echo }
 // Register adds every dialect's routes and error format.
 func (s *Server) Register(dialects ...Dialect) {
 	for _, d := range dialects {
-		s.formats = append(s.formats, d.ErrorFormat())
+		s.formats = append(s.formats, d.ErrorFormat().withDefaults())
 		d.Register(s.echo)
 	}
 }
