@@ -4,7 +4,6 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,8 +12,21 @@ import (
 
 // adminError is the admin API's error body.
 func adminError(status int, message string) map[string]any {
-	code := strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
-	return map[string]any{"error": map[string]string{"code": code, "message": message}}
+	return map[string]any{"error": map[string]string{"code": StatusCode(status), "message": message}}
+}
+
+// adminErrorBody is adminError encoded.
+func adminErrorBody(status int, message string) []byte {
+	b, _ := Marshal(adminError(status, message)) // strings only: cannot fail
+	return b
+}
+
+// adminFormat is the admin API's error format, declared as a dialect's is.
+func adminFormat() ErrorFormat {
+	return ErrorFormat{Prefixes: []string{"/admin/"},
+		NotFound: adminErrorBody(http.StatusNotFound, http.StatusText(http.StatusNotFound)),
+		TooLarge: adminErrorBody(http.StatusRequestEntityTooLarge, TooLargeMessage),
+		Error:    adminErrorBody}
 }
 
 // registerAdmin adds /admin/v1, guarded by the admin bearer token.
@@ -34,7 +46,7 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		got := []byte(c.Request().Header.Get("Authorization"))
 		if subtle.ConstantTimeCompare(got, want) != 1 {
-			return c.JSON(http.StatusUnauthorized, adminError(http.StatusUnauthorized, "a valid admin bearer token is required"))
+			return JSON(c, http.StatusUnauthorized, adminError(http.StatusUnauthorized, "a valid admin bearer token is required"))
 		}
 		return next(c)
 	}
@@ -66,13 +78,13 @@ func (s *Server) adminListUsers(c echo.Context) error {
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			return c.JSON(http.StatusBadRequest, adminError(http.StatusBadRequest, "limit must be an integer from 1 to 1000"))
+			return JSON(c, http.StatusBadRequest, adminError(http.StatusBadRequest, "limit must be an integer from 1 to 1000"))
 		}
 		limit = n
 	}
 	after := c.QueryParam("after")
 	if after != "" && !IsSnowflake(after) {
-		return c.JSON(http.StatusBadRequest, adminError(http.StatusBadRequest, "after must be a user id"))
+		return JSON(c, http.StatusBadRequest, adminError(http.StatusBadRequest, "after must be a user id"))
 	}
 	page := s.opts.Hub.Page(after, limit+1)
 	var next any
@@ -84,27 +96,27 @@ func (s *Server) adminListUsers(c echo.Context) error {
 	for i, u := range page {
 		users[i] = adminUser{ID: u.ID, Username: u.Discord.Username, Status: string(u.Status())}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"users": users, "next": next})
+	return JSON(c, http.StatusOK, map[string]any{"users": users, "next": next})
 }
 
 // adminIssueToken issues (and so rotates) a user's API token.
 func (s *Server) adminIssueToken(c echo.Context) error {
 	id := c.Param("id")
 	if !IsSnowflake(id) {
-		return c.JSON(http.StatusBadRequest, adminError(http.StatusBadRequest, "id must be a Discord user id"))
+		return JSON(c, http.StatusBadRequest, adminError(http.StatusBadRequest, "id must be a Discord user id"))
 	}
 	tok, err := s.opts.Tokens.Issue(c.Request().Context(), id)
 	if err != nil {
 		return s.adminFailure(c, err)
 	}
-	return c.JSON(http.StatusOK, map[string]string{"token": tok})
+	return JSON(c, http.StatusOK, map[string]string{"token": tok})
 }
 
 // adminRevokeToken revokes a user's API token.
 func (s *Server) adminRevokeToken(c echo.Context) error {
 	id := c.Param("id")
 	if !IsSnowflake(id) {
-		return c.JSON(http.StatusBadRequest, adminError(http.StatusBadRequest, "id must be a Discord user id"))
+		return JSON(c, http.StatusBadRequest, adminError(http.StatusBadRequest, "id must be a Discord user id"))
 	}
 	if err := s.opts.Tokens.Revoke(c.Request().Context(), id); err != nil {
 		return s.adminFailure(c, err)
@@ -124,5 +136,5 @@ func (s *Server) adminFailure(c echo.Context, err error) error {
 		s.log.Error("admin request failed", "path", c.Request().URL.Path, "err", err)
 		status = http.StatusInternalServerError
 	}
-	return c.JSON(status, adminError(status, core.ErrorMessage(err)))
+	return JSON(c, status, adminError(status, core.ErrorMessage(err)))
 }

@@ -1,50 +1,112 @@
 package server
 
 import (
+	"errors"
+	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/halyardhq/halyard/core"
 )
 
+// Bounds of the lingering read of an over-limit body: how much of its rest
+// is read and thrown away, and for how long, before the 413 is written
+// (spec/lanyard.md §14, as nginx's lingering close). A client still
+// uploading when the server answers and closes would otherwise meet a
+// reset, and lose the 413 with it; past these bounds the connection is
+// closed anyway.
+const lingerBytes = 16 << 20
+
+// lingerTime is the time bound (a variable for tests).
+var lingerTime = 10 * time.Second
+
+// bodyKey is where bodyLimit leaves the request's cappedBody in the echo
+// context, for TooLarge to drain.
+const bodyKey = "server.cappedBody"
+
 // bodyLimit caps every request body at core.MaxRequestBodySize: a declared
 // larger Content-Length is refused at once, and a body that turns out larger
-// fails to read (handlers map that with IsTooLarge).
+// fails to read (handlers map that with IsTooLarge). Either way the 413 is
+// written once the rest of the body was read (TooLarge).
 func bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
+		if req.Body == nil || req.Body == http.NoBody {
+			return next(c)
+		}
+		body := &cappedBody{body: req.Body, left: core.MaxRequestBodySize}
+		c.Set(bodyKey, body)
 		if req.ContentLength > core.MaxRequestBodySize {
 			return TooLarge(c)
 		}
-		if req.Body != nil {
-			req.Body = http.MaxBytesReader(c.Response(), req.Body, core.MaxRequestBodySize)
-		}
+		req.Body = body
 		return next(c)
 	}
+}
+
+// cappedBody is a request body that fails to read past the cap with
+// *http.MaxBytesError, as http.MaxBytesReader does, but, unlike it, can
+// still be read through to its end, so that the 413 reaches the client.
+type cappedBody struct {
+	body    io.ReadCloser
+	left    int64 // bytes the handler may still read
+	tooLong bool  // the handler read past the cap
+}
+
+// Read reads up to the cap, then fails.
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.tooLong {
+		return 0, &http.MaxBytesError{Limit: core.MaxRequestBodySize}
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1] // one byte past the cap is enough to know
+	}
+	n, err := b.body.Read(p)
+	if int64(n) <= b.left {
+		b.left -= int64(n)
+		return n, err
+	}
+	n, b.left, b.tooLong = int(b.left), 0, true
+	return n, &http.MaxBytesError{Limit: core.MaxRequestBodySize}
+}
+
+// Close closes the underlying body.
+func (b *cappedBody) Close() error { return b.body.Close() }
+
+// drain reads the rest of the body and throws it away, within the linger
+// bounds; it reports whether the body was read to its end.
+func (b *cappedBody) drain(c echo.Context) bool {
+	if c.Request().ContentLength > lingerBytes {
+		return false // announced too big to wait for
+	}
+	rc := http.NewResponseController(c.Response())
+	if err := rc.SetReadDeadline(time.Now().Add(lingerTime)); err != nil {
+		return false
+	}
+	_, err := io.CopyN(io.Discard, b.body, lingerBytes)
+	return errors.Is(err, io.EOF)
 }
 
 // IsTooLarge reports whether err came from reading a body over the cap.
 func IsTooLarge(err error) bool {
 	var mbe *http.MaxBytesError
-	return err != nil && (strings.Contains(err.Error(), "request body too large") || asMaxBytes(err, &mbe))
+	return err != nil && (strings.Contains(err.Error(), "request body too large") || errors.As(err, &mbe))
 }
 
-// TooLarge answers 413 in the dialect format of the request's path.
+// TooLargeMessage is the human wording of the body cap, for the dialects'
+// 413 bodies that carry one.
+const TooLargeMessage = "request body must be 1048576 bytes or less"
+
+// TooLarge answers 413 in the format of the dialect owning the request's
+// path (ErrorFormat.TooLarge), once the rest of the body was read and
+// thrown away (within lingerBytes and lingerTime). When it could not be
+// read to its end the connection is closed after the answer.
 func TooLarge(c echo.Context) error {
-	path := c.Request().URL.Path
-	msg := "request body must be 1048576 bytes or less"
-	c.Response().Header().Set("Connection", "close") // the rest of the body is not read
-	if strings.HasPrefix(strings.ToLower(path), "/api/") {
-		// Lantern's wording (spec/lantern.md §1.8, Halyard decision).
-		return JSONBlob(c, http.StatusRequestEntityTooLarge, []byte(`{"error":"Request body too large."}`))
+	if body, ok := c.Get(bodyKey).(*cappedBody); !ok || !body.drain(c) {
+		c.Response().Header().Set("Connection", "close")
 	}
-	if strings.HasPrefix(path, "/user/") || strings.HasPrefix(path, "/admin/") {
-		return ErrorBody(c, http.StatusRequestEntityTooLarge, msg)
-	}
-	return JSON(c, http.StatusRequestEntityTooLarge, map[string]any{
-		"success": false,
-		"error":   map[string]string{"code": "payload_too_large", "message": msg},
-	})
+	return JSONBlob(c, http.StatusRequestEntityTooLarge, formatOf(c).TooLarge)
 }

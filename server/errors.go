@@ -10,37 +10,86 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// Dialect error bodies for requests no route answered, chosen by the path
-// prefix that dialect owns (spec/cross-dialect.md, "Unknown routes").
-const (
-	lanyardNotFound = `{"success":false,"error":{"code":"not_found","message":"Route does not exist"}}`
-	lanternNotFound = `{"error":"Resource not found."}`
-	harmyNotFound   = `{"error":{"code":404,"message":"Not Found"}}`
-)
+// ErrorFormat is how one dialect words the answers the server writes for
+// it rather than its handlers: unknown routes and wrong methods, bodies
+// over the cap, and errors no handler turned into a response. A dialect
+// declares it (Dialect.ErrorFormat); the server picks the one whose prefix
+// is the longest that the request's path starts with, so that it never
+// needs to know any dialect's formats. Fields left unset take the admin
+// API's bodies.
+type ErrorFormat struct {
+	// Prefixes are the path prefixes the dialect owns ("/api/"); a path
+	// equal to a prefix without its trailing slash ("/api") is owned too.
+	// "/" owns every path no other prefix does.
+	Prefixes []string
+	// NotFound is the body of the 404 for an unknown route or a wrong
+	// method.
+	NotFound []byte
+	// TooLarge is the body of the 413 for a body over the cap.
+	TooLarge []byte
+	// Error renders the body of any other error status with a human
+	// message.
+	Error func(status int, message string) []byte
+}
 
-// ErrorBody writes a dialect-shaped error for status on path: the body of
-// the dialect that owns the path's prefix.
-func ErrorBody(c echo.Context, status int, message string) error {
-	path := c.Request().URL.Path
-	switch {
-	case strings.HasPrefix(path, "/api/") || path == "/api":
-		if status == http.StatusNotFound {
-			return JSONBlob(c, status, []byte(lanternNotFound))
-		}
-		return JSON(c, status, map[string]string{"error": message})
-	case strings.HasPrefix(path, "/user/") || path == "/user":
-		if status == http.StatusNotFound {
-			return JSONBlob(c, status, []byte(harmyNotFound))
-		}
-		return JSON(c, status, map[string]any{"error": map[string]any{"code": status, "message": message}})
-	case strings.HasPrefix(path, "/admin/"):
-		return JSON(c, status, adminError(status, message))
+// withDefaults fills the bodies f leaves unset with the plain (admin) ones.
+func (f ErrorFormat) withDefaults() ErrorFormat {
+	if f.NotFound == nil {
+		f.NotFound = plainFormat.NotFound
 	}
-	if status == http.StatusNotFound {
-		return JSONBlob(c, status, []byte(lanyardNotFound))
+	if f.TooLarge == nil {
+		f.TooLarge = plainFormat.TooLarge
 	}
-	code := strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
-	return JSON(c, status, map[string]any{"success": false, "error": map[string]string{"code": code, "message": message}})
+	if f.Error == nil {
+		f.Error = plainFormat.Error
+	}
+	return f
+}
+
+// owns reports how long the prefix of f is that owns path; -1 when none.
+func (f *ErrorFormat) owns(path string) int {
+	best := -1
+	for _, p := range f.Prefixes {
+		if len(p) > best && (strings.HasPrefix(path, p) || path == strings.TrimSuffix(p, "/")) {
+			best = len(p)
+		}
+	}
+	return best
+}
+
+// plainFormat answers for paths no dialect owns (a server without
+// dialects): the admin API's body.
+var plainFormat = adminFormat()
+
+// serverKey is where the server leaves itself in the echo context, for the
+// package functions dialects call (TooLarge) to find the error formats.
+const serverKey = "server.Server"
+
+// attach makes the server findable from the request's context.
+func (s *Server) attach(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(serverKey, s)
+		return next(c)
+	}
+}
+
+// formatFor returns the error format of the dialect owning path.
+func (s *Server) formatFor(path string) *ErrorFormat {
+	best, bestLen := &plainFormat, -1
+	for i := range s.formats {
+		if n := s.formats[i].owns(path); n > bestLen {
+			best, bestLen = &s.formats[i], n
+		}
+	}
+	return best
+}
+
+// formatOf returns the error format of the request's path.
+func formatOf(c echo.Context) *ErrorFormat {
+	if s, ok := c.Get(serverKey).(*Server); ok {
+		return s.formatFor(c.Request().URL.Path)
+	}
+	return &plainFormat
 }
 
 // handleError answers errors no handler turned into a response: unknown
@@ -56,36 +105,37 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if errors.As(err, &he) {
 		status = he.Code
 	}
+	f := s.formatFor(c.Request().URL.Path)
 	switch status {
 	case http.StatusNotFound, http.StatusMethodNotAllowed:
 		if c.Request().Method == http.MethodOptions {
 			_ = c.NoContent(http.StatusNoContent)
 			return
 		}
-		_ = ErrorBody(c, http.StatusNotFound, "Not Found")
+		_ = JSONBlob(c, http.StatusNotFound, f.NotFound)
 	case http.StatusRequestEntityTooLarge:
 		_ = TooLarge(c)
 	default:
+		msg := "internal error"
 		if status >= 500 {
 			s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
-			_ = ErrorBody(c, status, "internal error")
-			return
-		}
-		msg := http.StatusText(status)
-		if he != nil {
-			if m, ok := he.Message.(string); ok {
-				msg = m
+		} else {
+			msg = http.StatusText(status)
+			if he != nil {
+				if m, ok := he.Message.(string); ok {
+					msg = m
+				}
 			}
 		}
-		_ = ErrorBody(c, status, msg)
+		_ = JSONBlob(c, status, f.Error(status, msg))
 	}
 	if c.Request().Method == http.MethodHead {
 		c.Response().Writer.Header().Del("Content-Length")
 	}
 }
 
-// JSONContentType is the content type of every JSON body Halyard writes, as
-// Lanyard sends it.
+// JSONContentType is the content type of every JSON body Halyard writes,
+// in every dialect (Lanyard's, Lantern's and harmy's Express all send it).
 const JSONContentType = "application/json; charset=utf-8"
 
 // JSONBlob writes pre-encoded JSON with JSONContentType.
@@ -95,11 +145,27 @@ func JSONBlob(c echo.Context, status int, body []byte) error {
 
 // JSON encodes v (without HTML escaping) and writes it with JSONContentType.
 func JSON(c echo.Context, status int, v any) error {
+	b, err := Marshal(v)
+	if err != nil {
+		return err
+	}
+	return c.Blob(status, JSONContentType, b)
+}
+
+// Marshal encodes v as JSON without HTML escaping and without the
+// encoder's trailing newline.
+func Marshal(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		return err
+		return nil, err
 	}
-	return c.Blob(status, JSONContentType, bytes.TrimRight(buf.Bytes(), "\n"))
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// StatusCode is the snake-case name of an HTTP status ("payload_too_large"),
+// the error code Lanyard and the admin API use.
+func StatusCode(status int) string {
+	return strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
 }

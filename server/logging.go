@@ -1,16 +1,17 @@
 package server
 
 import (
-	"errors"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/halyardhq/halyard/internal/clientaddr"
 )
 
 // logRequests logs one line per request: errors at Warn, the rest at Debug
-// so a busy server's log stays readable.
+// so a busy server's log stays readable. The client is named by the one
+// rule every limit uses too (internal/clientaddr).
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -23,11 +24,11 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if status >= 500 {
 			level = slog.LevelWarn
 		}
-		s.log.Log(c.Request().Context(), level, "http request",
-			"method", c.Request().Method, "path", c.Request().URL.Path, "status", status,
+		req := c.Request()
+		s.log.Log(req.Context(), level, "http request",
+			"client", clientaddr.FromRequest(req, s.opts.TrustedProxyHeader),
+			"method", req.Method, "path", req.URL.Path, "status", status,
 			"duration", time.Since(start), "bytes", c.Response().Size)
 		return nil
 	}
 }
-
-func asMaxBytes(err error, target **http.MaxBytesError) bool { return errors.As(err, target) }

@@ -21,6 +21,10 @@ import (
 type Dialect interface {
 	// Register adds the dialect's routes.
 	Register(e *echo.Echo)
+	// ErrorFormat declares the paths the dialect owns and how the server
+	// answers for it there (unknown routes, bodies over the cap, errors
+	// no handler answered).
+	ErrorFormat() ErrorFormat
 }
 
 // Options configures the server.
@@ -36,6 +40,10 @@ type Options struct {
 	Demo DemoDriver
 	// Timeouts bound slow clients; zero fields take DefaultTimeouts' values.
 	Timeouts Timeouts
+	// TrustedProxyHeader names the header a trusted reverse proxy puts the
+	// client's address in; the request log names clients by it
+	// (internal/clientaddr). Empty: the TCP peer's address.
+	TrustedProxyHeader string
 }
 
 // Timeouts bounds how long a client may hold a connection without making
@@ -89,6 +97,9 @@ type Server struct {
 	done chan error
 	// socket is the shared /socket endpoint, once RegisterSocket ran.
 	socket *SharedSocket
+	// formats are the registered dialects' error formats and the admin
+	// API's; set before Serve, read only after.
+	formats []ErrorFormat
 }
 
 // New builds the router with the base routes; dialects add theirs with
@@ -100,9 +111,9 @@ func New(opts Options) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{opts: opts, log: opts.Logger, echo: e}
+	s := &Server{opts: opts, log: opts.Logger, echo: e, formats: []ErrorFormat{adminFormat()}}
 	e.HTTPErrorHandler = s.handleError
-	e.Pre(corsMiddleware)
+	e.Pre(s.attach, corsMiddleware)
 	e.Use(s.logRequests, bodyLimit)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -115,9 +126,10 @@ func New(opts Options) *Server {
 // Echo returns the router, for dialects to register on.
 func (s *Server) Echo() *echo.Echo { return s.echo }
 
-// Register adds every dialect's routes.
+// Register adds every dialect's routes and error format.
 func (s *Server) Register(dialects ...Dialect) {
 	for _, d := range dialects {
+		s.formats = append(s.formats, d.ErrorFormat().withDefaults())
 		d.Register(s.echo)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,8 +31,42 @@ func (echoBody) Register(e *echo.Echo) {
 	})
 }
 
-// startServer serves on a real loopback listener.
-func startServer(t *testing.T, opts Options) string {
+// echoBody's declared bodies: Lanyard's shape, as the fallback dialect.
+const (
+	echoNotFound = `{"success":false,"error":{"code":"not_found","message":"Route does not exist"}}`
+	echoTooLarge = `{"success":false,"error":{"code":"payload_too_large","message":"` + TooLargeMessage + `"}}`
+)
+
+// ErrorFormat declares echoBody as the fallback dialect.
+func (echoBody) ErrorFormat() ErrorFormat {
+	return ErrorFormat{Prefixes: []string{"/"}, NotFound: []byte(echoNotFound), TooLarge: []byte(echoTooLarge),
+		Error: func(status int, message string) []byte {
+			return []byte(`{"success":false,"error":{"code":"` + StatusCode(status) + `","message":"` + message + `"}}`)
+		}}
+}
+
+// stubDialect owns prefix and answers with bodies naming itself; its one
+// route, teapot, fails with an error no handler answered.
+type stubDialect struct{ prefix, name string }
+
+func (d stubDialect) Register(e *echo.Echo) {
+	e.GET(d.prefix+"teapot", func(echo.Context) error { return echo.NewHTTPError(418, "short and stout") })
+}
+
+func (d stubDialect) ErrorFormat() ErrorFormat {
+	body := func(status int, message string) []byte {
+		b := `{"stub":"` + d.name + `","status":` + strconv.Itoa(status)
+		if message != "" {
+			b += `,"message":"` + message + `"`
+		}
+		return []byte(b + "}")
+	}
+	return ErrorFormat{Prefixes: []string{d.prefix}, NotFound: body(404, ""), TooLarge: body(413, ""), Error: body}
+}
+
+// startServer serves on a real loopback listener, with echoBody and the
+// given dialects registered.
+func startServer(t *testing.T, opts Options, dialects ...Dialect) string {
 	t.Helper()
 	if opts.Hub == nil {
 		opts.Hub = core.NewHub(core.HubOptions{})
@@ -40,7 +75,7 @@ func startServer(t *testing.T, opts Options) string {
 		opts.Tokens, _ = core.NewTokens(bytes.Repeat([]byte("k"), 32), memstore.New())
 	}
 	s := New(opts)
-	s.Register(echoBody{})
+	s.Register(append([]Dialect{echoBody{}}, dialects...)...)
 	if err := s.Listen("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -94,18 +129,43 @@ func TestCORS(t *testing.T) {
 	}
 }
 
-func TestUnknownRoutesByDialect(t *testing.T) {
-	base := startServer(t, Options{})
+// TestUnknownRoutesByDeclaredFormat: the server answers an unknown route
+// with the declared 404 of the dialect owning the longest matching prefix
+// (a path equal to a prefix without its slash included), the fallback
+// dialect's elsewhere, and the admin API's under /admin/. The real
+// dialects' bodies are checked in cmd/halyard (TestServerAnswersInDialectFormats).
+func TestUnknownRoutesByDeclaredFormat(t *testing.T) {
+	base := startServer(t, Options{}, stubDialect{"/api/", "api"}, stubDialect{"/api/v9/", "v9"})
 	for path, want := range map[string]string{
-		"/nope":        lanyardNotFound,
-		"/v1/nope":     lanyardNotFound,
-		"/api/v1/nope": lanternNotFound,
-		"/user/x/y":    harmyNotFound,
+		"/nope":          echoNotFound,
+		"/v1/nope":       echoNotFound,
+		"/apis":          echoNotFound,
+		"/api":           `{"stub":"api","status":404}`,
+		"/api/v1/nope":   `{"stub":"api","status":404}`,
+		"/api/v9":        `{"stub":"v9","status":404}`,
+		"/api/v9/nope":   `{"stub":"v9","status":404}`,
+		"/admin/v1/nope": `{"error":{"code":"not_found","message":"Not Found"}}`,
 	} {
 		resp, body := do(t, "GET", base+path, nil, nil)
 		if resp.StatusCode != 404 || body != want {
-			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
+			t.Errorf("%s: %d %s, want %s", path, resp.StatusCode, body, want)
 		}
+	}
+	// Other errors no handler answered take the declared Error body.
+	resp, body := do(t, "GET", base+"/api/teapot", nil, nil)
+	if resp.StatusCode != 418 || body != `{"stub":"api","status":418,"message":"short and stout"}` {
+		t.Errorf("418: %d %s", resp.StatusCode, body)
+	}
+	resp, body = do(t, "GET", base+"/api/v9/teapot", nil, nil)
+	if resp.StatusCode != 418 || body != `{"stub":"v9","status":418,"message":"short and stout"}` {
+		t.Errorf("418: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestTooLargeMessageIsTheCap: the wording of the cap says its size.
+func TestTooLargeMessageIsTheCap(t *testing.T) {
+	if !strings.Contains(TooLargeMessage, " "+strconv.Itoa(core.MaxRequestBodySize)+" ") {
+		t.Fatalf("%q does not say %d", TooLargeMessage, core.MaxRequestBodySize)
 	}
 }
 
@@ -208,18 +268,20 @@ func TestAdminAPI(t *testing.T) {
 	}
 }
 
-func TestBodyCapLanternWording(t *testing.T) {
-	base := startServer(t, Options{})
+// TestBodyCapDeclaredFormat: a body over the cap on a path a dialect owns
+// is answered with that dialect's declared 413.
+func TestBodyCapDeclaredFormat(t *testing.T) {
+	base := startServer(t, Options{}, stubDialect{"/api/", "api"})
 	big := bytes.Repeat([]byte("a"), core.MaxRequestBodySize+1)
 	resp, body := do(t, "PUT", base+"/api/v1/users/1/storage/k", nil, bytes.NewReader(big))
-	if resp.StatusCode != 413 || body != `{"error":"Request body too large."}` {
+	if resp.StatusCode != 413 || body != `{"stub":"api","status":413}` {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
 }
 
 func TestErrorBodiesCarryCharset(t *testing.T) {
-	base := startServer(t, Options{})
-	for _, path := range []string{"/nope", "/api/v1/nope", "/user/x/y"} {
+	base := startServer(t, Options{}, stubDialect{"/api/", "api"})
+	for _, path := range []string{"/nope", "/api/v1/nope", "/admin/x"} {
 		resp, _ := do(t, "GET", base+path, nil, nil)
 		if ct := resp.Header.Get("Content-Type"); ct != JSONContentType {
 			t.Errorf("%s: content-type %q", path, ct)

@@ -127,7 +127,7 @@ func TestLanyardCommandsEndToEnd(t *testing.T) {
 	user := m.Sim.MemberIDs(m.Sim.GuildIDs()[0])[2]
 	eventually(t, "member served", func() bool { code, _ := c.do("GET", "/v1/users/"+user, "", nil); return code == 200 })
 	b := botChat{t: t, m: m, c: c, user: user}
-	u := m.Config.ExternalURL
+	u := m.Config.HTTP.ExternalURL
 
 	me := func(key string) int { code, _ := c.do("GET", "/v1/users/@me", key, nil); return code }
 

@@ -13,9 +13,10 @@ import (
 // FuzzParseConfig feeds arbitrary config.toml files, with one arbitrary
 // environment variable on top, to ParseConfig. Properties: no panic; an
 // accepted configuration validates again unchanged (Validate is
-// idempotent) and holds what Validate promises: a port in range, a listen
-// address, guild ids that are numbers, a known log level and format,
-// positive HTTP timeouts, base URLs without a trailing slash.
+// idempotent), normalising it again changes nothing (Normalize is
+// idempotent), and it holds what Normalize and Validate promise: a port in
+// range, a listen address, guild ids that are numbers, a known log level
+// and format, positive HTTP timeouts, base URLs without a trailing slash.
 func FuzzParseConfig(f *testing.F) {
 	seeds := []string{
 		"", "port = 4001\n", "port = 0\n", "port = 99999999999999999999999\n", "port = -1\n",
@@ -56,25 +57,29 @@ func FuzzParseConfig(f *testing.F) {
 		if !reflect.DeepEqual(again, cfg) {
 			t.Fatalf("Validate is not idempotent:\n%+v\n%+v", cfg, again)
 		}
-		if cfg.Port < 1 || cfg.Port > 65535 || cfg.Addr == "" {
-			t.Fatalf("port %d, addr %q", cfg.Port, cfg.Addr)
+		again.Normalize()
+		if !reflect.DeepEqual(again, cfg) {
+			t.Fatalf("Normalize is not idempotent:\n%+v\n%+v", cfg, again)
 		}
-		for _, g := range cfg.GuildIDs {
+		if cfg.HTTP.Port < 1 || cfg.HTTP.Port > 65535 || cfg.HTTP.Addr == "" {
+			t.Fatalf("port %d, addr %q", cfg.HTTP.Port, cfg.HTTP.Addr)
+		}
+		for _, g := range cfg.Discord.GuildIDs {
 			if _, err := strconv.ParseUint(g, 10, 64); err != nil {
 				t.Fatalf("guild id %q", g)
 			}
 		}
 		switch {
-		case cfg.LogLevel != "debug" && cfg.LogLevel != "info" && cfg.LogLevel != "warn" && cfg.LogLevel != "error":
-			t.Fatalf("log level %q", cfg.LogLevel)
-		case cfg.LogFormat != "text" && cfg.LogFormat != "json":
-			t.Fatalf("log format %q", cfg.LogFormat)
-		case cfg.HTTPReadHeaderTimeout <= 0 || cfg.HTTPReadTimeout <= 0 || cfg.HTTPWriteTimeout <= 0 || cfg.HTTPIdleTimeout <= 0:
-			t.Fatalf("HTTP timeouts %v %v %v %v", cfg.HTTPReadHeaderTimeout, cfg.HTTPReadTimeout, cfg.HTTPWriteTimeout, cfg.HTTPIdleTimeout)
-		case strings.HasSuffix(cfg.ExternalURL, "/") || strings.HasSuffix(cfg.CDNURL, "/"):
-			t.Fatalf("trailing slash: %q %q", cfg.ExternalURL, cfg.CDNURL)
-		case cfg.DemoChurn < 0 || cfg.CommandPrefix == "":
-			t.Fatalf("churn %v, prefix %q", cfg.DemoChurn, cfg.CommandPrefix)
+		case cfg.Log.LogLevel != "debug" && cfg.Log.LogLevel != "info" && cfg.Log.LogLevel != "warn" && cfg.Log.LogLevel != "error":
+			t.Fatalf("log level %q", cfg.Log.LogLevel)
+		case cfg.Log.LogFormat != "text" && cfg.Log.LogFormat != "json":
+			t.Fatalf("log format %q", cfg.Log.LogFormat)
+		case cfg.HTTP.ReadHeaderTimeout <= 0 || cfg.HTTP.ReadTimeout <= 0 || cfg.HTTP.WriteTimeout <= 0 || cfg.HTTP.IdleTimeout <= 0:
+			t.Fatalf("HTTP timeouts %v %v %v %v", cfg.HTTP.ReadHeaderTimeout, cfg.HTTP.ReadTimeout, cfg.HTTP.WriteTimeout, cfg.HTTP.IdleTimeout)
+		case strings.HasSuffix(cfg.HTTP.ExternalURL, "/") || strings.HasSuffix(cfg.Discord.CDNURL, "/"):
+			t.Fatalf("trailing slash: %q %q", cfg.HTTP.ExternalURL, cfg.Discord.CDNURL)
+		case cfg.Demo.Churn < 0 || cfg.Discord.CommandPrefix == "":
+			t.Fatalf("churn %v, prefix %q", cfg.Demo.Churn, cfg.Discord.CommandPrefix)
 		}
 	})
 }

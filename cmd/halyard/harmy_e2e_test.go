@@ -109,13 +109,13 @@ func TestHarmyEndToEnd(t *testing.T) {
 
 func TestHarmyConfig(t *testing.T) {
 	cfg, err := ParseConfig([]string{"--demo"}, map[string]string{}, io.Discard)
-	if err != nil || cfg.GitHubAPIURL != "https://api.github.com" || cfg.HarmyRatePerSecond != 3 || cfg.HarmyRatePerMinute != 120 || cfg.TrustedProxyHeader != "" {
+	if err != nil || cfg.Harmy.GitHubAPIURL != "https://api.github.com" || cfg.Harmy.RatePerSecond != 3 || cfg.Harmy.RatePerMinute != 120 || cfg.HTTP.TrustedProxyHeader != "" {
 		t.Fatalf("defaults: %+v %v", cfg, err)
 	}
 	cfg, err = ParseConfig([]string{"--demo"}, map[string]string{"GITHUB_API_URL": "http://127.0.0.1:9", "GITHUB_TOKEN": "ghp_x",
 		"HARMY_RATE_PER_SECOND": "0", "HARMY_RATE_PER_MINUTE": "60", "TRUSTED_PROXY_HEADER": "X-Real-IP"}, io.Discard)
-	if err != nil || cfg.GitHubAPIURL != "http://127.0.0.1:9" || cfg.GitHubToken != "ghp_x" || cfg.HarmyRatePerSecond != 0 ||
-		cfg.HarmyRatePerMinute != 60 || cfg.TrustedProxyHeader != "X-Real-IP" {
+	if err != nil || cfg.Harmy.GitHubAPIURL != "http://127.0.0.1:9" || cfg.Harmy.GitHubToken != "ghp_x" || cfg.Harmy.RatePerSecond != 0 ||
+		cfg.Harmy.RatePerMinute != 60 || cfg.HTTP.TrustedProxyHeader != "X-Real-IP" {
 		t.Fatalf("from env: %+v %v", cfg, err)
 	}
 	for _, env := range []map[string]string{{"HARMY_RATE_PER_SECOND": "-1"}, {"HARMY_RATE_PER_MINUTE": "-5"}, {"GITHUB_API_URL": "api.github.com"}} {

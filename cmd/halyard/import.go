@@ -110,8 +110,8 @@ func importLanyardRedis(ctx context.Context, cfg Config, redisOpts *redis.Option
 // openImportTarget opens Halyard's own store and token service the way the
 // server does, for an import to write into. The caller closes the store.
 func openImportTarget(ctx context.Context, cfg Config, dryRun bool, stderr io.Writer) (*storage.Store, *core.Tokens, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("data directory %s: %v", cfg.DataDir, err)
+	if err := os.MkdirAll(cfg.Storage.DataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("data directory %s: %v", cfg.Storage.DataDir, err)
 	}
 	secret, err := importTokenSecret(cfg, dryRun)
 	if err != nil {
@@ -119,11 +119,11 @@ func openImportTarget(ctx context.Context, cfg Config, dryRun bool, stderr io.Wr
 	}
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	store, err := storage.Open(openCtx, storage.Config{URI: cfg.MongoURI, Database: cfg.MongoName, DataDir: cfg.DataDir,
+	store, err := storage.Open(openCtx, storage.Config{URI: cfg.Storage.MongoURI, Database: cfg.Storage.MongoName, DataDir: cfg.Storage.DataDir,
 		Logger: newLogger(stderr, "warn", "text").With("component", "storage")})
 	if err != nil {
-		if cfg.MongoURI == "" {
-			return nil, nil, fmt.Errorf("opening Halyard's embedded database in %s (stop Halyard before importing): %v", cfg.DataDir, err)
+		if cfg.Storage.MongoURI == "" {
+			return nil, nil, fmt.Errorf("opening Halyard's embedded database in %s (stop Halyard before importing): %v", cfg.Storage.DataDir, err)
 		}
 		return nil, nil, fmt.Errorf("opening Halyard's database: %v", err)
 	}
@@ -148,23 +148,20 @@ func importConfig(configPath, dataDir string, environ map[string]string) (Config
 		return cfg, err
 	}
 	if dataDir != "" {
-		cfg.DataDir = dataDir
+		cfg.Storage.DataDir = dataDir
 	}
-	if cfg.TokenSecret != "" && len(cfg.TokenSecret) < 32 {
-		return cfg, errors.New("TOKEN_SECRET must be at least 32 characters")
-	}
-	return cfg, nil
+	return cfg, cfg.Storage.Validate()
 }
 
 // importTokenSecret is the server's token secret. A dry run does not
 // create one: it hashes with a throwaway secret instead.
 func importTokenSecret(cfg Config, dryRun bool) ([]byte, error) {
-	if dryRun && cfg.TokenSecret == "" {
-		if _, err := os.Stat(filepath.Join(cfg.DataDir, "token_secret")); errors.Is(err, os.ErrNotExist) {
+	if dryRun && cfg.Storage.TokenSecret == "" {
+		if _, err := os.Stat(filepath.Join(cfg.Storage.DataDir, "token_secret")); errors.Is(err, os.ErrNotExist) {
 			return []byte(randomHex(32)), nil
 		}
 	}
-	return loadTokenSecret(cfg.TokenSecret, cfg.DataDir)
+	return loadTokenSecret(cfg.Storage.TokenSecret, cfg.Storage.DataDir)
 }
 
 // lanyardRedisEnv is the Redis URL Lanyard itself would use

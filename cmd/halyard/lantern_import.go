@@ -87,7 +87,7 @@ func importLanternMongo(ctx context.Context, cfg Config, uri, db string, secret 
 	if err := client.Ping(pctx, readpref.Primary()); err != nil {
 		return nil, fmt.Errorf("cannot reach Lantern's MongoDB at %s: %v", redactedURI(uri), err)
 	}
-	if cfg.MongoURI == uri && cfg.MongoName == db {
+	if cfg.Storage.MongoURI == uri && cfg.Storage.MongoName == db {
 		return nil, fmt.Errorf("the Lantern database %q is Halyard's own: import from a separate database", db)
 	}
 	store, tokens, err := openImportTarget(ctx, cfg, dryRun, stderr)

@@ -53,7 +53,7 @@ func TestLanyardInfoQuicklinksAndMetricsWiring(t *testing.T) {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &info); status != 200 || err != nil || info.Data.DiscordInvite != "https://discord.gg/test" ||
-		info.Data.Monitored != m.Hub.Count() || info.Data.Currently != m.Hub.Count() || !strings.HasSuffix(info.Data.Info, m.Config.ExternalURL) {
+		info.Data.Monitored != m.Hub.Count() || info.Data.Currently != m.Hub.Count() || !strings.HasSuffix(info.Data.Info, m.Config.HTTP.ExternalURL) {
 		t.Fatalf("GET / = %d %s", status, body)
 	}
 
@@ -98,8 +98,8 @@ func TestCDNURLConfig(t *testing.T) {
 			env["DISCORD_CDN_URL"] = tt.env
 		}
 		cfg, err := ParseConfig([]string{"--demo"}, env, io.Discard)
-		if (err == nil) != tt.ok || (tt.ok && cfg.CDNURL != tt.want) {
-			t.Errorf("DISCORD_CDN_URL=%q: %q, %v", tt.env, cfg.CDNURL, err)
+		if (err == nil) != tt.ok || (tt.ok && cfg.Discord.CDNURL != tt.want) {
+			t.Errorf("DISCORD_CDN_URL=%q: %q, %v", tt.env, cfg.Discord.CDNURL, err)
 		}
 	}
 }

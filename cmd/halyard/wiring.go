@@ -72,11 +72,11 @@ func (m *Main) ParseFlags(args []string, environ map[string]string) error {
 // returns once Halyard serves and the gateway session is READY.
 func (m *Main) Run(ctx context.Context) error {
 	cfg := &m.Config
-	m.Logger = newLogger(m.Stderr, cfg.LogLevel, cfg.LogFormat)
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory %s: %v", cfg.DataDir, err)
+	m.Logger = newLogger(m.Stderr, cfg.Log.LogLevel, cfg.Log.LogFormat)
+	if err := os.MkdirAll(cfg.Storage.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory %s: %v", cfg.Storage.DataDir, err)
 	}
-	secret, err := loadTokenSecret(cfg.TokenSecret, cfg.DataDir)
+	secret, err := loadTokenSecret(cfg.Storage.TokenSecret, cfg.Storage.DataDir)
 	if err != nil {
 		return err
 	}
@@ -88,47 +88,46 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	// One connection cap per client address across every socket endpoint.
-	sockConns := server.NewConnLimiter(cfg.SocketMaxPerIP, cfg.TrustedProxyHeader)
-	sockCaps := server.SocketCapsConfig{MessagesPerSecond: cfg.SocketMessagesPerSecond,
-		Burst: cfg.SocketMessageBurst, MaxSubscriptions: cfg.SocketMaxSubscriptions}
+	sockConns := server.NewConnLimiter(cfg.Socket.MaxPerIP, cfg.HTTP.TrustedProxyHeader)
+	sockCaps := server.SocketCapsConfig{MessagesPerSecond: cfg.Socket.MessagesPerSecond,
+		Burst: cfg.Socket.MessageBurst, MaxSubscriptions: cfg.Socket.MaxSubscriptions}
 	lanternMax := int64(0) // Lantern's own 1024-byte maxPayload unless the cap is lower
-	if cfg.SocketMaxMessageBytes > 0 && cfg.SocketMaxMessageBytes < 1024 {
-		lanternMax = cfg.SocketMaxMessageBytes
+	if cfg.Socket.MaxMessageBytes > 0 && cfg.Socket.MaxMessageBytes < 1024 {
+		lanternMax = cfg.Socket.MaxMessageBytes
 	}
-	m.Lanyard = lanyard.New(lanyard.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.ExternalURL,
-		Prefix: cfg.CommandPrefix, Commands: m.Commands, DiscordInvite: cfg.DiscordInvite, CDNURL: cfg.CDNURL,
-		Socket: lanyard.SocketOptions{MaxMessageSize: cfg.SocketMaxMessageBytes, Caps: sockCaps, Conns: sockConns}})
+	m.Lanyard = lanyard.New(lanyard.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.HTTP.ExternalURL,
+		Prefix: cfg.Discord.CommandPrefix, Commands: m.Commands, DiscordInvite: cfg.Discord.DiscordInvite, CDNURL: cfg.Discord.CDNURL,
+		Socket: lanyard.SocketOptions{MaxMessageSize: cfg.Socket.MaxMessageBytes, Caps: sockCaps, Conns: sockConns}})
 	m.Commands.Register(m.Lanyard.Commands()...)
-	m.Lantern = lantern.New(lantern.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.ExternalURL, CDNURL: cfg.CDNURL,
+	m.Lantern = lantern.New(lantern.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.HTTP.ExternalURL, CDNURL: cfg.Discord.CDNURL,
 		Logger: m.Logger.With("component", "lantern"),
 		Socket: lantern.SocketOptions{MaxMessageSize: lanternMax, Caps: sockCaps, Conns: sockConns}})
 	m.Commands.Register(m.Lantern.Commands()...)
 	m.GitHub = github.NewCache(github.CacheConfig{Logger: m.Logger.With("component", "github"),
-		Client: github.NewClient(github.Config{BaseURL: cfg.GitHubAPIURL, Token: cfg.GitHubToken})})
-	m.Harmy = harmy.New(harmy.Options{Hub: m.Hub, Tokens: m.Tokens, GitHub: m.GitHub, ExternalURL: cfg.ExternalURL,
-		Prefix: cfg.CommandPrefix, RatePerSecond: cfg.HarmyRatePerSecond, RatePerMinute: cfg.HarmyRatePerMinute,
-		TrustedProxyHeader: cfg.TrustedProxyHeader})
+		Client: github.NewClient(github.Config{BaseURL: cfg.Harmy.GitHubAPIURL, Token: cfg.Harmy.GitHubToken})})
+	m.Harmy = harmy.New(harmy.Options{Hub: m.Hub, Tokens: m.Tokens, GitHub: m.GitHub, ExternalURL: cfg.HTTP.ExternalURL,
+		Prefix: cfg.Discord.CommandPrefix, RatePerSecond: cfg.Harmy.RatePerSecond, RatePerMinute: cfg.Harmy.RatePerMinute,
+		TrustedProxyHeader: cfg.HTTP.TrustedProxyHeader})
 	m.Commands.Register(m.Harmy.Commands()...)
 
-	if cfg.Demo {
+	if cfg.Demo.Enabled {
 		if err := m.startDemo(); err != nil {
 			return err
 		}
 	}
 
 	m.Bot, err = discord.New(discord.Config{
-		Token: cfg.BotToken, GatewayURL: cfg.GatewayURL, RESTBase: cfg.APIURL, GuildIDs: cfg.GuildIDs,
-		Prefix: cfg.CommandPrefix, Hub: m.Hub, Commands: m.Commands, Logger: m.Logger.With("component", "discord"),
-		FastIdentify: cfg.Demo,
+		Token: cfg.Discord.BotToken, GatewayURL: cfg.Discord.GatewayURL, RESTBase: cfg.Discord.APIURL, GuildIDs: cfg.Discord.GuildIDs,
+		Prefix: cfg.Discord.CommandPrefix, Hub: m.Hub, Commands: m.Commands, Logger: m.Logger.With("component", "discord"),
+		FastIdentify: cfg.Demo.Enabled,
 	})
 	if err != nil {
 		return err
 	}
 
 	srvOpts := server.Options{Hub: m.Hub, Tokens: m.Tokens, Logger: m.Logger.With("component", "http"),
-		AdminToken: cfg.AdminToken, Ready: m.readiness,
-		Timeouts: server.Timeouts{ReadHeader: cfg.HTTPReadHeaderTimeout, Read: cfg.HTTPReadTimeout,
-			Write: cfg.HTTPWriteTimeout, Idle: cfg.HTTPIdleTimeout, MaxHeaderBytes: cfg.HTTPMaxHeaderBytes}}
+		AdminToken: cfg.HTTP.AdminToken, Ready: m.readiness, TrustedProxyHeader: cfg.HTTP.TrustedProxyHeader,
+		Timeouts: cfg.HTTP.Timeouts()}
 	if m.Sim != nil {
 		srvOpts.Demo = simDriver{m.Sim}
 	}
@@ -140,12 +139,12 @@ func (m *Main) Run(ctx context.Context) error {
 	docs.Register(m.Server.Echo()) // /docs: Swagger UI and the OpenAPI document
 	m.Server.Register(m.Lanyard, m.Lantern, m.Harmy)
 	shared := m.Server.RegisterSocket(m.Lanyard, m.Lantern) // shared /socket; Lanyard first: it takes ambiguous first messages
-	shared.MaxMessageSize, shared.Conns = cfg.SocketMaxMessageBytes, sockConns
-	if err := m.Server.Listen(cfg.Addr); err != nil {
-		return fmt.Errorf("cannot listen on %s: %v", cfg.Addr, err)
+	shared.MaxMessageSize, shared.Conns = cfg.Socket.MaxMessageBytes, sockConns
+	if err := m.Server.Listen(cfg.HTTP.Addr); err != nil {
+		return fmt.Errorf("cannot listen on %s: %v", cfg.HTTP.Addr, err)
 	}
 	m.Server.Serve()
-	m.Logger.Info("serving HTTP", "addr", m.Server.Addr(), "external_url", cfg.ExternalURL)
+	m.Logger.Info("serving HTTP", "addr", m.Server.Addr(), "external_url", cfg.HTTP.ExternalURL)
 
 	gwCtx, gwCancel := context.WithTimeout(ctx, 60*time.Second)
 	defer gwCancel()
@@ -153,11 +152,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("connecting to the Discord gateway: %v", err)
 	}
 	m.Logger.Info("gateway ready", "monitored_users", m.Hub.Count())
-	if m.Sim != nil && m.Config.DemoChurn > 0 {
+	if m.Sim != nil && m.Config.Demo.Churn > 0 {
 		// About half the members change at every tick, so each one changes
 		// every few seconds; bounded for very large demo populations.
-		perTick := min(max(1, cfg.DemoUsers/2), 5000)
-		m.stopChurn = m.Sim.StartChurn(cfg.DemoChurn, perTick)
+		perTick := min(max(1, cfg.Demo.Users/2), 5000)
+		m.stopChurn = m.Sim.StartChurn(cfg.Demo.Churn, perTick)
 	}
 	return nil
 }
@@ -166,19 +165,19 @@ func (m *Main) Run(ctx context.Context) error {
 func (m *Main) startDemo() error {
 	cfg := &m.Config
 	sim, err := discordsim.New(discordsim.Config{
-		Seed: 1, Members: cfg.DemoUsers, Logger: m.Logger.With("component", "discordsim"),
+		Seed: 1, Members: cfg.Demo.Users, Logger: m.Logger.With("component", "discordsim"),
 		HeartbeatInterval: 5 * time.Second,
 	})
 	if err != nil {
 		return fmt.Errorf("starting the Discord simulator: %v", err)
 	}
 	m.Sim = sim
-	cfg.BotToken = sim.Token()
-	cfg.GatewayURL = sim.GatewayURL()
-	cfg.APIURL = sim.RESTURL()
-	if cfg.AdminToken == "" {
-		cfg.AdminToken = randomHex(16)
-		fmt.Fprintf(m.Stdout, "demo admin token: %s\n", cfg.AdminToken)
+	cfg.Discord.BotToken = sim.Token()
+	cfg.Discord.GatewayURL = sim.GatewayURL()
+	cfg.Discord.APIURL = sim.RESTURL()
+	if cfg.HTTP.AdminToken == "" {
+		cfg.HTTP.AdminToken = randomHex(16)
+		fmt.Fprintf(m.Stdout, "demo admin token: %s\n", cfg.HTTP.AdminToken)
 	}
 	ids := sim.MemberIDs(sim.GuildIDs()[0])
 	if len(ids) > 0 {
@@ -189,7 +188,7 @@ func (m *Main) startDemo() error {
 				break
 			}
 		}
-		fmt.Fprintf(m.Stdout, "demo: %d simulated members; try %s/v1/users/%s\n", len(ids), cfg.ExternalURL, example)
+		fmt.Fprintf(m.Stdout, "demo: %d simulated members; try %s/v1/users/%s\n", len(ids), cfg.HTTP.ExternalURL, example)
 	}
 	return nil
 }
@@ -293,7 +292,7 @@ func randomHex(n int) string {
 // newLogger builds the process logger.
 func newLogger(w io.Writer, level, format string) *slog.Logger {
 	var lv slog.Level
-	_ = lv.UnmarshalText([]byte(level)) // validated in Config.Validate
+	_ = lv.UnmarshalText([]byte(level)) // checked by Config.Validate
 	opts := &slog.HandlerOptions{Level: lv}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/server"
 )
 
 // apiError is one harmy error: status and human message, sent as
@@ -56,11 +57,27 @@ func writeError(c echo.Context, err error) error {
 	return err
 }
 
-// jsonContentType is the content type of every harmy body (Express's).
-const jsonContentType = "application/json; charset=utf-8"
+// jsonContentType is the content type of every harmy JSON body: the server's
+// one constant (Express's).
+const jsonContentType = server.JSONContentType
+
+// body is e in harmy's error body.
+func (e apiError) body() []byte {
+	return fmt.Appendf(nil, `{"error":{"code":%d,"message":%s}}`, e.status, marshal(e.message))
+}
 
 // write sends e in harmy's error body.
 func (e apiError) write(c echo.Context) error {
-	body := fmt.Sprintf(`{"error":{"code":%d,"message":%s}}`, e.status, marshal(e.message))
-	return c.Blob(e.status, jsonContentType, []byte(body))
+	return server.JSONBlob(c, e.status, e.body())
+}
+
+// ErrorFormat declares harmy's paths (/user/...) and its error body for
+// the server's own answers (spec/harmy.md, Errors).
+func (d *Dialect) ErrorFormat() server.ErrorFormat {
+	return server.ErrorFormat{Prefixes: []string{"/user/"},
+		NotFound: apiError{http.StatusNotFound, http.StatusText(http.StatusNotFound)}.body(),
+		TooLarge: apiError{http.StatusRequestEntityTooLarge, server.TooLargeMessage}.body(),
+		Error: func(status int, message string) []byte {
+			return apiError{status, message}.body()
+		}}
 }

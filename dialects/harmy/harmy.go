@@ -18,6 +18,13 @@ import (
 // a restart). Every later request is answered from the cache at once.
 const DefaultGitHubFirstWait = 250 * time.Millisecond
 
+// harmy's own per-client limits (spec/harmy.md, Errors), the defaults of
+// Options.RatePerSecond and RatePerMinute in Halyard's configuration.
+const (
+	DefaultRatePerSecond = 3
+	DefaultRatePerMinute = 120
+)
+
 // Options configures the harmy dialect.
 type Options struct {
 	Hub    *core.Hub
@@ -33,8 +40,9 @@ type Options struct {
 	RatePerSecond int
 	RatePerMinute int
 	// TrustedProxyHeader names the header a trusted reverse proxy puts the
-	// client's address in (X-Forwarded-For, X-Real-IP); its last entry is
-	// the client. Empty: the socket's remote address is the client.
+	// client's address in (X-Forwarded-For, Forwarded, X-Real-IP); its
+	// right-most entry is the client (internal/clientaddr). Empty: the
+	// socket's remote address is the client.
 	TrustedProxyHeader string
 	// ExternalURL is this server's public base URL, printed in bot replies.
 	ExternalURL string

@@ -79,7 +79,7 @@ func (d *Dialect) writeError(c echo.Context, id string, err error) error {
 		return apiError{http.StatusServiceUnavailable, "error", core.ErrorMessage(err)}.write(c)
 	}
 	d.log.Error("lantern: request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
-	return c.Blob(http.StatusInternalServerError, jsonContentType, []byte(internalBody))
+	return server.JSONBlob(c, http.StatusInternalServerError, []byte(internalBody))
 }
 
 // bodyError answers a failed body read: 413 past the server's cap (the
@@ -91,11 +91,34 @@ func bodyError(c echo.Context, err error) error {
 	return invalid(msgValueRequired).write(c)
 }
 
-// jsonContentType is the content type of every Lantern JSON body (§1.2).
-const jsonContentType = "application/json; charset=utf-8"
+// tooLargeBody is Lantern's 413 for a body over the cap (§1.8, Halyard
+// decision).
+const tooLargeBody = `{"error":"Request body too large."}`
 
-// writeJSON sends an object of string values, keys in the given order.
+// ErrorFormat declares Lantern's paths (everything under /api/) and its
+// bodies for the server's own answers: "Resource not found.", the 413
+// wording, {"error":<message>} for the rest (§1.4).
+func (d *Dialect) ErrorFormat() server.ErrorFormat {
+	return server.ErrorFormat{Prefixes: []string{"/api/"},
+		NotFound: []byte(resourceNotFoundBody),
+		TooLarge: []byte(tooLargeBody),
+		Error: func(_ int, message string) []byte {
+			return jsonObject("error", message)
+		}}
+}
+
+// jsonContentType is the content type of every Lantern JSON body: the server's
+// one constant (§1.2).
+const jsonContentType = server.JSONContentType
+
+// writeJSON sends an object of string values, keys in the given order,
+// with the content type of every Lantern JSON body (§1.2).
 func writeJSON(c echo.Context, status int, kv ...string) error {
+	return server.JSONBlob(c, status, jsonObject(kv...))
+}
+
+// jsonObject encodes an object of string values, keys in the given order.
+func jsonObject(kv ...string) []byte {
 	var b []byte
 	b = append(b, '{')
 	for i := 0; i+1 < len(kv); i += 2 {
@@ -106,6 +129,5 @@ func writeJSON(c echo.Context, status int, kv ...string) error {
 		b = append(b, ':')
 		b = appendString(b, kv[i+1])
 	}
-	b = append(b, '}')
-	return c.Blob(status, jsonContentType, b)
+	return append(b, '}')
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/server"
 )
 
 // apiError is one Lanyard error: HTTP status, code and wire message.
@@ -25,7 +26,7 @@ var (
 	errNoPermission    = apiError{http.StatusUnauthorized, "no_permission", "You do not have permission to access this resource"}
 	errInvalidKVValue  = apiError{http.StatusNotFound, "invalid_kv_value", "body must be an object"}
 	errUpstream        = apiError{http.StatusBadGateway, "upstream_error", "Failed to fetch avatar from Discord CDN"}
-	errPayloadTooLarge = apiError{http.StatusRequestEntityTooLarge, "payload_too_large", "request body must be 1048576 bytes or less"}
+	errPayloadTooLarge = apiError{http.StatusRequestEntityTooLarge, "payload_too_large", server.TooLargeMessage}
 	errUnavailable     = apiError{http.StatusServiceUnavailable, "service_unavailable", "the database is unavailable, try again later"}
 )
 
@@ -77,22 +78,50 @@ func writeError(c echo.Context, err error, patch bool) error {
 	return err
 }
 
-// write sends the error in Lanyard's envelope.
-func (e apiError) write(c echo.Context) error {
-	return respondJSON(c, e.status, map[string]any{
-		"success": false,
-		"error":   map[string]string{"code": e.code, "message": e.message},
-	})
+// envelope is Lanyard's error body, keys in Lanyard's order (§2.1).
+type envelope struct {
+	Success bool       `json:"success"`
+	Error   errorField `json:"error"`
 }
 
-// jsonContentType is the content type of every Lanyard JSON body (§2.1).
-const jsonContentType = "application/json; charset=utf-8"
+type errorField struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
 
-// respondJSON sends v as JSON with Lanyard's content type.
+// body is the error in Lanyard's envelope.
+func (e apiError) body() []byte {
+	b, _ := json.Marshal(envelope{Error: errorField{e.code, e.message}}) // strings only: cannot fail
+	return b
+}
+
+// write sends the error in Lanyard's envelope.
+func (e apiError) write(c echo.Context) error {
+	return server.JSONBlob(c, e.status, e.body())
+}
+
+// ErrorFormat declares Lanyard as the owner of every path no other dialect
+// claims (its API under /v1/, its socket and the avatar quicklinks at the
+// root) and its error envelope for the server's own answers.
+func (d *Dialect) ErrorFormat() server.ErrorFormat {
+	return server.ErrorFormat{Prefixes: []string{"/"},
+		NotFound: errNotFound.body(),
+		TooLarge: errPayloadTooLarge.body(),
+		Error: func(status int, message string) []byte {
+			return apiError{status, server.StatusCode(status), message}.body()
+		}}
+}
+
+// jsonContentType is the content type of every Lanyard JSON body: the server's
+// one constant (§2.1).
+const jsonContentType = server.JSONContentType
+
+// respondJSON sends v as JSON with the content type of every Lanyard JSON
+// body (§2.1).
 func respondJSON(c echo.Context, status int, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return c.Blob(status, jsonContentType, b)
+	return server.JSONBlob(c, status, b)
 }

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Normalize fills the settings derived from others and puts values in
+// their one form: the listen address from PORT, the external URL from the
+// listen address, base URLs without a trailing slash, guild ids trimmed
+// and without empty entries. It runs before Validate and is idempotent.
+func (c *Config) Normalize() {
+	c.HTTP.normalize()
+	c.Discord.normalize()
+}
+
+// Validate checks the settings that do not need the network; it changes
+// nothing (a value receiver), so it can be run again on an accepted
+// configuration. Run Normalize first.
+func (c Config) Validate() error {
+	if c.Discord.BotToken == "" && !c.Demo.Enabled {
+		return errors.New("BOT_TOKEN is not set: set it (see .env.example) or run with --demo to try Halyard without a Discord bot")
+	}
+	for _, check := range []func() error{c.HTTP.validate, c.Discord.validate, c.Harmy.validate,
+		c.Socket.validate, c.Demo.validate, c.Storage.Validate, c.Log.validate} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *HTTP) normalize() {
+	if h.Addr == "" {
+		h.Addr = ":" + strconv.Itoa(h.Port)
+	}
+	if h.ExternalURL == "" {
+		h.ExternalURL = "http://127.0.0.1:" + strconv.Itoa(h.Port)
+		if _, port, err := net.SplitHostPort(h.Addr); err == nil && port != "0" {
+			h.ExternalURL = "http://127.0.0.1:" + port
+		}
+	}
+	h.ExternalURL = strings.TrimRight(h.ExternalURL, "/")
+}
+
+func (h HTTP) validate() error {
+	if h.Port < 1 || h.Port > 65535 {
+		return fmt.Errorf("PORT must be from 1 to 65535, got %d", h.Port)
+	}
+	if h.ReadHeaderTimeout <= 0 || h.ReadTimeout <= 0 || h.WriteTimeout <= 0 || h.IdleTimeout <= 0 {
+		return errors.New("HTTP_READ_HEADER_TIMEOUT, HTTP_READ_TIMEOUT, HTTP_WRITE_TIMEOUT and HTTP_IDLE_TIMEOUT must be positive (they cut off slow clients)")
+	}
+	if h.MaxHeaderBytes < 4096 || h.MaxHeaderBytes > 16<<20 {
+		return fmt.Errorf("HTTP_MAX_HEADER_BYTES must be from 4096 to 16777216, got %d", h.MaxHeaderBytes)
+	}
+	return nil
+}
+
+func (d *Discord) normalize() {
+	d.CDNURL = strings.TrimRight(d.CDNURL, "/")
+	var guilds []string
+	for _, id := range d.GuildIDs {
+		if id = strings.TrimSpace(id); id != "" {
+			guilds = append(guilds, id)
+		}
+	}
+	d.GuildIDs = guilds
+}
+
+func (d Discord) validate() error {
+	if !isHTTPURL(d.CDNURL) {
+		return fmt.Errorf("DISCORD_CDN_URL must be an http(s) URL, got %q", d.CDNURL)
+	}
+	if d.CommandPrefix == "" {
+		return errors.New("COMMAND_PREFIX must not be empty")
+	}
+	for _, id := range d.GuildIDs {
+		if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+			return fmt.Errorf("GUILD_IDS: %q is not a guild id", id)
+		}
+	}
+	return nil
+}
+
+func (h Harmy) validate() error {
+	if !isHTTPURL(h.GitHubAPIURL) {
+		return fmt.Errorf("GITHUB_API_URL must be an http(s) URL, got %q", h.GitHubAPIURL)
+	}
+	if h.RatePerSecond < 0 || h.RatePerMinute < 0 {
+		return errors.New("HARMY_RATE_PER_SECOND and HARMY_RATE_PER_MINUTE must not be negative (0 turns a limit off)")
+	}
+	return nil
+}
+
+func (s Socket) validate() error {
+	if s.MaxMessageBytes < 0 || s.MaxSubscriptions < 0 || s.MessagesPerSecond < 0 || s.MessageBurst < 0 || s.MaxPerIP < 0 {
+		return errors.New("SOCKET_MAX_MESSAGE_BYTES, SOCKET_MAX_SUBSCRIPTIONS, SOCKET_MESSAGES_PER_SECOND, SOCKET_MESSAGE_BURST and SOCKET_MAX_PER_IP must not be negative (0 turns a cap off)")
+	}
+	return nil
+}
+
+func (d Demo) validate() error {
+	if d.Users < 1 || d.Users > 1_000_000 {
+		return fmt.Errorf("--demo-users must be from 1 to 1000000, got %d", d.Users)
+	}
+	if d.Churn < 0 {
+		return errors.New("--demo-churn must not be negative")
+	}
+	return nil
+}
+
+// Validate checks the storage settings; the import commands, which need
+// no bot, check only these.
+func (s Storage) Validate() error {
+	if s.TokenSecret != "" && len(s.TokenSecret) < 32 {
+		return errors.New("TOKEN_SECRET must be at least 32 characters (or unset, to have one generated in the data directory)")
+	}
+	return nil
+}
+
+func (l Log) validate() error {
+	switch l.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, got %q", l.LogLevel)
+	}
+	switch l.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("LOG_FORMAT must be text or json, got %q", l.LogFormat)
+	}
+	return nil
+}
+
+// isHTTPURL reports whether s is an absolute http(s) URL with a host.
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
