@@ -1,29 +1,28 @@
 package harmy
 
 import (
+	"context"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/ulule/limiter/v3"
+	"github.com/ulule/limiter/v3/drivers/store/memory"
 
 	"github.com/halyardhq/halyard/internal/clientaddr"
 )
 
-// rateLimiter holds two fixed windows per client: at most perSecond
+// rateLimiter holds two fixed windows per client (ulule/limiter's memory
+// store, which drops ended windows every minute): at most perSecond
 // requests in a one-second window and at most perMinute in a one-minute
 // window, each window starting at the client's first request in it. A
 // request must fit in both; a request the per-second window refuses is not
-// counted against the per-minute one.
-//
-// Fixed windows, not a token bucket (golang.org/x/time/rate, which the
-// sockets use): harmy's limits are "120 requests a minute", and its
-// X-RateLimit-Remaining and -Reset describe a window that empties at once
-// when it ends. A window is a count and a start time, which needs no
-// library.
+// counted against the per-minute one. Fixed windows, not a token bucket:
+// harmy's X-RateLimit-Remaining and -Reset describe a window that empties
+// at once when it ends.
 type rateLimiter struct {
-	second, minute *fixedWindows // nil when that limit is off
+	second, minute *limiter.Limiter // nil when that limit is off
 }
 
 // verdict is the outcome of one request and what the X-RateLimit-*
@@ -37,12 +36,13 @@ type verdict struct {
 }
 
 func newRateLimiter(perSecond, perMinute int) *rateLimiter {
+	store := memory.NewStoreWithOptions(limiter.StoreOptions{Prefix: "harmy", CleanUpInterval: time.Minute})
 	l := &rateLimiter{}
 	if perSecond > 0 {
-		l.second = newFixedWindows(int64(perSecond), time.Second)
+		l.second = limiter.New(store, limiter.Rate{Period: time.Second, Limit: int64(perSecond)})
 	}
 	if perMinute > 0 {
-		l.minute = newFixedWindows(int64(perMinute), time.Minute)
+		l.minute = limiter.New(store, limiter.Rate{Period: time.Minute, Limit: int64(perMinute)})
 	}
 	return l
 }
@@ -50,76 +50,26 @@ func newRateLimiter(perSecond, perMinute int) *rateLimiter {
 // enabled reports whether any limit is on.
 func (l *rateLimiter) enabled() bool { return l.second != nil || l.minute != nil }
 
-// take counts one request of client's at now.
-func (l *rateLimiter) take(client string, now time.Time) verdict {
+// take counts one request of client's.
+func (l *rateLimiter) take(ctx context.Context, client string) verdict {
 	var v verdict
-	for _, w := range []*fixedWindows{l.second, l.minute} {
-		if w == nil {
+	for _, w := range []struct {
+		lim *limiter.Limiter
+		key string
+	}{{l.second, "s:" + client}, {l.minute, "m:" + client}} {
+		if w.lim == nil {
 			continue
 		}
-		if v = w.take(client, now); !v.allowed {
+		c, err := w.lim.Get(ctx, w.key) // the memory store never fails
+		if err != nil {
+			continue
+		}
+		v = verdict{allowed: !c.Reached, limit: c.Limit, remaining: c.Remaining, reset: c.Reset}
+		if c.Reached {
 			return v
 		}
 	}
 	return v
-}
-
-// fixedWindows counts requests per client in windows of period, each
-// starting at the client's first request after the previous one ended.
-// Windows that have ended are dropped once a period, so the map holds only
-// the clients seen in the last two periods.
-type fixedWindows struct {
-	limit  int64
-	period time.Duration
-
-	mu        sync.Mutex
-	clients   map[string]*window
-	lastSweep time.Time
-}
-
-// window is one client's current window.
-type window struct {
-	end   time.Time
-	count int64
-}
-
-func newFixedWindows(limit int64, period time.Duration) *fixedWindows {
-	return &fixedWindows{limit: limit, period: period, clients: map[string]*window{}}
-}
-
-// take counts one request of client's at now (a request over the limit is
-// counted too) and says whether it fits.
-func (f *fixedWindows) take(client string, now time.Time) verdict {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if now.Sub(f.lastSweep) >= f.period {
-		f.sweep(now)
-	}
-	w := f.clients[client]
-	if w == nil || !now.Before(w.end) {
-		w = &window{end: now.Add(f.period)}
-		f.clients[client] = w
-	}
-	w.count++
-	return verdict{allowed: w.count <= f.limit, limit: f.limit,
-		remaining: max(f.limit-w.count, 0), reset: w.end.Unix()}
-}
-
-// sweep drops the windows that have ended: those clients start afresh.
-func (f *fixedWindows) sweep(now time.Time) {
-	for client, w := range f.clients {
-		if !now.Before(w.end) {
-			delete(f.clients, client)
-		}
-	}
-	f.lastSweep = now
-}
-
-// size is the number of clients held.
-func (f *fixedWindows) size() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.clients)
 }
 
 // rateLimit is the middleware of the harmy routes: a request over either
@@ -133,7 +83,7 @@ func (d *Dialect) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		now := time.Now()
-		v := d.limits.take(clientID(c.Request(), d.opts.TrustedProxyHeader), now)
+		v := d.limits.take(c.Request().Context(), clientID(c.Request(), d.opts.TrustedProxyHeader))
 		h := c.Response().Header()
 		reset := max(v.reset-now.Unix(), 0)
 		if !v.allowed {
