@@ -22,6 +22,7 @@ import (
 	"github.com/halyardhq/halyard/docs"
 	"github.com/halyardhq/halyard/github"
 	"github.com/halyardhq/halyard/server"
+	"github.com/halyardhq/halyard/socket"
 	"github.com/halyardhq/halyard/storage"
 )
 
@@ -45,6 +46,7 @@ type Main struct {
 	Server   *server.Server
 	Lanyard  *lanyard.Dialect
 	Lantern  *lantern.Dialect
+	Sockets  *socket.Engine // every WebSocket of every dialect
 	Harmy    *harmy.Dialect
 	GitHub   *github.Cache
 	Metrics  *server.Metrics
@@ -87,9 +89,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
-	// One connection cap per client address across every socket endpoint.
-	sockConns := server.NewConnLimiter(cfg.SocketMaxPerIP, cfg.TrustedProxyHeader)
-	sockCaps := server.SocketCapsConfig{MessagesPerSecond: cfg.SocketMessagesPerSecond,
+	// One socket engine and one connection cap per client address across
+	// every socket endpoint.
+	m.Sockets = socket.NewEngine()
+	sockConns := socket.NewConnLimiter(cfg.SocketMaxPerIP, cfg.TrustedProxyHeader)
+	sockCaps := socket.CapsConfig{MessagesPerSecond: cfg.SocketMessagesPerSecond,
 		Burst: cfg.SocketMessageBurst, MaxSubscriptions: cfg.SocketMaxSubscriptions}
 	lanternMax := int64(0) // Lantern's own 1024-byte maxPayload unless the cap is lower
 	if cfg.SocketMaxMessageBytes > 0 && cfg.SocketMaxMessageBytes < 1024 {
@@ -97,11 +101,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Lanyard = lanyard.New(lanyard.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.ExternalURL,
 		Prefix: cfg.CommandPrefix, Commands: m.Commands, DiscordInvite: cfg.DiscordInvite, CDNURL: cfg.CDNURL,
-		Socket: lanyard.SocketOptions{MaxMessageSize: cfg.SocketMaxMessageBytes, Caps: sockCaps, Conns: sockConns}})
+		Socket: lanyard.SocketOptions{Engine: m.Sockets, MaxMessageSize: cfg.SocketMaxMessageBytes, Caps: sockCaps, Conns: sockConns}})
 	m.Commands.Register(m.Lanyard.Commands()...)
 	m.Lantern = lantern.New(lantern.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.ExternalURL, CDNURL: cfg.CDNURL,
 		Logger: m.Logger.With("component", "lantern"),
-		Socket: lantern.SocketOptions{MaxMessageSize: lanternMax, Caps: sockCaps, Conns: sockConns}})
+		Socket: lantern.SocketOptions{Engine: m.Sockets, MaxMessageSize: lanternMax, Caps: sockCaps, Conns: sockConns}})
 	m.Commands.Register(m.Lantern.Commands()...)
 	m.GitHub = github.NewCache(github.CacheConfig{Logger: m.Logger.With("component", "github"),
 		Client: github.NewClient(github.Config{BaseURL: cfg.GitHubAPIURL, Token: cfg.GitHubToken})})
@@ -139,7 +143,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Server.EnableMetrics(m.Metrics)
 	docs.Register(m.Server.Echo()) // /docs: Swagger UI and the OpenAPI document
 	m.Server.Register(m.Lanyard, m.Lantern, m.Harmy)
-	shared := m.Server.RegisterSocket(m.Lanyard, m.Lantern) // shared /socket; Lanyard first: it takes ambiguous first messages
+	shared := m.Server.RegisterSocket(m.Sockets, m.Lanyard, m.Lantern) // shared /socket; Lanyard first: it takes ambiguous first messages
 	shared.MaxMessageSize, shared.Conns = cfg.SocketMaxMessageBytes, sockConns
 	if err := m.Server.Listen(cfg.Addr); err != nil {
 		return fmt.Errorf("cannot listen on %s: %v", cfg.Addr, err)
@@ -228,11 +232,8 @@ func (m *Main) Close() error {
 		errs = append(errs, m.Server.Shutdown(ctx))
 		cancel()
 	}
-	if m.Lanyard != nil {
-		m.Lanyard.CloseSockets() // 1001 Going Away to every Lanyard socket
-	}
-	if m.Lantern != nil {
-		m.Lantern.CloseSockets()
+	if m.Sockets != nil {
+		m.Sockets.Close() // 1001 Going Away to every socket of every dialect, waited for
 	}
 	if m.Bot != nil {
 		errs = append(errs, m.Bot.Close())

@@ -12,41 +12,50 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/halyardhq/halyard/core"
-	"github.com/halyardhq/halyard/server"
+	"github.com/halyardhq/halyard/socket"
 )
 
 // conn is one Lantern socket. It holds no goroutine while idle: the
-// engine's read turns (server.Socket) parse client messages into its
+// engine's read turns (socket.Socket) parse client messages into its
 // inbox, the hub notifies it of pending events, timers set flags, and its
 // Actor — run on the shared pool when there is work — owns the connection
-// state (pending or active; ALL or a list of ids) and every write.
+// state (pending or active; ALL or a list of ids), every write and the
+// end (socket.Socket.End). It is a member of the engine's "lantern" group.
 type conn struct {
 	d     *Dialect
-	sock  *server.Socket
+	sock  *socket.Socket
 	ws    *websocket.Conn
 	sub   *core.Subscription
-	actor *server.Actor
-	caps  *server.SocketCaps
+	actor *socket.Actor
+	caps  *socket.Caps
+	lease *socket.Lease
 
 	mu       sync.Mutex
 	inbox    []clientMessage
 	gone     bool      // the reader ended: the client is gone
+	goneErr  error     // why
 	closing  *int      // the reader asks to close with this code
 	due      time.Time // when the deadline below expires (zero: none)
 	deadline *time.Timer
 
 	// owned by the actor
 	finished bool
-	events   []core.Event
-	active   bool
-	all      bool
-	list     []string
-	strict   bool // /lantern/socket: the INIT deadline applies
+	// the close frame to send when finishing (code 0: none yet) and the
+	// label the close is counted under
+	closeCode   int
+	closeReason string
+	closeLabel  string
+	events      []core.Event
+	active      bool
+	all         bool
+	list        []string
+	strict      bool // /lantern/socket: the INIT deadline applies
 }
 
-func newConn(d *Dialect, sock *server.Socket, strict bool) *conn {
-	c := &conn{d: d, sock: sock, ws: sock.Conn, strict: strict, caps: server.NewSocketCaps(d.socks.opts.Caps)}
-	c.actor = server.NewActor(c.run)
+func newConn(d *Dialect, sock *socket.Socket, strict bool) *conn {
+	c := &conn{d: d, sock: sock, ws: sock.Conn, strict: strict, caps: socket.NewCaps(d.socks.opts.Caps),
+		lease: d.socks.group.NewLease()}
+	c.actor = d.socks.engine.NewActor(c.run)
 	c.sub = d.opts.Hub.SubscribeNotify(d.socks.opts.QueueSize, c.actor.Wake)
 	if strict {
 		c.setDeadline(d.socks.opts.InitDeadline)
@@ -54,7 +63,11 @@ func newConn(d *Dialect, sock *server.Socket, strict bool) *conn {
 	return c
 }
 
-// SocketMessage implements server.SocketHandler (at most MaxMessageSize
+// GoingAway implements socket.Member: the group is closing; the actor
+// sees it and ends the socket with 1001.
+func (c *conn) GoingAway() { c.actor.Wake() }
+
+// SocketMessage implements socket.Handler (at most MaxMessageSize
 // bytes each, else 1009).
 func (c *conn) SocketMessage(_ int, data []byte) {
 	if int64(len(data)) > c.d.socks.opts.MaxMessageSize { // the shared /socket's first message
@@ -65,7 +78,7 @@ func (c *conn) SocketMessage(_ int, data []byte) {
 		c.readerClose(websocket.ClosePolicyViolation)
 		return
 	}
-	c.d.socks.in.Add(1)
+	c.lease.In()
 	m := parseClientMessage(data)
 	if m.ignore {
 		return
@@ -76,13 +89,13 @@ func (c *conn) SocketMessage(_ int, data []byte) {
 	c.actor.Wake()
 }
 
-// SocketReadEnd implements server.SocketHandler.
+// SocketReadEnd implements socket.Handler.
 func (c *conn) SocketReadEnd(err error) {
 	if errors.Is(err, websocket.ErrReadLimit) {
-		_ = server.CloseSocket(c.ws, websocket.CloseMessageTooBig, "")
+		_ = socket.SendClose(c.ws, websocket.CloseMessageTooBig, "")
 	}
 	c.mu.Lock()
-	c.gone = true
+	c.gone, c.goneErr = true, err
 	c.mu.Unlock()
 	c.actor.Wake()
 }
@@ -119,26 +132,28 @@ func (c *conn) run() {
 	c.mu.Lock()
 	msgs := c.inbox
 	c.inbox = nil
-	gone, closing, due := c.gone, c.closing, c.due
+	gone, goneErr, closing, due := c.gone, c.goneErr, c.closing, c.due
 	c.mu.Unlock()
 	if closing != nil {
-		_ = server.CloseSocket(c.ws, *closing, closeReason(*closing))
-		c.finish()
+		c.endWith(*closing, closeReason(*closing))
 		return
 	}
-	if c.d.socks.isClosed() {
-		_ = server.CloseSocket(c.ws, websocket.CloseGoingAway, "")
-		c.finish()
+	if gone && c.d.socks.group.IsClosing() { // the client left first: count why
+		c.finish(goneLabel(goneErr))
+		return
+	}
+	if c.d.socks.group.IsClosing() {
+		c.endWith(websocket.CloseGoingAway, "")
 		return
 	}
 	for _, m := range msgs {
 		if !c.handle(m) {
-			c.finish()
+			c.finish(c.closeLabel)
 			return
 		}
 	}
 	if gone {
-		c.finish()
+		c.finish(goneLabel(goneErr))
 		return
 	}
 	if !due.IsZero() && !time.Now().Before(due) {
@@ -147,18 +162,18 @@ func (c *conn) run() {
 		} else {
 			c.close() // no INIT in time: closed without DISCONNECT (§6.4)
 		}
-		c.finish()
+		c.finish(c.closeLabel)
 		return
 	}
 	if c.sub.Overflowed() { // a client too slow to read
 		c.close()
-		c.finish()
+		c.finish(c.closeLabel)
 		return
 	}
 	c.events = c.sub.Drain(c.events[:0])
 	for _, ev := range c.events {
 		if !c.event(ev) {
-			c.finish()
+			c.finish(c.closeLabel)
 			return
 		}
 	}
@@ -168,17 +183,49 @@ func (c *conn) run() {
 	}
 }
 
-// finish closes the connection and forgets it.
-func (c *conn) finish() {
+// endWith sends the close frame code (with reason) and finishes.
+func (c *conn) endWith(code int, reason string) {
+	c.closeCode, c.closeReason = code, reason
+	c.closeLabel = strconv.Itoa(code)
+	c.finish(c.closeLabel)
+}
+
+// finish ends the connection with the close frame chosen so far (none:
+// the client left, or a write failed): the engine waits for the client's
+// reply, within the close grace, and closes it; the close is counted
+// under label ("1006" when no close frame was sent or received).
+func (c *conn) finish(label string) {
 	c.finished = true
+	c.stopTimer()
+	if label == "" {
+		label = "1006"
+	}
+	c.sock.End(c.closeCode, c.closeReason, c.d.socks.opts.CloseGrace, false, func() {
+		c.sub.Close()
+		c.lease.Done(label)
+	})
+}
+
+// stopTimer stops the INIT deadline or heartbeat timeout.
+func (c *conn) stopTimer() {
 	c.mu.Lock()
 	if c.deadline != nil {
 		c.deadline.Stop()
 	}
 	c.mu.Unlock()
-	c.sub.Close()
-	c.sock.Close()
-	c.d.socks.remove(c)
+}
+
+// goneLabel is the close label of a connection whose reading ended: the
+// client's close code, 1009 for an oversize message, else 1006.
+func goneLabel(err error) string {
+	var ce *websocket.CloseError
+	switch {
+	case errors.As(err, &ce):
+		return strconv.Itoa(ce.Code)
+	case errors.Is(err, websocket.ErrReadLimit):
+		return "1009"
+	}
+	return "1006"
 }
 
 // closeReason names the cap behind a reader-requested close.
@@ -421,18 +468,18 @@ func (c *conn) beat() {
 }
 
 func (c *conn) send(b []byte) bool {
-	c.d.socks.out.Add(1)
+	c.lease.Out()
 	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	return c.ws.WriteMessage(websocket.TextMessage, b) == nil
 }
 
 // sendShared sends a frame many sockets send alike, framed once.
 func (c *conn) sendShared(b []byte) bool {
-	pm := c.d.socks.prepared.Get(websocket.TextMessage, b)
+	pm := c.d.socks.engine.Prepared.Get(websocket.TextMessage, b)
 	if pm == nil {
 		return c.send(b)
 	}
-	c.d.socks.out.Add(1)
+	c.lease.Out()
 	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	return c.ws.WritePreparedMessage(pm) == nil
 }
@@ -449,9 +496,10 @@ func (c *conn) disconnect(reason string) {
 	c.close()
 }
 
-// close sends a close frame without a status code (clients see 1005).
+// close chooses a close frame without a status code (clients see 1005),
+// sent when the actor finishes.
 func (c *conn) close() {
-	_ = server.CloseSocket(c.ws, websocket.CloseNoStatusReceived, "")
+	c.closeCode, c.closeReason, c.closeLabel = websocket.CloseNoStatusReceived, "", "1005"
 }
 
 // usersNotFound is the ERROR for unknown ids (§6.5).

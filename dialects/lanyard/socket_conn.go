@@ -9,66 +9,67 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/halyardhq/halyard/core"
-	"github.com/halyardhq/halyard/server"
+	"github.com/halyardhq/halyard/socket"
 )
 
 // conn is one Lanyard socket. It holds no goroutine: the engine's read
-// turns (server.Socket) parse client messages into commands for its
+// turns (socket.Socket) parse client messages into commands for its
 // inbox, the hub notifies it of pending events, and its Actor — run on the
 // shared pool whenever there is work — writes Hello, INIT_STATEs and
-// PRESENCE_UPDATEs, owns the subscription state and closes the socket.
+// PRESENCE_UPDATEs, owns the subscription state and ends the socket
+// (socket.Socket.End). It is a member of the engine's "lanyard" group.
 // Subscribing in the actor keeps Hello first and INIT_STATE before any
 // PRESENCE_UPDATE of the users it covers.
 type conn struct {
 	s     *sockets
-	sock  *server.Socket
+	sock  *socket.Socket
 	ws    *websocket.Conn
 	zlib  bool
 	sub   *core.Subscription
-	actor *server.Actor
-	caps  *server.SocketCaps
+	actor *socket.Actor
+	caps  *socket.Caps
+	lease *socket.Lease
 
 	// reader side (read turns are serialised by the engine)
 	closingRead bool // a closing command was queued: ignore what follows
 
-	mu        sync.Mutex
-	inbox     []clientCmd
-	readEnd   *clientCmd // set once reading ended
-	graceOver bool
-	syncOver  bool
+	mu       sync.Mutex
+	inbox    []clientCmd
+	readEnd  *clientCmd // set once reading ended
+	syncOver bool
 
 	// owned by the actor
-	hello     []byte
-	events    []core.Event
-	waitSync  bool // an op 2 waits for the first member sync
-	ending    bool // close sent; waiting for the client's reply or the grace period
-	endCmd    clientCmd
-	finished  bool
-	readDone  bool
-	graceTime *time.Timer
-	ids       map[string]struct{} // users followed individually (kept while they are away)
-	all       bool                // subscribe_to_all
-	multi     bool                // subscribed by ids or all: updates carry user_id
+	hello    []byte
+	events   []core.Event
+	waitSync bool                // an op 2 waits for the first member sync
+	finished bool                // End was called: the engine closes the socket
+	ids      map[string]struct{} // users followed individually (kept while they are away)
+	all      bool                // subscribe_to_all
+	multi    bool                // subscribed by ids or all: updates carry user_id
 }
 
-func newConn(s *sockets, sock *server.Socket, zlib bool, hello []byte) *conn {
+func newConn(s *sockets, sock *socket.Socket, zlib bool, hello []byte) *conn {
 	ws := sock.Conn
 	ws.SetReadLimit(s.opts.MaxMessageSize)
 	c := &conn{s: s, sock: sock, ws: ws, zlib: zlib, hello: hello, ids: map[string]struct{}{},
-		caps: server.NewSocketCaps(s.opts.Caps)}
-	c.actor = server.NewActor(c.run)
+		caps: socket.NewCaps(s.opts.Caps), lease: s.group.NewLease()}
+	c.actor = s.engine.NewActor(c.run)
 	c.sub = s.hub.SubscribeNotify(s.opts.QueueSize, c.actor.Wake)
 	sock.SetIdle(s.opts.Inactivity)
 	return c
 }
 
-// SocketMessage implements server.SocketHandler: one client message,
+// GoingAway implements socket.Member: the group is closing; the actor
+// sees it and ends the socket with 1001.
+func (c *conn) GoingAway() { c.actor.Wake() }
+
+// SocketMessage implements socket.Handler: one client message,
 // parsed on the read turn and queued for the actor.
 func (c *conn) SocketMessage(typ int, data []byte) {
 	if c.closingRead {
 		return // after a closing message: read (and ignore) until the client answers
 	}
-	c.s.stats.in.Add(1)
+	c.lease.In()
 	cmd := parseClientMessage(typ, data)
 	if !c.caps.AllowMessage() { // every message counts, heartbeats too
 		cmd = closeCmd(websocket.ClosePolicyViolation, reasonRateLimited, labelPolicyViolated)
@@ -85,7 +86,7 @@ func (c *conn) SocketMessage(typ int, data []byte) {
 	c.actor.Wake()
 }
 
-// SocketReadEnd implements server.SocketHandler.
+// SocketReadEnd implements socket.Handler.
 func (c *conn) SocketReadEnd(err error) {
 	cmd := readError(err)
 	c.mu.Lock()
@@ -100,7 +101,7 @@ func (c *conn) SocketReadEnd(err error) {
 func readError(err error) clientCmd {
 	var ce *websocket.CloseError
 	switch {
-	case server.IsSocketTimeout(err):
+	case socket.IsTimeout(err):
 		return closeCmd(websocket.CloseProtocolError, "", "1002") // §5.6: no reason
 	case errors.As(err, &ce):
 		return closeCmd(0, "", strconv.Itoa(ce.Code))
@@ -121,17 +122,8 @@ func (c *conn) run() {
 	c.mu.Lock()
 	cmds := c.inbox
 	c.inbox = nil
-	readEnd, graceOver, syncOver := c.readEnd, c.graceOver, c.syncOver
+	readEnd, syncOver := c.readEnd, c.syncOver
 	c.mu.Unlock()
-	if readEnd != nil {
-		c.readDone = true
-	}
-	if c.ending {
-		if c.readDone || graceOver {
-			c.finish()
-		}
-		return
-	}
 	if c.hello != nil {
 		hello := c.hello
 		c.hello = nil
@@ -140,7 +132,7 @@ func (c *conn) run() {
 			return
 		}
 	}
-	if c.s.isClosed() {
+	if c.s.group.IsClosing() {
 		if readEnd != nil { // the client left first: count why
 			c.end(*readEnd)
 			return
@@ -214,44 +206,17 @@ func (c *conn) requeue(cmds []clientCmd) {
 	c.mu.Unlock()
 }
 
-// end sends the close frame (if any) and, when the client may answer it,
-// waits — without holding a goroutine — for the reader to see the reply
-// or the grace period to end before finishing.
+// end ends the socket: the engine sends the close frame (if any) and,
+// when the client may answer, waits — without holding a goroutine — for
+// its reply or the grace period before closing (socket.Socket.End); then
+// the close is counted under cmd's label. When the client may still be
+// sending (an oversize message), the TCP connection is closed gently.
 func (c *conn) end(cmd clientCmd) {
-	c.ending, c.endCmd = true, cmd
-	gentle := cmd.linger
-	if cmd.code != 0 && server.CloseSocket(c.ws, cmd.code, cmd.reason) == nil {
-		gentle = true
-	}
-	if !gentle || c.readDone {
-		c.finish()
-		return
-	}
-	c.graceTime = time.AfterFunc(c.s.opts.CloseGrace, func() {
-		c.mu.Lock()
-		c.graceOver = true
-		c.mu.Unlock()
-		c.actor.Wake()
-	})
-}
-
-// finish closes the connection and counts the close. When the client may
-// still be sending (an oversize message), the TCP connection is closed
-// gently (server.LingerClose) so the client reads the close frame rather
-// than a reset.
-func (c *conn) finish() {
 	c.finished = true
-	if c.graceTime != nil {
-		c.graceTime.Stop()
-	}
-	c.sub.Close()
-	if c.readDone && c.endCmd.linger {
-		c.sock.LingerClose(c.s.opts.CloseGrace)
-	} else {
-		c.sock.Close()
-	}
-	c.s.stats.closed(c.endCmd.label)
-	c.s.remove(c)
+	c.sock.End(cmd.code, cmd.reason, c.s.opts.CloseGrace, cmd.linger, func() {
+		c.sub.Close()
+		c.lease.Done(cmd.label)
+	})
 }
 
 // write sends one data frame within the write timeout.
@@ -264,18 +229,18 @@ func (c *conn) write(frame []byte) bool {
 	if c.ws.WriteMessage(typ, frame) != nil {
 		return false
 	}
-	c.s.stats.out.Add(1)
+	c.lease.Out()
 	return true
 }
 
 // writeShared sends a frame that many sockets send alike, framed once
-// (server.PreparedFrames).
+// (socket.PreparedFrames).
 func (c *conn) writeShared(frame []byte) bool {
 	typ := websocket.TextMessage
 	if c.zlib {
 		typ = websocket.BinaryMessage
 	}
-	pm := c.s.prepared.Get(typ, frame)
+	pm := c.s.engine.Prepared.Get(typ, frame)
 	if pm == nil {
 		return c.write(frame)
 	}
@@ -283,7 +248,7 @@ func (c *conn) writeShared(frame []byte) bool {
 	if c.ws.WritePreparedMessage(pm) != nil {
 		return false
 	}
-	c.s.stats.out.Add(1)
+	c.lease.Out()
 	return true
 }
 
@@ -313,7 +278,7 @@ func (c *conn) awaitSync() {
 	select {
 	case <-c.s.hub.Synced():
 	case <-t.C:
-	case <-c.s.shutdown:
+	case <-c.s.group.Closing():
 	}
 	c.mu.Lock()
 	c.syncOver = true
@@ -341,7 +306,11 @@ func (c *conn) initialize(cmd clientCmd) bool {
 			frame = c.s.initSingleFrame(nil)
 		}
 	}
-	c.s.stats.initialized(cmd.init, c.zlib)
+	comp := "json"
+	if c.zlib {
+		comp = "zlib"
+	}
+	c.s.group.CountInit(socket.Init{Type: initLabels[cmd.init], Compression: comp})
 	if c.zlib {
 		frame = deflate(frame)
 	}

@@ -1,4 +1,4 @@
-package server
+package socket
 
 import (
 	"net"
@@ -11,9 +11,9 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// SocketCapsConfig are the per-socket abuse caps a dialect applies; zero
+// CapsConfig are the per-socket abuse caps a dialect applies; zero
 // fields are off.
-type SocketCapsConfig struct {
+type CapsConfig struct {
 	// MessagesPerSecond is the sustained rate of client messages a socket
 	// may send (a token bucket with Burst tokens); beyond it the socket is
 	// closed with the dialect's policy code.
@@ -25,14 +25,14 @@ type SocketCapsConfig struct {
 	MaxSubscriptions int
 }
 
-// SocketCaps is one socket's message-rate bucket.
-type SocketCaps struct {
+// Caps is one socket's message-rate bucket.
+type Caps struct {
 	lim *rate.Limiter
 }
 
-// NewSocketCaps returns a socket's caps state; nil (every call allowed)
-// when no rate is set.
-func NewSocketCaps(cfg SocketCapsConfig) *SocketCaps {
+// NewCaps returns a socket's caps state; nil (every call allowed) when no
+// rate is set.
+func NewCaps(cfg CapsConfig) *Caps {
 	if cfg.MessagesPerSecond <= 0 {
 		return nil
 	}
@@ -40,12 +40,12 @@ func NewSocketCaps(cfg SocketCapsConfig) *SocketCaps {
 	if burst <= 0 {
 		burst = max(1, int(cfg.MessagesPerSecond+0.999))
 	}
-	return &SocketCaps{lim: rate.NewLimiter(rate.Limit(cfg.MessagesPerSecond), burst)}
+	return &Caps{lim: rate.NewLimiter(rate.Limit(cfg.MessagesPerSecond), burst)}
 }
 
 // AllowMessage takes a token for one client message; false when the
 // socket sends faster than its cap.
-func (c *SocketCaps) AllowMessage() bool {
+func (c *Caps) AllowMessage() bool {
 	return c == nil || c.lim.Allow()
 }
 
@@ -88,11 +88,12 @@ func (l *ConnLimiter) Admit(r *http.Request, sock *Socket) bool {
 	if l == nil {
 		return true
 	}
+	// clientaddr: switch to clientaddr.LimitKey(clientaddr.FromRequest(r, l.header)) at merge (issue 13 item 5).
 	ip := clientAddr(r, l.header)
 	l.mu.Lock()
 	if l.open[ip] >= l.max {
 		l.mu.Unlock()
-		_ = CloseSocket(sock.Conn, CloseTooManyConnections, ReasonTooManyConnections)
+		_ = SendClose(sock.Conn, CloseTooManyConnections, ReasonTooManyConnections)
 		sock.LingerClose(time.Second)
 		return false
 	}
