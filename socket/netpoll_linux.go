@@ -16,7 +16,7 @@ type pollState struct {
 	p    *poller
 	fd   int
 	id   uint64
-	turn chan struct{} // the fallback waiter's turn (socket_waiter.go)
+	turn chan struct{} // the fallback waiter's turn (waiter.go)
 }
 
 // poller is the engine's epoll instance. Sockets are registered

@@ -18,7 +18,7 @@ import (
 // conn is one Lantern socket. It holds no goroutine while idle: the
 // engine's read turns (socket.Socket) parse client messages into its
 // inbox, the hub notifies it of pending events, timers set flags, and its
-// Actor — run on the shared pool when there is work — owns the connection
+// Actor — run on the engine's pool when there is work — owns the connection
 // state (pending or active; ALL or a list of ids), every write and the
 // end (socket.Socket.End). It is a member of the engine's "lantern" group.
 type conn struct {

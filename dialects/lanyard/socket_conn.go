@@ -15,7 +15,7 @@ import (
 // conn is one Lanyard socket. It holds no goroutine: the engine's read
 // turns (socket.Socket) parse client messages into commands for its
 // inbox, the hub notifies it of pending events, and its Actor — run on the
-// shared pool whenever there is work — writes Hello, INIT_STATEs and
+// engine's pool whenever there is work — writes Hello, INIT_STATEs and
 // PRESENCE_UPDATEs, owns the subscription state and ends the socket
 // (socket.Socket.End). It is a member of the engine's "lanyard" group.
 // Subscribing in the actor keeps Hello first and INIT_STATE before any
