@@ -15,6 +15,11 @@
 //     ConnLimiter (sockets per client address);
 //   - ending: Socket.End sends the close frame and closes the connection
 //     once the client answered or the grace period passed;
+//   - one lifecycle: a dialect's connection embeds Conn — open and join
+//     its group (refused with 1001 once closing), subscribe to the hub,
+//     write (counted, shared payloads framed once), End (close frame,
+//     grace, then the subscription and the registry let go) — and keeps
+//     only its protocol;
 //   - the registry: each endpoint is a Group of Members with counters
 //     (Stats, exported as halyard_socket_*); Engine.Close tells every
 //     member of every group to go (1001 Going Away for WebSockets) and

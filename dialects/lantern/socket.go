@@ -147,12 +147,8 @@ func (d *Dialect) serveStrictSocket(c echo.Context) error {
 // (run is then called from that read turn).
 func (d *Dialect) run(sock *socket.Socket, first *socket.Message, initDeadline bool) {
 	c := newConn(d, sock, initDeadline)
-	if !c.lease.Join(c) {
+	if !c.Join(c) { // refused with 1001: the dialect is closing
 		c.stopTimer()
-		c.sub.Close()
-		_ = socket.SendClose(sock.Conn, websocket.CloseGoingAway, "")
-		sock.Close()
-		d.socks.group.CountClose("1001")
 		return
 	}
 	// Liveness is Lantern's heartbeat (op 4), not the shared endpoint's

@@ -15,20 +15,17 @@ import (
 	"github.com/halyardhq/halyard/socket"
 )
 
-// conn is one Lantern socket. It holds no goroutine while idle: the
-// engine's read turns (socket.Socket) parse client messages into its
-// inbox, the hub notifies it of pending events, timers set flags, and its
-// Actor — run on the engine's pool when there is work — owns the connection
-// state (pending or active; ALL or a list of ids), every write and the
-// end (socket.Socket.End). It is a member of the engine's "lantern" group.
+// conn is one Lantern socket: the lifecycle every dialect shares
+// (socket.Conn: socket, actor, hub subscription, caps, its place in the
+// engine's "lantern" group) and Lantern's protocol on top. It holds no
+// goroutine while idle: the engine's read turns parse client messages into
+// its inbox, the hub notifies it of pending events, timers set flags, and
+// its Actor — run on the engine's pool when there is work — owns the
+// connection state (pending or active; ALL or a list of ids), every write
+// and the end.
 type conn struct {
-	d     *Dialect
-	sock  *socket.Socket
-	ws    *websocket.Conn
-	sub   *core.Subscription
-	actor *socket.Actor
-	caps  *socket.Caps
-	lease *socket.Lease
+	*socket.Conn
+	d *Dialect
 
 	mu       sync.Mutex
 	inbox    []clientMessage
@@ -53,19 +50,14 @@ type conn struct {
 }
 
 func newConn(d *Dialect, sock *socket.Socket, strict bool) *conn {
-	c := &conn{d: d, sock: sock, ws: sock.Conn, strict: strict, caps: socket.NewCaps(d.socks.opts.Caps),
-		lease: d.socks.group.NewLease()}
-	c.actor = d.socks.engine.NewActor(c.run)
-	c.sub = d.opts.Hub.SubscribeNotify(d.socks.opts.QueueSize, c.actor.Wake)
+	c := &conn{d: d, strict: strict}
+	c.Conn = d.socks.engine.NewConn(sock, socket.ConnOptions{Group: d.socks.group, Hub: d.opts.Hub,
+		QueueSize: d.socks.opts.QueueSize, Caps: d.socks.opts.Caps, Run: c.run})
 	if strict {
 		c.setDeadline(d.socks.opts.InitDeadline)
 	}
 	return c
 }
-
-// GoingAway implements socket.Member: the group is closing; the actor
-// sees it and ends the socket with 1001.
-func (c *conn) GoingAway() { c.actor.Wake() }
 
 // SocketMessage implements socket.Handler (at most MaxMessageSize
 // bytes each, else 1009).
@@ -74,11 +66,11 @@ func (c *conn) SocketMessage(_ int, data []byte) {
 		c.readerClose(websocket.CloseMessageTooBig)
 		return
 	}
-	if !c.caps.AllowMessage() {
+	if !c.Caps.AllowMessage() {
 		c.readerClose(websocket.ClosePolicyViolation)
 		return
 	}
-	c.lease.In()
+	c.Received()
 	m := parseClientMessage(data)
 	if m.ignore {
 		return
@@ -86,18 +78,18 @@ func (c *conn) SocketMessage(_ int, data []byte) {
 	c.mu.Lock()
 	c.inbox = append(c.inbox, m)
 	c.mu.Unlock()
-	c.actor.Wake()
+	c.Actor.Wake()
 }
 
 // SocketReadEnd implements socket.Handler.
 func (c *conn) SocketReadEnd(err error) {
 	if errors.Is(err, websocket.ErrReadLimit) {
-		_ = socket.SendClose(c.ws, websocket.CloseMessageTooBig, "")
+		_ = socket.SendClose(c.WS, websocket.CloseMessageTooBig, "")
 	}
 	c.mu.Lock()
 	c.gone, c.goneErr = true, err
 	c.mu.Unlock()
-	c.actor.Wake()
+	c.Actor.Wake()
 }
 
 // readerClose asks the actor to close the socket with code.
@@ -107,7 +99,7 @@ func (c *conn) readerClose(code int) {
 		c.closing = &code
 	}
 	c.mu.Unlock()
-	c.actor.Wake()
+	c.Actor.Wake()
 }
 
 // setDeadline arms the INIT deadline or heartbeat timeout: a coarse timer
@@ -117,7 +109,7 @@ func (c *conn) setDeadline(d time.Duration) {
 	defer c.mu.Unlock()
 	c.due = time.Now().Add(d)
 	if c.deadline == nil {
-		c.deadline = time.AfterFunc(d, c.actor.Wake)
+		c.deadline = time.AfterFunc(d, c.Actor.Wake)
 	} else {
 		c.deadline.Reset(d)
 	}
@@ -138,11 +130,11 @@ func (c *conn) run() {
 		c.endWith(*closing, closeReason(*closing))
 		return
 	}
-	if gone && c.d.socks.group.IsClosing() { // the client left first: count why
+	if gone && c.Closing() { // the client left first: count why
 		c.finish(goneLabel(goneErr))
 		return
 	}
-	if c.d.socks.group.IsClosing() {
+	if c.Closing() { // socket.Conn.GoingAway woke us
 		c.endWith(websocket.CloseGoingAway, "")
 		return
 	}
@@ -165,12 +157,12 @@ func (c *conn) run() {
 		c.finish(c.closeLabel)
 		return
 	}
-	if c.sub.Overflowed() { // a client too slow to read
+	if c.Sub.Overflowed() { // a client too slow to read
 		c.close()
 		c.finish(c.closeLabel)
 		return
 	}
-	c.events = c.sub.Drain(c.events[:0])
+	c.events = c.Sub.Drain(c.events[:0])
 	for _, ev := range c.events {
 		if !c.event(ev) {
 			c.finish(c.closeLabel)
@@ -200,10 +192,7 @@ func (c *conn) finish(label string) {
 	if label == "" {
 		label = "1006"
 	}
-	c.sock.End(c.closeCode, c.closeReason, c.d.socks.opts.CloseGrace, false, func() {
-		c.sub.Close()
-		c.lease.Done(label)
-	})
+	c.End(c.closeCode, c.closeReason, c.d.socks.opts.CloseGrace, false, label)
 }
 
 // stopTimer stops the INIT deadline or heartbeat timeout.
@@ -296,7 +285,7 @@ func (c *conn) init(m clientMessage) bool {
 	c.active = true
 	if t.all() {
 		c.all = true
-		c.sub.SetAll(true)
+		c.Sub.SetAll(true)
 	} else {
 		c.follow(t.ids, t.id, t.single)
 	}
@@ -344,7 +333,7 @@ func (c *conn) subscribe(t target) bool {
 	}
 	if t.all() {
 		c.all, c.list = true, nil
-		c.sub.SetAll(true)
+		c.Sub.SetAll(true)
 		c.beat()
 		return c.send(frame(opSubscribeAck, nil))
 	}
@@ -388,7 +377,7 @@ func (c *conn) unsubscribe(t target) bool {
 		return c.sendError("You are not subscribed to user(s) " + strings.Join(absent, ", ") + ".")
 	}
 	c.list = slices.DeleteFunc(c.list, func(id string) bool { return slices.Contains(ids, id) })
-	c.sub.Remove(ids...)
+	c.Sub.Remove(ids...)
 	if len(c.list) == 0 {
 		c.disconnect(textNeedOneUser)
 		return false
@@ -424,7 +413,7 @@ func (c *conn) event(ev core.Event) bool {
 			return false
 		}
 		c.list = slices.DeleteFunc(c.list, func(x string) bool { return x == id })
-		c.sub.Remove(id)
+		c.Sub.Remove(id)
 		if len(c.list) == 0 {
 			c.disconnect(textNoUserLeft)
 			return false
@@ -443,7 +432,7 @@ func (c *conn) follow(ids []string, id string, single bool) {
 			c.list = append(c.list, id)
 		}
 	}
-	c.sub.Add(ids...)
+	c.Sub.Add(ids...)
 }
 
 // missing returns the ids of t that are not monitored.
@@ -467,22 +456,11 @@ func (c *conn) beat() {
 	c.setDeadline(c.d.socks.opts.HeartbeatInterval * 3 / 2)
 }
 
-func (c *conn) send(b []byte) bool {
-	c.lease.Out()
-	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	return c.ws.WriteMessage(websocket.TextMessage, b) == nil
-}
+// send writes one frame (text, as every Lantern frame).
+func (c *conn) send(b []byte) bool { return c.Write(websocket.TextMessage, b) }
 
 // sendShared sends a frame many sockets send alike, framed once.
-func (c *conn) sendShared(b []byte) bool {
-	pm := c.d.socks.engine.Prepared.Get(websocket.TextMessage, b)
-	if pm == nil {
-		return c.send(b)
-	}
-	c.lease.Out()
-	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	return c.ws.WritePreparedMessage(pm) == nil
-}
+func (c *conn) sendShared(b []byte) bool { return c.WriteShared(websocket.TextMessage, b) }
 
 func (c *conn) sendError(text string) bool {
 	return c.send(frame(opError, jsonString(text)))

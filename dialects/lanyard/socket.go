@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
 	"github.com/halyardhq/halyard/core"
@@ -161,11 +160,7 @@ func (s *sockets) serve(sock *socket.Socket, zlib, sendHello bool, first *socket
 		}
 	}
 	c := newConn(s, sock, zlib, hello)
-	if !c.lease.Join(c) {
-		c.sub.Close()
-		_ = socket.SendClose(sock.Conn, websocket.CloseGoingAway, "")
-		sock.Close()
-		s.group.CountClose("1001")
+	if !c.Join(c) { // refused with 1001: the dialect is closing
 		return
 	}
 
@@ -175,5 +170,5 @@ func (s *sockets) serve(sock *socket.Socket, zlib, sendHello bool, first *socket
 	} else {
 		sock.Start(c)
 	}
-	c.actor.Wake() // Hello, or the first message's command
+	c.Actor.Wake() // Hello, or the first message's command
 }

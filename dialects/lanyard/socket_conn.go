@@ -12,23 +12,19 @@ import (
 	"github.com/halyardhq/halyard/socket"
 )
 
-// conn is one Lanyard socket. It holds no goroutine: the engine's read
-// turns (socket.Socket) parse client messages into commands for its
-// inbox, the hub notifies it of pending events, and its Actor — run on the
-// engine's pool whenever there is work — writes Hello, INIT_STATEs and
-// PRESENCE_UPDATEs, owns the subscription state and ends the socket
-// (socket.Socket.End). It is a member of the engine's "lanyard" group.
-// Subscribing in the actor keeps Hello first and INIT_STATE before any
-// PRESENCE_UPDATE of the users it covers.
+// conn is one Lanyard socket: the lifecycle every dialect shares
+// (socket.Conn: socket, actor, hub subscription, caps, its place in the
+// engine's "lanyard" group) and Lanyard's protocol on top. It holds no
+// goroutine: the engine's read turns parse client messages into commands
+// for its inbox, the hub notifies it of pending events, and its Actor —
+// run on the engine's pool whenever there is work — writes Hello,
+// INIT_STATEs and PRESENCE_UPDATEs, owns the subscription state and ends
+// the socket. Subscribing in the actor keeps Hello first and INIT_STATE
+// before any PRESENCE_UPDATE of the users it covers.
 type conn struct {
-	s     *sockets
-	sock  *socket.Socket
-	ws    *websocket.Conn
-	zlib  bool
-	sub   *core.Subscription
-	actor *socket.Actor
-	caps  *socket.Caps
-	lease *socket.Lease
+	*socket.Conn
+	s    *sockets
+	zlib bool
 
 	// reader side (read turns are serialised by the engine)
 	closingRead bool // a closing command was queued: ignore what follows
@@ -49,19 +45,13 @@ type conn struct {
 }
 
 func newConn(s *sockets, sock *socket.Socket, zlib bool, hello []byte) *conn {
-	ws := sock.Conn
-	ws.SetReadLimit(s.opts.MaxMessageSize)
-	c := &conn{s: s, sock: sock, ws: ws, zlib: zlib, hello: hello, ids: map[string]struct{}{},
-		caps: socket.NewCaps(s.opts.Caps), lease: s.group.NewLease()}
-	c.actor = s.engine.NewActor(c.run)
-	c.sub = s.hub.SubscribeNotify(s.opts.QueueSize, c.actor.Wake)
+	sock.Conn.SetReadLimit(s.opts.MaxMessageSize)
+	c := &conn{s: s, zlib: zlib, hello: hello, ids: map[string]struct{}{}}
+	c.Conn = s.engine.NewConn(sock, socket.ConnOptions{Group: s.group, Hub: s.hub, QueueSize: s.opts.QueueSize,
+		Caps: s.opts.Caps, WriteTimeout: s.opts.WriteTimeout, Run: c.run})
 	sock.SetIdle(s.opts.Inactivity)
 	return c
 }
-
-// GoingAway implements socket.Member: the group is closing; the actor
-// sees it and ends the socket with 1001.
-func (c *conn) GoingAway() { c.actor.Wake() }
 
 // SocketMessage implements socket.Handler: one client message,
 // parsed on the read turn and queued for the actor.
@@ -69,9 +59,9 @@ func (c *conn) SocketMessage(typ int, data []byte) {
 	if c.closingRead {
 		return // after a closing message: read (and ignore) until the client answers
 	}
-	c.lease.In()
+	c.Received()
 	cmd := parseClientMessage(typ, data)
-	if !c.caps.AllowMessage() { // every message counts, heartbeats too
+	if !c.Caps.AllowMessage() { // every message counts, heartbeats too
 		cmd = closeCmd(websocket.ClosePolicyViolation, reasonRateLimited, labelPolicyViolated)
 	}
 	if cmd.kind == cmdNone {
@@ -83,7 +73,7 @@ func (c *conn) SocketMessage(typ int, data []byte) {
 	c.mu.Lock()
 	c.inbox = append(c.inbox, cmd)
 	c.mu.Unlock()
-	c.actor.Wake()
+	c.Actor.Wake()
 }
 
 // SocketReadEnd implements socket.Handler.
@@ -92,7 +82,7 @@ func (c *conn) SocketReadEnd(err error) {
 	c.mu.Lock()
 	c.readEnd = &cmd
 	c.mu.Unlock()
-	c.actor.Wake()
+	c.Actor.Wake()
 }
 
 // readError turns the error that ended reading into the closing command.
@@ -132,7 +122,7 @@ func (c *conn) run() {
 			return
 		}
 	}
-	if c.s.group.IsClosing() {
+	if c.Closing() { // socket.Conn.GoingAway woke us
 		if readEnd != nil { // the client left first: count why
 			c.end(*readEnd)
 			return
@@ -178,11 +168,11 @@ func (c *conn) run() {
 		c.end(*readEnd)
 		return
 	}
-	if c.sub.Overflowed() { // the hub dropped a client too slow to read
+	if c.Sub.Overflowed() { // the hub dropped a client too slow to read
 		c.end(closeCmd(closeTooSlow, reasonTooSlow, strconv.Itoa(closeTooSlow)))
 		return
 	}
-	c.events = c.sub.Drain(c.events[:0])
+	c.events = c.Sub.Drain(c.events[:0])
 	for _, ev := range c.events {
 		if !c.update(ev) {
 			c.end(closeCmd(0, "", "1006"))
@@ -213,44 +203,24 @@ func (c *conn) requeue(cmds []clientCmd) {
 // sending (an oversize message), the TCP connection is closed gently.
 func (c *conn) end(cmd clientCmd) {
 	c.finished = true
-	c.sock.End(cmd.code, cmd.reason, c.s.opts.CloseGrace, cmd.linger, func() {
-		c.sub.Close()
-		c.lease.Done(cmd.label)
-	})
+	c.Conn.End(cmd.code, cmd.reason, c.s.opts.CloseGrace, cmd.linger, cmd.label)
+}
+
+// frameType is the WebSocket message type of this socket's frames:
+// binary zlib streams in zlib_json mode, else text.
+func (c *conn) frameType() int {
+	if c.zlib {
+		return websocket.BinaryMessage
+	}
+	return websocket.TextMessage
 }
 
 // write sends one data frame within the write timeout.
-func (c *conn) write(frame []byte) bool {
-	typ := websocket.TextMessage
-	if c.zlib {
-		typ = websocket.BinaryMessage
-	}
-	_ = c.ws.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
-	if c.ws.WriteMessage(typ, frame) != nil {
-		return false
-	}
-	c.lease.Out()
-	return true
-}
+func (c *conn) write(frame []byte) bool { return c.Write(c.frameType(), frame) }
 
 // writeShared sends a frame that many sockets send alike, framed once
 // (socket.PreparedFrames).
-func (c *conn) writeShared(frame []byte) bool {
-	typ := websocket.TextMessage
-	if c.zlib {
-		typ = websocket.BinaryMessage
-	}
-	pm := c.s.engine.Prepared.Get(typ, frame)
-	if pm == nil {
-		return c.write(frame)
-	}
-	_ = c.ws.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
-	if c.ws.WritePreparedMessage(pm) != nil {
-		return false
-	}
-	c.lease.Out()
-	return true
-}
+func (c *conn) writeShared(frame []byte) bool { return c.WriteShared(c.frameType(), frame) }
 
 // update writes the PRESENCE_UPDATE for one hub event, from the bytes the
 // hub caches per snapshot.
@@ -278,12 +248,12 @@ func (c *conn) awaitSync() {
 	select {
 	case <-c.s.hub.Synced():
 	case <-t.C:
-	case <-c.s.group.Closing():
+	case <-c.ClosingChan():
 	}
 	c.mu.Lock()
 	c.syncOver = true
 	c.mu.Unlock()
-	c.actor.Wake()
+	c.Actor.Wake()
 }
 
 // initialize subscribes (§5.3) and writes the INIT_STATE. Subscribing
@@ -293,7 +263,7 @@ func (c *conn) initialize(cmd clientCmd) bool {
 	switch cmd.init {
 	case initAll:
 		c.all, c.multi = true, true
-		c.sub.SetAll(true)
+		c.Sub.SetAll(true)
 		frame = c.s.initMapFrame(c.s.hub.All())
 	case initIDs, initSingle:
 		c.multi = c.multi || cmd.init == initIDs
@@ -335,7 +305,7 @@ func (c *conn) follow(ids []string) []*core.User {
 			fresh = append(fresh, id)
 		}
 	}
-	c.sub.Add(fresh...)
+	c.Sub.Add(fresh...)
 	users := make([]*core.User, 0, len(uniq))
 	var gone []string
 	for _, id := range uniq {
@@ -346,7 +316,7 @@ func (c *conn) follow(ids []string) []*core.User {
 			gone = append(gone, id)
 		}
 	}
-	c.sub.Remove(gone...)
+	c.Sub.Remove(gone...)
 	return users
 }
 
@@ -354,19 +324,19 @@ func (c *conn) follow(ids []string) []*core.User {
 func (c *conn) unsubscribe(cmd clientCmd) {
 	if cmd.all {
 		c.all = false
-		c.sub.SetAll(false)
+		c.Sub.SetAll(false)
 		ids := make([]string, 0, len(c.ids))
 		for id := range c.ids {
 			ids = append(ids, id)
 		}
-		c.sub.Remove(ids...)
+		c.Sub.Remove(ids...)
 		clear(c.ids)
 		return
 	}
 	for _, id := range cmd.ids {
 		delete(c.ids, id)
 	}
-	c.sub.Remove(cmd.ids...)
+	c.Sub.Remove(cmd.ids...)
 }
 
 func b2i(b bool) int {
