@@ -88,23 +88,6 @@ func (m *Metrics) RegisterGateway(stats func() GatewayStats) error {
 	return nil
 }
 
-// SocketInit is one kind of socket subscription: Lanyard's op 2 type
-// ("ids", "single", "all") and the compression ("json", "zlib").
-type SocketInit struct {
-	Type        string
-	Compression string
-}
-
-// SocketStats is a snapshot of one dialect's WebSocket counters.
-type SocketStats struct {
-	Open        int64                // connections open now
-	Opened      int64                // connections accepted since start
-	Closes      map[string]int64     // closes by close code or reason ("4004", "1002", "upgrade_failed"…)
-	Inits       map[SocketInit]int64 // subscriptions by kind
-	MessagesIn  int64                // client messages received
-	MessagesOut int64                // messages sent
-}
-
 // RegisterSockets exposes a dialect's WebSocket counters, read from stats
 // at scrape time, as halyard_socket_* with a dialect label. Call it once
 // per dialect.

@@ -46,7 +46,7 @@ func TestMetricsExposition(t *testing.T) {
 		}
 		for _, d := range []string{"lanyard", "lantern"} {
 			if err := m.RegisterSockets(d, func() SocketStats {
-				return SocketStats{Open: 3, Opened: 10, Closes: map[string]int64{"4004": 2}, Inits: map[SocketInit]int64{{"all", "zlib"}: 4}, MessagesIn: 7, MessagesOut: 9}
+				return SocketStats{Open: 3, Opened: 10, Closes: map[string]int64{"4004": 2}, Inits: map[SocketInit]int64{{Type: "all", Compression: "zlib"}: 4}, MessagesIn: 7, MessagesOut: 9}
 			}); err != nil {
 				t.Fatal(err)
 			}

@@ -95,8 +95,6 @@ type Server struct {
 	http *http.Server
 	ln   net.Listener
 	done chan error
-	// socket is the shared /socket endpoint, once RegisterSocket ran.
-	socket *SharedSocket
 	// formats are the registered dialects' error formats and the admin
 	// API's; set before Serve, read only after.
 	formats []ErrorFormat
@@ -174,10 +172,10 @@ func (s *Server) Serve() {
 	}()
 }
 
-// Shutdown stops accepting requests and waits for those in flight (and
-// hijacked WebSocket connections are the dialects' to close).
+// Shutdown stops accepting requests and waits for those in flight;
+// hijacked WebSocket connections are the socket engine's to close
+// (socket.Engine.Close).
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.socket.close() // sockets still waiting for their first message
 	if s.http == nil {
 		if s.ln != nil {
 			return s.ln.Close()

@@ -8,6 +8,7 @@ import (
 	"github.com/halyardhq/halyard/discord"
 	"github.com/halyardhq/halyard/github"
 	"github.com/halyardhq/halyard/server"
+	"github.com/halyardhq/halyard/socket"
 	"github.com/halyardhq/halyard/storage"
 )
 
@@ -58,7 +59,7 @@ func (h HTTP) Timeouts() server.Timeouts {
 // Socket are the WebSocket abuse caps (0 turns one off): the largest
 // client message (Lanyard; Lantern keeps its 1024-byte maxPayload, or this
 // if lower), users one socket may follow by id, client messages per second
-// per socket (a token bucket of MessageBurst), and sockets open at once per
+// per socket (at most MessageBurst in each window), and sockets open at once per
 // client address (HTTP.TrustedProxyHeader's when set).
 type Socket struct {
 	MaxMessageBytes   int64   `toml:"socket_max_message_bytes" env:"SOCKET_MAX_MESSAGE_BYTES"`
@@ -68,11 +69,11 @@ type Socket struct {
 	MaxPerIP          int     `toml:"socket_max_per_ip" env:"SOCKET_MAX_PER_IP"`
 }
 
-// defaultSocket: Lanyard's 8 MB message limit; the rest are Halyard's
-// (RELIABILITY.md). The cap per address is off: many users share one
-// behind NAT.
+// defaultSocket is the socket package's defaults. The cap per address is
+// off: many users share one behind NAT.
 func defaultSocket() Socket {
-	return Socket{MaxMessageBytes: 8_000_000, MaxSubscriptions: 1000, MessagesPerSecond: 20, MessageBurst: 60}
+	return Socket{MaxMessageBytes: socket.DefaultMaxMessageBytes, MaxSubscriptions: socket.DefaultMaxSubscriptions,
+		MessagesPerSecond: socket.DefaultMessagesPerSecond, MessageBurst: socket.DefaultMessageBurst}
 }
 
 // Discord is the bot: its token, the guilds it watches, its command

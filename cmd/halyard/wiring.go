@@ -22,6 +22,7 @@ import (
 	"github.com/halyardhq/halyard/docs"
 	"github.com/halyardhq/halyard/github"
 	"github.com/halyardhq/halyard/server"
+	"github.com/halyardhq/halyard/socket"
 	"github.com/halyardhq/halyard/storage"
 )
 
@@ -45,6 +46,7 @@ type Main struct {
 	Server   *server.Server
 	Lanyard  *lanyard.Dialect
 	Lantern  *lantern.Dialect
+	Sockets  *socket.Engine // every WebSocket of every dialect
 	Harmy    *harmy.Dialect
 	GitHub   *github.Cache
 	Metrics  *server.Metrics
@@ -87,9 +89,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
-	// One connection cap per client address across every socket endpoint.
-	sockConns := server.NewConnLimiter(cfg.Socket.MaxPerIP, cfg.HTTP.TrustedProxyHeader)
-	sockCaps := server.SocketCapsConfig{MessagesPerSecond: cfg.Socket.MessagesPerSecond,
+	// One socket engine and one connection cap per client address across
+	// every socket endpoint.
+	m.Sockets = socket.NewEngine()
+	sockConns := socket.NewConnLimiter(cfg.Socket.MaxPerIP, cfg.HTTP.TrustedProxyHeader)
+	sockCaps := socket.CapsConfig{MessagesPerSecond: cfg.Socket.MessagesPerSecond,
 		Burst: cfg.Socket.MessageBurst, MaxSubscriptions: cfg.Socket.MaxSubscriptions}
 	lanternMax := int64(0) // Lantern's own 1024-byte maxPayload unless the cap is lower
 	if cfg.Socket.MaxMessageBytes > 0 && cfg.Socket.MaxMessageBytes < 1024 {
@@ -97,11 +101,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Lanyard = lanyard.New(lanyard.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.HTTP.ExternalURL,
 		Prefix: cfg.Discord.CommandPrefix, Commands: m.Commands, DiscordInvite: cfg.Discord.DiscordInvite, CDNURL: cfg.Discord.CDNURL,
-		Socket: lanyard.SocketOptions{MaxMessageSize: cfg.Socket.MaxMessageBytes, Caps: sockCaps, Conns: sockConns}})
+		Socket: lanyard.SocketOptions{Engine: m.Sockets, MaxMessageSize: cfg.Socket.MaxMessageBytes, Caps: sockCaps, Conns: sockConns}})
 	m.Commands.Register(m.Lanyard.Commands()...)
 	m.Lantern = lantern.New(lantern.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.HTTP.ExternalURL, CDNURL: cfg.Discord.CDNURL,
 		Logger: m.Logger.With("component", "lantern"),
-		Socket: lantern.SocketOptions{MaxMessageSize: lanternMax, Caps: sockCaps, Conns: sockConns}})
+		Socket: lantern.SocketOptions{Engine: m.Sockets, MaxMessageSize: lanternMax, Caps: sockCaps, Conns: sockConns}})
 	m.Commands.Register(m.Lantern.Commands()...)
 	m.GitHub = github.NewCache(github.CacheConfig{Logger: m.Logger.With("component", "github"),
 		Client: github.NewClient(github.Config{BaseURL: cfg.Harmy.GitHubAPIURL, Token: cfg.Harmy.GitHubToken})})
@@ -138,7 +142,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Server.EnableMetrics(m.Metrics)
 	docs.Register(m.Server.Echo()) // /docs: Swagger UI and the OpenAPI document
 	m.Server.Register(m.Lanyard, m.Lantern, m.Harmy)
-	shared := m.Server.RegisterSocket(m.Lanyard, m.Lantern) // shared /socket; Lanyard first: it takes ambiguous first messages
+	shared := m.Server.RegisterSocket(m.Sockets, m.Lanyard, m.Lantern) // shared /socket; Lanyard first: it takes ambiguous first messages
 	shared.MaxMessageSize, shared.Conns = cfg.Socket.MaxMessageBytes, sockConns
 	if err := m.Server.Listen(cfg.HTTP.Addr); err != nil {
 		return fmt.Errorf("cannot listen on %s: %v", cfg.HTTP.Addr, err)
@@ -231,11 +235,8 @@ func (m *Main) Close() error {
 		errs = append(errs, m.Server.Shutdown(ctx))
 		cancel()
 	}
-	if m.Lanyard != nil {
-		m.Lanyard.CloseSockets() // 1001 Going Away to every Lanyard socket
-	}
-	if m.Lantern != nil {
-		m.Lantern.CloseSockets()
+	if m.Sockets != nil {
+		m.Sockets.Close() // 1001 Going Away to every socket of every dialect, waited for
 	}
 	if m.Bot != nil {
 		errs = append(errs, m.Bot.Close())

@@ -2,14 +2,12 @@ package lantern
 
 import (
 	"net/url"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
-	"github.com/halyardhq/halyard/server"
+	"github.com/halyardhq/halyard/socket"
 )
 
 // Lantern's socket constants (§6).
@@ -23,6 +21,11 @@ const (
 // SocketOptions tunes the Lantern WebSocket; zero fields take Lantern's
 // values (tests shorten them).
 type SocketOptions struct {
+	// Engine runs the sockets and holds them in its registry (group
+	// "lantern"); share one between every dialect, so that Engine.Close
+	// ends them all. Nil gives the dialect an engine of its own, which
+	// CloseSockets closes.
+	Engine *socket.Engine
 	// InitDeadline closes a /lantern/socket connection that sent no INIT
 	// (5 s).
 	InitDeadline time.Duration
@@ -37,10 +40,13 @@ type SocketOptions struct {
 	// Caps are the per-socket abuse caps: message rate (close 1008
 	// rate_limited) and users followed (an ERROR, like Lantern's other
 	// refused subscriptions); zero fields are off.
-	Caps server.SocketCapsConfig
+	Caps socket.CapsConfig
 	// Conns caps the sockets per client address (close 1013); nil is no
 	// cap. Share one limiter between every endpoint.
-	Conns *server.ConnLimiter
+	Conns *socket.ConnLimiter
+	// CloseGrace is how long a closing socket waits for the client's close
+	// frame before dropping the TCP connection: 1 s.
+	CloseGrace time.Duration
 }
 
 func (o SocketOptions) withDefaults() SocketOptions {
@@ -53,61 +59,32 @@ func (o SocketOptions) withDefaults() SocketOptions {
 	if o.MaxMessageSize <= 0 {
 		o.MaxMessageSize = maxSocketMessage
 	}
+	if o.CloseGrace <= 0 {
+		o.CloseGrace = time.Second
+	}
 	return o
 }
 
-// sockets tracks the live connections so shutdown can close them.
+// sockets is the dialect's group in the engine's registry: its live
+// connections and their counters.
 type sockets struct {
-	opts     SocketOptions
-	prepared server.PreparedFrames
-	mu       sync.Mutex
-	conns    map[*conn]struct{}
-	shutdown chan struct{}
-	closed   bool
-
-	opened, in, out atomic.Int64 // for /metrics
+	opts   SocketOptions
+	engine *socket.Engine
+	own    bool // the engine is the dialect's own: CloseSockets closes it
+	group  *socket.Group
 }
 
 func newSockets(opts SocketOptions) *sockets {
-	return &sockets{opts: opts.withDefaults(), conns: map[*conn]struct{}{}, shutdown: make(chan struct{})}
-}
-
-func (s *sockets) add(c *conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
+	s := &sockets{opts: opts.withDefaults(), engine: opts.Engine}
+	if s.engine == nil {
+		s.engine, s.own = socket.NewEngine(), true
 	}
-	s.conns[c] = struct{}{}
-	s.opened.Add(1)
-	return true
+	s.group = s.engine.Group("lantern")
+	return s
 }
 
 // SocketStats returns the Lantern sockets' counters, for /metrics.
-func (d *Dialect) SocketStats() server.SocketStats {
-	s := d.socks
-	s.mu.Lock()
-	open := len(s.conns)
-	s.mu.Unlock()
-	return server.SocketStats{Open: int64(open), Opened: s.opened.Load(),
-		MessagesIn: s.in.Load(), MessagesOut: s.out.Load()}
-}
-
-// isClosed reports whether CloseSockets was called.
-func (s *sockets) isClosed() bool {
-	select {
-	case <-s.shutdown:
-		return true
-	default:
-		return false
-	}
-}
-
-func (s *sockets) remove(c *conn) {
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
-}
+func (d *Dialect) SocketStats() socket.Stats { return d.socks.group.Stats() }
 
 // registerSocket adds /lantern/socket (§6), strictly Lantern.
 func (d *Dialect) registerSocket(e *echo.Echo) {
@@ -119,43 +96,40 @@ func (d *Dialect) Name() string { return "lantern" }
 
 // ClaimSocket claims a shared /socket whose first message is op 2 with
 // user_id or user_ids, or op 12 or 14 (spec/cross-dialect.md).
-func (d *Dialect) ClaimSocket(first server.SocketMessage, _ url.Values) bool {
+func (d *Dialect) ClaimSocket(first socket.Message, _ url.Values) bool {
 	return claimsFirstMessage(first.Data)
 }
 
 // ServeSocket takes over a shared /socket connection whose first message
 // Lantern claimed; the shared HELLO was sent and no INIT deadline applies.
-func (d *Dialect) ServeSocket(sc *server.SocketConn) {
+func (d *Dialect) ServeSocket(sc *socket.Handoff) {
 	first := sc.First
 	d.run(sc.Socket, &first, false)
 }
 
-// CloseSockets closes every Lantern socket (server shutdown).
+// CloseSockets closes every Lantern socket with 1001 (Going Away),
+// refuses new ones the same way, and returns once they are all closed
+// (each waits at most SocketOptions.CloseGrace for its client's reply).
+// The engine's Close does the same for every dialect at once;
+// CloseSockets is for a dialect alone (and closes the dialect's own
+// engine, if it has one).
 func (d *Dialect) CloseSockets() {
-	s := d.socks
-	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.shutdown)
-	}
-	live := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		live = append(live, c)
-	}
-	s.mu.Unlock()
-	for _, c := range live {
-		c.actor.Wake()
+	d.socks.group.Close()
+	if d.socks.own {
+		d.socks.engine.Close()
 	}
 }
 
 // serveStrictSocket serves /lantern/socket: HELLO, then the 5 s INIT
 // deadline.
 func (d *Dialect) serveStrictSocket(c echo.Context) error {
-	sock, err := server.UpgradeSocket(c)
+	sock, err := d.socks.engine.Upgrade(c)
 	if err != nil {
+		d.socks.group.CountClose("upgrade_failed")
 		return nil
 	}
 	if !d.socks.opts.Conns.Admit(c.Request(), sock) {
+		d.socks.group.CountClose("1013")
 		return nil
 	}
 	ws := sock.Conn
@@ -171,12 +145,10 @@ func (d *Dialect) serveStrictSocket(c echo.Context) error {
 // run takes over one connection and returns at once; its read turns and
 // actor run it from here on. first is the shared /socket's first message
 // (run is then called from that read turn).
-func (d *Dialect) run(sock *server.Socket, first *server.SocketMessage, initDeadline bool) {
+func (d *Dialect) run(sock *socket.Socket, first *socket.Message, initDeadline bool) {
 	c := newConn(d, sock, initDeadline)
-	if !d.socks.add(c) {
-		_ = server.CloseSocket(sock.Conn, websocket.CloseGoingAway, "")
-		c.sub.Close()
-		sock.Close()
+	if !c.Join(c) { // refused with 1001: the dialect is closing
+		c.stopTimer()
 		return
 	}
 	// Liveness is Lantern's heartbeat (op 4), not the shared endpoint's

@@ -6,14 +6,14 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/halyardhq/halyard/server"
+	"github.com/halyardhq/halyard/socket"
 )
 
 // The abuse caps (issue 7) over real loopback sockets, with what Lantern
 // clients get (RELIABILITY.md lists the codes).
 func TestLanternSocketCaps(t *testing.T) {
 	e := newSockEnv(t, SocketOptions{MaxMessageSize: 100,
-		Caps: server.SocketCapsConfig{MessagesPerSecond: 1, Burst: 3, MaxSubscriptions: 2}})
+		Caps: socket.CapsConfig{MessagesPerSecond: 1, Burst: 3, MaxSubscriptions: 2}})
 	for _, path := range sockPaths {
 		t.Run(path+"/message size", func(t *testing.T) {
 			c := e.dial(path)

@@ -12,60 +12,65 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/halyardhq/halyard/core"
-	"github.com/halyardhq/halyard/server"
+	"github.com/halyardhq/halyard/socket"
 )
 
-// conn is one Lantern socket. It holds no goroutine while idle: the
-// engine's read turns (server.Socket) parse client messages into its
-// inbox, the hub notifies it of pending events, timers set flags, and its
-// Actor — run on the shared pool when there is work — owns the connection
-// state (pending or active; ALL or a list of ids) and every write.
+// conn is one Lantern socket: the lifecycle every dialect shares
+// (socket.Conn: socket, actor, hub subscription, caps, its place in the
+// engine's "lantern" group) and Lantern's protocol on top. It holds no
+// goroutine while idle: the engine's read turns parse client messages into
+// its inbox, the hub notifies it of pending events, timers set flags, and
+// its Actor — run on the engine's pool when there is work — owns the
+// connection state (pending or active; ALL or a list of ids), every write
+// and the end.
 type conn struct {
-	d     *Dialect
-	sock  *server.Socket
-	ws    *websocket.Conn
-	sub   *core.Subscription
-	actor *server.Actor
-	caps  *server.SocketCaps
+	*socket.Conn
+	d *Dialect
 
 	mu       sync.Mutex
 	inbox    []clientMessage
 	gone     bool      // the reader ended: the client is gone
+	goneErr  error     // why
 	closing  *int      // the reader asks to close with this code
 	due      time.Time // when the deadline below expires (zero: none)
 	deadline *time.Timer
 
 	// owned by the actor
 	finished bool
-	events   []core.Event
-	active   bool
-	all      bool
-	list     []string
-	strict   bool // /lantern/socket: the INIT deadline applies
+	// the close frame to send when finishing (code 0: none yet) and the
+	// label the close is counted under
+	closeCode   int
+	closeReason string
+	closeLabel  string
+	events      []core.Event
+	active      bool
+	all         bool
+	list        []string
+	strict      bool // /lantern/socket: the INIT deadline applies
 }
 
-func newConn(d *Dialect, sock *server.Socket, strict bool) *conn {
-	c := &conn{d: d, sock: sock, ws: sock.Conn, strict: strict, caps: server.NewSocketCaps(d.socks.opts.Caps)}
-	c.actor = server.NewActor(c.run)
-	c.sub = d.opts.Hub.SubscribeNotify(d.socks.opts.QueueSize, c.actor.Wake)
+func newConn(d *Dialect, sock *socket.Socket, strict bool) *conn {
+	c := &conn{d: d, strict: strict}
+	c.Conn = d.socks.engine.NewConn(sock, socket.ConnOptions{Group: d.socks.group, Hub: d.opts.Hub,
+		QueueSize: d.socks.opts.QueueSize, Caps: d.socks.opts.Caps, Run: c.run})
 	if strict {
 		c.setDeadline(d.socks.opts.InitDeadline)
 	}
 	return c
 }
 
-// SocketMessage implements server.SocketHandler (at most MaxMessageSize
+// SocketMessage implements socket.Handler (at most MaxMessageSize
 // bytes each, else 1009).
 func (c *conn) SocketMessage(_ int, data []byte) {
 	if int64(len(data)) > c.d.socks.opts.MaxMessageSize { // the shared /socket's first message
 		c.readerClose(websocket.CloseMessageTooBig)
 		return
 	}
-	if !c.caps.AllowMessage() {
+	if !c.Caps.AllowMessage() {
 		c.readerClose(websocket.ClosePolicyViolation)
 		return
 	}
-	c.d.socks.in.Add(1)
+	c.Received()
 	m := parseClientMessage(data)
 	if m.ignore {
 		return
@@ -73,18 +78,18 @@ func (c *conn) SocketMessage(_ int, data []byte) {
 	c.mu.Lock()
 	c.inbox = append(c.inbox, m)
 	c.mu.Unlock()
-	c.actor.Wake()
+	c.Actor.Wake()
 }
 
-// SocketReadEnd implements server.SocketHandler.
+// SocketReadEnd implements socket.Handler.
 func (c *conn) SocketReadEnd(err error) {
 	if errors.Is(err, websocket.ErrReadLimit) {
-		_ = server.CloseSocket(c.ws, websocket.CloseMessageTooBig, "")
+		_ = socket.SendClose(c.WS, websocket.CloseMessageTooBig, "")
 	}
 	c.mu.Lock()
-	c.gone = true
+	c.gone, c.goneErr = true, err
 	c.mu.Unlock()
-	c.actor.Wake()
+	c.Actor.Wake()
 }
 
 // readerClose asks the actor to close the socket with code.
@@ -94,7 +99,7 @@ func (c *conn) readerClose(code int) {
 		c.closing = &code
 	}
 	c.mu.Unlock()
-	c.actor.Wake()
+	c.Actor.Wake()
 }
 
 // setDeadline arms the INIT deadline or heartbeat timeout: a coarse timer
@@ -104,7 +109,7 @@ func (c *conn) setDeadline(d time.Duration) {
 	defer c.mu.Unlock()
 	c.due = time.Now().Add(d)
 	if c.deadline == nil {
-		c.deadline = time.AfterFunc(d, c.actor.Wake)
+		c.deadline = time.AfterFunc(d, c.Actor.Wake)
 	} else {
 		c.deadline.Reset(d)
 	}
@@ -119,26 +124,28 @@ func (c *conn) run() {
 	c.mu.Lock()
 	msgs := c.inbox
 	c.inbox = nil
-	gone, closing, due := c.gone, c.closing, c.due
+	gone, goneErr, closing, due := c.gone, c.goneErr, c.closing, c.due
 	c.mu.Unlock()
 	if closing != nil {
-		_ = server.CloseSocket(c.ws, *closing, closeReason(*closing))
-		c.finish()
+		c.endWith(*closing, closeReason(*closing))
 		return
 	}
-	if c.d.socks.isClosed() {
-		_ = server.CloseSocket(c.ws, websocket.CloseGoingAway, "")
-		c.finish()
+	if gone && c.Closing() { // the client left first: count why
+		c.finish(goneLabel(goneErr))
+		return
+	}
+	if c.Closing() { // socket.Conn.GoingAway woke us
+		c.endWith(websocket.CloseGoingAway, "")
 		return
 	}
 	for _, m := range msgs {
 		if !c.handle(m) {
-			c.finish()
+			c.finish(c.closeLabel)
 			return
 		}
 	}
 	if gone {
-		c.finish()
+		c.finish(goneLabel(goneErr))
 		return
 	}
 	if !due.IsZero() && !time.Now().Before(due) {
@@ -147,18 +154,18 @@ func (c *conn) run() {
 		} else {
 			c.close() // no INIT in time: closed without DISCONNECT (§6.4)
 		}
-		c.finish()
+		c.finish(c.closeLabel)
 		return
 	}
-	if c.sub.Overflowed() { // a client too slow to read
+	if c.Sub.Overflowed() { // a client too slow to read
 		c.close()
-		c.finish()
+		c.finish(c.closeLabel)
 		return
 	}
-	c.events = c.sub.Drain(c.events[:0])
+	c.events = c.Sub.Drain(c.events[:0])
 	for _, ev := range c.events {
 		if !c.event(ev) {
-			c.finish()
+			c.finish(c.closeLabel)
 			return
 		}
 	}
@@ -168,17 +175,46 @@ func (c *conn) run() {
 	}
 }
 
-// finish closes the connection and forgets it.
-func (c *conn) finish() {
+// endWith sends the close frame code (with reason) and finishes.
+func (c *conn) endWith(code int, reason string) {
+	c.closeCode, c.closeReason = code, reason
+	c.closeLabel = strconv.Itoa(code)
+	c.finish(c.closeLabel)
+}
+
+// finish ends the connection with the close frame chosen so far (none:
+// the client left, or a write failed): the engine waits for the client's
+// reply, within the close grace, and closes it; the close is counted
+// under label ("1006" when no close frame was sent or received).
+func (c *conn) finish(label string) {
 	c.finished = true
+	c.stopTimer()
+	if label == "" {
+		label = "1006"
+	}
+	c.End(c.closeCode, c.closeReason, c.d.socks.opts.CloseGrace, false, label)
+}
+
+// stopTimer stops the INIT deadline or heartbeat timeout.
+func (c *conn) stopTimer() {
 	c.mu.Lock()
 	if c.deadline != nil {
 		c.deadline.Stop()
 	}
 	c.mu.Unlock()
-	c.sub.Close()
-	c.sock.Close()
-	c.d.socks.remove(c)
+}
+
+// goneLabel is the close label of a connection whose reading ended: the
+// client's close code, 1009 for an oversize message, else 1006.
+func goneLabel(err error) string {
+	var ce *websocket.CloseError
+	switch {
+	case errors.As(err, &ce):
+		return strconv.Itoa(ce.Code)
+	case errors.Is(err, websocket.ErrReadLimit):
+		return "1009"
+	}
+	return "1006"
 }
 
 // closeReason names the cap behind a reader-requested close.
@@ -249,7 +285,7 @@ func (c *conn) init(m clientMessage) bool {
 	c.active = true
 	if t.all() {
 		c.all = true
-		c.sub.SetAll(true)
+		c.Sub.SetAll(true)
 	} else {
 		c.follow(t.ids, t.id, t.single)
 	}
@@ -297,7 +333,7 @@ func (c *conn) subscribe(t target) bool {
 	}
 	if t.all() {
 		c.all, c.list = true, nil
-		c.sub.SetAll(true)
+		c.Sub.SetAll(true)
 		c.beat()
 		return c.send(frame(opSubscribeAck, nil))
 	}
@@ -341,7 +377,7 @@ func (c *conn) unsubscribe(t target) bool {
 		return c.sendError("You are not subscribed to user(s) " + strings.Join(absent, ", ") + ".")
 	}
 	c.list = slices.DeleteFunc(c.list, func(id string) bool { return slices.Contains(ids, id) })
-	c.sub.Remove(ids...)
+	c.Sub.Remove(ids...)
 	if len(c.list) == 0 {
 		c.disconnect(textNeedOneUser)
 		return false
@@ -377,7 +413,7 @@ func (c *conn) event(ev core.Event) bool {
 			return false
 		}
 		c.list = slices.DeleteFunc(c.list, func(x string) bool { return x == id })
-		c.sub.Remove(id)
+		c.Sub.Remove(id)
 		if len(c.list) == 0 {
 			c.disconnect(textNoUserLeft)
 			return false
@@ -396,7 +432,7 @@ func (c *conn) follow(ids []string, id string, single bool) {
 			c.list = append(c.list, id)
 		}
 	}
-	c.sub.Add(ids...)
+	c.Sub.Add(ids...)
 }
 
 // missing returns the ids of t that are not monitored.
@@ -420,22 +456,11 @@ func (c *conn) beat() {
 	c.setDeadline(c.d.socks.opts.HeartbeatInterval * 3 / 2)
 }
 
-func (c *conn) send(b []byte) bool {
-	c.d.socks.out.Add(1)
-	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	return c.ws.WriteMessage(websocket.TextMessage, b) == nil
-}
+// send writes one frame (text, as every Lantern frame).
+func (c *conn) send(b []byte) bool { return c.Write(websocket.TextMessage, b) }
 
 // sendShared sends a frame many sockets send alike, framed once.
-func (c *conn) sendShared(b []byte) bool {
-	pm := c.d.socks.prepared.Get(websocket.TextMessage, b)
-	if pm == nil {
-		return c.send(b)
-	}
-	c.d.socks.out.Add(1)
-	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	return c.ws.WritePreparedMessage(pm) == nil
-}
+func (c *conn) sendShared(b []byte) bool { return c.WriteShared(websocket.TextMessage, b) }
 
 func (c *conn) sendError(text string) bool {
 	return c.send(frame(opError, jsonString(text)))
@@ -449,9 +474,10 @@ func (c *conn) disconnect(reason string) {
 	c.close()
 }
 
-// close sends a close frame without a status code (clients see 1005).
+// close chooses a close frame without a status code (clients see 1005),
+// sent when the actor finishes.
 func (c *conn) close() {
-	_ = server.CloseSocket(c.ws, websocket.CloseNoStatusReceived, "")
+	c.closeCode, c.closeReason, c.closeLabel = websocket.CloseNoStatusReceived, "", "1005"
 }
 
 // usersNotFound is the ERROR for unknown ids (§6.5).

@@ -2,18 +2,21 @@ package lanyard
 
 import (
 	"net/url"
-	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
 	"github.com/halyardhq/halyard/core"
-	"github.com/halyardhq/halyard/server"
+	"github.com/halyardhq/halyard/socket"
 )
 
 // SocketOptions tunes the Lanyard WebSocket; zero fields take the defaults.
 type SocketOptions struct {
+	// Engine runs the sockets and holds them in its registry (group
+	// "lanyard"); share one between every dialect, so that Engine.Close
+	// ends them all. Nil gives the dialect an engine of its own, which
+	// CloseSockets closes.
+	Engine *socket.Engine
 	// Inactivity closes (1002) a socket whose client sent nothing, not even
 	// a ping, for this long: 60 s (§5.6).
 	Inactivity time.Duration
@@ -27,20 +30,20 @@ type SocketOptions struct {
 	// frame before dropping the TCP connection: 1 s.
 	CloseGrace time.Duration
 	// MaxMessageSize is the largest client message (close 1009 beyond
-	// it): server.SocketReadLimit, Lanyard's own limit.
+	// it): socket.ReadLimit, Lanyard's own limit.
 	MaxMessageSize int64
 	// Caps are the per-socket abuse caps (message rate: close 1008
 	// rate_limited; subscribe_to_ids length: close 1008
 	// too_many_subscriptions); zero fields are off.
-	Caps server.SocketCapsConfig
+	Caps socket.CapsConfig
 	// Conns caps the sockets per client address (close 1013); nil is no
 	// cap. Share one limiter between every endpoint.
-	Conns *server.ConnLimiter
+	Conns *socket.ConnLimiter
 }
 
 func (o SocketOptions) withDefaults() SocketOptions {
 	if o.Inactivity <= 0 {
-		o.Inactivity = server.SocketInactivity
+		o.Inactivity = socket.Inactivity
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 10 * time.Second
@@ -52,139 +55,103 @@ func (o SocketOptions) withDefaults() SocketOptions {
 		o.CloseGrace = time.Second
 	}
 	if o.MaxMessageSize <= 0 {
-		o.MaxMessageSize = server.SocketReadLimit
+		o.MaxMessageSize = socket.ReadLimit
 	}
 	return o
 }
 
-// sockets is the dialect's WebSocket side: its renderers, its open
-// connections and their counters.
+// sockets is the dialect's WebSocket side: its renderers and its group
+// in the engine's registry (open connections and their counters).
 type sockets struct {
 	hub      *core.Hub
 	opts     SocketOptions
 	presence core.RendererID
 	frames   frameRenderers
 	hello    [2][]byte // plain, zlib
-	stats    socketCounters
-	prepared server.PreparedFrames
-
-	mu       sync.Mutex
-	closed   bool
-	live     map[*conn]struct{}
-	conns    sync.WaitGroup
-	shutdown chan struct{}
+	engine   *socket.Engine
+	own      bool // the engine is the dialect's own: CloseSockets closes it
+	group    *socket.Group
 }
 
 func newSockets(hub *core.Hub, presence core.RendererID, opts SocketOptions) *sockets {
-	return &sockets{
+	s := &sockets{
 		hub: hub, opts: opts.withDefaults(), presence: presence,
-		frames:   registerFrames(hub, presence),
-		hello:    [2][]byte{[]byte(helloFrame), deflate([]byte(helloFrame))},
-		shutdown: make(chan struct{}),
-		live:     map[*conn]struct{}{},
+		frames: registerFrames(hub, presence),
+		hello:  [2][]byte{[]byte(helloFrame), deflate([]byte(helloFrame))},
+		engine: opts.Engine,
 	}
-}
-
-// isClosed reports whether CloseSockets was called.
-func (s *sockets) isClosed() bool {
-	select {
-	case <-s.shutdown:
-		return true
-	default:
-		return false
+	if s.engine == nil {
+		s.engine, s.own = socket.NewEngine(), true
 	}
-}
-
-// remove forgets a finished connection.
-func (s *sockets) remove(c *conn) {
-	s.mu.Lock()
-	delete(s.live, c)
-	s.mu.Unlock()
-	s.stats.open.Add(-1)
-	s.conns.Done()
+	s.group = s.engine.Group("lanyard")
+	for _, label := range initLabels {
+		for _, comp := range [...]string{"json", "zlib"} {
+			s.group.DeclareInits(socket.Init{Type: label, Compression: comp})
+		}
+	}
+	return s
 }
 
 // registerSocket adds the strictly-Lanyard WebSocket endpoint
 // /lanyard/socket (§5); the shared /socket is the server's
-// (server.RegisterSocket), which hands Lanyard clients over through
+// (socket.Engine.Shared), which hands Lanyard clients over through
 // ClaimSocket and ServeSocket.
 func (d *Dialect) registerSocket(e *echo.Echo) {
 	e.GET("/lanyard/socket", func(c echo.Context) error {
-		sock, err := server.UpgradeSocket(c)
+		sock, err := d.sockets.engine.Upgrade(c)
 		if err != nil {
-			d.sockets.stats.closed("upgrade_failed")
+			d.sockets.group.CountClose("upgrade_failed")
 			return nil
 		}
 		if !d.sockets.opts.Conns.Admit(c.Request(), sock) {
-			d.sockets.stats.closed("1013")
+			d.sockets.group.CountClose("1013")
 			return nil
 		}
-		zlib := c.QueryParam("compression") == server.CompressionZlib
+		zlib := c.QueryParam("compression") == socket.CompressionZlib
 		d.sockets.serve(sock, zlib, true, nil)
 		return nil
 	})
 }
 
-// Name implements server.SocketDialect.
+// Name implements socket.Dialect.
 func (d *Dialect) Name() string { return "lanyard" }
 
-// ClaimSocket implements server.SocketDialect: Lanyard takes every
+// ClaimSocket implements socket.Dialect: Lanyard takes every
 // ?compression=zlib_json socket, op 2 with a subscribe_to_* key or without
 // an object d, op 3, op 4, and anything that is not a JSON object. List
-// Lanyard first in server.RegisterSocket so that it also receives the
+// Lanyard first in socket.Engine.Shared so that it also receives the
 // messages no dialect claims.
-func (d *Dialect) ClaimSocket(first server.SocketMessage, query url.Values) bool {
-	return query.Get("compression") == server.CompressionZlib || claimsFirstMessage(first.Type, first.Data)
+func (d *Dialect) ClaimSocket(first socket.Message, query url.Values) bool {
+	return query.Get("compression") == socket.CompressionZlib || claimsFirstMessage(first.Type, first.Data)
 }
 
-// ServeSocket implements server.SocketDialect: the shared Hello was sent, and
+// ServeSocket implements socket.Dialect: the shared Hello was sent, and
 // the first message is processed as this socket's first frame.
-func (d *Dialect) ServeSocket(c *server.SocketConn) {
+func (d *Dialect) ServeSocket(c *socket.Handoff) {
 	first := c.First
-	d.sockets.serve(c.Socket, c.Query.Get("compression") == server.CompressionZlib, false, &first)
+	d.sockets.serve(c.Socket, c.Query.Get("compression") == socket.CompressionZlib, false, &first)
 }
 
 // CloseSockets closes every Lanyard socket with 1001 (Going Away), refuses
 // new ones the same way, and returns once they are all closed (each waits
-// at most SocketOptions.CloseGrace for its client's reply). Call it on
-// shutdown, after the HTTP server stopped accepting requests.
+// at most SocketOptions.CloseGrace for its client's reply). The engine's
+// Close does the same for every dialect at once; CloseSockets is for a
+// dialect alone (and closes the dialect's own engine, if it has one).
 func (d *Dialect) CloseSockets() {
-	s := d.sockets
-	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.shutdown)
+	d.sockets.group.Close()
+	if d.sockets.own {
+		d.sockets.engine.Close()
 	}
-	live := make([]*conn, 0, len(s.live))
-	for c := range s.live {
-		live = append(live, c)
-	}
-	s.mu.Unlock()
-	for _, c := range live {
-		c.actor.Wake()
-	}
-	s.conns.Wait()
 }
 
 // SocketStats returns the Lanyard sockets' counters, for /metrics.
-func (d *Dialect) SocketStats() server.SocketStats { return d.sockets.stats.snapshot() }
+func (d *Dialect) SocketStats() socket.Stats { return d.sockets.group.Stats() }
 
 // serve takes over one upgraded socket and returns at once: from here on
 // the socket's read turns and its actor run it. sendHello is false when the
 // shared /socket already greeted the client; first is the message it
 // read, if any (serve is then called from that read turn).
-func (s *sockets) serve(sock *server.Socket, zlib, sendHello bool, first *server.SocketMessage) {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		_ = server.CloseSocket(sock.Conn, websocket.CloseGoingAway, "")
-		sock.Close()
-		s.stats.closed("1001")
-		return
-	}
-	s.conns.Add(1)
-	s.stats.opened.Add(1)
-	s.stats.open.Add(1)
+func (s *sockets) serve(sock *socket.Socket, zlib, sendHello bool, first *socket.Message) {
 	var hello []byte
 	if sendHello {
 		hello = s.hello[0]
@@ -193,8 +160,9 @@ func (s *sockets) serve(sock *server.Socket, zlib, sendHello bool, first *server
 		}
 	}
 	c := newConn(s, sock, zlib, hello)
-	s.live[c] = struct{}{}
-	s.mu.Unlock()
+	if !c.Join(c) { // refused with 1001: the dialect is closing
+		return
+	}
 
 	if first != nil {
 		sock.SetHandler(c)
@@ -202,5 +170,5 @@ func (s *sockets) serve(sock *server.Socket, zlib, sendHello bool, first *server
 	} else {
 		sock.Start(c)
 	}
-	c.actor.Wake() // Hello, or the first message's command
+	c.Actor.Wake() // Hello, or the first message's command
 }

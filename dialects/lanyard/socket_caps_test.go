@@ -7,14 +7,14 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/halyardhq/halyard/server"
+	"github.com/halyardhq/halyard/socket"
 )
 
 // The abuse caps (issue 7) over real loopback sockets, each with the close
 // code Lanyard clients get (RELIABILITY.md lists them).
 func TestSocketCaps(t *testing.T) {
 	e := newSocketEnv(t, SocketOptions{MaxMessageSize: 200,
-		Caps: server.SocketCapsConfig{MessagesPerSecond: 1, Burst: 3, MaxSubscriptions: 2}})
+		Caps: socket.CapsConfig{MessagesPerSecond: 1, Burst: 3, MaxSubscriptions: 2}})
 	for _, id := range []string{"10", "11", "12"} {
 		e.join(id)
 	}
@@ -55,7 +55,7 @@ func TestSocketCaps(t *testing.T) {
 }
 
 func TestSocketConnectionsPerAddress(t *testing.T) {
-	conns := server.NewConnLimiter(2, "X-Forwarded-For")
+	conns := socket.NewConnLimiter(2, "X-Forwarded-For")
 	e := newSocketEnv(t, SocketOptions{Conns: conns})
 	e.shared.Conns = conns
 	e.join("10")
@@ -80,7 +80,7 @@ func TestSocketConnectionsPerAddress(t *testing.T) {
 	// address (the proxy header's last entry counts) is still served.
 	for _, path := range socketPaths {
 		c := &wsClient{t: t, ws: dial(path, "203.0.113.7")}
-		c.expectClose(websocket.CloseTryAgainLater, server.ReasonTooManyConnections)
+		c.expectClose(websocket.CloseTryAgainLater, socket.ReasonTooManyConnections)
 	}
 	other := &wsClient{t: t, ws: dial("/socket", "203.0.113.8")}
 	other.readFrame()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/halyardhq/halyard/core"
 	"github.com/halyardhq/halyard/server"
+	"github.com/halyardhq/halyard/socket"
 )
 
 func TestClaimSocket(t *testing.T) {
@@ -45,7 +46,7 @@ func TestClaimSocket(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := d.ClaimSocket(server.SocketMessage{Type: tt.typ, Data: []byte(tt.msg)}, tt.query)
+			got := d.ClaimSocket(socket.Message{Type: tt.typ, Data: []byte(tt.msg)}, tt.query)
 			if got != tt.claim {
 				t.Fatalf("claim = %v, want %v", got, tt.claim)
 			}
@@ -59,7 +60,7 @@ type lanternStandIn struct{}
 
 func (lanternStandIn) Name() string { return "lantern" }
 
-func (lanternStandIn) ClaimSocket(first server.SocketMessage, _ url.Values) bool {
+func (lanternStandIn) ClaimSocket(first socket.Message, _ url.Values) bool {
 	var m struct {
 		Op int
 		D  map[string]json.RawMessage
@@ -72,9 +73,9 @@ func (lanternStandIn) ClaimSocket(first server.SocketMessage, _ url.Values) bool
 	return m.Op == 2 && (id || ids) || m.Op == 12 || m.Op == 14
 }
 
-func (lanternStandIn) ServeSocket(c *server.SocketConn) {
+func (lanternStandIn) ServeSocket(c *socket.Handoff) {
 	_ = c.Conn.WriteMessage(websocket.TextMessage, []byte(`{"op":0,"t":"LANTERN","d":{}}`))
-	_ = server.CloseSocket(c.Conn, websocket.CloseNormalClosure, "")
+	_ = socket.SendClose(c.Conn, websocket.CloseNormalClosure, "")
 	_ = c.Conn.Close()
 }
 
@@ -82,11 +83,12 @@ func TestSharedSocketWithLantern(t *testing.T) {
 	hub := core.NewHub(core.HubOptions{})
 	hub.MarkSynced()
 	srv := server.New(server.Options{Hub: hub})
-	d := New(Options{Hub: hub})
+	eng := socket.NewEngine()
+	d := New(Options{Hub: hub, Socket: SocketOptions{Engine: eng}})
 	srv.Register(d)
-	srv.RegisterSocket(d, lanternStandIn{})
+	srv.RegisterSocket(eng, d, lanternStandIn{})
 	ts := httptest.NewServer(srv.Echo())
-	t.Cleanup(func() { d.CloseSockets(); ts.Close() })
+	t.Cleanup(func() { eng.Close(); ts.Close() })
 	e := &socketEnv{hub: hub, d: d, ts: ts}
 	e.join("10")
 

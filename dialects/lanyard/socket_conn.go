@@ -9,68 +9,59 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/halyardhq/halyard/core"
-	"github.com/halyardhq/halyard/server"
+	"github.com/halyardhq/halyard/socket"
 )
 
-// conn is one Lanyard socket. It holds no goroutine: the engine's read
-// turns (server.Socket) parse client messages into commands for its
-// inbox, the hub notifies it of pending events, and its Actor — run on the
-// shared pool whenever there is work — writes Hello, INIT_STATEs and
-// PRESENCE_UPDATEs, owns the subscription state and closes the socket.
-// Subscribing in the actor keeps Hello first and INIT_STATE before any
-// PRESENCE_UPDATE of the users it covers.
+// conn is one Lanyard socket: the lifecycle every dialect shares
+// (socket.Conn: socket, actor, hub subscription, caps, its place in the
+// engine's "lanyard" group) and Lanyard's protocol on top. It holds no
+// goroutine: the engine's read turns parse client messages into commands
+// for its inbox, the hub notifies it of pending events, and its Actor —
+// run on the engine's pool whenever there is work — writes Hello,
+// INIT_STATEs and PRESENCE_UPDATEs, owns the subscription state and ends
+// the socket. Subscribing in the actor keeps Hello first and INIT_STATE
+// before any PRESENCE_UPDATE of the users it covers.
 type conn struct {
-	s     *sockets
-	sock  *server.Socket
-	ws    *websocket.Conn
-	zlib  bool
-	sub   *core.Subscription
-	actor *server.Actor
-	caps  *server.SocketCaps
+	*socket.Conn
+	s    *sockets
+	zlib bool
 
 	// reader side (read turns are serialised by the engine)
 	closingRead bool // a closing command was queued: ignore what follows
 
-	mu        sync.Mutex
-	inbox     []clientCmd
-	readEnd   *clientCmd // set once reading ended
-	graceOver bool
-	syncOver  bool
+	mu       sync.Mutex
+	inbox    []clientCmd
+	readEnd  *clientCmd // set once reading ended
+	syncOver bool
 
 	// owned by the actor
-	hello     []byte
-	events    []core.Event
-	waitSync  bool // an op 2 waits for the first member sync
-	ending    bool // close sent; waiting for the client's reply or the grace period
-	endCmd    clientCmd
-	finished  bool
-	readDone  bool
-	graceTime *time.Timer
-	ids       map[string]struct{} // users followed individually (kept while they are away)
-	all       bool                // subscribe_to_all
-	multi     bool                // subscribed by ids or all: updates carry user_id
+	hello    []byte
+	events   []core.Event
+	waitSync bool                // an op 2 waits for the first member sync
+	finished bool                // End was called: the engine closes the socket
+	ids      map[string]struct{} // users followed individually (kept while they are away)
+	all      bool                // subscribe_to_all
+	multi    bool                // subscribed by ids or all: updates carry user_id
 }
 
-func newConn(s *sockets, sock *server.Socket, zlib bool, hello []byte) *conn {
-	ws := sock.Conn
-	ws.SetReadLimit(s.opts.MaxMessageSize)
-	c := &conn{s: s, sock: sock, ws: ws, zlib: zlib, hello: hello, ids: map[string]struct{}{},
-		caps: server.NewSocketCaps(s.opts.Caps)}
-	c.actor = server.NewActor(c.run)
-	c.sub = s.hub.SubscribeNotify(s.opts.QueueSize, c.actor.Wake)
+func newConn(s *sockets, sock *socket.Socket, zlib bool, hello []byte) *conn {
+	sock.Conn.SetReadLimit(s.opts.MaxMessageSize)
+	c := &conn{s: s, zlib: zlib, hello: hello, ids: map[string]struct{}{}}
+	c.Conn = s.engine.NewConn(sock, socket.ConnOptions{Group: s.group, Hub: s.hub, QueueSize: s.opts.QueueSize,
+		Caps: s.opts.Caps, WriteTimeout: s.opts.WriteTimeout, Run: c.run})
 	sock.SetIdle(s.opts.Inactivity)
 	return c
 }
 
-// SocketMessage implements server.SocketHandler: one client message,
+// SocketMessage implements socket.Handler: one client message,
 // parsed on the read turn and queued for the actor.
 func (c *conn) SocketMessage(typ int, data []byte) {
 	if c.closingRead {
 		return // after a closing message: read (and ignore) until the client answers
 	}
-	c.s.stats.in.Add(1)
+	c.Received()
 	cmd := parseClientMessage(typ, data)
-	if !c.caps.AllowMessage() { // every message counts, heartbeats too
+	if !c.Caps.AllowMessage() { // every message counts, heartbeats too
 		cmd = closeCmd(websocket.ClosePolicyViolation, reasonRateLimited, labelPolicyViolated)
 	}
 	if cmd.kind == cmdNone {
@@ -82,16 +73,16 @@ func (c *conn) SocketMessage(typ int, data []byte) {
 	c.mu.Lock()
 	c.inbox = append(c.inbox, cmd)
 	c.mu.Unlock()
-	c.actor.Wake()
+	c.Actor.Wake()
 }
 
-// SocketReadEnd implements server.SocketHandler.
+// SocketReadEnd implements socket.Handler.
 func (c *conn) SocketReadEnd(err error) {
 	cmd := readError(err)
 	c.mu.Lock()
 	c.readEnd = &cmd
 	c.mu.Unlock()
-	c.actor.Wake()
+	c.Actor.Wake()
 }
 
 // readError turns the error that ended reading into the closing command.
@@ -100,7 +91,7 @@ func (c *conn) SocketReadEnd(err error) {
 func readError(err error) clientCmd {
 	var ce *websocket.CloseError
 	switch {
-	case server.IsSocketTimeout(err):
+	case socket.IsTimeout(err):
 		return closeCmd(websocket.CloseProtocolError, "", "1002") // §5.6: no reason
 	case errors.As(err, &ce):
 		return closeCmd(0, "", strconv.Itoa(ce.Code))
@@ -121,17 +112,8 @@ func (c *conn) run() {
 	c.mu.Lock()
 	cmds := c.inbox
 	c.inbox = nil
-	readEnd, graceOver, syncOver := c.readEnd, c.graceOver, c.syncOver
+	readEnd, syncOver := c.readEnd, c.syncOver
 	c.mu.Unlock()
-	if readEnd != nil {
-		c.readDone = true
-	}
-	if c.ending {
-		if c.readDone || graceOver {
-			c.finish()
-		}
-		return
-	}
 	if c.hello != nil {
 		hello := c.hello
 		c.hello = nil
@@ -140,7 +122,7 @@ func (c *conn) run() {
 			return
 		}
 	}
-	if c.s.isClosed() {
+	if c.Closing() { // socket.Conn.GoingAway woke us
 		if readEnd != nil { // the client left first: count why
 			c.end(*readEnd)
 			return
@@ -186,11 +168,11 @@ func (c *conn) run() {
 		c.end(*readEnd)
 		return
 	}
-	if c.sub.Overflowed() { // the hub dropped a client too slow to read
+	if c.Sub.Overflowed() { // the hub dropped a client too slow to read
 		c.end(closeCmd(closeTooSlow, reasonTooSlow, strconv.Itoa(closeTooSlow)))
 		return
 	}
-	c.events = c.sub.Drain(c.events[:0])
+	c.events = c.Sub.Drain(c.events[:0])
 	for _, ev := range c.events {
 		if !c.update(ev) {
 			c.end(closeCmd(0, "", "1006"))
@@ -214,78 +196,31 @@ func (c *conn) requeue(cmds []clientCmd) {
 	c.mu.Unlock()
 }
 
-// end sends the close frame (if any) and, when the client may answer it,
-// waits — without holding a goroutine — for the reader to see the reply
-// or the grace period to end before finishing.
+// end ends the socket: the engine sends the close frame (if any) and,
+// when the client may answer, waits — without holding a goroutine — for
+// its reply or the grace period before closing (socket.Socket.End); then
+// the close is counted under cmd's label. When the client may still be
+// sending (an oversize message), the TCP connection is closed gently.
 func (c *conn) end(cmd clientCmd) {
-	c.ending, c.endCmd = true, cmd
-	gentle := cmd.linger
-	if cmd.code != 0 && server.CloseSocket(c.ws, cmd.code, cmd.reason) == nil {
-		gentle = true
-	}
-	if !gentle || c.readDone {
-		c.finish()
-		return
-	}
-	c.graceTime = time.AfterFunc(c.s.opts.CloseGrace, func() {
-		c.mu.Lock()
-		c.graceOver = true
-		c.mu.Unlock()
-		c.actor.Wake()
-	})
+	c.finished = true
+	c.Conn.End(cmd.code, cmd.reason, c.s.opts.CloseGrace, cmd.linger, cmd.label)
 }
 
-// finish closes the connection and counts the close. When the client may
-// still be sending (an oversize message), the TCP connection is closed
-// gently (server.LingerClose) so the client reads the close frame rather
-// than a reset.
-func (c *conn) finish() {
-	c.finished = true
-	if c.graceTime != nil {
-		c.graceTime.Stop()
+// frameType is the WebSocket message type of this socket's frames:
+// binary zlib streams in zlib_json mode, else text.
+func (c *conn) frameType() int {
+	if c.zlib {
+		return websocket.BinaryMessage
 	}
-	c.sub.Close()
-	if c.readDone && c.endCmd.linger {
-		c.sock.LingerClose(c.s.opts.CloseGrace)
-	} else {
-		c.sock.Close()
-	}
-	c.s.stats.closed(c.endCmd.label)
-	c.s.remove(c)
+	return websocket.TextMessage
 }
 
 // write sends one data frame within the write timeout.
-func (c *conn) write(frame []byte) bool {
-	typ := websocket.TextMessage
-	if c.zlib {
-		typ = websocket.BinaryMessage
-	}
-	_ = c.ws.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
-	if c.ws.WriteMessage(typ, frame) != nil {
-		return false
-	}
-	c.s.stats.out.Add(1)
-	return true
-}
+func (c *conn) write(frame []byte) bool { return c.Write(c.frameType(), frame) }
 
 // writeShared sends a frame that many sockets send alike, framed once
-// (server.PreparedFrames).
-func (c *conn) writeShared(frame []byte) bool {
-	typ := websocket.TextMessage
-	if c.zlib {
-		typ = websocket.BinaryMessage
-	}
-	pm := c.s.prepared.Get(typ, frame)
-	if pm == nil {
-		return c.write(frame)
-	}
-	_ = c.ws.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
-	if c.ws.WritePreparedMessage(pm) != nil {
-		return false
-	}
-	c.s.stats.out.Add(1)
-	return true
-}
+// (socket.PreparedFrames).
+func (c *conn) writeShared(frame []byte) bool { return c.WriteShared(c.frameType(), frame) }
 
 // update writes the PRESENCE_UPDATE for one hub event, from the bytes the
 // hub caches per snapshot.
@@ -313,12 +248,12 @@ func (c *conn) awaitSync() {
 	select {
 	case <-c.s.hub.Synced():
 	case <-t.C:
-	case <-c.s.shutdown:
+	case <-c.ClosingChan():
 	}
 	c.mu.Lock()
 	c.syncOver = true
 	c.mu.Unlock()
-	c.actor.Wake()
+	c.Actor.Wake()
 }
 
 // initialize subscribes (§5.3) and writes the INIT_STATE. Subscribing
@@ -328,7 +263,7 @@ func (c *conn) initialize(cmd clientCmd) bool {
 	switch cmd.init {
 	case initAll:
 		c.all, c.multi = true, true
-		c.sub.SetAll(true)
+		c.Sub.SetAll(true)
 		frame = c.s.initMapFrame(c.s.hub.All())
 	case initIDs, initSingle:
 		c.multi = c.multi || cmd.init == initIDs
@@ -341,7 +276,11 @@ func (c *conn) initialize(cmd clientCmd) bool {
 			frame = c.s.initSingleFrame(nil)
 		}
 	}
-	c.s.stats.initialized(cmd.init, c.zlib)
+	comp := "json"
+	if c.zlib {
+		comp = "zlib"
+	}
+	c.s.group.CountInit(socket.Init{Type: initLabels[cmd.init], Compression: comp})
 	if c.zlib {
 		frame = deflate(frame)
 	}
@@ -366,7 +305,7 @@ func (c *conn) follow(ids []string) []*core.User {
 			fresh = append(fresh, id)
 		}
 	}
-	c.sub.Add(fresh...)
+	c.Sub.Add(fresh...)
 	users := make([]*core.User, 0, len(uniq))
 	var gone []string
 	for _, id := range uniq {
@@ -377,7 +316,7 @@ func (c *conn) follow(ids []string) []*core.User {
 			gone = append(gone, id)
 		}
 	}
-	c.sub.Remove(gone...)
+	c.Sub.Remove(gone...)
 	return users
 }
 
@@ -385,19 +324,19 @@ func (c *conn) follow(ids []string) []*core.User {
 func (c *conn) unsubscribe(cmd clientCmd) {
 	if cmd.all {
 		c.all = false
-		c.sub.SetAll(false)
+		c.Sub.SetAll(false)
 		ids := make([]string, 0, len(c.ids))
 		for id := range c.ids {
 			ids = append(ids, id)
 		}
-		c.sub.Remove(ids...)
+		c.Sub.Remove(ids...)
 		clear(c.ids)
 		return
 	}
 	for _, id := range cmd.ids {
 		delete(c.ids, id)
 	}
-	c.sub.Remove(cmd.ids...)
+	c.Sub.Remove(cmd.ids...)
 }
 
 func b2i(b bool) int {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/halyardhq/halyard/core"
 	"github.com/halyardhq/halyard/server"
+	"github.com/halyardhq/halyard/socket"
 )
 
 // socketEnv is a real server (shared /socket and /lanyard/socket) on
@@ -24,7 +25,7 @@ type socketEnv struct {
 	t      *testing.T
 	hub    *core.Hub
 	d      *Dialect
-	shared *server.SharedSocket
+	shared *socket.Shared
 	ts     *httptest.Server
 }
 
@@ -42,12 +43,14 @@ func newSocketEnvOn(t testing.TB, opts SocketOptions, synced bool) *socketEnv {
 		hub.MarkSynced()
 	}
 	srv := server.New(server.Options{Hub: hub})
+	eng := socket.NewEngine()
+	opts.Engine = eng
 	d := New(Options{Hub: hub, Socket: opts})
 	srv.Register(d)
-	shared := srv.RegisterSocket(d)
+	shared := srv.RegisterSocket(eng, d)
 	ts := httptest.NewServer(srv.Echo())
 	t.Cleanup(func() {
-		d.CloseSockets()
+		eng.Close()
 		ts.Close()
 	})
 	e := &socketEnv{hub: hub, d: d, shared: shared, ts: ts}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/halyardhq/halyard/core"
-	"github.com/halyardhq/halyard/server"
+	"github.com/halyardhq/halyard/socket"
 )
 
 // presenceOf is the REST presence object of a monitored user.
@@ -298,7 +298,7 @@ func TestSocketStats(t *testing.T) {
 	want := map[string]int64{"ids/json": 1, "all/json": 1, "ids/zlib": 1, "all/zlib": 1, "single/json": 0}
 	for k, n := range want {
 		typ, comp, _ := strings.Cut(k, "/")
-		if got := st.Inits[server.SocketInit{Type: typ, Compression: comp}]; got != n {
+		if got := st.Inits[socket.Init{Type: typ, Compression: comp}]; got != n {
 			t.Errorf("inits %s = %d, want %d", k, got, n)
 		}
 	}

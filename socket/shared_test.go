@@ -1,4 +1,4 @@
-package server
+package socket
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
 )
 
 // fakeSocketDialect claims first messages whose op is in ops and answers
@@ -25,30 +26,32 @@ type fakeSocketDialect struct {
 
 func (f *fakeSocketDialect) Name() string { return f.name }
 
-func (f *fakeSocketDialect) ClaimSocket(first SocketMessage, _ url.Values) bool {
+func (f *fakeSocketDialect) ClaimSocket(first Message, _ url.Values) bool {
 	var m struct{ Op json.RawMessage }
 	_ = json.Unmarshal(first.Data, &m)
 	return f.ops[string(m.Op)]
 }
 
-func (f *fakeSocketDialect) ServeSocket(c *SocketConn) {
+func (f *fakeSocketDialect) ServeSocket(c *Handoff) {
 	_ = c.Conn.WriteMessage(websocket.TextMessage, []byte(f.name+" "+string(c.First.Data)+" "+c.Query.Get("compression")))
-	_ = CloseSocket(c.Conn, websocket.CloseNormalClosure, "")
+	_ = SendClose(c.Conn, websocket.CloseNormalClosure, "")
 	_ = c.Conn.Close()
 }
 
-func newSharedSocketServer(t *testing.T, idle time.Duration) (*Server, *SharedSocket, string) {
+func newSharedSocketServer(t *testing.T, idle time.Duration) (*Engine, *Shared, string) {
 	// idle is set before serving: handlers read it.
 	t.Helper()
-	s := New(Options{})
-	ss := s.RegisterSocket(
+	eng := NewEngine()
+	ss := eng.Shared(
 		&fakeSocketDialect{name: "first", ops: map[string]bool{"3": true}},
 		&fakeSocketDialect{name: "second", ops: map[string]bool{"12": true}},
 	)
 	ss.Inactivity = idle
-	ts := httptest.NewServer(s.Echo())
-	t.Cleanup(ts.Close)
-	return s, ss, "ws" + strings.TrimPrefix(ts.URL, "http")
+	e := echo.New()
+	e.GET("/socket", ss.Serve)
+	ts := httptest.NewServer(e)
+	t.Cleanup(func() { ts.Close(); eng.Close() })
+	return eng, ss, "ws" + strings.TrimPrefix(ts.URL, "http")
 }
 
 func dialSocket(t *testing.T, url string) *websocket.Conn {
@@ -174,7 +177,7 @@ func TestSharedSocketBeforeFirstMessage(t *testing.T) {
 func TestSharedSocketOversizeFirstMessage(t *testing.T) {
 	_, ss, base := newSharedSocketServer(t, time.Minute)
 	ws := dialSocket(t, base+"/socket")
-	_ = ws.WriteMessage(websocket.TextMessage, bytes.Repeat([]byte("x"), SocketReadLimit+1))
+	_ = ws.WriteMessage(websocket.TextMessage, bytes.Repeat([]byte("x"), ReadLimit+1))
 	expectSocketClose(t, ws, websocket.CloseMessageTooBig)
 	// The library sends the close frame before the endpoint counts it.
 	for deadline := time.Now().Add(5 * time.Second); ss.Stats().Closes["1009"] != 1; time.Sleep(time.Millisecond) {
@@ -185,12 +188,12 @@ func TestSharedSocketOversizeFirstMessage(t *testing.T) {
 }
 
 func TestSharedSocketShutdown(t *testing.T) {
-	s, ss, base := newSharedSocketServer(t, time.Minute)
+	eng, ss, base := newSharedSocketServer(t, time.Minute)
 	ws := dialSocket(t, base+"/socket")
 	if _, _, err := ws.ReadMessage(); err != nil { // Hello: the socket is waiting
 		t.Fatal(err)
 	}
-	_ = s.Shutdown(t.Context())
+	eng.Close()
 	expectSocketClose(t, ws, websocket.CloseGoingAway)
 	if st := ss.Stats(); st.Closes["1001"] != 1 || st.Open != 0 {
 		t.Fatalf("stats %+v", st)

@@ -1,4 +1,4 @@
-package server
+package socket
 
 import (
 	"bufio"
@@ -12,19 +12,19 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// SocketHandler receives what a Socket's client sends. The engine calls
-// it from the socket's read turns — on the shared pool, one call at a
+// Handler receives what a Socket's client sends. The engine calls it
+// from the socket's read turns — on the engine's pool, one call at a
 // time, in order — so a handler must not block: it queues work for its
 // own Actor.
-type SocketHandler interface {
+type Handler interface {
 	// SocketMessage is one client data message; data is the handler's to
 	// keep.
 	SocketMessage(typ int, data []byte)
 	// SocketReadEnd reports the error that ended reading: the client's
 	// close frame (*websocket.CloseError, already answered by the
 	// library), websocket.ErrReadLimit (answered with 1009), an idle
-	// timeout (IsSocketTimeout; see Socket.SetIdle) or a dead connection.
-	// It is called at most once, and not at all after Close.
+	// timeout (IsTimeout; see Socket.SetIdle) or a dead connection.
+	// It is called at most once, and not at all after Close or End.
 	SocketReadEnd(err error)
 }
 
@@ -32,16 +32,17 @@ type SocketHandler interface {
 // the client is silent no goroutine waits on it: on Linux its descriptor is
 // in the engine's epoll set (netpoll_linux.go) and a pool goroutine runs
 // a read turn only when bytes arrive; elsewhere one goroutine per socket
-// waits for the first byte (socket_waiter.go). gorilla/websocket still does
+// waits for the first byte (waiter.go). gorilla/websocket still does
 // the framing, reading from a 512-byte buffer that the engine can see into.
 type Socket struct {
 	// Conn is the WebSocket. Its writes are the owner's; its reads are the
 	// engine's.
 	Conn *websocket.Conn
 
+	e     *Engine
 	br    *bufio.Reader // the buffer gorilla reads from
 	actor *Actor
-	h     SocketHandler
+	h     Handler
 
 	idle      time.Duration
 	idleTimer *time.Timer
@@ -55,6 +56,15 @@ type Socket struct {
 	done      chan struct{} // closed once reading stopped
 	poll      pollState     // platform registration
 	onClose   func()        // releases the client's connection slot (ConnLimiter)
+
+	// End's state: once ending, client messages are dropped and the end
+	// of reading closes the connection.
+	ending    atomic.Bool
+	endOnce   sync.Once
+	endLinger bool
+	endGrace  time.Duration
+	endTimer  *time.Timer
+	endDone   func()
 }
 
 // Timings of a read turn.
@@ -72,15 +82,15 @@ const (
 	socketReadBuffer = 512
 )
 
-func newSocket(ws *websocket.Conn, br *bufio.Reader) *Socket {
-	s := &Socket{Conn: ws, br: br, done: make(chan struct{})}
-	s.actor = NewActor(s.run)
+func (e *Engine) newSocket(ws *websocket.Conn, br *bufio.Reader) *Socket {
+	s := &Socket{Conn: ws, e: e, br: br, done: make(chan struct{})}
+	s.actor = e.NewActor(s.run)
 	s.last.Store(time.Now().UnixNano())
 	return s
 }
 
 // Start begins reading with h as the handler. Call it once.
-func (s *Socket) Start(h SocketHandler) {
+func (s *Socket) Start(h Handler) {
 	s.mu.Lock()
 	if s.started || s.stopped {
 		s.mu.Unlock()
@@ -96,7 +106,7 @@ func (s *Socket) Start(h SocketHandler) {
 
 // SetHandler hands the socket to another handler. Call it only from a
 // handler method (the read turn), e.g. when a dialect takes over.
-func (s *Socket) SetHandler(h SocketHandler) { s.h = h }
+func (s *Socket) SetHandler(h Handler) { s.h = h }
 
 // SetIdle makes a client that sends no frame at all (data, ping or pong)
 // for d end reading with a timeout error; 0 turns the rule off. A coarse
@@ -182,7 +192,7 @@ func (s *Socket) readTurn() error {
 		_ = nc.SetReadDeadline(time.Now().Add(headerWait))
 		b, err := s.br.Peek(2)
 		if err != nil {
-			if IsSocketTimeout(err) {
+			if IsTimeout(err) {
 				return nil // nothing more yet
 			}
 			return err
@@ -201,7 +211,7 @@ func (s *Socket) readTurn() error {
 		if (op == websocket.PingMessage || op == websocket.PongMessage) && masked && n7 <= 125 && b[0]&0xf0 == 0x80 {
 			frame, err := s.br.Peek(hdr + n7)
 			if err != nil {
-				if IsSocketTimeout(err) {
+				if IsTimeout(err) {
 					return nil
 				}
 				return err
@@ -214,13 +224,13 @@ func (s *Socket) readTurn() error {
 			s.touch()
 			if op == websocket.PingMessage {
 				err := s.Conn.WriteControl(websocket.PongMessage, payload, time.Now().Add(time.Second))
-				if err != nil && !errors.Is(err, websocket.ErrCloseSent) && !IsSocketTimeout(err) {
+				if err != nil && !errors.Is(err, websocket.ErrCloseSent) && !IsTimeout(err) {
 					return err
 				}
 			}
 		} else {
 			if _, err := s.br.Peek(hdr); err != nil {
-				if IsSocketTimeout(err) {
+				if IsTimeout(err) {
 					return nil
 				}
 				return err
@@ -235,7 +245,9 @@ func (s *Socket) readTurn() error {
 				return err
 			}
 			s.touch()
-			s.h.SocketMessage(typ, data)
+			if !s.ending.Load() {
+				s.h.SocketMessage(typ, data)
+			}
 		}
 		if s.br.Buffered() == 0 {
 			return nil
@@ -245,11 +257,17 @@ func (s *Socket) readTurn() error {
 
 func (s *Socket) touch() { s.last.Store(time.Now().UnixNano()) }
 
-// end stops reading and tells the handler why.
+// end stops reading and tells the handler why; a socket that is ending
+// (End) closes instead: the client answered or left.
 func (s *Socket) end(err error) {
-	if s.stopReading() {
-		s.h.SocketReadEnd(err)
+	if !s.stopReading() {
+		return
 	}
+	if s.ending.Load() {
+		s.finishEnd()
+		return
+	}
+	s.h.SocketReadEnd(err)
 }
 
 // stopReading takes the socket out of the engine; false if it already was.
@@ -283,4 +301,50 @@ func (s *Socket) Close() {
 func (s *Socket) LingerClose(grace time.Duration) {
 	s.stopReading()
 	go LingerClose(s.Conn, grace)
+}
+
+// End is the one way a dialect's connection ends. It sends the close
+// frame (code 0: none, e.g. when the library already sent one); then,
+// when the client may answer, it keeps reading — dropping data messages
+// — until the client's close frame arrives or grace passes, and closes
+// the TCP connection, so clients read our close frame rather than a
+// reset. linger closes it gently (LingerClose) because the client may
+// still be sending a message we refused (1009). done runs once, after
+// the connection is closed, on whichever goroutine closed it. Call End
+// once, from the socket's owner.
+func (s *Socket) End(code int, reason string, grace time.Duration, linger bool, done func()) {
+	s.endLinger, s.endGrace, s.endDone = linger, grace, done
+	s.ending.Store(true)
+	gentle := linger
+	if code != 0 && SendClose(s.Conn, code, reason) == nil {
+		gentle = true
+	}
+	s.mu.Lock()
+	stopped := s.stopped
+	if gentle && !stopped {
+		s.endTimer = time.AfterFunc(grace, s.finishEnd)
+	}
+	s.mu.Unlock()
+	if !gentle || stopped {
+		s.finishEnd()
+	}
+}
+
+// finishEnd closes an ending socket, once.
+func (s *Socket) finishEnd() {
+	s.endOnce.Do(func() {
+		s.mu.Lock()
+		if s.endTimer != nil {
+			s.endTimer.Stop()
+		}
+		s.mu.Unlock()
+		if s.endLinger {
+			s.LingerClose(s.endGrace)
+		} else {
+			s.Close()
+		}
+		if s.endDone != nil {
+			s.endDone()
+		}
+	})
 }

@@ -1,6 +1,6 @@
 //go:build linux
 
-package server
+package socket
 
 import (
 	"net"
@@ -13,9 +13,10 @@ import (
 
 // pollState is a socket's registration in the engine's epoll set.
 type pollState struct {
+	p    *poller
 	fd   int
 	id   uint64
-	turn chan struct{} // the fallback waiter's turn (socket_waiter.go)
+	turn chan struct{} // the fallback waiter's turn (waiter.go)
 }
 
 // poller is the engine's epoll instance. Sockets are registered
@@ -35,11 +36,14 @@ type poller struct {
 	mu    sync.Mutex
 	socks map[uint64]*Socket
 	next  uint64
+	shut  bool // closed: the descriptor number may belong to another file now
 }
 
 const pollEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
 
-var enginePoller = sync.OnceValue(func() *poller {
+// newPoller creates an engine's epoll set and starts its loop; nil when
+// the platform refuses (every socket then gets a waiter goroutine).
+func newPoller() *poller {
 	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil
@@ -51,14 +55,28 @@ var enginePoller = sync.OnceValue(func() *poller {
 	p := &poller{epfd: fd, file: os.NewFile(uintptr(fd), "halyard-epoll"), socks: map[uint64]*Socket{}}
 	rc, err := p.file.SyscallConn()
 	if err != nil {
+		_ = p.file.Close()
 		return nil
 	}
 	go p.loop(rc)
 	return p
-})
+}
 
-// loop dispatches readiness to read turns; it runs for the life of the
-// process. It never blocks in epoll_wait: a goroutine parked in a blocking
+// close ends the loop and releases the epoll descriptor. Sockets still
+// registered (none once the engine's registry is empty) fall back to
+// nothing: close it last.
+func (p *poller) close() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	p.shut = true
+	p.mu.Unlock()
+	_ = p.file.Close()
+}
+
+// loop dispatches readiness to read turns; it runs until the engine
+// closes the epoll descriptor. It never blocks in epoll_wait: a goroutine parked in a blocking
 // system call keeps its P until sysmon takes it back (up to 10 ms on an
 // idle process), which stalls everything else on a 2-core machine.
 // Instead the epoll descriptor itself is registered with Go's netpoller
@@ -74,7 +92,10 @@ func (p *poller) loop(rc syscall.RawConn) {
 			n, err = unix.EpollWait(int(fd), events, 0)
 			return n > 0 || (err != nil && err != unix.EINTR)
 		})
-		if err != nil || n <= 0 {
+		if err != nil {
+			return // the descriptor was closed (Engine.Close)
+		}
+		if n <= 0 {
 			continue
 		}
 		p.mu.Lock()
@@ -94,7 +115,7 @@ func (p *poller) loop(rc syscall.RawConn) {
 // pollStart registers a TCP socket with the epoll set; false when the
 // socket must be read by a goroutine instead.
 func (s *Socket) pollStart() bool {
-	p := enginePoller()
+	p := s.e.poller()
 	tc, ok := s.Conn.NetConn().(*net.TCPConn)
 	if p == nil || !ok {
 		return false
@@ -113,11 +134,15 @@ func (s *Socket) pollStart() bool {
 		return true
 	}
 	p.mu.Lock()
+	if p.shut {
+		p.mu.Unlock()
+		return false
+	}
 	p.next++
 	id := p.next
 	p.socks[id] = s
 	p.mu.Unlock()
-	s.poll.fd, s.poll.id = fd, id
+	s.poll.p, s.poll.fd, s.poll.id = p, fd, id
 	ev := unix.EpollEvent{Events: pollEvents, Fd: int32(uint32(id)), Pad: int32(uint32(id >> 32))}
 	if unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev) != nil {
 		p.mu.Lock()
@@ -137,7 +162,7 @@ func (s *Socket) pollRearm() {
 	}
 	id := s.poll.id
 	ev := unix.EpollEvent{Events: pollEvents, Fd: int32(uint32(id)), Pad: int32(uint32(id >> 32))}
-	_ = unix.EpollCtl(enginePoller().epfd, unix.EPOLL_CTL_MOD, s.poll.fd, &ev)
+	_ = unix.EpollCtl(s.poll.p.epfd, unix.EPOLL_CTL_MOD, s.poll.fd, &ev)
 }
 
 // pollStop removes the socket from the epoll set. Called with s.mu held,
@@ -146,9 +171,11 @@ func (s *Socket) pollStop() {
 	if s.poll.id == 0 {
 		return
 	}
-	p := enginePoller()
-	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, s.poll.fd, nil)
+	p := s.poll.p
 	p.mu.Lock()
+	if !p.shut {
+		_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, s.poll.fd, nil)
+	}
 	delete(p.socks, s.poll.id)
 	p.mu.Unlock()
 	s.poll.id = 0

@@ -1,4 +1,4 @@
-package server
+package socket
 
 import (
 	"runtime"
@@ -27,6 +27,7 @@ type workPool struct {
 	progress time.Time // when a worker last took a task
 	watching bool      // the watchdog runs
 	burst    int       // workers added at once when none is idle, beyond core
+	closed   bool      // the engine closed: workers exit once the queue is empty
 }
 
 // stallAfter is how long queued tasks may wait without any worker taking
@@ -39,18 +40,28 @@ func newWorkPool(core, max int) *workPool {
 	return p
 }
 
-// socketPool is the engine's shared pool.
+// newSocketPool returns an engine's pool. It starts no goroutine: workers
+// start with the first task.
 //
 // Beyond the core it adds up to burst workers at once whenever none is
 // idle: a write to a client whose socket buffer is full blocks until the
 // client reads, and during a fan-out backlog many do, so a few dozen
 // workers keep the CPUs busy where GOMAXPROCS workers would all sit in
 // such writes. Past that, only the stall watchdog adds workers.
-var socketPool = func() *workPool {
+func newSocketPool() *workPool {
 	p := newWorkPool(2*runtime.GOMAXPROCS(0), 4096)
 	p.burst = 16 * runtime.GOMAXPROCS(0)
 	return p
-}()
+}
+
+// close lets every worker exit once the queue is empty. Tasks submitted
+// later still run (a timer that fires late), on a worker that then exits.
+func (p *workPool) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.cond.Broadcast()
+	p.mu.Unlock()
+}
 
 // submit queues task; it never blocks (callers hold the hub's lock).
 func (p *workPool) submit(task func()) {
@@ -96,7 +107,7 @@ func (p *workPool) work() {
 			if cap(p.queue) > 4096 {
 				p.queue = nil // a burst is over: give its backlog array back
 			}
-			if p.workers > p.core {
+			if p.workers > p.core || p.closed {
 				p.workers--
 				p.mu.Unlock()
 				return
@@ -115,19 +126,20 @@ func (p *workPool) work() {
 	}
 }
 
-// Actor serialises one connection's work on the shared pool: Wake
+// Actor serialises one connection's work on its engine's pool: Wake
 // schedules run; run is never executed twice at once, and a Wake that
 // arrives while it runs makes it run once more, so no wake-up is lost. An
 // idle actor holds no goroutine.
 type Actor struct {
+	pool    *workPool
 	run     func()
 	mu      sync.Mutex
 	running bool
 	again   bool
 }
 
-// NewActor returns an actor that executes run on the shared pool.
-func NewActor(run func()) *Actor { return &Actor{run: run} }
+// NewActor returns an actor that executes run on the engine's pool.
+func (e *Engine) NewActor(run func()) *Actor { return &Actor{pool: e.pool, run: run} }
 
 // Wake schedules the actor's run. It never blocks.
 func (a *Actor) Wake() {
@@ -139,7 +151,7 @@ func (a *Actor) Wake() {
 	}
 	a.running = true
 	a.mu.Unlock()
-	socketPool.submit(a.loop)
+	a.pool.submit(a.loop)
 }
 
 func (a *Actor) loop() {
