@@ -86,4 +86,15 @@ func TestSocketConnectionsPerAddress(t *testing.T) {
 	other.readFrame()
 	other.send(`{"op":2,"d":{"subscribe_to_id":"10"}}`)
 	other.expect("INIT_STATE")
+
+	// The client at the full address cannot pass for another by sending a
+	// header line of its own before the proxy's: the proxy's line, the
+	// last, names it (internal/clientaddr, the rule of every limit).
+	ws, _, err := websocket.DefaultDialer.Dial(url+"/socket", http.Header{"X-Forwarded-For": {"203.0.113.99", "198.51.100.1, 203.0.113.7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	forged := &wsClient{t: t, ws: ws}
+	forged.expectClose(websocket.CloseTryAgainLater, socket.ReasonTooManyConnections)
 }
