@@ -151,7 +151,8 @@ func compareUser(tr discordsim.Truth, u *core.User, strict bool) []string {
 }
 
 // truthDiff lists how the hub differs from the simulator (the bot's own
-// member aside), at most a few lines.
+// member included: Halyard monitors it like anyone, as Lanyard does), at
+// most a few lines.
 func truthDiff(sim *discordsim.Sim, hub *core.Hub, strict bool, keep func(discordsim.Truth) bool) []string {
 	var diffs []string
 	truth := sim.AllTruth()
@@ -171,7 +172,7 @@ func truthDiff(sim *discordsim.Sim, hub *core.Hub, strict bool, keep func(discor
 		}
 	}
 	for _, u := range hub.All() {
-		if !want[u.ID] && u.ID != sim.BotUserID() {
+		if !want[u.ID] {
 			diffs = append(diffs, u.ID+": in the hub, not in the simulator")
 		}
 	}
@@ -195,6 +196,20 @@ func waitMirrors(t testing.TB, sim *discordsim.Sim, hub *core.Hub, strict bool, 
 			t.Fatalf("hub differs from the simulator:\n%s", strings.Join(diffs, "\n"))
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The bot is a member of its guilds like anyone, and Lanyard monitors
+// its own user: a full member sync must keep it, not prune it.
+func TestBotMonitorsItsOwnMember(t *testing.T) {
+	sim := startSim(t, discordsim.Config{Members: 300, Guilds: 2})
+	_, hub := startBot(t, sim, nil)
+	u, ok := hub.Get(sim.BotUserID())
+	if !ok || !u.Discord.Bot || len(u.Guilds) != 2 {
+		t.Fatalf("after the member sync the bot's own user is %+v (monitored: %v), want monitored in both guilds", u, ok)
+	}
+	if hub.Count() != len(sim.AllTruth()) {
+		t.Fatalf("hub monitors %d users, the simulator's guilds hold %d (bot included)", hub.Count(), len(sim.AllTruth()))
 	}
 }
 

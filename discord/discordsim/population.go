@@ -36,7 +36,8 @@ type guild struct {
 	count     int                        // members, bot excluded
 	ov        map[uint64]json.RawMessage // member fields (no "user") of added/updated members
 	removed   map[uint64]bool
-	sorted    []uint64 // cached ascending member IDs; nil = stale
+	sorted    []uint64 // cached ascending member IDs, bot excluded; nil = stale
+	withBot   []uint64 // sorted with the bot's own ID in its place; nil = stale
 }
 
 const subsetPercent = 35 // share of the population that is also in each extra guild
@@ -131,6 +132,9 @@ func (p *population) guildByString(s string) *guild {
 }
 
 func (p *population) isMember(g *guild, uid uint64) bool {
+	if uid == p.botID {
+		return true // the bot is in every guild it is given
+	}
 	if g.removed[uid] {
 		return false
 	}
@@ -178,6 +182,19 @@ func (p *population) memberIDs(g *guild) []uint64 {
 	}
 	g.sorted = ids
 	return ids
+}
+
+// allMemberIDs is g's ascending member list with the bot in it: on
+// Discord the bot is a member like any other, so every full member list
+// (op 8 with an empty query, GET /guilds/{g}/members) names it.
+func (p *population) allMemberIDs(g *guild) []uint64 {
+	if g.withBot != nil && g.sorted != nil {
+		return g.withBot
+	}
+	ids := p.memberIDs(g)
+	at, _ := slices.BinarySearch(ids, p.botID)
+	g.withBot = slices.Insert(slices.Clone(ids), at, p.botID)
+	return g.withBot
 }
 
 // user returns the user object for uid.

@@ -18,7 +18,7 @@ type Truth struct {
 }
 
 // Truth returns the current state of a known user (a member of any guild,
-// or a user created by SendDM).
+// the bot itself included, or a user created by SendDM).
 func (s *Sim) Truth(userID string) (Truth, bool) {
 	uid, ok := parseID(userID)
 	if !ok {
@@ -26,7 +26,7 @@ func (s *Sim) Truth(userID string) (Truth, bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if uid == s.pop.botID || !s.pop.knownUser(uid) {
+	if !s.pop.knownUser(uid) {
 		return Truth{}, false
 	}
 	return s.truthLocked(uid), true
@@ -59,7 +59,8 @@ func (s *Sim) truthLocked(uid uint64) Truth {
 	return t
 }
 
-// AllTruth returns Truth for every member of any guild, keyed by user ID.
+// AllTruth returns Truth for every member of any guild, keyed by user ID;
+// the bot is a member of every guild, so it is one of them.
 // With a million members this materialises a million entries; use Truth
 // for spot checks.
 func (s *Sim) AllTruth() map[string]Truth {
@@ -68,7 +69,7 @@ func (s *Sim) AllTruth() map[string]Truth {
 	seen := map[uint64]bool{}
 	out := map[string]Truth{}
 	for _, g := range s.pop.guilds {
-		for _, uid := range s.pop.memberIDs(g) {
+		for _, uid := range s.pop.allMemberIDs(g) {
 			if !seen[uid] {
 				seen[uid] = true
 				out[fmtID(uid)] = s.truthLocked(uid)
