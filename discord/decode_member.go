@@ -3,6 +3,7 @@ package discord
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/halyardhq/halyard/core"
 )
@@ -84,7 +85,7 @@ func unmarshalObject(raw []byte, w any) error {
 // The guild id is interned and the nickname copied: raw is often one
 // member of a large chunk.
 func decodeMember(raw json.RawMessage) (guildID string, m core.Member, err error) {
-	var gid, user, nick []byte
+	var gid, user, nick, joined []byte
 	if err := eachMember(raw, func(key string, v []byte) {
 		switch key {
 		case "guild_id":
@@ -93,6 +94,8 @@ func decodeMember(raw json.RawMessage) (guildID string, m core.Member, err error
 			user = v
 		case "nick":
 			nick = v
+		case "joined_at":
+			joined = v
 		}
 	}); err != nil {
 		return "", m, err
@@ -103,7 +106,23 @@ func decodeMember(raw json.RawMessage) (guildID string, m core.Member, err error
 		return guildID, m, err
 	}
 	m.Nick, _ = fastString(nick, false)
+	m.JoinedAt = fastTime(joined)
 	return guildID, m, nil
+}
+
+// fastTime reads an ISO 8601 timestamp (Discord's "2021-03-01T12:00:00.000000+00:00");
+// null, absent or unreadable is the zero time: the join time is then
+// unknown, never a reason to drop the member.
+func fastTime(raw []byte) time.Time {
+	s, ok := fastString(raw, false)
+	if !ok || s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
 }
 
 // decodeMembers parses a list of member objects and attaches each one's

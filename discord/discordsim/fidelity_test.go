@@ -344,3 +344,35 @@ func TestRESTCommonReadRoutes(t *testing.T) {
 		t.Fatalf("search without query: %d %s", st, b)
 	}
 }
+
+// Members' joined_at is realistic: after the account and the guild were
+// created, not in the future, and the same when the simulator restarts
+// (its BaseTime then moves on), as a member's join time on Discord does.
+func TestJoinedAtRealistic(t *testing.T) {
+	a := newSim(t, Config{Members: 300, Guilds: 2, Seed: 4})
+	b := newSim(t, Config{Members: 300, Guilds: 2, Seed: 4, BaseTime: time.Now().Add(72 * time.Hour)})
+	ta, tb := a.AllTruth(), b.AllTruth()
+	distinct := map[time.Time]bool{}
+	for id, tr := range ta {
+		created := snowflakeTime(mustID(id))
+		if tr.JoinedAt.IsZero() || tr.JoinedAt.Before(created) || tr.JoinedAt.After(time.Now()) {
+			t.Fatalf("%s joined at %v (account created %v)", id, tr.JoinedAt, created)
+		}
+		first := time.Now() // the oldest of the user's guilds
+		for _, g := range tr.Guilds {
+			if gc := snowflakeTime(mustID(g)); gc.Before(first) {
+				first = gc
+			}
+		}
+		if tr.JoinedAt.Before(first) {
+			t.Fatalf("%s joined at %v, before any of its guilds existed (%v)", id, tr.JoinedAt, first)
+		}
+		if !tb[id].JoinedAt.Equal(tr.JoinedAt) {
+			t.Fatalf("%s joined at %v, after a restart %v", id, tr.JoinedAt, tb[id].JoinedAt)
+		}
+		distinct[tr.JoinedAt] = true
+	}
+	if len(distinct) < 290 {
+		t.Fatalf("only %d distinct join times for %d members", len(distinct), len(ta))
+	}
+}

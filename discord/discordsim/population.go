@@ -285,8 +285,18 @@ func (p *population) memberInfo(g *guild, uid uint64) (nick string, hasRole bool
 	return nick, len(m.Roles) > 0
 }
 
+// botJoined is when the bot joined g: an hour after the later of the
+// guild's and the bot's creation.
+func (p *population) botJoined(g *guild) time.Time {
+	from := snowflakeTime(g.id)
+	if bc := snowflakeTime(p.botID); bc.After(from) {
+		from = bc
+	}
+	return from.Add(time.Hour)
+}
+
 func (p *population) botMember(g *guild) json.RawMessage {
-	joined := discordTime(snowflakeTime(g.id).Add(time.Hour))
+	joined := discordTime(p.botJoined(g))
 	b, _ := json.Marshal(map[string]any{
 		"user": p.botUser(), "nick": nil, "avatar": nil, "banner": nil, "roles": []string{},
 		"joined_at": joined, "premium_since": nil, "deaf": false, "mute": false, "flags": 0,
@@ -314,12 +324,23 @@ type memberFields struct {
 
 func (p *population) genMemberFields(g *guild, i int) json.RawMessage {
 	rng := rand.New(rand.NewPCG(p.seed^uint64(g.idx+1)<<48, uint64(i)*4+3))
-	created := snowflakeTime(p.userID(i))
-	joinSpan := p.base.Sub(created)
+	// A member joined after both their account and the guild existed,
+	// and before the join horizon: a fixed date, so a restarted simulator
+	// (whose BaseTime is "now") gives everyone the same join time again,
+	// as Discord would.
+	from := snowflakeTime(p.userID(i))
+	if gc := snowflakeTime(g.id); gc.After(from) {
+		from = gc
+	}
+	to := joinHorizon
+	if p.base.Before(to) {
+		to = p.base
+	}
+	joinSpan := to.Sub(from)
 	if joinSpan <= 0 {
 		joinSpan = time.Hour
 	}
-	joined := created.Add(time.Duration(rng.Int64N(int64(joinSpan))))
+	joined := from.Add(time.Duration(rng.Int64N(int64(joinSpan)))).Truncate(time.Millisecond)
 	m := memberFields{Roles: []string{}, JoinedAt: discordTime(joined)}
 	if rng.IntN(100) < 10 {
 		n := nickWords[rng.IntN(len(nickWords))]
@@ -343,5 +364,8 @@ func (p *population) genMemberFields(g *guild, i int) json.RawMessage {
 	b, _ := json.Marshal(m)
 	return b
 }
+
+// joinHorizon is the latest join time of a synthetic member.
+var joinHorizon = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 
 var nickWords = []string{"Captain", "Skipper", "Bosun", "Navigator", "Deckhand", "Lookout", "Quartermaster", "Helmsman"}

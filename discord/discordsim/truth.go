@@ -3,6 +3,7 @@ package discordsim
 import (
 	"encoding/json"
 	"maps"
+	"time"
 )
 
 // Truth is what Discord currently holds about a user, for comparing with
@@ -15,6 +16,7 @@ type Truth struct {
 	Activities   json.RawMessage   // JSON array
 	Guilds       []string          // guilds the user is a member of, in GuildIDs order
 	Nick         string            // nickname in the first of Guilds, "" if none
+	JoinedAt     time.Time         // earliest joined_at across Guilds (Lantern's monitoring_since)
 }
 
 // Truth returns the current state of a known user (a member of any guild,
@@ -54,6 +56,13 @@ func (s *Sim) truthLocked(uid uint64) Truth {
 		t.Guilds = append(t.Guilds, fmtID(g.id))
 		if i == 0 {
 			t.Nick, _ = p.memberInfo(g, uid)
+		}
+		m, _ := p.member(g, uid)
+		var f struct {
+			JoinedAt time.Time `json:"joined_at"`
+		}
+		if json.Unmarshal(m, &f) == nil && (t.JoinedAt.IsZero() || f.JoinedAt.Before(t.JoinedAt)) {
+			t.JoinedAt = f.JoinedAt.UTC()
 		}
 	}
 	return t
