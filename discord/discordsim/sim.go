@@ -2,11 +2,15 @@
 // simulator with a deterministic synthetic population. Tests, benchmarks
 // and Halyard's --demo mode run against it instead of discord.com.
 //
-// It speaks the subset of Discord that unmodified arikawa v3.6.0 uses
-// (see spec/discord-gateway.md): HELLO, IDENTIFY, READY, GUILD_CREATE,
-// PRESENCE_UPDATE, member events, messages, interactions, RESUME with
-// replay, op 7/op 9, request-guild-members chunking, and the REST routes
-// a presence bot calls. Everything is served on one loopback listener.
+// It speaks the part of Discord a presence bot uses, as Discord does, not
+// as one library expects: HELLO, IDENTIFY, READY (with the gateway
+// version the URL asked for), GUILD_CREATE, PRESENCE_UPDATE, member
+// events, messages, interactions, RESUME with replay, op 7/op 9,
+// request-guild-members chunking (the bot is a member like any other), and
+// the REST routes a bot calls, each answer with Discord's X-RateLimit-*
+// headers. Halyard's arikawa bot and an unmodified discord.js client
+// (clients/test/discordjs.test.mjs, through cmd/discordsim) both run
+// against it. Everything is served on one loopback listener.
 package discordsim
 
 import (
