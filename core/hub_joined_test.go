@@ -1,9 +1,12 @@
-package core
+package core_test
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/memstore"
 )
 
 // TestMonitoringSinceIsGuildJoinTime: a user's monitoring start is the
@@ -13,9 +16,12 @@ import (
 func TestMonitoringSinceIsGuildJoinTime(t *testing.T) {
 	now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	imported := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC) // e.g. from Lantern's users collection
-	store := &memUserStore{recs: map[string]UserRecord{"2": {ID: "2", MonitoringSince: imported}}}
-	open := func() *Hub {
-		h := NewHub(HubOptions{Store: store, Now: func() time.Time { return now }, RecordFlushInterval: time.Hour})
+	store := memstore.New()
+	if err := store.SaveUsers(t.Context(), []core.UserRecord{{ID: "2", MonitoringSince: imported}}); err != nil {
+		t.Fatal(err)
+	}
+	open := func() *core.Hub {
+		h := core.NewHub(core.HubOptions{Store: store, Now: func() time.Time { return now }, RecordFlushInterval: time.Hour})
 		if err := h.Open(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -38,29 +44,29 @@ func TestMonitoringSinceIsGuildJoinTime(t *testing.T) {
 	j2019 := time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC)
 	j2022 := time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)
 
-	h.UpsertMember("g1", Member{User: testUser("1"), JoinedAt: j2020})
+	h.UpsertMember("g1", core.Member{User: core.TestUser("1"), JoinedAt: j2020})
 	if got := since("1"); !got.Equal(j2020) {
 		t.Fatalf("new member: monitoring since %v, want the join time %v", got, j2020)
 	}
-	h.UpsertMember("g2", Member{User: testUser("1"), JoinedAt: j2019})
+	h.UpsertMember("g2", core.Member{User: core.TestUser("1"), JoinedAt: j2019})
 	if got := since("1"); !got.Equal(j2019) {
 		t.Fatalf("joined a second watched guild earlier: %v, want %v", got, j2019)
 	}
-	h.UpsertMember("g1", Member{User: testUser("1"), JoinedAt: j2022})
+	h.UpsertMember("g1", core.Member{User: core.TestUser("1"), JoinedAt: j2022})
 	if got := since("1"); !got.Equal(j2019) {
 		t.Fatalf("a later join in one of two guilds moved the earliest: %v, want %v", got, j2019)
 	}
 
-	h.UpsertMember("g1", Member{User: testUser("2"), JoinedAt: j2022})
+	h.UpsertMember("g1", core.Member{User: core.TestUser("2"), JoinedAt: j2022})
 	if got := since("2"); !got.Equal(j2022) {
 		t.Fatalf("stored start %v kept over Discord's join time: %v, want %v", imported, got, j2022)
 	}
 
-	h.UpsertMember("g1", Member{User: testUser("3")})
+	h.UpsertMember("g1", core.Member{User: core.TestUser("3")})
 	if got := since("3"); !got.Equal(now) {
 		t.Fatalf("member without joined_at: %v, want now %v", got, now)
 	}
-	h.UpsertMember("g1", Member{User: testUser("3"), JoinedAt: j2022})
+	h.UpsertMember("g1", core.Member{User: core.TestUser("3"), JoinedAt: j2022})
 	if got := since("3"); !got.Equal(j2022) {
 		t.Fatalf("joined_at arriving later: %v, want %v", got, j2022)
 	}
@@ -68,9 +74,16 @@ func TestMonitoringSinceIsGuildJoinTime(t *testing.T) {
 	// Kept across a restart: the store holds the join times, and a new
 	// hub serves them before any member arrives.
 	h.FlushRecords(context.Background())
+	stored := map[string]time.Time{}
+	if err := store.LoadUsers(t.Context(), func(r core.UserRecord) error {
+		stored[r.ID] = r.MonitoringSince
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	for id, want := range map[string]time.Time{"1": j2019, "2": j2022, "3": j2022} {
-		if r := store.recs[id]; !r.MonitoringSince.Equal(want) {
-			t.Fatalf("stored record %s: %v, want %v", id, r.MonitoringSince, want)
+		if !stored[id].Equal(want) {
+			t.Fatalf("stored record %s: %v, want %v", id, stored[id], want)
 		}
 	}
 	h.Close()
@@ -80,8 +93,8 @@ func TestMonitoringSinceIsGuildJoinTime(t *testing.T) {
 	if got := since("1"); !got.Equal(j2019) {
 		t.Fatalf("after a restart: %v, want %v", got, j2019)
 	}
-	h.UpsertMember("g1", Member{User: testUser("1"), JoinedAt: j2022})
-	h.UpsertMember("g2", Member{User: testUser("1"), JoinedAt: j2019})
+	h.UpsertMember("g1", core.Member{User: core.TestUser("1"), JoinedAt: j2022})
+	h.UpsertMember("g2", core.Member{User: core.TestUser("1"), JoinedAt: j2019})
 	if got := since("1"); !got.Equal(j2019) {
 		t.Fatalf("after a restart and a sync: %v, want %v", got, j2019)
 	}
