@@ -15,6 +15,10 @@ type Member struct {
 	// chunks set it; GUILD_MEMBER_ADD/UPDATE leave the presence alone.
 	Presence    *Presence
 	SetPresence bool
+	// JoinedAt is when the user joined this guild (the member's
+	// joined_at); zero when the gateway did not say. Lantern's
+	// monitoring_since is the earliest across watched guilds.
+	JoinedAt time.Time
 }
 
 // UpsertMember records that the user is a member of a watched guild and
@@ -54,6 +58,9 @@ func (h *Hub) UpsertMember(guildID string, m Member) {
 	if nu.Guilds[0] == guildID {
 		nu.Nick = m.Nick
 	}
+	if !m.JoinedAt.IsZero() {
+		nu.MonitoringSince = monitoringSince(nu, old, guildID, m.JoinedAt)
+	}
 	if m.SetPresence {
 		nu.Presence = m.Presence
 		h.touchLastSeenLocked(nu, old, now)
@@ -73,6 +80,26 @@ func (h *Hub) UpsertMember(guildID string, m Member) {
 	default:
 		h.install(nu)
 	}
+}
+
+// monitoringSince is the user's monitoring start once a member object
+// for guildID says they joined it at joined: the guild join time, as
+// Lantern renders it (docs: spec/lantern.md §3.3), the earliest across the
+// watched guilds. A user newly monitored, or in this one guild only, takes
+// joined as it is (a rejoin moves it forward; an older stored start, or
+// the first-seen time earlier versions stored, gives way); a user in
+// several guilds keeps the earlier of the two, also after leaving one of
+// them: their membership of the watched guilds has had no break since (a
+// join time per guild and user would cost the hub memory for that alone).
+func monitoringSince(nu, old *User, guildID string, joined time.Time) time.Time {
+	joined = joined.UTC()
+	if old == nil || (len(nu.Guilds) == 1 && nu.Guilds[0] == guildID) || nu.MonitoringSince.IsZero() {
+		return joined
+	}
+	if joined.Before(nu.MonitoringSince) {
+		return joined
+	}
+	return nu.MonitoringSince
 }
 
 // UpdatePresence replaces a monitored user's presence. The user object of a

@@ -14,7 +14,9 @@ import (
 
 // recordLocked returns the user's record for a user becoming monitored,
 // starting it (monitoring since now) for a user never seen before. The
-// snapshot built from it takes it over.
+// snapshot built from it takes it over; a member object's joined_at then
+// replaces the start (UpsertMember), "now" being only the fallback for a
+// member whose join time Discord did not give.
 func (h *Hub) recordLocked(userID string, now time.Time) UserRecord {
 	r, ok := h.records[userID]
 	if !ok || r.MonitoringSince.IsZero() {
@@ -47,7 +49,8 @@ func (h *Hub) recordOfLocked(userID string) (UserRecord, bool) {
 // noteRecordLocked marks the user's record for the background writer when
 // the new snapshot u changed what it keeps (old is nil for a new user).
 func (h *Hub) noteRecordLocked(u, old *User) {
-	if old != nil && old.Discord.Username == u.Discord.Username && old.LastSeen.Equal(u.LastSeen) {
+	if old != nil && old.Discord.Username == u.Discord.Username && old.LastSeen.Equal(u.LastSeen) &&
+		old.MonitoringSince.Equal(u.MonitoringSince) {
 		return
 	}
 	h.dirty[u.ID] = struct{}{}

@@ -48,7 +48,7 @@ func BenchmarkGatewayIngest(b *testing.B) {
 	}
 }
 
-// BenchmarkDecodePresence measures the lenient decoder alone on a typical
+// BenchmarkDecodePresence measures the presence decoder alone on a typical
 // PRESENCE_UPDATE (Spotify, a game and a custom status).
 func BenchmarkDecodePresence(b *testing.B) {
 	raw := []byte(`{"user":{"id":"1300000000000000007"},"guild_id":"1200000000000000001","status":"dnd",` +

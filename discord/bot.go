@@ -77,7 +77,7 @@ func New(cfg Config) (*Bot, error) {
 	if err != nil {
 		return nil, err
 	}
-	registerRawEvents(cfg.Logger)
+	installArikawaHooks(cfg.Logger)
 
 	client, err := newRESTClient(cfg.Token, cfg.RESTBase)
 	if err != nil {

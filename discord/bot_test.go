@@ -137,6 +137,13 @@ func compareUser(tr discordsim.Truth, u *core.User, strict bool) []string {
 			diffs = append(diffs, fmt.Sprintf("%d activities, want %d", len(u.Activities()), len(want)))
 		}
 	}
+	if u.MonitoringSince.IsZero() || u.MonitoringSince.After(tr.JoinedAt) {
+		// Lantern's monitoring_since: the earliest guild join time. A user
+		// who left one of several guilds keeps the earlier start (their
+		// membership of the watched guilds had no break), which the
+		// simulator no longer knows; it can never be later.
+		diffs = append(diffs, fmt.Sprintf("monitoring since %v, later than the join time %v", u.MonitoringSince, tr.JoinedAt))
+	}
 	if !jsonEqual(u.Discord.Raw, tr.User) {
 		diffs = append(diffs, fmt.Sprintf("user %s, want %s", u.Discord.Raw, tr.User))
 	}
@@ -151,7 +158,8 @@ func compareUser(tr discordsim.Truth, u *core.User, strict bool) []string {
 }
 
 // truthDiff lists how the hub differs from the simulator (the bot's own
-// member aside), at most a few lines.
+// member included: Halyard monitors it like anyone, as Lanyard does), at
+// most a few lines.
 func truthDiff(sim *discordsim.Sim, hub *core.Hub, strict bool, keep func(discordsim.Truth) bool) []string {
 	var diffs []string
 	truth := sim.AllTruth()
@@ -171,7 +179,7 @@ func truthDiff(sim *discordsim.Sim, hub *core.Hub, strict bool, keep func(discor
 		}
 	}
 	for _, u := range hub.All() {
-		if !want[u.ID] && u.ID != sim.BotUserID() {
+		if !want[u.ID] {
 			diffs = append(diffs, u.ID+": in the hub, not in the simulator")
 		}
 	}
@@ -195,6 +203,20 @@ func waitMirrors(t testing.TB, sim *discordsim.Sim, hub *core.Hub, strict bool, 
 			t.Fatalf("hub differs from the simulator:\n%s", strings.Join(diffs, "\n"))
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The bot is a member of its guilds like anyone, and Lanyard monitors
+// its own user: a full member sync must keep it, not prune it.
+func TestBotMonitorsItsOwnMember(t *testing.T) {
+	sim := startSim(t, discordsim.Config{Members: 300, Guilds: 2})
+	_, hub := startBot(t, sim, nil)
+	u, ok := hub.Get(sim.BotUserID())
+	if !ok || !u.Discord.Bot || len(u.Guilds) != 2 {
+		t.Fatalf("after the member sync the bot's own user is %+v (monitored: %v), want monitored in both guilds", u, ok)
+	}
+	if hub.Count() != len(sim.AllTruth()) {
+		t.Fatalf("hub monitors %d users, the simulator's guilds hold %d (bot included)", hub.Count(), len(sim.AllTruth()))
 	}
 }
 

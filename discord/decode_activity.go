@@ -22,57 +22,57 @@ func decodeActivity(raw json.RawMessage) (core.Activity, bool) {
 	err := eachMember(raw, func(key string, v []byte) {
 		switch key {
 		case "id":
-			a.ID, _ = fastString(v, true)
+			a.ID, _ = readString(v, true)
 		case "name":
-			a.Name, _ = fastString(v, true)
+			a.Name, _ = readString(v, true)
 		case "type":
-			if t, ok := fastInt(v); ok {
+			if t, ok := readInt(v); ok {
 				a.Type = int(t)
 			}
 		case "url":
-			a.URL, _ = fastString(v, true)
+			a.URL, _ = readString(v, true)
 		case "details":
-			a.Details, _ = fastString(v, true)
+			a.Details, _ = readString(v, true)
 		case "state":
-			a.State, _ = fastString(v, true)
+			a.State, _ = readString(v, true)
 		case "application_id":
 			appID = v
 		case "sync_id":
-			a.SyncID, _ = fastString(v, true)
+			a.SyncID, _ = readString(v, true)
 		case "session_id":
-			a.SessionID, _ = fastString(v, true)
+			a.SessionID, _ = readString(v, true)
 		case "platform":
-			a.Platform, _ = fastString(v, true)
+			a.Platform, _ = readString(v, true)
 		case "created_at":
-			a.CreatedAt, _ = fastInt(v)
+			a.CreatedAt, _ = readInt(v)
 		case "flags":
-			a.Flags, _ = fastInt(v)
+			a.Flags, _ = readInt(v)
 		case "timestamps":
 			_ = eachMember(v, func(key string, v []byte) {
 				switch key {
 				case "start":
-					a.Start, _ = fastInt(v)
+					a.Start, _ = readInt(v)
 				case "end":
-					a.End, _ = fastInt(v)
+					a.End, _ = readInt(v)
 				}
 			})
 		case "assets":
 			_ = eachMember(v, func(key string, v []byte) {
 				switch key {
 				case "large_image":
-					a.LargeImage, _ = fastString(v, true)
+					a.LargeImage, _ = readString(v, true)
 				case "large_text":
-					a.LargeText, _ = fastString(v, true)
+					a.LargeText, _ = readString(v, true)
 				case "small_image":
-					a.SmallImage, _ = fastString(v, true)
+					a.SmallImage, _ = readString(v, true)
 				case "small_text":
-					a.SmallText, _ = fastString(v, true)
+					a.SmallText, _ = readString(v, true)
 				}
 			})
 		case "party":
 			_ = eachMember(v, func(key string, v []byte) {
 				if key == "id" {
-					a.PartyID, _ = fastString(v, true)
+					a.PartyID, _ = readString(v, true)
 				}
 			})
 		case "emoji":
@@ -87,7 +87,7 @@ func decodeActivity(raw json.RawMessage) (core.Activity, bool) {
 		return core.Activity{}, false
 	}
 	a.Raw = raw
-	a.ApplicationID, _ = fastSnowflake(appID, true)
+	a.ApplicationID, _ = readSnowflake(appID, true)
 	if isNumber(appID) && a.ApplicationID != "" {
 		a.Raw, _ = replaceMember(a.Raw, "application_id", []byte(strconv.Quote(a.ApplicationID)))
 	}
@@ -108,14 +108,14 @@ func decodeEmoji(raw []byte, activity json.RawMessage) (*core.Emoji, json.RawMes
 	_ = eachMember(raw, func(key string, v []byte) {
 		switch key {
 		case "name":
-			e.Name, _ = fastString(v, true)
+			e.Name, _ = readString(v, true)
 		case "id":
 			id = v
 		case "animated":
-			e.Animated, _ = fastBool(v)
+			e.Animated, _ = readBool(v)
 		}
 	})
-	e.ID, _ = fastSnowflake(id, true)
+	e.ID, _ = readSnowflake(id, true)
 	if isNumber(id) && e.ID != "" {
 		if fixed, ok := replaceMember(raw, "id", []byte(strconv.Quote(e.ID))); ok {
 			activity, _ = replaceMember(activity, "emoji", fixed)
@@ -139,12 +139,12 @@ func decodeButtons(raw []byte) []string {
 				return
 			}
 			// A button without a label is an empty one, as before.
-			if s, ok := fastString(label, true); ok {
+			if s, ok := readString(label, true); ok {
 				out = append(out, s)
 			}
 			return
 		}
-		if s, ok := fastString(it, true); ok {
+		if s, ok := readString(it, true); ok {
 			out = append(out, s)
 		}
 	})

@@ -24,11 +24,6 @@ import (
 // frame the fast path is unsure of, so errors read the same.
 type frameDriver struct{ ajson.DefaultDriver }
 
-// installFrameDriver makes arikawa use frameDriver, once per process.
-var installFrameDriver = sync.OnceFunc(func() { ajson.Default = frameDriver{} })
-
-func init() { installFrameDriver() }
-
 // frameOp mirrors arikawa's private envelope type (ws.codecOp): the
 // embedded ws.Op and the raw "d". frameOpLayout checks that a value's type
 // has exactly this layout before it is written through a *frameOp.
@@ -101,7 +96,7 @@ func decodeEnvelope(frame []byte, op *frameOp) bool {
 			}
 		case "t":
 			if !isNull(v) {
-				s, isString := fastString(v, false)
+				s, isString := readString(v, false)
 				ok = ok && isString && kind(v) == '"'
 				op.Type = ws.EventType(s)
 			}

@@ -7,12 +7,6 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// memberWire is the part of GUILD_MEMBER_REMOVE the bot reads.
-type memberWire struct {
-	GuildID json.RawMessage `json:"guild_id"`
-	User    json.RawMessage `json:"user"`
-}
-
 // guildWire is the part of GUILD_CREATE / GUILD_DELETE the bot reads, as
 // slices of the payload.
 type guildWire struct {
@@ -62,29 +56,60 @@ func decodeChunk(raw []byte) (w chunkWire, err error) {
 	return w, err
 }
 
-// rateLimitedWire is a RATE_LIMITED payload.
-type rateLimitedWire struct {
-	Opcode     json.RawMessage `json:"opcode"`
-	RetryAfter json.RawMessage `json:"retry_after"`
-	Meta       struct {
-		GuildID json.RawMessage `json:"guild_id"`
-		Nonce   json.RawMessage `json:"nonce"`
-	} `json:"meta"`
+// memberRemoveWire is the part of GUILD_MEMBER_REMOVE the bot reads.
+type memberRemoveWire struct {
+	GuildID, UserID []byte
 }
 
-// unmarshalObject decodes a payload that must be a JSON object into w.
-func unmarshalObject(raw []byte, w any) error {
-	if kind(raw) != '{' {
-		return errNotObject
-	}
-	return json.Unmarshal(raw, w)
+// decodeMemberRemove splits a GUILD_MEMBER_REMOVE payload.
+func decodeMemberRemove(raw []byte) (w memberRemoveWire, err error) {
+	err = eachMember(raw, func(key string, v []byte) {
+		switch key {
+		case "guild_id":
+			w.GuildID = v
+		case "user":
+			w.UserID = nil
+			_ = eachMember(v, func(key string, v []byte) {
+				if key == "id" {
+					w.UserID = v
+				}
+			})
+		}
+	})
+	return w, err
+}
+
+// rateLimitedWire is a RATE_LIMITED payload, as slices of it.
+type rateLimitedWire struct {
+	RetryAfter, GuildID, Nonce []byte
+}
+
+// decodeRateLimited splits a RATE_LIMITED payload (its guild and nonce
+// are in "meta").
+func decodeRateLimited(raw []byte) (w rateLimitedWire, err error) {
+	err = eachMember(raw, func(key string, v []byte) {
+		switch key {
+		case "retry_after":
+			w.RetryAfter = v
+		case "meta":
+			_ = eachMember(v, func(key string, v []byte) {
+				switch key {
+				case "guild_id":
+					w.GuildID = v
+				case "nonce":
+					w.Nonce = v
+				}
+			})
+		}
+	})
+	return w, err
 }
 
 // decodeMember parses a member object; presence is left for the caller.
 // The guild id is interned and the nickname copied: raw is often one
 // member of a large chunk.
 func decodeMember(raw json.RawMessage) (guildID string, m core.Member, err error) {
-	var gid, user, nick []byte
+	var gid, user, nick, joined []byte
 	if err := eachMember(raw, func(key string, v []byte) {
 		switch key {
 		case "guild_id":
@@ -93,6 +118,8 @@ func decodeMember(raw json.RawMessage) (guildID string, m core.Member, err error
 			user = v
 		case "nick":
 			nick = v
+		case "joined_at":
+			joined = v
 		}
 	}); err != nil {
 		return "", m, err
@@ -102,7 +129,8 @@ func decodeMember(raw json.RawMessage) (guildID string, m core.Member, err error
 	if err != nil {
 		return guildID, m, err
 	}
-	m.Nick, _ = fastString(nick, false)
+	m.Nick, _ = readString(nick, false)
+	m.JoinedAt = readTime(joined)
 	return guildID, m, nil
 }
 

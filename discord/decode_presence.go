@@ -73,7 +73,7 @@ func decodePresenceWire(raw []byte) (presenceWire, error) {
 
 // userID returns the id of the presence's (partial) user.
 func (w *presenceWire) userID() string {
-	id, _ := fastSnowflake(w.userRaw, true)
+	id, _ := readSnowflake(w.userRaw, true)
 	return id
 }
 
@@ -81,7 +81,7 @@ func (w *presenceWire) userID() string {
 // is skipped; an activity that is not an object is left out.
 func (w *presenceWire) presence() *core.Presence {
 	p := &core.Presence{Status: core.StatusOffline}
-	if s, ok := fastString(w.status, true); ok && s != "" {
+	if s, ok := readString(w.status, true); ok && s != "" {
 		p.Status = status(s)
 	}
 	if cs := w.clientStatus; cs != nil {
@@ -163,7 +163,7 @@ func platformStatus(raw []byte) core.Status {
 	if raw == nil {
 		return ""
 	}
-	if s, ok := fastString(raw, true); ok {
+	if s, ok := readString(raw, true); ok {
 		switch st := status(s); {
 		case st != core.StatusOffline:
 			return st

@@ -1,10 +1,8 @@
 package discord
 
 import (
-	"bytes"
 	"strings"
 	"sync"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/buger/jsonparser"
@@ -14,7 +12,7 @@ import (
 // encoding/json: no reflection, no second validation pass (arikawa already
 // parsed the whole frame before handing us its bytes), and every value is a
 // slice of the payload, so verbatim copies cost one copy and parsed strings
-// can share it. The helpers keep the lenient rules of lenient.go: a member
+// can share it. The value readers (decode_read.go) are lenient: a member
 // of an unexpected type is skipped, never the event.
 
 // eachMember calls fn for every member of the JSON object obj with the
@@ -68,80 +66,6 @@ func eachElement(arr []byte, fn func(raw []byte)) bool {
 // (events.go), or a copy made for one member or presence.
 func alias(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-// fastString reads a string like lenientString. A plain string (no
-// escapes, valid UTF-8) shares raw's memory when share is true and is
-// copied otherwise; anything else takes lenientString's exact path.
-func fastString(raw []byte, share bool) (string, bool) {
-	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' {
-		body := raw[1 : n-1]
-		if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
-			if share {
-				return alias(body), true
-			}
-			return string(body), true
-		}
-	}
-	return lenientString(raw)
-}
-
-// fastSnowflake reads an id like lenientSnowflake, sharing raw's memory
-// when share is true and the id is a plain decimal string.
-func fastSnowflake(raw []byte, share bool) (string, bool) {
-	if n := len(raw); n >= 3 && raw[0] == '"' && raw[n-1] == '"' && allDigits(raw[1:n-1]) {
-		if share {
-			return alias(raw[1 : n-1]), true
-		}
-		return string(raw[1 : n-1]), true
-	}
-	if len(raw) == 0 {
-		return "", true
-	}
-	return lenientSnowflake(raw)
-}
-
-// fastInt reads an integer like lenientInt; plain integers skip strconv.
-func fastInt(raw []byte) (int64, bool) {
-	d := raw
-	neg := false
-	if len(d) > 0 && d[0] == '-' {
-		neg, d = true, d[1:]
-	}
-	if n := len(d); n > 0 && n <= 18 && allDigits(d) {
-		var v int64
-		for _, c := range d {
-			v = v*10 + int64(c-'0')
-		}
-		if neg {
-			v = -v
-		}
-		return v, true
-	}
-	if len(raw) == 0 {
-		return 0, true
-	}
-	return lenientInt(raw)
-}
-
-// fastBool reads a boolean like lenientBool.
-func fastBool(raw []byte) (bool, bool) {
-	switch string(raw) {
-	case "true":
-		return true, true
-	case "false", "":
-		return false, true
-	}
-	return lenientBool(raw)
-}
-
-func allDigits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return len(b) > 0
-}
-
 // guildIDs interns guild ids: every member of a guild keeps the same
 // string instead of a copy per event, and none of them pins the payload it
 // was read from. The set is small (the guilds the bot is in); past
@@ -155,7 +79,7 @@ const maxInterned = 4096
 
 // guildIDOf reads a guild id and returns it interned.
 func guildIDOf(raw []byte) string {
-	id, _ := fastSnowflake(raw, true)
+	id, _ := readSnowflake(raw, true)
 	if id == "" {
 		return ""
 	}

@@ -28,9 +28,9 @@ func TestLenientInt(t *testing.T) {
 		{`[1]`, 0, false},
 		{`true`, 0, false},
 	} {
-		got, ok := lenientInt([]byte(tc.in))
+		got, ok := readInt([]byte(tc.in))
 		if got != tc.want || ok != tc.ok {
-			t.Errorf("lenientInt(%s) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+			t.Errorf("readInt(%s) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
 		}
 	}
 }
@@ -43,8 +43,8 @@ func TestLenientSnowflake(t *testing.T) {
 		{`null`, ""},
 		{`{}`, ""},
 	} {
-		if got, _ := lenientSnowflake([]byte(tc.in)); got != tc.want {
-			t.Errorf("lenientSnowflake(%s) = %q, want %q", tc.in, got, tc.want)
+		if got, _ := readSnowflake([]byte(tc.in), false); got != tc.want {
+			t.Errorf("readSnowflake(%s) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

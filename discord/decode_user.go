@@ -41,15 +41,15 @@ func decodeUser(raw json.RawMessage) (core.DiscordUser, error) {
 	if err != nil {
 		return u, err
 	}
-	u.ID, _ = fastSnowflake(id, true)
+	u.ID, _ = readSnowflake(id, true)
 	if u.ID == "" {
 		return core.DiscordUser{}, errNoUserID
 	}
 	u.Raw = own
-	u.Username, _ = fastString(username, true)
-	u.Discriminator, _ = fastString(discriminator, true)
-	u.GlobalName, _ = fastString(globalName, true)
-	u.Avatar, _ = fastString(avatar, true)
-	u.Bot, _ = fastBool(bot)
+	u.Username, _ = readString(username, true)
+	u.Discriminator, _ = readString(discriminator, true)
+	u.GlobalName, _ = readString(globalName, true)
+	u.Avatar, _ = readString(avatar, true)
+	u.Bot, _ = readBool(bot)
 	return u, nil
 }

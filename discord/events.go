@@ -1,12 +1,6 @@
 package discord
 
-import (
-	"log/slog"
-	"sync"
-
-	"github.com/diamondburned/arikawa/v3/gateway"
-	"github.com/diamondburned/arikawa/v3/utils/ws"
-)
+import "github.com/diamondburned/arikawa/v3/utils/ws"
 
 // The dispatches whose JSON the bot decodes itself (spec/discord-gateway.md
 // §11): arikawa's types drop fields the dialects echo and reject whole
@@ -59,26 +53,3 @@ func (e *rawPresenceUpdate) UnmarshalJSON(b []byte) error { e.raw = clone(b); re
 func (e *rawRateLimited) UnmarshalJSON(b []byte) error    { e.raw = clone(b); return nil }
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
-
-var registerOnce sync.Once
-
-// registerRawEvents replaces arikawa's decoders for the presence-bearing
-// dispatches. gateway.OpUnmarshalers is a process-wide, unlocked map, so
-// this runs once, before the first gateway is built. It also sends arikawa's
-// process-wide connection error log (by default the standard logger) to
-// slog, where the first bot's logger decides the format and level.
-func registerRawEvents(log *slog.Logger) {
-	registerOnce.Do(func() {
-		ws.WSError = func(err error) { log.Warn("discord: gateway connection error", "err", err) }
-		gateway.OpUnmarshalers.Add(
-			func() ws.Event { return new(rawGuildCreate) },
-			func() ws.Event { return new(rawGuildDelete) },
-			func() ws.Event { return new(rawMembersChunk) },
-			func() ws.Event { return new(rawMemberAdd) },
-			func() ws.Event { return new(rawMemberUpdate) },
-			func() ws.Event { return new(rawMemberRemove) },
-			func() ws.Event { return new(rawPresenceUpdate) },
-			func() ws.Event { return new(rawRateLimited) },
-		)
-	})
-}

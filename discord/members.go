@@ -18,7 +18,7 @@ func (b *Bot) onGuildCreate(raw []byte) error {
 	if !ok {
 		return err
 	}
-	if unavailable, _ := fastBool(w.Unavailable); unavailable {
+	if unavailable, _ := readBool(w.Unavailable); unavailable {
 		return nil // in outage; its members stay as they were
 	}
 	members, bad := decodeMembers(w.Members, w.Presences)
@@ -43,7 +43,7 @@ func (b *Bot) onGuildDelete(raw []byte) error {
 	if !ok {
 		return err
 	}
-	if unavailable, _ := fastBool(w.Unavailable); unavailable {
+	if unavailable, _ := readBool(w.Unavailable); unavailable {
 		return nil
 	}
 	b.sync.forget(guildID)
@@ -64,7 +64,7 @@ func (b *Bot) onMembersChunk(raw []byte) error {
 	if !ok {
 		return err
 	}
-	nonce, _ := fastString(w.Nonce, true)
+	nonce, _ := readString(w.Nonce, true)
 	members, bad := decodeMembers(w.Members, w.Presences)
 	ids := make([]string, 0, len(members))
 	for _, m := range members {
@@ -81,8 +81,8 @@ func (b *Bot) onMembersChunk(raw []byte) error {
 			b.sync.memberAdded(guildID, id)
 		}
 	}
-	index, _ := fastInt(w.ChunkIndex)
-	count, _ := fastInt(w.ChunkCount)
+	index, _ := readInt(w.ChunkIndex)
+	count, _ := readInt(w.ChunkCount)
 	if done := b.sync.noteChunk(guildID, nonce, int(index), int(count), ids); done != nil {
 		b.hub.PruneGuild(guildID, done.keep)
 		b.log.Info("discord: guild members synced", "guild", guildID, "members", len(done.seen))
@@ -131,15 +131,15 @@ func (b *Bot) onMemberUpdate(raw []byte) error {
 
 // onMemberRemove records that a member left the guild.
 func (b *Bot) onMemberRemove(raw []byte) error {
-	var w memberWire
-	if err := unmarshalObject(raw, &w); err != nil {
+	w, err := decodeMemberRemove(raw)
+	if err != nil {
 		return err
 	}
 	guildID, err := requireGuildID(w.GuildID)
 	if err != nil {
 		return err
 	}
-	userID := objectID(w.User)
+	userID, _ := readSnowflake(w.UserID, false)
 	if userID == "" {
 		return errNoUserID
 	}
@@ -162,7 +162,7 @@ func (b *Bot) onPresenceUpdate(raw []byte) error {
 	if userID == "" {
 		return errNoUserID
 	}
-	guildID, _ := fastSnowflake(w.guildID, true)
+	guildID, _ := readSnowflake(w.guildID, true)
 	if guildID != "" && !b.watched(guildID) {
 		return nil
 	}
@@ -174,16 +174,16 @@ func (b *Bot) onPresenceUpdate(raw []byte) error {
 // guild per 30 s) once the wait is over, unless it finished or was
 // replaced meanwhile.
 func (b *Bot) onRateLimited(raw []byte) error {
-	var w rateLimitedWire
-	if err := unmarshalLenient(raw, &w); err != nil {
+	w, err := decodeRateLimited(raw)
+	if err != nil {
 		return err
 	}
-	guildID, _ := lenientSnowflake(w.Meta.GuildID)
-	nonce, _ := lenientString(w.Meta.Nonce)
+	guildID, _ := readSnowflake(w.GuildID, false)
+	nonce, _ := readString(w.Nonce, false)
 	if guildID == "" || !b.sync.isPending(guildID, nonce) {
 		return nil
 	}
-	secs, _ := lenientFloat(w.RetryAfter)
+	secs, _ := readFloat(w.RetryAfter)
 	wait := time.Duration(secs*float64(time.Second)) + 100*time.Millisecond
 	wait = min(max(wait, 100*time.Millisecond), 2*time.Minute)
 	b.log.Info("discord: member request rate limited", "guild", guildID, "retry_after", wait)

@@ -87,7 +87,8 @@ export async function startHalyard({ users = 20 } = {}) {
         const r = await fetch(`${origin}/readyz`);
         if (r.status === 200) {
           const info = await (await fetch(`${origin}/`)).json();
-          if (info.data.monitored_user_count === users) return;
+          // The bot is a member of its guild too, monitored like anyone.
+          if (info.data.monitored_user_count === users + 1) return;
         }
       } catch {
         // not listening yet

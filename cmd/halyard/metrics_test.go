@@ -41,7 +41,8 @@ func TestLanyardInfoQuicklinksAndMetricsWiring(t *testing.T) {
 	}
 	defer m.Close()
 	c := client{t, m.URL()}
-	eventually(t, "5 monitored members", func() bool { return m.Hub.Count() == 5 })
+	// The 5 demo members and the bot's own member (monitored like anyone).
+	eventually(t, "6 monitored members", func() bool { return m.Hub.Count() == 6 })
 
 	status, body := c.do("GET", "/", "", nil)
 	var info struct {

@@ -37,6 +37,7 @@ type gwConn struct {
 	// Owned by the read loop.
 	recent    []time.Time // non-heartbeat frames in the last 60 s
 	query     string
+	version   int // from the URL's v; 0 = unsupported
 	beatMu    sync.Mutex
 	lastBeatT time.Time
 }

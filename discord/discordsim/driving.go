@@ -184,7 +184,7 @@ func (s *Sim) AddMember(guildID string, member json.RawMessage) error {
 	g.ov[uid], _ = json.Marshal(fields)
 	if !was {
 		g.count++
-		g.sorted = nil
+		g.sorted, g.withBot = nil, nil
 	}
 	m, _ := p.member(g, uid)
 	s.broadcastGuildLocked(g.id, IntentGuildMembers, "GUILD_MEMBER_ADD", withGuildID(g.id, m))
@@ -237,10 +237,13 @@ func (s *Sim) RemoveMember(guildID, userID string) error {
 	if !ok || !p.isMember(g, uid) {
 		return fmt.Errorf("discordsim: user %q is not in guild %s", userID, guildID)
 	}
+	if uid == p.botID {
+		return errors.New("discordsim: the bot leaves a guild by GUILD_DELETE, not as a member")
+	}
 	g.removed[uid] = true
 	delete(g.ov, uid)
 	g.count--
-	g.sorted = nil
+	g.sorted, g.withBot = nil, nil
 	u, _ := p.user(uid)
 	b, _ := json.Marshal(map[string]any{"guild_id": fmtID(g.id), "user": u})
 	s.broadcastGuildLocked(g.id, IntentGuildMembers, "GUILD_MEMBER_REMOVE", b)

@@ -45,6 +45,7 @@ func (s *Sim) serveGateway(w http.ResponseWriter, r *http.Request) {
 	}
 	c := newConn(s, ws)
 	c.query = r.URL.RawQuery
+	c.version = gatewayVersion(r.URL.Query().Get("v"))
 	c.touchBeat()
 	s.mu.Lock()
 	select {
@@ -61,6 +62,14 @@ func (s *Sim) serveGateway(w http.ResponseWriter, r *http.Request) {
 	s.active.Add(1)
 	s.log.Debug("gateway connect", "query", c.query)
 
+	if c.version == 0 {
+		// Discord refuses a version it does not serve (or never served).
+		c.closeWith(4012, "Invalid API version")
+		s.wg.Done() // no heartbeat watcher
+		go func() { defer s.wg.Done(); c.writeLoop() }()
+		go func() { defer s.wg.Done(); s.readLoop(c) }()
+		return
+	}
 	c.sendOp(10, `{"heartbeat_interval":`+strconv.FormatInt(s.cfg.HeartbeatInterval.Milliseconds(), 10)+`}`)
 	go func() { defer s.wg.Done(); c.writeLoop() }()
 	go func() { defer s.wg.Done(); s.watchHeartbeats(c) }()
@@ -240,7 +249,7 @@ func (s *Sim) handleIdentify(c *gwConn, raw json.RawMessage) (int, string) {
 		lt = 50
 	}
 	lt = min(max(lt, 50), 250)
-	ss := &session{id: newSessionID(), intents: intents, shardID: shardID, shardCount: shardCount, largeThreshold: lt}
+	ss := &session{id: newSessionID(), version: c.version, intents: intents, shardID: shardID, shardCount: shardCount, largeThreshold: lt}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -271,13 +280,27 @@ func (s *Sim) handleIdentify(c *gwConn, raw json.RawMessage) (int, string) {
 	return 0, ""
 }
 
+// gatewayVersion reads the gateway URL's v: the gateway versions Discord
+// serves (8 deprecated, 9, 10), 9 when the client names none, 0 for any
+// other (refused with close 4012).
+func gatewayVersion(v string) int {
+	if v == "" {
+		return 9
+	}
+	switch n, _ := strconv.Atoi(v); n {
+	case 8, 9, 10:
+		return n
+	}
+	return 0
+}
+
 func (s *Sim) readyPayload(ss *session, owned []*guild) []byte {
 	stubs := make([]map[string]any, len(owned))
 	for i, g := range owned {
 		stubs[i] = map[string]any{"id": fmtID(g.id), "unavailable": true}
 	}
 	b, _ := json.Marshal(map[string]any{
-		"v":                       9,
+		"v":                       ss.version,
 		"user":                    s.pop.botUser(),
 		"guilds":                  stubs,
 		"session_id":              ss.id,

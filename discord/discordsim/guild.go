@@ -2,7 +2,6 @@ package discordsim
 
 import (
 	"encoding/json"
-	"time"
 )
 
 const everyonePerms = "2248473465835073"
@@ -77,7 +76,7 @@ func (s *Sim) guildCreatePayload(ss *session, g *guild) []byte {
 	obj := s.guildObject(g)
 	count := g.count + 1 // the bot
 	large := count > ss.largeThreshold
-	obj["joined_at"] = discordTime(snowflakeTime(g.id).Add(time.Hour))
+	obj["joined_at"] = discordTime(p.botJoined(g))
 	obj["large"] = large
 	obj["unavailable"] = false
 	obj["member_count"] = count

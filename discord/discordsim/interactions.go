@@ -114,6 +114,7 @@ func (s *Sim) Interact(guildID, userID, command string, options json.RawMessage)
 	if g != nil {
 		cmd = findCommand(s.cmds.guild[g.id], command)
 	}
+	guildCommand := cmd != nil
 	if cmd == nil {
 		cmd = findCommand(s.cmds.global, command)
 	}
@@ -128,7 +129,10 @@ func (s *Sim) Interact(guildID, userID, command string, options json.RawMessage)
 			data["resolved"] = res
 		}
 	}
-	if g != nil {
+	if guildCommand {
+		// Discord names the guild in data only for a guild-registered
+		// command; a global one run in a guild carries just the top-level
+		// guild_id.
 		data["guild_id"] = fmtID(g.id)
 	}
 	u, _ := p.user(uid)

@@ -97,14 +97,14 @@ func (s *Sim) handleRequestMembers(c *gwConn, raw json.RawMessage) (int, string)
 			}
 			s.lastAll[g.id] = time.Now()
 		}
-		found = s.pop.memberIDs(g)
+		found = s.pop.allMemberIDs(g)
 	case req.Query != nil:
 		limit := req.Limit
 		if limit <= 0 || limit > 100 {
 			limit = 100
 		}
 		q := strings.ToLower(*req.Query)
-		for _, id := range s.pop.memberIDs(g) {
+		for _, id := range s.pop.allMemberIDs(g) {
 			if len(found) >= limit {
 				break
 			}

@@ -104,6 +104,7 @@ func (s *Sim) messageObject(id uint64, f messageFields) []byte {
 // intents; guild messages from others lose their content for sessions
 // without MESSAGE_CONTENT unless they mention the bot.
 func (s *Sim) broadcastMessageLocked(id uint64, f messageFields) {
+	s.rememberLocked(id, f)
 	full := s.messageObject(id, f)
 	if f.guild == nil {
 		s.broadcastDMLocked(IntentDirectMessages, "MESSAGE_CREATE", full)

@@ -36,7 +36,8 @@ type guild struct {
 	count     int                        // members, bot excluded
 	ov        map[uint64]json.RawMessage // member fields (no "user") of added/updated members
 	removed   map[uint64]bool
-	sorted    []uint64 // cached ascending member IDs; nil = stale
+	sorted    []uint64 // cached ascending member IDs, bot excluded; nil = stale
+	withBot   []uint64 // sorted with the bot's own ID in its place; nil = stale
 }
 
 const subsetPercent = 35 // share of the population that is also in each extra guild
@@ -131,6 +132,9 @@ func (p *population) guildByString(s string) *guild {
 }
 
 func (p *population) isMember(g *guild, uid uint64) bool {
+	if uid == p.botID {
+		return true // the bot is in every guild it is given
+	}
 	if g.removed[uid] {
 		return false
 	}
@@ -178,6 +182,19 @@ func (p *population) memberIDs(g *guild) []uint64 {
 	}
 	g.sorted = ids
 	return ids
+}
+
+// allMemberIDs is g's ascending member list with the bot in it: on
+// Discord the bot is a member like any other, so every full member list
+// (op 8 with an empty query, GET /guilds/{g}/members) names it.
+func (p *population) allMemberIDs(g *guild) []uint64 {
+	if g.withBot != nil && g.sorted != nil {
+		return g.withBot
+	}
+	ids := p.memberIDs(g)
+	at, _ := slices.BinarySearch(ids, p.botID)
+	g.withBot = slices.Insert(slices.Clone(ids), at, p.botID)
+	return g.withBot
 }
 
 // user returns the user object for uid.
@@ -268,8 +285,18 @@ func (p *population) memberInfo(g *guild, uid uint64) (nick string, hasRole bool
 	return nick, len(m.Roles) > 0
 }
 
+// botJoined is when the bot joined g: an hour after the later of the
+// guild's and the bot's creation.
+func (p *population) botJoined(g *guild) time.Time {
+	from := snowflakeTime(g.id)
+	if bc := snowflakeTime(p.botID); bc.After(from) {
+		from = bc
+	}
+	return from.Add(time.Hour)
+}
+
 func (p *population) botMember(g *guild) json.RawMessage {
-	joined := discordTime(snowflakeTime(g.id).Add(time.Hour))
+	joined := discordTime(p.botJoined(g))
 	b, _ := json.Marshal(map[string]any{
 		"user": p.botUser(), "nick": nil, "avatar": nil, "banner": nil, "roles": []string{},
 		"joined_at": joined, "premium_since": nil, "deaf": false, "mute": false, "flags": 0,
@@ -297,12 +324,23 @@ type memberFields struct {
 
 func (p *population) genMemberFields(g *guild, i int) json.RawMessage {
 	rng := rand.New(rand.NewPCG(p.seed^uint64(g.idx+1)<<48, uint64(i)*4+3))
-	created := snowflakeTime(p.userID(i))
-	joinSpan := p.base.Sub(created)
+	// A member joined after both their account and the guild existed,
+	// and before the join horizon: a fixed date, so a restarted simulator
+	// (whose BaseTime is "now") gives everyone the same join time again,
+	// as Discord would.
+	from := snowflakeTime(p.userID(i))
+	if gc := snowflakeTime(g.id); gc.After(from) {
+		from = gc
+	}
+	to := joinHorizon
+	if p.base.Before(to) {
+		to = p.base
+	}
+	joinSpan := to.Sub(from)
 	if joinSpan <= 0 {
 		joinSpan = time.Hour
 	}
-	joined := created.Add(time.Duration(rng.Int64N(int64(joinSpan))))
+	joined := from.Add(time.Duration(rng.Int64N(int64(joinSpan)))).Truncate(time.Millisecond)
 	m := memberFields{Roles: []string{}, JoinedAt: discordTime(joined)}
 	if rng.IntN(100) < 10 {
 		n := nickWords[rng.IntN(len(nickWords))]
@@ -326,5 +364,8 @@ func (p *population) genMemberFields(g *guild, i int) json.RawMessage {
 	b, _ := json.Marshal(m)
 	return b
 }
+
+// joinHorizon is the latest join time of a synthetic member.
+var joinHorizon = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 
 var nickWords = []string{"Captain", "Skipper", "Bosun", "Navigator", "Deckhand", "Lookout", "Quartermaster", "Helmsman"}

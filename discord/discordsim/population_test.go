@@ -16,7 +16,8 @@ func TestPopulationDeterministic(t *testing.T) {
 	b := newSim(t, Config{Members: 400, Guilds: 3, Seed: 11, BaseTime: base})
 	c := newSim(t, Config{Members: 400, Guilds: 3, Seed: 12, BaseTime: base})
 	ta, tb, tc := a.AllTruth(), b.AllTruth(), c.AllTruth()
-	if len(ta) != 400 || !reflect.DeepEqual(ta, tb) {
+	// The 400 synthetic members and the bot, a member like any other.
+	if len(ta) != 401 || !reflect.DeepEqual(ta, tb) {
 		t.Fatalf("same seed differs (%d users)", len(ta))
 	}
 	if reflect.DeepEqual(ta, tc) {
@@ -38,6 +39,13 @@ func TestPopulationDeterministic(t *testing.T) {
 	statuses := map[string]int{}
 	var spotify, custom, animated int
 	for _, tr := range ta {
+		if tr.UserID == a.BotUserID() {
+			// Bots keep a legacy discriminator; the bot is in every guild.
+			if !strings.Contains(string(tr.User), `"bot":true`) || strings.Contains(string(tr.User), `"discriminator":"0"`) || len(tr.Guilds) != 3 {
+				t.Fatalf("bot truth %+v", tr)
+			}
+			continue
+		}
 		statuses[tr.Status]++
 		spotify += strings.Count(string(tr.Activities), `"spotify:1"`)
 		custom += strings.Count(string(tr.Activities), `"type":4`)
@@ -46,7 +54,10 @@ func TestPopulationDeterministic(t *testing.T) {
 			t.Fatalf("offline user with activity: %+v", tr)
 		}
 		var u map[string]any
-		if err := json.Unmarshal(tr.User, &u); err != nil || u["discriminator"] != "0" {
+		if err := json.Unmarshal(tr.User, &u); err != nil {
+			t.Fatalf("user %s", tr.User)
+		}
+		if u["discriminator"] != "0" {
 			t.Fatalf("user %s", tr.User)
 		}
 		for _, k := range []string{"avatar_decoration_data", "primary_guild", "clan", "collectibles", "global_name"} {

@@ -413,8 +413,10 @@ func TestRequestGuildMembersChunks(t *testing.T) {
 		}
 		total += len(ch.Members)
 	}
-	if total != 2500 || len(seen) != 2500 {
-		t.Fatalf("got %d members (%d distinct)", total, len(seen))
+	// Every member, the bot included: GUILD_CREATE counts it in
+	// member_count, and so does Discord's full member list.
+	if total != 2501 || len(seen) != 2501 || !seen[s.BotUserID()] {
+		t.Fatalf("got %d members (%d distinct, bot included: %v)", total, len(seen), seen[s.BotUserID()])
 	}
 	// Second all-members request inside the window: RATE_LIMITED.
 	send(t, c, map[string]any{"op": 8, "d": map[string]any{"guild_id": gid, "query": "", "limit": 0, "presences": false}})

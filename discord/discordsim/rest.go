@@ -72,6 +72,9 @@ func (s *Sim) serveREST(w http.ResponseWriter, r *http.Request) {
 		}
 		return true
 	}
+	if !s.rl.take(w, m, seg) {
+		return
+	}
 	// Routes authenticated by their own token.
 	switch {
 	case is("GET", "gateway"):
@@ -104,10 +107,20 @@ func (s *Sim) serveREST(w http.ResponseWriter, r *http.Request) {
 		s.withUser(w, seg[1], func(u json.RawMessage) { writeJSON(w, 200, u) })
 	case is("GET", "guilds", "*"):
 		s.restGuild(w, r, seg[1])
+	case is("GET", "guilds", "*", "members", "search"):
+		s.restSearchMembers(w, r, seg[1])
 	case is("GET", "guilds", "*", "members", "*"):
 		s.restMember(w, seg[1], seg[3])
 	case is("GET", "guilds", "*", "members"):
 		s.restMembers(w, r, seg[1])
+	case is("GET", "guilds", "*", "channels"):
+		s.restGuildChannels(w, seg[1])
+	case is("GET", "guilds", "*", "roles"):
+		s.restGuildRoles(w, seg[1])
+	case is("GET", "users", "@me", "guilds"):
+		s.restMyGuilds(w, r)
+	case is("GET", "channels", "*", "messages"):
+		s.restChannelMessages(w, r, seg[1])
 	case is("GET", "channels", "*"):
 		s.restChannel(w, seg[1])
 	case is("POST", "channels", "*", "messages"):
@@ -168,14 +181,8 @@ func (s *Sim) restGuild(w http.ResponseWriter, r *http.Request, gidStr string) {
 	}
 	obj := s.guildObject(g)
 	if r.URL.Query().Get("with_counts") == "true" {
-		online := 0
-		for _, id := range s.pop.memberIDs(g) {
-			if s.pop.presenceOf(id).Status != "offline" {
-				online++
-			}
-		}
 		obj["approximate_member_count"] = g.count + 1
-		obj["approximate_presence_count"] = online + 1
+		obj["approximate_presence_count"] = s.onlineLocked(g) + 1
 	}
 	writeJSON(w, 200, obj)
 }
@@ -223,7 +230,7 @@ func (s *Sim) restMembers(w http.ResponseWriter, r *http.Request, gidStr string)
 		writeError(w, 404, 10004, "Unknown Guild")
 		return
 	}
-	ids := s.pop.memberIDs(g)
+	ids := s.pop.allMemberIDs(g)
 	start, _ := slices.BinarySearch(ids, after+1)
 	out := make([]json.RawMessage, 0, limit)
 	for _, id := range ids[start:min(len(ids), start+limit)] {

@@ -11,6 +11,7 @@ import (
 // All fields are guarded by Sim.mu.
 type session struct {
 	id             string
+	version        int // gateway version the client asked for (READY's v)
 	intents        uint64
 	shardID        int
 	shardCount     int

@@ -2,11 +2,15 @@
 // simulator with a deterministic synthetic population. Tests, benchmarks
 // and Halyard's --demo mode run against it instead of discord.com.
 //
-// It speaks the subset of Discord that unmodified arikawa v3.6.0 uses
-// (see spec/discord-gateway.md): HELLO, IDENTIFY, READY, GUILD_CREATE,
-// PRESENCE_UPDATE, member events, messages, interactions, RESUME with
-// replay, op 7/op 9, request-guild-members chunking, and the REST routes
-// a presence bot calls. Everything is served on one loopback listener.
+// It speaks the part of Discord a presence bot uses, as Discord does, not
+// as one library expects: HELLO, IDENTIFY, READY (with the gateway
+// version the URL asked for), GUILD_CREATE, PRESENCE_UPDATE, member
+// events, messages, interactions, RESUME with replay, op 7/op 9,
+// request-guild-members chunking (the bot is a member like any other), and
+// the REST routes a bot calls, each answer with Discord's X-RateLimit-*
+// headers. Halyard's arikawa bot and an unmodified discord.js client
+// (clients/test/discordjs.test.mjs, through cmd/discordsim) both run
+// against it. Everything is served on one loopback listener.
 package discordsim
 
 import (
@@ -78,6 +82,14 @@ type Config struct {
 	FullGuildLimit int
 	// ReplayLimit caps the dispatches kept per session for RESUME; default 100000.
 	ReplayLimit int
+	// RESTBucketLimit is how many REST requests one rate-limit bucket
+	// (a route and its guild, channel or webhook) allows per
+	// RESTBucketWindow before answering 429; default 10000, which no
+	// test reaches. Every answer carries the bucket's X-RateLimit-*
+	// headers either way.
+	RESTBucketLimit int
+	// RESTBucketWindow is how long a bucket's window lasts; default 1s.
+	RESTBucketWindow time.Duration
 }
 
 // Stats counts gateway activity since New.
@@ -113,9 +125,11 @@ type Sim struct {
 	sessions map[string]*session
 	conns    map[*gwConn]struct{}
 	ids      idMinter
+	rl       rateLimiter
 	msgs     []Message
-	dms      map[uint64]uint64 // user id -> DM channel id
-	dmUsers  map[uint64]uint64 // DM channel id -> user id
+	history  map[uint64][]storedMessage // channel id -> its last messages
+	dms      map[uint64]uint64          // user id -> DM channel id
+	dmUsers  map[uint64]uint64          // DM channel id -> user id
 	inters   map[uint64]*interaction
 	cmds     commandStore
 	lastAll  map[uint64]time.Time // guild -> last all-members op 8
@@ -157,6 +171,12 @@ func New(cfg Config) (*Sim, error) {
 	if cfg.ReplayLimit <= 0 {
 		cfg.ReplayLimit = defaultReplayLimit
 	}
+	if cfg.RESTBucketLimit <= 0 {
+		cfg.RESTBucketLimit = defaultBucketLimit
+	}
+	if cfg.RESTBucketWindow <= 0 {
+		cfg.RESTBucketWindow = time.Second
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -176,12 +196,14 @@ func New(cfg Config) (*Sim, error) {
 		sessions: make(map[string]*session),
 		conns:    make(map[*gwConn]struct{}),
 		dms:      make(map[uint64]uint64),
+		history:  make(map[uint64][]storedMessage),
 		dmUsers:  make(map[uint64]uint64),
 		inters:   make(map[uint64]*interaction),
 		lastAll:  make(map[uint64]time.Time),
 		churnRNG: newChurnSource(cfg.Seed),
 	}
 	s.cmds.init()
+	s.rl = rateLimiter{limit: cfg.RESTBucketLimit, window: cfg.RESTBucketWindow, buckets: map[string]*bucketWindow{}}
 	s.ack.Store(true)
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second}
 	s.wg.Add(2)

@@ -3,6 +3,7 @@ package discordsim
 import (
 	"encoding/json"
 	"maps"
+	"time"
 )
 
 // Truth is what Discord currently holds about a user, for comparing with
@@ -15,10 +16,11 @@ type Truth struct {
 	Activities   json.RawMessage   // JSON array
 	Guilds       []string          // guilds the user is a member of, in GuildIDs order
 	Nick         string            // nickname in the first of Guilds, "" if none
+	JoinedAt     time.Time         // earliest joined_at across Guilds (Lantern's monitoring_since)
 }
 
 // Truth returns the current state of a known user (a member of any guild,
-// or a user created by SendDM).
+// the bot itself included, or a user created by SendDM).
 func (s *Sim) Truth(userID string) (Truth, bool) {
 	uid, ok := parseID(userID)
 	if !ok {
@@ -26,7 +28,7 @@ func (s *Sim) Truth(userID string) (Truth, bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if uid == s.pop.botID || !s.pop.knownUser(uid) {
+	if !s.pop.knownUser(uid) {
 		return Truth{}, false
 	}
 	return s.truthLocked(uid), true
@@ -55,11 +57,19 @@ func (s *Sim) truthLocked(uid uint64) Truth {
 		if i == 0 {
 			t.Nick, _ = p.memberInfo(g, uid)
 		}
+		m, _ := p.member(g, uid)
+		var f struct {
+			JoinedAt time.Time `json:"joined_at"`
+		}
+		if json.Unmarshal(m, &f) == nil && (t.JoinedAt.IsZero() || f.JoinedAt.Before(t.JoinedAt)) {
+			t.JoinedAt = f.JoinedAt.UTC()
+		}
 	}
 	return t
 }
 
-// AllTruth returns Truth for every member of any guild, keyed by user ID.
+// AllTruth returns Truth for every member of any guild, keyed by user ID;
+// the bot is a member of every guild, so it is one of them.
 // With a million members this materialises a million entries; use Truth
 // for spot checks.
 func (s *Sim) AllTruth() map[string]Truth {
@@ -68,7 +78,7 @@ func (s *Sim) AllTruth() map[string]Truth {
 	seen := map[uint64]bool{}
 	out := map[string]Truth{}
 	for _, g := range s.pop.guilds {
-		for _, uid := range s.pop.memberIDs(g) {
+		for _, uid := range s.pop.allMemberIDs(g) {
 			if !seen[uid] {
 				seen[uid] = true
 				out[fmtID(uid)] = s.truthLocked(uid)
