@@ -66,7 +66,7 @@ func (h *Hub) UpsertMember(guildID string, m Member) {
 		h.replace(nu, MemberJoined)
 	case m.SetPresence, string(nu.Discord.Raw) != string(old.Discord.Raw), nu.Nick != old.Nick:
 		// A fresh sync re-sends even an unchanged presence, as Lanyard does
-		// (spec/lanyard.md §3.6).
+		// (docs/compat/lanyard.md §3.6).
 		h.replace(nu, PresenceUpdated)
 	default:
 		h.install(nu)

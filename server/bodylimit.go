@@ -37,7 +37,7 @@ func TooLarge(c echo.Context) error {
 	msg := "request body must be 1048576 bytes or less"
 	c.Response().Header().Set("Connection", "close") // the rest of the body is not read
 	if strings.HasPrefix(strings.ToLower(path), "/api/") {
-		// Lantern's wording (spec/lantern.md §1.8, Halyard decision).
+		// Lantern's wording (docs/compat/lantern.md §1.8, Halyard decision).
 		return JSONBlob(c, http.StatusRequestEntityTooLarge, []byte(`{"error":"Request body too large."}`))
 	}
 	if strings.HasPrefix(path, "/user/") || strings.HasPrefix(path, "/admin/") {

@@ -11,7 +11,7 @@ import (
 )
 
 // Dialect error bodies for requests no route answered, chosen by the path
-// prefix that dialect owns (spec/cross-dialect.md, "Unknown routes").
+// prefix that dialect owns (docs/compat/cross-dialect.md §1.2).
 const (
 	lanyardNotFound = `{"success":false,"error":{"code":"not_found","message":"Route does not exist"}}`
 	lanternNotFound = `{"error":"Resource not found."}`

@@ -15,7 +15,7 @@ import (
 )
 
 // SocketDialect is a dialect that speaks on the shared /socket
-// (spec/cross-dialect.md, "One /socket"). The endpoint upgrades the
+// (docs/compat/cross-dialect.md §2). The endpoint upgrades the
 // connection, sends the shared Hello, reads the client's first message and
 // hands the connection to the first dialect that claims that message.
 type SocketDialect interface {
@@ -49,7 +49,7 @@ type SocketConn struct {
 	First SocketMessage
 }
 
-// Shared /socket constants (spec/cross-dialect.md, spec/lanyard.md §5).
+// Shared /socket constants (docs/compat/cross-dialect.md §2, docs/compat/lanyard.md §5).
 const (
 	// SocketHello is the shared endpoint's Hello: Lanyard's plus the `t`
 	// that Lantern clients need.

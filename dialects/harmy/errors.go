@@ -11,7 +11,7 @@ import (
 )
 
 // apiError is one harmy error: status and human message, sent as
-// {"error":{"code":<status>,"message":<message>}} (spec/harmy.md, Errors).
+// {"error":{"code":<status>,"message":<message>}} (docs/compat/harmy.md §3.1).
 type apiError struct {
 	status  int
 	message string

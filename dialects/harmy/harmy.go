@@ -1,4 +1,4 @@
-// Package harmy renders the hub in the harmy dialect (spec/harmy.md): one
+// Package harmy renders the hub in the harmy dialect (docs/compat/harmy.md): one
 // REST route, GET /user/:id, with the user's presence, their KV for their
 // own token and their linked GitHub profile; harmy's error body and rate
 // limits; and harmy's bot commands (.add, .token, .github).

@@ -12,7 +12,7 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// TestCardOptions is the parameter table of §4.1 as decided in §12 (#7:
+// TestCardOptions is the parameter table of docs/compat/lantern.md §4.1 as decided in §9 (#7:
 // texts are plain strings; #9: borderRadius honoured as written, 0 too,
 // negatives clamped).
 func TestCardOptions(t *testing.T) {
@@ -209,7 +209,7 @@ func TestCardNeverFails(t *testing.T) {
 	wellFormed(t, "nil user", string(svg))
 }
 
-// TestCardHTTP runs the card through the real server and route (§4.2,
+// TestCardHTTP runs the card through the real server and route (docs/compat/lantern.md §4.2,
 // checklist 55, 24, 25), the images coming from the stand-in.
 func TestCardHTTP(t *testing.T) {
 	s := newTestServer(t, nil)

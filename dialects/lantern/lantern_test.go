@@ -25,7 +25,7 @@ func (m memTokens) LoadTokenHashes(context.Context, func(string, []byte) error) 
 func (m memTokens) SaveTokenHash(_ context.Context, u string, h []byte) error         { m[u] = h; return nil }
 func (m memTokens) DeleteTokenHash(_ context.Context, u string) error                 { delete(m, u); return nil }
 
-// testNow is the fixed clock of the tests: 65 s after the §3.1 Spotify start.
+// testNow is the fixed clock of the tests: 65 s after the docs/compat/lantern.md §3.1 Spotify start.
 var testNow = time.UnixMilli(1795324142869 + 65000)
 
 // testServer is the real HTTP server on loopback with a real hub, the

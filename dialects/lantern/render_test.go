@@ -9,7 +9,7 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// alice is §3.1's observed example user.
+// alice is docs/compat/lantern.md §3.1's observed example user.
 const aliceJSON = `{"id":"111111111111111111","username":"alice","discriminator":"0","global_name":"Alice <&>",
 	"avatar":"a_0123456789abcdef0123456789abcdef","public_flags":4194372,
 	"primary_guild":{"identity_enabled":true,"identity_guild_id":"987654321098765432","tag":"GGEZ","badge":"deadbeefdeadbeefdeadbeefdeadbeef"}}`
@@ -33,7 +33,7 @@ func alicePresence(t testing.TB) *core.Presence {
 	}
 }
 
-// aliceWant is §3.1's example as served (storage {} and the monitoring
+// aliceWant is docs/compat/lantern.md §3.1's example as served (storage {} and the monitoring
 // time of the example).
 const aliceWant = `{
   "metadata": {
@@ -81,7 +81,7 @@ const aliceWant = `{
   "last_seen_at": { "unix": null, "raw": null }
 }`
 
-// TestUserObjectExample serves §3.1's observed example byte for byte
+// TestUserObjectExample serves docs/compat/lantern.md §3.1's observed example byte for byte
 // (checklist 31, 32, 33, 35, 37–39, 41, 42, 44–48, 50, 52).
 func TestUserObjectExample(t *testing.T) {
 	s := newTestServer(t, nil)

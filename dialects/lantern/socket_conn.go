@@ -145,7 +145,7 @@ func (c *conn) run() {
 		if c.active {
 			c.disconnect(textTimedOut)
 		} else {
-			c.close() // no INIT in time: closed without DISCONNECT (§6.4)
+			c.close() // no INIT in time: closed without DISCONNECT (docs/compat/lantern.md §6.4)
 		}
 		c.finish()
 		return
@@ -222,7 +222,7 @@ func (c *conn) handle(m clientMessage) bool {
 	return true
 }
 
-// init handles INIT (§6.5 with §14's choices).
+// init handles INIT (docs/compat/lantern.md §6.5 with §9's choices).
 func (c *conn) init(m clientMessage) bool {
 	t, msg := validateTarget(m.d)
 	if msg != "" {
@@ -290,7 +290,7 @@ func (c *conn) sendInitAck(t target) bool {
 	return c.send(frame(opInitAck, b.Bytes()))
 }
 
-// subscribe handles SUBSCRIBE (§6.7 with §14's fixes).
+// subscribe handles SUBSCRIBE (docs/compat/lantern.md §6.7 with §9's fixes).
 func (c *conn) subscribe(t target) bool {
 	if c.all {
 		return c.sendError(textAlreadyAll)
@@ -319,7 +319,7 @@ func (c *conn) subscribe(t target) bool {
 	return c.send(frame(opSubscribeAck, nil))
 }
 
-// unsubscribe handles UNSUBSCRIBE (§6.7).
+// unsubscribe handles UNSUBSCRIBE (docs/compat/lantern.md §6.7).
 func (c *conn) unsubscribe(t target) bool {
 	if c.all {
 		return c.sendError(textSubscribedAll)
@@ -350,7 +350,7 @@ func (c *conn) unsubscribe(t target) bool {
 	return c.send(frame(opUnsubscribeAck, nil))
 }
 
-// event forwards a hub event (§6.8); false ends the connection.
+// event forwards a hub event (docs/compat/lantern.md §6.8); false ends the connection.
 func (c *conn) event(ev core.Event) bool {
 	if !c.active {
 		return true
@@ -442,7 +442,7 @@ func (c *conn) sendError(text string) bool {
 }
 
 // disconnect sends DISCONNECT with the reason under both `error` and
-// `reason` (§14), then a close frame without status code.
+// `reason` (docs/compat/lantern.md §6.4, §9 #20), then a close frame without status code.
 func (c *conn) disconnect(reason string) {
 	r := string(jsonString(reason))
 	c.send(frame(opDisconnect, []byte(`{"error":`+r+`,"reason":`+r+`}`)))
@@ -454,7 +454,7 @@ func (c *conn) close() {
 	_ = server.CloseSocket(c.ws, websocket.CloseNoStatusReceived, "")
 }
 
-// usersNotFound is the ERROR for unknown ids (§6.5).
+// usersNotFound is the ERROR for unknown ids (docs/compat/lantern.md §6.5).
 func usersNotFound(t target, missing []string) string {
 	if t.single {
 		return "User " + t.id + " not found."

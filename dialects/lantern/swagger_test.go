@@ -96,7 +96,7 @@ type swaggerDoc struct {
 }
 
 // TestSwaggerSchemas validates REST bodies against lantern-swagger.json's
-// response schemas where they are right. Left out, as §11 lists: the 400
+// response schemas where they are right. Left out, as docs/compat/lantern.md §9.2 lists: the 400
 // validation bodies (the code sends {"errors":…}, swagger documents
 // {"error":…}) and PUT/PATCH's value (a JSON body field, not a query
 // parameter). The 200 user objects have no schema in swagger; §3 is checked

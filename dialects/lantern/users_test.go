@@ -17,7 +17,7 @@ const (
 	idU = "999999999999999999" // never monitored
 )
 
-// errorsBody and errorBody are Lantern's two error shapes (§1.4).
+// errorsBody and errorBody are Lantern's two error shapes (docs/compat/lantern.md §1.4).
 func errorsBody(msg string) string { return `{"errors":` + string(appendString(nil, msg)) + `}` }
 func errorBody(msg string) string  { return `{"error":` + string(appendString(nil, msg)) + `}` }
 
@@ -111,7 +111,7 @@ func TestBulk(t *testing.T) {
 }
 
 // TestBulkMatchesSingle: a user's object is the same in every route
-// (§10).
+// (docs/compat/lantern.md §10).
 func TestBulkMatchesSingle(t *testing.T) {
 	s := newTestServer(t, nil)
 	s.member(aliceJSON, alicePresence(t))
@@ -123,7 +123,7 @@ func TestBulkMatchesSingle(t *testing.T) {
 	}
 }
 
-// TestSingle covers checklist 21–30 and the validation order of §1.4.
+// TestSingle covers checklist 21–30 and the validation order of docs/compat/lantern.md §1.4.
 func TestSingle(t *testing.T) {
 	s := newTestServer(t, nil)
 	s.simpleMember(idA)

@@ -17,8 +17,8 @@ type apiError struct {
 	message string
 }
 
-// The Lanyard errors this dialect answers with (spec/lanyard.md §2.1 and
-// §14), wire literals. KV validation failures are HTTP 404, as in Lanyard.
+// The Lanyard errors this dialect answers with (docs/compat/lanyard.md §2.1 and
+// §9), wire literals. KV validation failures are HTTP 404, as in Lanyard.
 var (
 	errNotFound        = apiError{http.StatusNotFound, "not_found", "Route does not exist"}
 	errNotMonitored    = apiError{http.StatusNotFound, "user_not_monitored", "User is not being monitored by Lanyard"}
@@ -85,7 +85,7 @@ func (e apiError) write(c echo.Context) error {
 	})
 }
 
-// jsonContentType is the content type of every Lanyard JSON body (§2.1).
+// jsonContentType is the content type of every Lanyard JSON body (docs/compat/lanyard.md §2.1).
 const jsonContentType = "application/json; charset=utf-8"
 
 // respondJSON sends v as JSON with Lanyard's content type.

@@ -15,7 +15,7 @@ import (
 // SocketOptions tunes the Lanyard WebSocket; zero fields take the defaults.
 type SocketOptions struct {
 	// Inactivity closes (1002) a socket whose client sent nothing, not even
-	// a ping, for this long: 60 s (§5.6).
+	// a ping, for this long: 60 s (docs/compat/lanyard.md §5.6).
 	Inactivity time.Duration
 	// WriteTimeout bounds one write to a client; a client that cannot take
 	// a frame in that time is dropped: 10 s.
@@ -105,7 +105,7 @@ func (s *sockets) remove(c *conn) {
 }
 
 // registerSocket adds the strictly-Lanyard WebSocket endpoint
-// /lanyard/socket (§5); the shared /socket is the server's
+// /lanyard/socket (docs/compat/lanyard.md §5); the shared /socket is the server's
 // (server.RegisterSocket), which hands Lanyard clients over through
 // ClaimSocket and ServeSocket.
 func (d *Dialect) registerSocket(e *echo.Echo) {

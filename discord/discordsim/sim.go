@@ -3,7 +3,7 @@
 // and Halyard's --demo mode run against it instead of discord.com.
 //
 // It speaks the subset of Discord that unmodified arikawa v3.6.0 uses
-// (see spec/discord-gateway.md): HELLO, IDENTIFY, READY, GUILD_CREATE,
+// (see docs/compat/discord.md): HELLO, IDENTIFY, READY, GUILD_CREATE,
 // PRESENCE_UPDATE, member events, messages, interactions, RESUME with
 // replay, op 7/op 9, request-guild-members chunking, and the REST routes
 // a presence bot calls. Everything is served on one loopback listener.
@@ -22,7 +22,7 @@ import (
 	"time"
 )
 
-// Gateway intent bits the simulator gates events on (spec §2.4, §3.7).
+// Gateway intent bits the simulator gates events on (docs/compat/discord.md §2.1, §3.6).
 const (
 	IntentGuilds         uint64 = 1 << 0  // GUILD_CREATE and friends
 	IntentGuildMembers   uint64 = 1 << 1  // member add/update/remove, all-members op 8 (privileged)
