@@ -82,7 +82,7 @@ const aliceWant = `{
 }`
 
 // TestUserObjectExample serves docs/compat/lantern.md §3.1's observed example byte for byte
-// (checklist 31, 32, 33, 35, 37–39, 41, 42, 44–48, 50, 52).
+// (§3.1–§3.9).
 func TestUserObjectExample(t *testing.T) {
 	s := newTestServer(t, nil)
 	s.setHubNow(time.UnixMilli(1672628645678))
@@ -93,12 +93,12 @@ func TestUserObjectExample(t *testing.T) {
 	}
 	expectJSON(t, "alice", r.body, compact(t, aliceWant))
 	if !strings.Contains(string(r.body), `"Alice <&>"`) || !strings.Contains(string(r.body), `"🔥"`) {
-		t.Fatal("HTML characters or non-ASCII escaped") // checklist 4
+		t.Fatal("HTML characters or non-ASCII escaped") // docs/compat/lantern.md §1.2
 	}
 }
 
 // TestUserObjectCases covers the user object's rules one by one
-// (checklist 33–54).
+// (docs/compat/lantern.md §3.3–§3.9).
 func TestUserObjectCases(t *testing.T) {
 	noAvatar := func(id, disc string) string {
 		return `{"id":"` + id + `","username":"bob","discriminator":"` + disc + `","global_name":null,"avatar":null}`
@@ -187,7 +187,7 @@ func TestUserObjectCases(t *testing.T) {
 }
 
 // TestLastSeen: a user who goes offline shows the time, kept by the hub
-// (checklist 51).
+// (docs/compat/lantern.md §3.9).
 func TestLastSeen(t *testing.T) {
 	s := newTestServer(t, nil)
 	s.setHubNow(time.UnixMilli(1735689600000))

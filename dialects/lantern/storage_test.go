@@ -74,7 +74,7 @@ func drain(sub *core.Subscription) int {
 	}
 }
 
-// TestStorage covers checklist 65–80 and 82 in one sequence on one user.
+// TestStorage covers docs/compat/lantern.md §5 in one sequence on one user.
 func TestStorage(t *testing.T) {
 	s := newTestServer(t, nil)
 	s.simpleMember(idA)
@@ -139,7 +139,7 @@ func TestStorage(t *testing.T) {
 	})
 }
 
-// TestStoragePairLimit covers checklist 80 and that a user with pairs but
+// TestStoragePairLimit covers the pair limit (docs/compat/lantern.md §5.1) and that a user with pairs but
 // no token "has storage".
 func TestStoragePairLimit(t *testing.T) {
 	s := newTestServer(t, nil)
