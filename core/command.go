@@ -114,7 +114,7 @@ type Commands struct {
 }
 
 // Register adds commands. A later registration of a prefix name already
-// taken replaces the earlier one (the cross-dialect spec names the winner).
+// taken replaces the earlier one (docs/compat/cross-dialect.md §4 names the winner).
 func (c *Commands) Register(cmds ...Command) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -171,5 +171,5 @@ func (c *Commands) All() []Command {
 }
 
 // NotInWatchedGuild is the reply to a command from a user who is in no
-// watched guild (spec/cross-dialect.md).
+// watched guild (docs/compat/cross-dialect.md §4).
 const NotInWatchedGuild = "You are not in a server this bot watches, so Halyard has no presence or KV for you."

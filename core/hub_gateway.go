@@ -75,7 +75,7 @@ func (h *Hub) UpsertMember(guildID string, m Member) {
 		h.replace(nu, MemberJoined)
 	case m.SetPresence, string(nu.Discord.Raw) != string(old.Discord.Raw), nu.Nick != old.Nick:
 		// A fresh sync re-sends even an unchanged presence, as Lanyard does
-		// (spec/lanyard.md §3.6).
+		// (docs/compat/lanyard.md §3.6).
 		h.replace(nu, PresenceUpdated)
 	default:
 		h.install(nu)
@@ -84,7 +84,7 @@ func (h *Hub) UpsertMember(guildID string, m Member) {
 
 // monitoringSince is the user's monitoring start once a member object
 // for guildID says they joined it at joined: the guild join time, as
-// Lantern renders it (docs: spec/lantern.md §3.3), the earliest across the
+// Lantern renders it (docs: docs/compat/lantern.md §3.3), the earliest across the
 // watched guilds. A user newly monitored, or in this one guild only, takes
 // joined as it is (a rejoin moves it forward; an older stored start, or
 // the first-seen time earlier versions stored, gives way); a user in

@@ -6,7 +6,7 @@ import (
 	"github.com/rivo/uniseg"
 )
 
-// Store-wide KV limits (spec/lanyard.md §4.2, §14). Every dialect's write
+// Store-wide KV limits (docs/compat/lanyard.md §4.2, §9). Every dialect's write
 // obeys them; a dialect with stricter limits checks its own on top.
 const (
 	MaxKVKeyLength     = 255    // characters (graphemes) in a key

@@ -13,8 +13,8 @@ import (
 // commandTimeout bounds one command's handler and its replies.
 const commandTimeout = 30 * time.Second
 
-// parsePrefixCommand splits a message the way Lanyard does (spec
-// lanyard.md §6.3): it must start with prefix; exactly one character is
+// parsePrefixCommand splits a message the way Lanyard does
+// (docs/compat/lanyard.md §6.3): it must start with prefix; exactly one character is
 // stripped (whatever the prefix's length) and the rest is split on single
 // spaces, so consecutive spaces give empty arguments. The first piece is
 // the command name.

@@ -164,7 +164,7 @@ func FuzzDecodeActivity(f *testing.F) {
 }
 
 // FuzzParsePrefixCommand feeds arbitrary message texts and prefixes to the
-// prefix command splitter (spec/lanyard.md §6.3). Properties: no panic; a
+// prefix command splitter (docs/compat/lanyard.md §6.3). Properties: no panic; a
 // command is recognised exactly when the text starts with the prefix; the
 // name and arguments joined by single spaces give back the text after its
 // first character.

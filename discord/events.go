@@ -2,8 +2,8 @@ package discord
 
 import "github.com/diamondburned/arikawa/v3/utils/ws"
 
-// The dispatches whose JSON the bot decodes itself (spec/discord-gateway.md
-// §11): arikawa's types drop fields the dialects echo and reject whole
+// The dispatches whose JSON the bot decodes itself (docs/compat/discord.md
+// §6): arikawa's types drop fields the dialects echo and reject whole
 // events on odd number types. Each keeps a private copy of the payload: the
 // bytes arikawa hands to UnmarshalJSON alias its shared read buffer.
 type (

@@ -17,7 +17,7 @@ const restTimeout = 30 * time.Second
 
 // rewriteTransport sends every request to one scheme and host (plus an
 // optional path prefix) whatever URL arikawa built: arikawa's endpoints
-// are fixed to discord.com at init (spec/discord-gateway.md §2.14).
+// are fixed to discord.com at init (docs/compat/discord.md §2.3).
 type rewriteTransport struct {
 	scheme, host, prefix string
 	next                 http.RoundTripper

@@ -12,7 +12,7 @@ import (
 // Cache defaults.
 const (
 	// DefaultFreshFor is how long a profile is served without asking
-	// GitHub again (harmy.md: fresh for 10 minutes).
+	// GitHub again (docs/compat/harmy.md §2.5: fresh for 10 minutes).
 	DefaultFreshFor = 10 * time.Minute
 	// DefaultRetryFailedAfter is the pause after a failed fetch (5xx,
 	// timeout) before the same login is tried again; the stale profile is

@@ -14,7 +14,7 @@ import (
 
 // Bounds of the lingering read of an over-limit body: how much of its rest
 // is read and thrown away, and for how long, before the 413 is written
-// (spec/lanyard.md §14, as nginx's lingering close). A client still
+// (docs/compat/lanyard.md §9, as nginx's lingering close). A client still
 // uploading when the server answers and closes would otherwise meet a
 // reset, and lose the 413 with it; past these bounds the connection is
 // closed anyway.

@@ -7,7 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// corsMiddleware applies spec/cross-dialect.md: Access-Control-Allow-Origin
+// corsMiddleware applies docs/compat/cross-dialect.md §1.3: Access-Control-Allow-Origin
 // "*" on every response, never credentials; a preflight (OPTIONS with
 // Origin and Access-Control-Request-Method) is answered at once with 200,
 // the requested method and headers echoed (headers lower-cased, joined by

@@ -72,7 +72,7 @@ func (s *Server) EnableMetrics(m *Metrics) {
 }
 
 // serve answers /metrics, whatever the method, in the Prometheus text
-// format whatever the Accept header asks for (spec/lanyard.md §14).
+// format whatever the Accept header asks for (docs/compat/lanyard.md §2.9).
 func (m *Metrics) serve(c echo.Context) error {
 	req := c.Request().Clone(c.Request().Context())
 	req.Header.Del("Accept")

@@ -13,7 +13,7 @@ import (
 )
 
 // Dialect is a dialect that speaks on the shared /socket
-// (spec/cross-dialect.md, "One /socket"). The endpoint upgrades the
+// (docs/compat/cross-dialect.md §2). The endpoint upgrades the
 // connection, sends the shared Hello, reads the client's first message and
 // hands the connection to the first dialect that claims that message.
 type Dialect interface {
@@ -51,7 +51,7 @@ type Handoff struct {
 // Its keys are in Lantern's order (`t`, `op`, `d`), byte for byte what
 // Lantern sends, so a Lantern client that diffs frames against Lantern
 // sees no difference; Lanyard clients decode JSON and ignore `t`, so the
-// same bytes serve them too (spec/cross-dialect.md, "One /socket").
+// same bytes serve them too (docs/compat/cross-dialect.md §2).
 const Hello = `{"t":"HELLO","op":1,"d":{"heartbeat_interval":30000}}`
 
 // SharedGroup is the registry group of shared /socket connections still

@@ -167,7 +167,7 @@ func wsCase(t *testing.T, base, path string, typ int, msg []byte, settle time.Du
 	}
 }
 
-// TestBadInputLanyard: spec/lanyard.md §2.1, §5.3, §5.7 and §14's table.
+// TestBadInputLanyard: docs/compat/lanyard.md §2.1, §5.3, §5.7 and §9's table.
 func TestBadInputLanyard(t *testing.T) {
 	e := newBadEnv(t)
 	a, tok := e.a, e.token
@@ -215,7 +215,7 @@ func TestBadInputLanyard(t *testing.T) {
 		return nil
 	})
 
-	// The socket (§5.3, §5.7 and §14): documented close codes, bounded.
+	// The socket (docs/compat/lanyard.md §5.3, §5.7 and §9): documented close codes, bounded.
 	oversize := append([]byte(`{"op":3,"d":"`), bytes.Repeat([]byte("a"), 8_000_001)...)
 	sockets := []struct {
 		name string
@@ -250,7 +250,7 @@ func TestBadInputLanyard(t *testing.T) {
 	t.Logf("lanyard: %d HTTP cases, %d socket cases on 2 paths", len(cases), len(sockets))
 }
 
-// TestBadInputLantern: spec/lantern.md §1.4, §2.3–§2.4, §5.3, §6.4 and
+// TestBadInputLantern: docs/compat/lantern.md §1.4, §2.3–§2.4, §5.3, §6.4 and
 // §6.9: 400 {"errors":…} for validation, {"error":…} for the rest; the
 // socket ignores what is not JSON and answers a bad opcode with
 // DISCONNECT and a close without status (1005).
@@ -351,7 +351,7 @@ func TestBadInputLantern(t *testing.T) {
 	t.Logf("lantern: %d HTTP cases, %d socket cases", len(cases), len(disconnects)+len(ignored)+3)
 }
 
-// TestBadInputHarmy: spec/harmy.md, Errors: {"error":{"code":<status>,
+// TestBadInputHarmy: docs/compat/harmy.md §3.1: {"error":{"code":<status>,
 // "message":…}}; 400 for a malformed id, 404 unmonitored, 401 for a token
 // that is not the user's.
 func TestBadInputHarmy(t *testing.T) {

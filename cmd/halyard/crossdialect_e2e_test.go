@@ -10,7 +10,7 @@ import (
 // TestOneStoreEveryDialect: one user, one token, one KV store. A pair
 // written through any dialect is read back through the other two, and the
 // token works bare in Lanyard and bare or Bearer in Lantern and harmy
-// (spec/cross-dialect.md, "One store, one token").
+// (docs/compat/cross-dialect.md §3).
 func TestOneStoreEveryDialect(t *testing.T) {
 	m := startDemo(t, t.TempDir(), 10)
 	defer m.Close()

@@ -13,7 +13,7 @@ import (
 // TestServerAnswersInDialectFormats: the answers the server writes itself
 // (no route, a body over the cap) are in the format of the dialect owning
 // the path, as each dialect declares it (moved here from server/, which no
-// longer knows any dialect's format: spec/cross-dialect.md, "Unknown
+// longer knows any dialect's format: docs/compat/cross-dialect.md, "Unknown
 // routes"), all with the one JSON content type.
 func TestServerAnswersInDialectFormats(t *testing.T) {
 	m := startDemoWith(t, 1, nil)

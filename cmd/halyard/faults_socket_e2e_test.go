@@ -138,7 +138,7 @@ func (f *lanyardFolder) read(ws *websocket.Conn) error {
 
 // heartbeat keeps the socket inside Lanyard's 60 s idle limit.
 // note returns an update's presence object without the "user_id" that
-// Halyard adds for subscribe_to_all sockets (spec/lanyard.md §14), after
+// Halyard adds for subscribe_to_all sockets (docs/compat/lanyard.md §5.4), after
 // checking it names the user; a wrong one is counted in badIDs. INIT_STATE
 // values are kept as sent: they must equal REST as they are.
 // Called with f.mu held.

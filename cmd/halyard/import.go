@@ -165,7 +165,7 @@ func importTokenSecret(cfg Config, dryRun bool) ([]byte, error) {
 }
 
 // lanyardRedisEnv is the Redis URL Lanyard itself would use
-// (spec/lanyard.md §7): REDIS_DSN, REDIS_URI, REDIS_URL, then REDIS_HOST.
+// (docs/compat/lanyard.md §7): REDIS_DSN, REDIS_URI, REDIS_URL, then REDIS_HOST.
 func lanyardRedisEnv(environ map[string]string) string {
 	for _, name := range []string{"REDIS_DSN", "REDIS_URI", "REDIS_URL"} {
 		if v := environ[name]; v != "" {

@@ -136,7 +136,7 @@ func (c client) doJSON(method, path, auth, body string) (int, []byte) {
 	return c.doType(method, path, auth, "application/json", body)
 }
 
-// lanternToken encrypts a Lantern token as Lantern stores it (§5.2).
+// lanternToken encrypts a Lantern token as Lantern stores it (docs/compat/lantern.md §5.2).
 func lanternToken(t *testing.T, key []byte, token string) bson.D {
 	t.Helper()
 	block, _ := aes.NewCipher(key)
@@ -201,7 +201,7 @@ func TestImportLanternMongoEndToEnd(t *testing.T) {
 		t.Fatalf("second import: exit %d\n%s", code, stdout)
 	}
 
-	// §13 #81 through the running server: the Lantern token writes, the KV
+	// docs/compat/lantern.md §8 through the running server: the Lantern token writes, the KV
 	// and the last-seen time are served.
 	m = startDemo(t, dataDir, 6)
 	defer m.Close()

@@ -20,7 +20,7 @@ const (
 )
 
 // Commands returns harmy's bot commands: `.add`, `.token` and `.github`,
-// each also a slash command. `.del` is Lanyard's (spec/cross-dialect.md)
+// each also a slash command. `.del` is Lanyard's (docs/compat/cross-dialect.md §4)
 // and not registered here.
 func (d *Dialect) Commands() []core.Command {
 	keyOpt := core.CommandOption{Name: "key", Description: "The key (letters, digits, _; at most 165)", Type: core.OptionString, Required: true}

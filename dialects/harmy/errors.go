@@ -12,7 +12,7 @@ import (
 )
 
 // apiError is one harmy error: status and human message, sent as
-// {"error":{"code":<status>,"message":<message>}} (spec/harmy.md, Errors).
+// {"error":{"code":<status>,"message":<message>}} (docs/compat/harmy.md §3.1).
 type apiError struct {
 	status  int
 	message string
@@ -72,7 +72,7 @@ func (e apiError) write(c echo.Context) error {
 }
 
 // ErrorFormat declares harmy's paths (/user/...) and its error body for
-// the server's own answers (spec/harmy.md, Errors).
+// the server's own answers (docs/compat/harmy.md §3.1).
 func (d *Dialect) ErrorFormat() server.ErrorFormat {
 	return server.ErrorFormat{Prefixes: []string{"/user/"},
 		NotFound: apiError{http.StatusNotFound, http.StatusText(http.StatusNotFound)}.body(),

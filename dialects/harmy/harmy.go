@@ -1,4 +1,4 @@
-// Package harmy renders the hub in the harmy dialect (spec/harmy.md): one
+// Package harmy renders the hub in the harmy dialect (docs/compat/harmy.md): one
 // REST route, GET /user/:id, with the user's presence, their KV for their
 // own token and their linked GitHub profile; harmy's error body and rate
 // limits; and harmy's bot commands (.add, .token, .github).
@@ -18,7 +18,7 @@ import (
 // a restart). Every later request is answered from the cache at once.
 const DefaultGitHubFirstWait = 250 * time.Millisecond
 
-// harmy's own per-client limits (spec/harmy.md, Errors), the defaults of
+// harmy's own per-client limits (docs/compat/harmy.md §3.1), the defaults of
 // Options.RatePerSecond and RatePerMinute in Halyard's configuration.
 const (
 	DefaultRatePerSecond = 3

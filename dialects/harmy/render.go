@@ -36,7 +36,7 @@ func RenderPresence(u *core.User) []byte {
 }
 
 // writeSpotify renders the Spotify activity with discord.js's camelCase
-// names (spec/harmy.md): song is the details, artist the state, and
+// names (docs/compat/harmy.md §2.3): song is the details, artist the state, and
 // assets.largeImage the image id without its "spotify:" prefix. Strings
 // keep the form Discord sent; an absent or non-string one is null.
 func writeSpotify(b *bytes.Buffer, a *core.Activity) {
@@ -106,7 +106,7 @@ func writeSpotify(b *bytes.Buffer, a *core.Activity) {
 }
 
 // githubProfile is harmy's "github" object: GitHub's user with login as
-// username and html_url as url (spec/harmy.md).
+// username and html_url as url (docs/compat/harmy.md §2.5).
 type githubProfile struct {
 	ID          int64   `json:"id"`
 	Username    string  `json:"username"`

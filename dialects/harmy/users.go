@@ -51,7 +51,7 @@ func (d *Dialect) getUser(c echo.Context) error {
 }
 
 // requestToken returns the token of the first Authorization header, bare
-// or as "Bearer <token>" (spec/cross-dialect.md). present is false when
+// or as "Bearer <token>" (docs/compat/cross-dialect.md §3.2). present is false when
 // there is no header or it is empty.
 func requestToken(r *http.Request) (token string, present bool) {
 	values := r.Header.Values("Authorization")

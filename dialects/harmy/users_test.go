@@ -249,7 +249,7 @@ func TestGetUserKVOnlyWithOwnToken(t *testing.T) {
 }
 
 // TestNoServerErrorFromInput: no path or header a client sends makes the
-// harmy route answer 5xx (spec/harmy.md: 500 is never caused by input).
+// harmy route answer 5xx (docs/compat/harmy.md §3.1: 500 is never caused by input).
 func TestNoServerErrorFromInput(t *testing.T) {
 	s := startHarmy(t, Options{RatePerSecond: 3, RatePerMinute: 120, TrustedProxyHeader: "X-Forwarded-For"}, nil)
 	s.member("1", "", "", "", &core.Presence{Status: core.StatusOnline, Activities: []core.Activity{

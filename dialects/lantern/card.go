@@ -13,7 +13,7 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// Headers of the card response (§4.2).
+// Headers of the card response (docs/compat/lantern.md §4.2).
 const (
 	cardContentType  = "image/svg+xml; charset=utf-8"
 	cardCacheControl = "no-store, no-cache, must-revalidate, proxy-revalidate"
@@ -21,11 +21,11 @@ const (
 )
 
 // serveCard answers GET /api/v1/users/:user_id?svg=1 with the SVG profile
-// card (§4). The caller has checked user_id and found the user; the card
+// card (docs/compat/lantern.md §4). The caller has checked user_id and found the user; the card
 // parameters are validated again here (400 {"errors":…} on the first
 // failure, §2.4), and from then on the answer is always a 200 card: a
 // failed image is replaced by a fallback and an internal failure by a
-// plainer card, never a 500 (§4.6, §12 #7).
+// plainer card, never a 500 (§4.6, §9 #7).
 func (d *Dialect) serveCard(c echo.Context, u *core.User) error {
 	q := parseQuery(c.Request().URL.RawQuery)
 	if msg := validateCardQuery(q); msg != "" {

@@ -7,7 +7,7 @@ import (
 )
 
 // cardUser is what the card draws of one user, taken from the same sources
-// as the Lantern user object (§3) so that card and JSON agree.
+// as the Lantern user object (docs/compat/lantern.md §3) so that card and JSON agree.
 type cardUser struct {
 	ID             string
 	Username       string
@@ -17,20 +17,20 @@ type cardUser struct {
 	DefaultAvatar  int    // default avatar index, for the drawn fallback
 	Badges         []string
 	Tag            *cardServerTag // nil when the user shows no server tag
-	PlatformStatus core.Status    // what the status icon shows (§4.5)
+	PlatformStatus core.Status    // what the status icon shows (docs/compat/lantern.md §4.5)
 	Status         core.Status
 	LastSeen       time.Time // zero when unknown
 	Activity       *cardActivity
 }
 
-// cardServerTag is the user's primary guild tag (§3.8).
+// cardServerTag is the user's primary guild tag (docs/compat/lantern.md §3.8).
 type cardServerTag struct {
 	Name    string
 	IconURL string // "" without a badge
 }
 
 // cardActivity is the one activity the card shows: the first that is not a
-// custom status, in Discord's order (§4.3).
+// custom status, in Discord's order (docs/compat/lantern.md §4.3).
 type cardActivity struct {
 	Name     string
 	Details  string
@@ -89,7 +89,7 @@ func newCardUser(u *core.User, hosts imageHosts) *cardUser {
 }
 
 // cardPlatformStatus is the status the icon shows: the first of desktop,
-// mobile, web that is not offline (§4.5). When Discord gave none of the
+// mobile, web that is not offline (docs/compat/lantern.md §4.5). When Discord gave none of the
 // three (a console-only session, a presence without client_status) the
 // overall status is used instead of Lantern's "offline".
 func cardPlatformStatus(u *core.User) core.Status {

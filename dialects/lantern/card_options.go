@@ -6,7 +6,7 @@ import (
 )
 
 // cardOptions are the SVG card's query parameters after validation and
-// defaults (§4.1, with §12 #7 and #9 adopted: the two texts are plain
+// defaults (docs/compat/lantern.md §4.1, with §9 #7 and #9 adopted: the two texts are plain
 // strings and borderRadius is honoured as written, 0 included, clamped to
 // [0, cardMaxBorderRadius]).
 type cardOptions struct {
@@ -22,7 +22,7 @@ type cardOptions struct {
 	NoActivityMessage string
 }
 
-// Defaults of §4.1.
+// Defaults of docs/compat/lantern.md §4.1.
 const (
 	cardDefaultTheme             = "dark"
 	cardDefaultBorderRadius      = 2
@@ -39,7 +39,7 @@ var cardFlagParams = [...]string{
 }
 
 // parseCardOptions turns the query parameters, validated by
-// validateCardQuery, into options with the defaults of §4.1. Of a repeated
+// validateCardQuery, into options with the defaults of docs/compat/lantern.md §4.1. Of a repeated
 // parameter the first value counts. Invalid values never panic: they fall
 // back to the defaults.
 func parseCardOptions(q query) cardOptions {

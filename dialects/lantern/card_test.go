@@ -12,7 +12,7 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// TestCardOptions is the parameter table of §4.1 as decided in §12 (#7:
+// TestCardOptions is the parameter table of docs/compat/lantern.md §4.1 as decided in §9 (#7:
 // texts are plain strings; #9: borderRadius honoured as written, 0 too,
 // negatives clamped).
 func TestCardOptions(t *testing.T) {
@@ -118,7 +118,7 @@ func TestCardWellFormed(t *testing.T) {
 }
 
 // TestCardEscaping: hostile names and activity texts are escaped as
-// he.escape does and never become markup (checklist 59).
+// he.escape does and never become markup (docs/compat/lantern.md §4.3).
 func TestCardEscaping(t *testing.T) {
 	svg := renderFixture(t, cardUserOnlineSpotify(), "")
 	if !strings.Contains(svg, "Alice &lt;&amp;&gt;") {
@@ -143,7 +143,7 @@ func TestCardEscaping(t *testing.T) {
 	}
 }
 
-// TestCardContent covers checklist 56–64 on the drawn card.
+// TestCardContent covers docs/compat/lantern.md §4.3–§4.6 on the drawn card.
 func TestCardContent(t *testing.T) {
 	count := func(svg, s string) int { return strings.Count(svg, s) }
 	tests := []struct {
@@ -209,8 +209,8 @@ func TestCardNeverFails(t *testing.T) {
 	wellFormed(t, "nil user", string(svg))
 }
 
-// TestCardHTTP runs the card through the real server and route (§4.2,
-// checklist 55, 24, 25), the images coming from the stand-in.
+// TestCardHTTP runs the card through the real server and route (docs/compat/lantern.md §4.2,
+// §2.4), the images coming from the stand-in.
 func TestCardHTTP(t *testing.T) {
 	s := newTestServer(t, nil)
 	srv := newImageServer(t, nil)

@@ -7,8 +7,8 @@ import (
 )
 
 // cardElapsed is the activity's "<mm:ss> elapsed" line: whole seconds since
-// start formatted with the UTC mm:ss rule of §3.4 (hours dropped, negatives
-// clamped to 00:00, §12 #6).
+// start formatted with the UTC mm:ss rule of docs/compat/lantern.md §3.4 (hours dropped, negatives
+// clamped to 00:00, §9 #6).
 func cardElapsed(startMS int64, now time.Time) string {
 	s := (now.UnixMilli() - startMS) / 1000
 	if s < 0 {

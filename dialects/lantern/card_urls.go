@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// imageHosts are the base URLs the card's images come from (§3.6). Tests
+// imageHosts are the base URLs the card's images come from (docs/compat/lantern.md §3.6). Tests
 // point them all at one stand-in server.
 type imageHosts struct {
 	CDN     string // Discord CDN: avatars, app assets, guild tag badges
@@ -59,7 +59,7 @@ func (h imageHosts) allows(raw string) bool {
 	return false
 }
 
-// avatarURL is display_avatar_url (§3.3) with a size hint: the custom
+// avatarURL is display_avatar_url (docs/compat/lantern.md §3.3) with a size hint: the custom
 // avatar (gif when animated, else webp), or the default avatar PNG.
 func (h imageHosts) avatarURL(id, hash, discriminator string) string {
 	if hash != "" {
@@ -81,14 +81,14 @@ func (h imageHosts) avatarStillURL(id, hash string) string {
 	return h.CDN + "/avatars/" + id + "/" + hash + ".webp?size=256"
 }
 
-// largeImageURL translates an activity's large image asset (§3.6); "" for
+// largeImageURL translates an activity's large image asset (docs/compat/lantern.md §3.6); "" for
 // none.
 func (h imageHosts) largeImageURL(asset, applicationID string) string {
 	return h.assetURL(asset, applicationID, true)
 }
 
 // smallImageURL translates a small image asset: like the large one, but
-// only mp: prefixes are known (§3.6).
+// only mp: prefixes are known (docs/compat/lantern.md §3.6).
 func (h imageHosts) smallImageURL(asset, applicationID string) string {
 	return h.assetURL(asset, applicationID, false)
 }
@@ -120,7 +120,7 @@ func (h imageHosts) assetURL(asset, applicationID string, large bool) string {
 	return ""
 }
 
-// serverTagIconURL is the guild tag badge URL (§3.8), "" without a badge.
+// serverTagIconURL is the guild tag badge URL (docs/compat/lantern.md §3.8), "" without a badge.
 func (h imageHosts) serverTagIconURL(guildID, badge string) string {
 	if guildID == "" || badge == "" {
 		return ""

@@ -6,7 +6,7 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// Commands returns the Lantern bot commands (§7.5): the /storage slash
+// Commands returns the Lantern bot commands (docs/compat/lantern.md §7.2): the /storage slash
 // command with its sub-command groups, as Lantern declares it.
 func (d *Dialect) Commands() []core.Command {
 	return []core.Command{{
@@ -34,7 +34,7 @@ var (
 	valueOption = text("value", "The value")
 )
 
-// storageOptions is /storage's tree (§7.5). A sub-command whose options are
+// storageOptions is /storage's tree (docs/compat/lantern.md §7.2). A sub-command whose options are
 // sub-commands is a sub-command group: /storage create token.
 var storageOptions = []core.CommandOption{
 	sub("create", "Create a token or a key-value pair",
@@ -53,7 +53,7 @@ var storageOptions = []core.CommandOption{
 }
 
 // storage routes /storage to its sub-command. Replies are ephemeral in
-// guilds (§7.5); the token reply is always.
+// guilds (docs/compat/lantern.md §7.2); the token reply is always.
 func (d *Dialect) storage(ctx context.Context, req core.CommandRequest) core.CommandReply {
 	if !req.Monitored {
 		return d.reply(req, core.NotInWatchedGuild)

@@ -10,7 +10,7 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// Replies of /storage (§7.5; Lantern's are paraphrased there, these are
+// Replies of /storage (docs/compat/lantern.md §7.2; Lantern's are paraphrased there, these are
 // Halyard's).
 const (
 	replyGetToken = "Your token cannot be shown again: Halyard stores only a hash of it, so nobody — not even this bot — can read it back. " +
@@ -22,7 +22,7 @@ const (
 	replyFailed       = "Something went wrong on our side, try again later."
 	replyUnknownSub   = "Unknown /storage command."
 	replyResetAsk     = "This deletes every key-value pair in your storage (your token stays). To confirm, run `/storage reset confirm:True`."
-	// listLimit is how long the /storage list listing may grow (§7.5: 1800).
+	// listLimit is how long the /storage list listing may grow (docs/compat/lantern.md §7.2: 1800).
 	listLimit = 1800
 	// shownValueLimit bounds a value echoed in a reply (messages hold 2000).
 	shownValueLimit = 500
@@ -42,7 +42,7 @@ func (d *Dialect) createToken(ctx context.Context, req core.CommandRequest) core
 }
 
 // setData serves create data and update data: both set the key, creating
-// it if needed (§12 #28).
+// it if needed (docs/compat/lantern.md §9 #28).
 func (d *Dialect) setData(ctx context.Context, req core.CommandRequest) core.CommandReply {
 	if !d.hasStorage(req.UserID) {
 		return d.reply(req, replyNoStorage)
@@ -77,7 +77,7 @@ func (d *Dialect) getData(req core.CommandRequest) core.CommandReply {
 }
 
 // deleteData removes a key; an absent key is reported as deleted too
-// (§12 #28).
+// (docs/compat/lantern.md §9 #28).
 func (d *Dialect) deleteData(ctx context.Context, req core.CommandRequest) core.CommandReply {
 	if !d.hasStorage(req.UserID) {
 		return d.reply(req, replyNoStorage)

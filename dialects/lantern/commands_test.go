@@ -26,7 +26,7 @@ func slash(d *Dialect, id, sub string, inDM bool, opts ...string) core.Message {
 
 var tokenInReply = regexp.MustCompile("```\n(lnyd_[0-9a-f]{32})\n```")
 
-// TestStorageCommands covers §7.5 as Halyard answers it.
+// TestStorageCommands covers docs/compat/lantern.md §7.2 as Halyard answers it.
 func TestStorageCommands(t *testing.T) {
 	s := newTestServer(t, nil)
 	s.simpleMember(idA)

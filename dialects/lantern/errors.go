@@ -10,7 +10,7 @@ import (
 	"github.com/halyardhq/halyard/server"
 )
 
-// apiError is one Lantern error response (§1.4): a status and a body of
+// apiError is one Lantern error response (docs/compat/lantern.md §1.4): a status and a body of
 // one key, "errors" for request validation and "error" for the rest.
 type apiError struct {
 	status  int
@@ -23,7 +23,7 @@ func invalid(message string) apiError {
 	return apiError{http.StatusBadRequest, "errors", message}
 }
 
-// The handler-level errors (§2–§5), wire literals.
+// The handler-level errors (docs/compat/lantern.md §2–§5), wire literals.
 var (
 	errUnauthorized  = apiError{http.StatusUnauthorized, "error", "Unauthorized."}
 	errTooManyUsers  = apiError{http.StatusBadRequest, "error", "You can only request up to 50 users at once."}
@@ -48,7 +48,7 @@ func noKey(key string) apiError {
 	return apiError{http.StatusNotFound, "error", "Key " + key + " does not exist in the storage."}
 }
 
-// internalBody is Lantern's body for any unexpected failure (§1.4).
+// internalBody is Lantern's body for any unexpected failure (docs/compat/lantern.md §1.4).
 const internalBody = `{"success":false,"error":"Internal Server Error"}`
 
 // write sends the error.
@@ -72,7 +72,7 @@ func (d *Dialect) writeError(c echo.Context, id string, err error) error {
 	case core.EUNAUTHORIZED:
 		return errUnauthorized.write(c)
 	case core.EINVALID, core.ETOOLARGE:
-		// A KV-level failure (§5.3 step 6), including a map the database
+		// A KV-level failure (docs/compat/lantern.md §5.3 step 6), including a map the database
 		// refuses as too large.
 		return errInvalidPair.write(c)
 	case core.EUNAVAILABLE:
@@ -91,13 +91,13 @@ func bodyError(c echo.Context, err error) error {
 	return invalid(msgValueRequired).write(c)
 }
 
-// tooLargeBody is Lantern's 413 for a body over the cap (§1.8, Halyard
+// tooLargeBody is Lantern's 413 for a body over the cap (docs/compat/lantern.md §1.8, Halyard
 // decision).
 const tooLargeBody = `{"error":"Request body too large."}`
 
 // ErrorFormat declares Lantern's paths (everything under /api/) and its
 // bodies for the server's own answers: "Resource not found.", the 413
-// wording, {"error":<message>} for the rest (§1.4).
+// wording, {"error":<message>} for the rest (docs/compat/lantern.md §1.4).
 func (d *Dialect) ErrorFormat() server.ErrorFormat {
 	return server.ErrorFormat{Prefixes: []string{"/api/"},
 		NotFound: []byte(resourceNotFoundBody),
@@ -108,11 +108,11 @@ func (d *Dialect) ErrorFormat() server.ErrorFormat {
 }
 
 // jsonContentType is the content type of every Lantern JSON body: the server's
-// one constant (§1.2).
+// one constant (docs/compat/lantern.md §1.2).
 const jsonContentType = server.JSONContentType
 
 // writeJSON sends an object of string values, keys in the given order,
-// with the content type of every Lantern JSON body (§1.2).
+// with the content type of every Lantern JSON body (docs/compat/lantern.md §1.2).
 func writeJSON(c echo.Context, status int, kv ...string) error {
 	return server.JSONBlob(c, status, jsonObject(kv...))
 }

@@ -1,4 +1,4 @@
-// Package lantern renders the hub in the Lantern dialect (spec/lantern.md):
+// Package lantern renders the hub in the Lantern dialect (docs/compat/lantern.md):
 // bulk and single REST users, the SVG profile card, KV storage routes, the
 // WebSocket protocol and the /storage slash commands.
 package lantern
@@ -38,9 +38,9 @@ type Options struct {
 type Dialect struct {
 	opts  Options
 	log   *slog.Logger
-	user  core.RendererID // the user object (§3), cached per snapshot
-	card  *cardRenderer   // the SVG card (§4) and its image cache
-	socks *sockets        // live WebSocket connections (§6)
+	user  core.RendererID // the user object (docs/compat/lantern.md §3), cached per snapshot
+	card  *cardRenderer   // the SVG card (docs/compat/lantern.md §4) and its image cache
+	socks *sockets        // live WebSocket connections (docs/compat/lantern.md §6)
 	// frames are the socket event frames carrying a user object, built
 	// once per snapshot and shared by every connection.
 	frames map[int]core.RendererID
@@ -76,7 +76,7 @@ func (d *Dialect) Register(e *echo.Echo) {
 	d.registerStorage(e)
 	d.registerSocket(e)
 	// Every other /api path, and a method a path does not have, is
-	// Lantern's 404 with its JSON content type (§1.3, §1.4).
+	// Lantern's 404 with its JSON content type (docs/compat/lantern.md §1.3, §1.4).
 	e.Any("/api", notFound)
 	e.Any("/api/*", notFound)
 }
@@ -86,10 +86,10 @@ func notFound(c echo.Context) error {
 	return c.Blob(http.StatusNotFound, jsonContentType, []byte(resourceNotFoundBody))
 }
 
-// resourceNotFoundBody is Lantern's body for an unknown route (§1.4).
+// resourceNotFoundBody is Lantern's body for an unknown route (docs/compat/lantern.md §1.4).
 const resourceNotFoundBody = `{"error":"Resource not found."}`
 
-// UserJSON returns u's Lantern user object (§3), the same bytes REST and
+// UserJSON returns u's Lantern user object (docs/compat/lantern.md §3), the same bytes REST and
 // every socket event carry. The rendering is cached per snapshot; only the
 // Spotify clock values, which depend on the current time, are refreshed per
 // call. The result may be shared: never modify it.
@@ -97,12 +97,12 @@ func (d *Dialect) UserJSON(u *core.User) []byte {
 	return refreshClock(d.opts.Hub.Render(d.user, u), u, d.opts.Now())
 }
 
-// The path segments Express matches case-insensitively (§1.3); parameters
+// The path segments Express matches case-insensitively (docs/compat/lantern.md §1.3); parameters
 // (user ids, storage keys) keep their case.
 var literalSegments = map[int]string{1: "api", 2: "v1", 3: "users", 5: "storage"}
 
 // normalizePath makes Lantern's paths case-insensitive and drops a single
-// trailing slash, as Express 5 matches them (§1.3). Only paths under /api/
+// trailing slash, as Express 5 matches them (docs/compat/lantern.md §1.3). Only paths under /api/
 // are touched: the rest belongs to other dialects.
 func normalizePath(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -18,7 +18,7 @@ import (
 	"github.com/halyardhq/halyard/server"
 )
 
-// testNow is the fixed clock of the tests: 65 s after the §3.1 Spotify start.
+// testNow is the fixed clock of the tests: 65 s after the docs/compat/lantern.md §3.1 Spotify start.
 var testNow = time.UnixMilli(1795324142869 + 65000)
 
 // testServer is the real HTTP server on loopback with a real hub, the

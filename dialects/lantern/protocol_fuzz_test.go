@@ -7,7 +7,7 @@ import (
 )
 
 // FuzzParseClientMessage feeds arbitrary client frames to the Lantern
-// socket's parser and payload validation (spec/lantern.md §6.4–§6.5).
+// socket's parser and payload validation (docs/compat/lantern.md §6.4–§6.5).
 // Properties: no panic; a message that is neither ignored nor refused has
 // one of the four client opcodes; a refusal is one of §6.9's texts; an
 // accepted target is either one id or a list, never both, and every id is

@@ -9,7 +9,7 @@ import (
 )
 
 // FuzzUsersQuery feeds arbitrary raw query strings to the bulk route's
-// and the card's parameter checks (§2.3, §2.4). Properties: no panic;
+// and the card's parameter checks (docs/compat/lantern.md §2.3, §2.4). Properties: no panic;
 // accepted user_ids are 1 or more ids of 17–19 characters without
 // duplicates; an accepted path id is numeric and 17–19 characters; card
 // options that pass validation parse to a known theme, a finite border

@@ -9,10 +9,10 @@ import (
 )
 
 // discordCDN is the CDN base of every image URL in the user object: part
-// of the wire format (§3.3), whatever CDN the server itself fetches from.
+// of the wire format (docs/compat/lantern.md §3.3), whatever CDN the server itself fetches from.
 const discordCDN = "https://cdn.discordapp.com"
 
-// RenderUser renders u as Lantern's user object (§3) at time now. Keys are
+// RenderUser renders u as Lantern's user object (docs/compat/lantern.md §3) at time now. Keys are
 // in Lantern's order: metadata, active_platforms, activities, storage,
 // server_tag, status, last_seen_at. The Spotify clock values are those of
 // now; Dialect.UserJSON refreshes them on every read.
@@ -62,7 +62,7 @@ func parseProfile(raw json.RawMessage) profile {
 	return p
 }
 
-// appendMetadata appends §3.3's object.
+// appendMetadata appends docs/compat/lantern.md §3.3's object.
 func appendMetadata(b []byte, u *core.User, prof *profile) []byte {
 	du := &u.Discord
 	disc := du.Discriminator
@@ -127,7 +127,7 @@ func defaultAvatarIndex(id, disc string) int {
 	return n % 5
 }
 
-// userFlags are discord.js's UserFlags names, in iteration order (§3.3).
+// userFlags are discord.js's UserFlags names, in iteration order (docs/compat/lantern.md §3.3).
 var userFlags = []struct {
 	bit  int64
 	name string
@@ -153,7 +153,7 @@ func flagNames(bits int64) []string {
 	return out
 }
 
-// appendKV appends the user's storage (§3.7) in insertion order, as
+// appendKV appends the user's storage (docs/compat/lantern.md §3.7) in insertion order, as
 // Lantern returns it.
 func appendKV(b []byte, kv core.KV) []byte {
 	b = append(b, '{')
@@ -170,7 +170,7 @@ func appendKV(b []byte, kv core.KV) []byte {
 	return append(b, '}')
 }
 
-// appendServerTag appends §3.8's object, or null.
+// appendServerTag appends docs/compat/lantern.md §3.8's object, or null.
 func appendServerTag(b []byte, g *primaryGuild) []byte {
 	if g == nil || g.IdentityEnabled == nil || !*g.IdentityEnabled {
 		return append(b, "null"...)
@@ -188,7 +188,7 @@ func appendServerTag(b []byte, g *primaryGuild) []byte {
 	return append(b, '}')
 }
 
-// statusAndLastSeen applies §3.9 as decided in §14: an offline user with a
+// statusAndLastSeen applies docs/compat/lantern.md §3.9 as decided in §9: an offline user with a
 // recorded last-seen time shows it; everyone else shows their status (always
 // present, offline without a presence) and no time.
 func statusAndLastSeen(u *core.User) (core.Status, time.Time) {

@@ -31,10 +31,10 @@ func present(raw json.RawMessage) bool {
 	return len(raw) > 0 && string(raw) != "null"
 }
 
-// customStatus is the name that selects the custom status shape (§3.5).
+// customStatus is the name that selects the custom status shape (docs/compat/lantern.md §3.5).
 const customStatus = "Custom Status"
 
-// appendActivity appends one entry of activities (§3.5).
+// appendActivity appends one entry of activities (docs/compat/lantern.md §3.5).
 func appendActivity(b []byte, a *core.Activity) []byte {
 	shape := parseShape(a.Raw)
 	if a.Name == customStatus {
@@ -59,7 +59,7 @@ func appendActivity(b []byte, a *core.Activity) []byte {
 		b = appendAsset(b, a.SmallImage, smallImageURL(a.SmallImage, a.ApplicationID), a.SmallText)
 		b = append(b, '}')
 	}
-	// Only with a start time (§12 #5): Lantern crashed on end-only timestamps.
+	// Only with a start time (docs/compat/lantern.md §9 #5): Lantern crashed on end-only timestamps.
 	if present(shape.Timestamps) && a.Start != 0 {
 		b = append(b, `,"timestamps":{"start_time":`...)
 		b = appendTimePair(b, a.Start)
@@ -68,7 +68,7 @@ func appendActivity(b []byte, a *core.Activity) []byte {
 	return append(b, '}')
 }
 
-// appendCustomStatus appends the custom status shape (§3.5).
+// appendCustomStatus appends the custom status shape (docs/compat/lantern.md §3.5).
 func appendCustomStatus(b []byte, a *core.Activity, shape *activityShape) []byte {
 	b = append(b, `{"name":"Custom Status","type":`...)
 	b = strconv.AppendInt(b, int64(a.Type), 10)
@@ -90,7 +90,7 @@ func appendCustomStatus(b []byte, a *core.Activity, shape *activityShape) []byte
 // discordEpoch is the first millisecond of 2015, the snowflake epoch.
 const discordEpoch = 1420070400000
 
-// appendEmoji appends discord.js's emoji serialisation (§3.5), or null.
+// appendEmoji appends discord.js's emoji serialisation (docs/compat/lantern.md §3.5), or null.
 func appendEmoji(b []byte, e *core.Emoji, shape *activityShape) []byte {
 	if e == nil {
 		return append(b, "null"...)
@@ -152,7 +152,7 @@ func appendAsset(b []byte, hash, url, text string) []byte {
 	return append(b, '}')
 }
 
-// largeImageURL resolves a large image asset (§3.6).
+// largeImageURL resolves a large image asset (docs/compat/lantern.md §3.6).
 func largeImageURL(h, appID string) string {
 	prefix, id, ok := splitAsset(h)
 	if !ok {
@@ -218,7 +218,7 @@ func spotifyActivity(u *core.User) *core.Activity {
 	return nil
 }
 
-// appendPlatforms appends active_platforms (§3.4).
+// appendPlatforms appends active_platforms (docs/compat/lantern.md §3.4).
 func appendPlatforms(b []byte, u *core.User, now time.Time) []byte {
 	var cs core.ClientStatus
 	if u.Presence != nil {
@@ -246,7 +246,7 @@ func platformStatus(s core.Status) string {
 	return string(s)
 }
 
-// appendSpotify appends the spotify object (§3.4).
+// appendSpotify appends the spotify object (docs/compat/lantern.md §3.4).
 func appendSpotify(b []byte, a *core.Activity, now time.Time) []byte {
 	shape := parseShape(a.Raw)
 	b = append(b, `{"track_id":`...)
@@ -286,7 +286,7 @@ func appendSpotify(b []byte, a *core.Activity, now time.Time) []byte {
 }
 
 // appendSpotifyTime appends a Spotify time: {"unix":null} without any
-// timestamps, the null pair without this one (§3.4, observed).
+// timestamps, the null pair without this one (docs/compat/lantern.md §3.4, observed).
 func appendSpotifyTime(b []byte, hasTimes bool, ms int64) []byte {
 	switch {
 	case !hasTimes:

@@ -8,8 +8,8 @@ import (
 )
 
 // clockString formats a duration in milliseconds as Lantern's "mm:ss"
-// (§3.4): whole seconds truncated toward zero, hours dropped; negatives are
-// "00:00" (§12 #6). Always five bytes.
+// (docs/compat/lantern.md §3.4): whole seconds truncated toward zero, hours dropped; negatives are
+// "00:00" (§9 #6). Always five bytes.
 func clockString(ms int64) string {
 	s := ms / 1000
 	if s <= 0 {

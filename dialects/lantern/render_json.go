@@ -7,7 +7,7 @@ import (
 )
 
 // appendString appends s as a JSON string the way JSON.stringify writes it
-// (§1.2): only '"', '\' and control characters are escaped; <, >, &,
+// (docs/compat/lantern.md §1.2): only '"', '\' and control characters are escaped; <, >, &,
 // U+2028, U+2029 and every other character are written raw. Invalid UTF-8
 // becomes U+FFFD.
 func appendString(b []byte, s string) []byte {
@@ -77,11 +77,11 @@ func appendBool(b []byte, v bool) []byte {
 	return strconv.AppendBool(b, v)
 }
 
-// isoMillis is the raw form of a time (§3.2): UTC, three fractional digits.
+// isoMillis is the raw form of a time (docs/compat/lantern.md §3.2): UTC, three fractional digits.
 const isoMillis = "2006-01-02T15:04:05.000Z"
 
 // appendTimePair appends {"unix":<seconds>,"raw":"<ISO>"} for a time in
-// Unix milliseconds (§3.2): seconds are floored.
+// Unix milliseconds (docs/compat/lantern.md §3.2): seconds are floored.
 func appendTimePair(b []byte, ms int64) []byte {
 	sec := ms / 1000
 	if ms%1000 < 0 {

@@ -9,7 +9,7 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// alice is §3.1's observed example user.
+// alice is docs/compat/lantern.md §3.1's observed example user.
 const aliceJSON = `{"id":"111111111111111111","username":"alice","discriminator":"0","global_name":"Alice <&>",
 	"avatar":"a_0123456789abcdef0123456789abcdef","public_flags":4194372,
 	"primary_guild":{"identity_enabled":true,"identity_guild_id":"987654321098765432","tag":"GGEZ","badge":"deadbeefdeadbeefdeadbeefdeadbeef"}}`
@@ -33,7 +33,7 @@ func alicePresence(t testing.TB) *core.Presence {
 	}
 }
 
-// aliceWant is §3.1's example as served (storage {} and the monitoring
+// aliceWant is docs/compat/lantern.md §3.1's example as served (storage {} and the monitoring
 // time of the example).
 const aliceWant = `{
   "metadata": {
@@ -81,8 +81,8 @@ const aliceWant = `{
   "last_seen_at": { "unix": null, "raw": null }
 }`
 
-// TestUserObjectExample serves §3.1's observed example byte for byte
-// (checklist 31, 32, 33, 35, 37–39, 41, 42, 44–48, 50, 52).
+// TestUserObjectExample serves docs/compat/lantern.md §3.1's observed example byte for byte
+// (§3.1–§3.9).
 func TestUserObjectExample(t *testing.T) {
 	s := newTestServer(t, nil)
 	s.setHubNow(time.UnixMilli(1672628645678))
@@ -93,12 +93,12 @@ func TestUserObjectExample(t *testing.T) {
 	}
 	expectJSON(t, "alice", r.body, compact(t, aliceWant))
 	if !strings.Contains(string(r.body), `"Alice <&>"`) || !strings.Contains(string(r.body), `"🔥"`) {
-		t.Fatal("HTML characters or non-ASCII escaped") // checklist 4
+		t.Fatal("HTML characters or non-ASCII escaped") // docs/compat/lantern.md §1.2
 	}
 }
 
 // TestUserObjectCases covers the user object's rules one by one
-// (checklist 33–54).
+// (docs/compat/lantern.md §3.3–§3.9).
 func TestUserObjectCases(t *testing.T) {
 	noAvatar := func(id, disc string) string {
 		return `{"id":"` + id + `","username":"bob","discriminator":"` + disc + `","global_name":null,"avatar":null}`
@@ -187,7 +187,7 @@ func TestUserObjectCases(t *testing.T) {
 }
 
 // TestLastSeen: a user who goes offline shows the time, kept by the hub
-// (checklist 51).
+// (docs/compat/lantern.md §3.9).
 func TestLastSeen(t *testing.T) {
 	s := newTestServer(t, nil)
 	s.setHubNow(time.UnixMilli(1735689600000))

@@ -10,7 +10,7 @@ import (
 	"github.com/halyardhq/halyard/socket"
 )
 
-// Lantern's socket constants (§6).
+// Lantern's socket constants (docs/compat/lantern.md §6).
 const (
 	socketHello = `{"t":"HELLO","op":1,"d":{"heartbeat_interval":30000}}`
 	// maxSocketMessage is Lantern's maxPayload: a larger client message
@@ -86,7 +86,7 @@ func newSockets(opts SocketOptions) *sockets {
 // SocketStats returns the Lantern sockets' counters, for /metrics.
 func (d *Dialect) SocketStats() socket.Stats { return d.socks.group.Stats() }
 
-// registerSocket adds /lantern/socket (§6), strictly Lantern.
+// registerSocket adds /lantern/socket (docs/compat/lantern.md §6), strictly Lantern.
 func (d *Dialect) registerSocket(e *echo.Echo) {
 	e.GET("/lantern/socket", d.serveStrictSocket)
 }
@@ -95,7 +95,7 @@ func (d *Dialect) registerSocket(e *echo.Echo) {
 func (d *Dialect) Name() string { return "lantern" }
 
 // ClaimSocket claims a shared /socket whose first message is op 2 with
-// user_id or user_ids, or op 12 or 14 (spec/cross-dialect.md).
+// user_id or user_ids, or op 12 or 14 (docs/compat/cross-dialect.md §2.3).
 func (d *Dialect) ClaimSocket(first socket.Message, _ url.Values) bool {
 	return claimsFirstMessage(first.Data)
 }

@@ -152,7 +152,7 @@ func (c *conn) run() {
 		if c.active {
 			c.disconnect(textTimedOut)
 		} else {
-			c.close() // no INIT in time: closed without DISCONNECT (§6.4)
+			c.close() // no INIT in time: closed without DISCONNECT (docs/compat/lantern.md §6.4)
 		}
 		c.finish(c.closeLabel)
 		return
@@ -258,7 +258,7 @@ func (c *conn) handle(m clientMessage) bool {
 	return true
 }
 
-// init handles INIT (§6.5 with §14's choices).
+// init handles INIT (docs/compat/lantern.md §6.5 with §9's choices).
 func (c *conn) init(m clientMessage) bool {
 	t, msg := validateTarget(m.d)
 	if msg != "" {
@@ -326,7 +326,7 @@ func (c *conn) sendInitAck(t target) bool {
 	return c.send(frame(opInitAck, b.Bytes()))
 }
 
-// subscribe handles SUBSCRIBE (§6.7 with §14's fixes).
+// subscribe handles SUBSCRIBE (docs/compat/lantern.md §6.7 with §9's fixes).
 func (c *conn) subscribe(t target) bool {
 	if c.all {
 		return c.sendError(textAlreadyAll)
@@ -355,7 +355,7 @@ func (c *conn) subscribe(t target) bool {
 	return c.send(frame(opSubscribeAck, nil))
 }
 
-// unsubscribe handles UNSUBSCRIBE (§6.7).
+// unsubscribe handles UNSUBSCRIBE (docs/compat/lantern.md §6.7).
 func (c *conn) unsubscribe(t target) bool {
 	if c.all {
 		return c.sendError(textSubscribedAll)
@@ -386,7 +386,7 @@ func (c *conn) unsubscribe(t target) bool {
 	return c.send(frame(opUnsubscribeAck, nil))
 }
 
-// event forwards a hub event (§6.8); false ends the connection.
+// event forwards a hub event (docs/compat/lantern.md §6.8); false ends the connection.
 func (c *conn) event(ev core.Event) bool {
 	if !c.active {
 		return true
@@ -467,7 +467,7 @@ func (c *conn) sendError(text string) bool {
 }
 
 // disconnect sends DISCONNECT with the reason under both `error` and
-// `reason` (§14), then a close frame without status code.
+// `reason` (docs/compat/lantern.md §6.4, §9 #20), then a close frame without status code.
 func (c *conn) disconnect(reason string) {
 	r := string(jsonString(reason))
 	c.send(frame(opDisconnect, []byte(`{"error":`+r+`,"reason":`+r+`}`)))
@@ -480,7 +480,7 @@ func (c *conn) close() {
 	c.closeCode, c.closeReason, c.closeLabel = websocket.CloseNoStatusReceived, "", "1005"
 }
 
-// usersNotFound is the ERROR for unknown ids (§6.5).
+// usersNotFound is the ERROR for unknown ids (docs/compat/lantern.md §6.5).
 func usersNotFound(t target, missing []string) string {
 	if t.single {
 		return "User " + t.id + " not found."

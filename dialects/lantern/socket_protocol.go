@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-// Lantern socket opcodes (§6.2).
+// Lantern socket opcodes (docs/compat/lantern.md §6.2).
 const (
 	opHello          = 1
 	opInit           = 2
@@ -35,7 +35,7 @@ var opNames = map[int]string{
 	opUnsubscribe: "UNSUBSCRIBE", opUnsubscribeAck: "UNSUBSCRIBE_ACK",
 }
 
-// The texts of §6.9.
+// The texts of docs/compat/lantern.md §6.9.
 const (
 	textInvalidOpcode    = "Invalid opcode."
 	textOpcodeNotAllowed = "You are not allowed to send this opcode to the server."
@@ -49,13 +49,13 @@ const (
 
 // clientMessage is one parsed client message.
 type clientMessage struct {
-	ignore     bool   // not JSON, or JSON null: ignored (§6.4 a)
+	ignore     bool   // not JSON, or JSON null: ignored (docs/compat/lantern.md §6.4 a)
 	disconnect string // a DISCONNECT reason for a bad opcode
 	op         int
 	d          json.RawMessage // nil when absent
 }
 
-// parseClientMessage applies §6.4 b–c.
+// parseClientMessage applies docs/compat/lantern.md §6.4 b–c.
 func parseClientMessage(data []byte) clientMessage {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil || top == nil {
@@ -87,10 +87,10 @@ type target struct {
 }
 
 // all reports whether the payload means every user: "ALL" in any case
-// (Halyard accepts the docs' "All" too, §14).
+// (Halyard accepts the docs' "All" too, docs/compat/lantern.md §9 #17).
 func (t target) all() bool { return t.single && strings.EqualFold(t.id, "all") }
 
-// validateTarget checks d with the messages of Lantern's zod schema (§6.5).
+// validateTarget checks d with the messages of Lantern's zod schema (docs/compat/lantern.md §6.5).
 func validateTarget(d json.RawMessage) (target, string) {
 	if d == nil {
 		return target{}, "Required"
@@ -174,7 +174,7 @@ func jsonKind(raw json.RawMessage) string {
 }
 
 // claimsFirstMessage is Lantern's claim on the shared /socket: op 2 with
-// user_id or user_ids, or op 12 or 14 (spec/cross-dialect.md).
+// user_id or user_ids, or op 12 or 14 (docs/compat/cross-dialect.md §2.3).
 func claimsFirstMessage(data []byte) bool {
 	var top map[string]json.RawMessage
 	if json.Unmarshal(data, &top) != nil {

@@ -9,7 +9,7 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// registerStorage adds the KV storage routes (§5).
+// registerStorage adds the KV storage routes (docs/compat/lantern.md §5).
 func (d *Dialect) registerStorage(e *echo.Echo) {
 	const all, one = "/api/v1/users/:user_id/storage", "/api/v1/users/:user_id/storage/:key"
 	e.Match(getOrHead, all, d.getStorage)
@@ -32,7 +32,7 @@ const (
 	withAuth              // the Authorization header (writes)
 )
 
-// checkStorage runs §5.3's common checks in order: user id, key and value
+// checkStorage runs docs/compat/lantern.md §5.3's common checks in order: user id, key and value
 // validation (400 "errors"), then monitored, has storage (404), then for
 // writes the token (401). ok is false when the response was written.
 func (d *Dialect) checkStorage(c echo.Context, parts int) (r storageRequest, ok bool, err error) {
@@ -74,13 +74,13 @@ func (d *Dialect) checkStorage(c echo.Context, parts int) (r storageRequest, ok 
 }
 
 // hasStorage reports whether a Lantern user "has storage": a token or at
-// least one pair (spec/cross-dialect.md).
+// least one pair (docs/compat/cross-dialect.md §3.3).
 func (d *Dialect) hasStorage(id string) bool {
 	return d.opts.Hub.HasKV(id) || (d.opts.Tokens != nil && d.opts.Tokens.HasToken(id))
 }
 
 // authorized checks the first Authorization header against the user's
-// token, bare as Lantern wants it or as "Bearer <token>" (§12 #16).
+// token, bare as Lantern wants it or as "Bearer <token>" (docs/compat/lantern.md §9 #16).
 func (d *Dialect) authorized(c echo.Context, id string) bool {
 	values := c.Request().Header.Values("Authorization")
 	if len(values) == 0 || values[0] == "" || d.opts.Tokens == nil {
@@ -107,7 +107,7 @@ func (d *Dialect) getStorage(c echo.Context) error {
 }
 
 // deleteStorage serves DELETE …/storage: really removes every pair
-// (§12 #10), each removal publishing STORAGE_UPDATE.
+// (docs/compat/lantern.md §9 #10), each removal publishing STORAGE_UPDATE.
 func (d *Dialect) deleteStorage(c echo.Context) error {
 	r, ok, err := d.checkStorage(c, withAuth)
 	if !ok {
@@ -120,7 +120,7 @@ func (d *Dialect) deleteStorage(c echo.Context) error {
 }
 
 // getKey serves GET …/storage/:key: the value, empty ones included
-// (§12 #11).
+// (docs/compat/lantern.md §9 #11).
 func (d *Dialect) getKey(c echo.Context) error {
 	r, ok, err := d.checkStorage(c, withKey)
 	if !ok {

@@ -17,7 +17,7 @@ import (
 	"github.com/halyardhq/halyard/server"
 )
 
-// FuzzStorageWrite drives the storage routes (§5) in process with arbitrary
+// FuzzStorageWrite drives the storage routes (docs/compat/lantern.md §5) in process with arbitrary
 // keys (raw path segments), bodies, content types, Authorization values and
 // path ids, as user a. Properties: never a 5xx or a panic; user b's pairs
 // never change; after a refused write a's pairs are what they were; after

@@ -74,7 +74,7 @@ func drain(sub *core.Subscription) int {
 	return n
 }
 
-// TestStorage covers checklist 65–80 and 82 in one sequence on one user.
+// TestStorage covers docs/compat/lantern.md §5 in one sequence on one user.
 func TestStorage(t *testing.T) {
 	s := newTestServer(t, nil)
 	s.simpleMember(idA)
@@ -111,7 +111,7 @@ func TestStorage(t *testing.T) {
 		{name: "71 value in query ignored", method: "PUT", path: storageA + "/k?value=v", headers: auth(tok), status: 400, want: valueRequired},
 		{name: "other content type", method: "PUT", path: storageA + "/k", body: `{"value":"v"}`, headers: append(auth(tok), "Content-Type", "text/plain"), status: 400, want: valueRequired},
 		{name: "top-level array", method: "PUT", path: storageA + "/k", body: `[{"value":"v"}]`, headers: auth(tok), status: 400, want: valueRequired},
-		{name: "body over the 1 MiB cap", method: "PUT", path: storageA + "/k", body: `{"value":"` + strings.Repeat("a", core.MaxRequestBodySize) + `"}`, headers: auth(tok), status: 413, want: `{"error":"Request body too large."}`}, // spec/lantern.md §1.8, Halyard
+		{name: "body over the 1 MiB cap", method: "PUT", path: storageA + "/k", body: `{"value":"` + strings.Repeat("a", core.MaxRequestBodySize) + `"}`, headers: auth(tok), status: 413, want: `{"error":"Request body too large."}`}, // docs/compat/lantern.md §1.8, Halyard
 		{name: "79 malformed JSON", method: "PUT", path: storageA + "/k", body: `{"value":`, headers: auth(tok), status: 400, want: valueRequired},
 		{name: "72 validation before 404", method: "PUT", path: "/api/v1/users/" + idU + "/storage/a-b", body: `{"value":"v"}`, status: 400, want: errorsBody("key must be alphanumeric.")},
 		{name: "72 validation before 401", method: "PUT", path: storageA + "/k", body: `{}`, status: 400, want: valueRequired},
@@ -139,7 +139,7 @@ func TestStorage(t *testing.T) {
 	})
 }
 
-// TestStoragePairLimit covers checklist 80 and that a user with pairs but
+// TestStoragePairLimit covers the pair limit (docs/compat/lantern.md §5.1) and that a user with pairs but
 // no token "has storage".
 func TestStoragePairLimit(t *testing.T) {
 	s := newTestServer(t, nil)

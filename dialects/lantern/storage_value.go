@@ -11,9 +11,9 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// readValue reads the JSON body's "value" (§1.8, §5.3): the body is parsed
+// readValue reads the JSON body's "value" (docs/compat/lantern.md §1.8, §5.3): the body is parsed
 // only with the application/json media type; an absent, malformed or
-// non-object body has no value (§12 #14). It returns the value, or the
+// non-object body has no value (§9 #14). It returns the value, or the
 // validation message, or the read error (an oversized body).
 func readValue(c echo.Context) (value, msg string, err error) {
 	body, err := io.ReadAll(c.Request().Body)
@@ -48,7 +48,7 @@ func (d *Dialect) clearKV(ctx context.Context, id string) error {
 }
 
 // validatePair checks a pair against Lantern's own rules, on top of the
-// store-wide ones the hub applies (§5.1): alphanumeric keys of 1–255
+// store-wide ones the hub applies (docs/compat/lantern.md §5.1): alphanumeric keys of 1–255
 // characters, values of at most 30,000 UTF-16 units.
 func validatePair(key, value string) error {
 	if validateKey(key) != "" || utf16Length(value) > maxValueUTF16 {

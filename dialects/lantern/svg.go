@@ -8,7 +8,7 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// cardTheme is one colour set of §4.4 (config.toml's
+// cardTheme is one colour set of docs/compat/lantern.md §4.4 (config.toml's
 // [user_svg_card.colors.*]; "card" is unused by the renderer).
 type cardTheme struct {
 	Background          string
@@ -57,7 +57,7 @@ type svgCard struct {
 	c    cardTheme
 }
 
-// writeCardSVG renders the card of §4.3: an HTML card in a foreignObject,
+// writeCardSVG renders the card of docs/compat/lantern.md §4.3: an HTML card in a foreignObject,
 // 1000 × 300, drawn the way Lantern lays it out.
 func writeCardSVG(u *cardUser, opts cardOptions, img cardImages, now time.Time) []byte {
 	theme, ok := cardThemes[opts.Theme]
@@ -130,7 +130,7 @@ func (w *svgCard) avatar() {
 
 // names writes @username, the global name, the server tag chip, the badges
 // and "Last seen". A user without a global name is drawn as with
-// hideGlobalName=1 (Lantern fails, §4.6), so the tag chip still shows.
+// hideGlobalName=1 (Lantern fails, docs/compat/lantern.md §4.6), so the tag chip still shows.
 func (w *svgCard) names() {
 	showGlobal := !w.opts.HideGlobalName && w.user.GlobalName != ""
 	w.s(`<div style="display: flex; width: 100%; justify-content: space-between;">`, "\n",

@@ -6,7 +6,7 @@ import (
 )
 
 // cardEscape escapes text for the card like Lantern's he.escape (&, <, >,
-// ", ', ` as entities, §4.3) and also drops what XML 1.0 forbids (control
+// ", ', ` as entities, docs/compat/lantern.md §4.3) and also drops what XML 1.0 forbids (control
 // characters, U+FFFE, U+FFFF) and replaces invalid UTF-8 with U+FFFD, so
 // that no name or activity text can make the SVG ill-formed.
 func cardEscape(s string) string {

@@ -7,12 +7,12 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// Halyard's own drawings for the card (§14: Lantern's PNGs and SVGs are GPL
+// Halyard's own drawings for the card (docs/compat/lantern.md §4.5: Lantern's PNGs and SVGs are GPL
 // and Discord's art). Each is a small standalone SVG inlined as a
 // data:image/svg+xml URI; none is fetched.
 
 // statusIconSVG draws the status icons on a 512 × 512 canvas, the shape
-// spanning 64–448 like the originals (§4.5): online a disc, idle a
+// spanning 64–448 like the originals (docs/compat/lantern.md §4.5): online a disc, idle a
 // crescent, dnd a disc with a bar cut out, offline a ring.
 var statusIconSVG = map[core.Status]string{
 	core.StatusOnline: `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 512 512">` +
@@ -37,7 +37,7 @@ const (
 		`<path d="M20 28 L12 24 M20 35 H11 M21 42 L13 47 M40 28 L48 24 M40 35 H49 M39 42 L47 47"/></g>`
 )
 
-// badgeSVG draws the badges Lantern knows (§4.5), keyed by the
+// badgeSVG draws the badges Lantern knows (docs/compat/lantern.md §4.5), keyed by the
 // flags.human_readable name. Other flags (Staff, VerifiedBot, …) have no
 // badge and are skipped (§4.6).
 var badgeSVG = map[string]string{

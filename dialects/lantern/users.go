@@ -13,16 +13,16 @@ import (
 )
 
 // getOrHead are the methods of every read route: HEAD works wherever GET
-// does (§1.3).
+// does (docs/compat/lantern.md §1.3).
 var getOrHead = []string{http.MethodGet, http.MethodHead}
 
-// registerUsers adds GET /api/v1/users and /api/v1/users/:user_id (spec/lantern.md §2–§3).
+// registerUsers adds GET /api/v1/users and /api/v1/users/:user_id (docs/compat/lantern.md §2–§3).
 func (d *Dialect) registerUsers(e *echo.Echo) {
 	e.Match(getOrHead, "/api/v1/users", d.getUsers)
 	e.Match(getOrHead, "/api/v1/users/:user_id", d.getUser)
 }
 
-// getUsers serves the bulk route (§2.3 as decided in §14): 1–50 ids given
+// getUsers serves the bulk route (docs/compat/lantern.md §2.3 as decided in §9): 1–50 ids given
 // as repeated user_ids (or user_ids[]), answered in request order; ids that
 // are not monitored are left out.
 func (d *Dialect) getUsers(c echo.Context) error {
@@ -85,7 +85,7 @@ var bulkBuffers sync.Pool
 // maxPooledBulk keeps an unusually large answer's buffer out of the pool.
 const maxPooledBulk = 1 << 20
 
-// getUser serves one user (§2.4): the JSON user object, or the SVG card
+// getUser serves one user (docs/compat/lantern.md §2.4): the JSON user object, or the SVG card
 // when svg is exactly one "1".
 func (d *Dialect) getUser(c echo.Context) error {
 	id := pathSegment(c, 4)

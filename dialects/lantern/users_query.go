@@ -71,7 +71,7 @@ func textLength(s string) int {
 	return n
 }
 
-// Validation messages (§2.4, §5.3), wire literals.
+// Validation messages (docs/compat/lantern.md §2.4, §5.3), wire literals.
 const (
 	msgUserIDNumber   = "user_id must be a number."
 	msgUserIDLength   = "user_id must be 17-19 characters long."
@@ -91,7 +91,7 @@ const (
 	minIDLen, maxIDLn = 17, 19
 )
 
-// validateUserID checks a path user id (§2.4) and returns the failure
+// validateUserID checks a path user id (docs/compat/lantern.md §2.4) and returns the failure
 // message, or "".
 func validateUserID(id string) string {
 	if !numeric.MatchString(id) {
@@ -103,7 +103,7 @@ func validateUserID(id string) string {
 	return ""
 }
 
-// validateKey checks a storage key (§5.3) and returns the failure message,
+// validateKey checks a storage key (docs/compat/lantern.md §5.3) and returns the failure message,
 // or "".
 func validateKey(key string) string {
 	if n := textLength(key); n < 1 || n > maxKeyLength {
@@ -119,7 +119,7 @@ func validateKey(key string) string {
 }
 
 // utf16Length is the length of s in UTF-16 code units, the value limit's
-// unit (§12 #12).
+// unit (docs/compat/lantern.md §9 #12).
 func utf16Length(s string) int {
 	n := 0
 	for _, r := range s {
@@ -132,7 +132,7 @@ func utf16Length(s string) int {
 	return n
 }
 
-// validateBulkIDs checks GET /api/v1/users's ids (§2.3 as decided in §14):
+// validateBulkIDs checks GET /api/v1/users's ids (docs/compat/lantern.md §2.3 as decided in §9):
 // one or more, each 17–19 characters long, no duplicates.
 func validateBulkIDs(ids []string) string {
 	if len(ids) == 0 {
@@ -153,10 +153,10 @@ func validateBulkIDs(ids []string) string {
 	return ""
 }
 
-// cardFlags are the 0/1 card parameters, in validation order (§2.4).
+// cardFlags are the 0/1 card parameters, in validation order (docs/compat/lantern.md §2.4).
 var cardFlags = []string{"hideGlobalName", "hideStatus", "hideBadges", "hideActivity", "hideLastSeen", "hideServerTag"}
 
-// validateCardQuery checks the SVG parameters (§2.4), in the route's
+// validateCardQuery checks the SVG parameters (docs/compat/lantern.md §2.4), in the route's
 // order; they are checked even without svg. It returns the first failure,
 // or "".
 func validateCardQuery(q query) string {

@@ -17,7 +17,7 @@ const (
 	idU = "999999999999999999" // never monitored
 )
 
-// errorsBody and errorBody are Lantern's two error shapes (§1.4).
+// errorsBody and errorBody are Lantern's two error shapes (docs/compat/lantern.md §1.4).
 func errorsBody(msg string) string { return `{"errors":` + string(appendString(nil, msg)) + `}` }
 func errorBody(msg string) string  { return `{"error":` + string(appendString(nil, msg)) + `}` }
 
@@ -59,7 +59,7 @@ func userIDs(t testing.TB, body []byte) []string {
 	return ids
 }
 
-// TestBulk covers checklist 12–20.
+// TestBulk covers docs/compat/lantern.md §2.3.
 func TestBulk(t *testing.T) {
 	s := newTestServer(t, nil)
 	for _, id := range []string{idA, idB, idC} {
@@ -111,7 +111,7 @@ func TestBulk(t *testing.T) {
 }
 
 // TestBulkMatchesSingle: a user's object is the same in every route
-// (§10).
+// (docs/compat/lantern.md §10).
 func TestBulkMatchesSingle(t *testing.T) {
 	s := newTestServer(t, nil)
 	s.member(aliceJSON, alicePresence(t))
@@ -123,7 +123,7 @@ func TestBulkMatchesSingle(t *testing.T) {
 	}
 }
 
-// TestSingle covers checklist 21–30 and the validation order of §1.4.
+// TestSingle covers docs/compat/lantern.md §2.4 and the validation order of §1.4.
 func TestSingle(t *testing.T) {
 	s := newTestServer(t, nil)
 	s.simpleMember(idA)
@@ -192,7 +192,7 @@ func TestSVGDelegated(t *testing.T) {
 	}
 }
 
-// TestHTTPGeneral covers checklist 1–8 and 10.
+// TestHTTPGeneral covers docs/compat/lantern.md §1.2–§1.4, §1.6 and §2.1.
 func TestHTTPGeneral(t *testing.T) {
 	s := newTestServer(t, nil)
 	s.simpleMember(idA)

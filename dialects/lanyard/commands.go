@@ -10,7 +10,7 @@ import (
 const embedColor = 0x5865F2
 
 // Commands returns the Lanyard bot commands this dialect answers
-// (spec/lanyard.md §6.4): `.get`, `.set`, `.del`, `.kv`, `.apikey` and
+// (docs/compat/lanyard.md §6.4): `.get`, `.set`, `.del`, `.kv`, `.apikey` and
 // `.help`, plus the /help slash command listing every dialect's commands.
 func (d *Dialect) Commands() []core.Command {
 	return []core.Command{
@@ -24,7 +24,7 @@ func (d *Dialect) Commands() []core.Command {
 	}
 }
 
-// help replies with Lanyard's help embed (spec/lanyard.md §6.4, H1), word
+// help replies with Lanyard's help embed (docs/compat/lanyard.md §6.4, H1), word
 // for word; `.help all` lists every dialect's commands instead.
 func (d *Dialect) help(_ context.Context, req core.CommandRequest) core.CommandReply {
 	if len(req.Args) > 0 && req.Args[0] == "all" {

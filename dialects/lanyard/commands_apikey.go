@@ -23,7 +23,7 @@ func (d *Dialect) apikey(ctx context.Context, req core.CommandRequest) core.Comm
 }
 
 // guardLeak is Lanyard's key-leak guard for `.get`, `.set` and `.del`
-// (spec/lanyard.md §6.3): when any of args is the author's current API
+// (docs/compat/lanyard.md §6.3): when any of args is the author's current API
 // key, the command is not run. The key is replaced, the channel gets L1
 // and the author's DM gets L2 with the new key. leaked reports whether
 // the guard fired.

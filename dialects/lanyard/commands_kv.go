@@ -8,7 +8,7 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// get answers `.get <key>` (spec/lanyard.md §6.4): G1, G2 when G1 would
+// get answers `.get <key>` (docs/compat/lanyard.md §6.4): G1, G2 when G1 would
 // not fit in a message, G3 when the key is absent or the author is not
 // monitored.
 func (d *Dialect) get(ctx context.Context, req core.CommandRequest) core.CommandReply {

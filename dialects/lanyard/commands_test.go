@@ -14,8 +14,8 @@ import (
 	"github.com/halyardhq/halyard/internal/memstore"
 )
 
-// The bot's commands against a real hub and token service (spec/lanyard.md
-// §6.4 and the Bot lines of §13). The stores are in memory and can be
+// The bot's commands against a real hub and token service (docs/compat/lanyard.md
+// §6.4 and §10). The stores are in memory and can be
 // switched off to play a database outage.
 
 const (

@@ -9,7 +9,7 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// The bot's reply texts, word for word from spec/lanyard.md §6.4. Each
+// The bot's reply texts, word for word from docs/compat/lanyard.md §6.4. Each
 // function is named after the reply it builds (G1, S1, …); p is the
 // configured prefix, u the external URL. Mentions are defused by discord/
 // when the text is sent, never here.

@@ -18,8 +18,8 @@ type apiError struct {
 	message string
 }
 
-// The Lanyard errors this dialect answers with (spec/lanyard.md §2.1 and
-// §14), wire literals. KV validation failures are HTTP 404, as in Lanyard.
+// The Lanyard errors this dialect answers with (docs/compat/lanyard.md §2.1 and
+// §9), wire literals. KV validation failures are HTTP 404, as in Lanyard.
 var (
 	errNotFound        = apiError{http.StatusNotFound, "not_found", "Route does not exist"}
 	errNotMonitored    = apiError{http.StatusNotFound, "user_not_monitored", "User is not being monitored by Lanyard"}
@@ -78,7 +78,7 @@ func writeError(c echo.Context, err error, patch bool) error {
 	return err
 }
 
-// envelope is Lanyard's error body, keys in Lanyard's order (§2.1).
+// envelope is Lanyard's error body, keys in Lanyard's order (docs/compat/lanyard.md §2.1).
 type envelope struct {
 	Success bool       `json:"success"`
 	Error   errorField `json:"error"`
@@ -113,11 +113,11 @@ func (d *Dialect) ErrorFormat() server.ErrorFormat {
 }
 
 // jsonContentType is the content type of every Lanyard JSON body: the server's
-// one constant (§2.1).
+// one constant (docs/compat/lanyard.md §2.1).
 const jsonContentType = server.JSONContentType
 
 // respondJSON sends v as JSON with the content type of every Lanyard JSON
-// body (§2.1).
+// body (docs/compat/lanyard.md §2.1).
 func respondJSON(c echo.Context, status int, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {

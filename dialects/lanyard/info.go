@@ -7,15 +7,15 @@ import (
 )
 
 // registerInfo adds GET / (the cross-dialect service info) and /discord.
-// HEAD is never mapped to GET (spec/lanyard.md §2.3), so HEAD / is 404.
+// HEAD is never mapped to GET (docs/compat/lanyard.md §2.3), so HEAD / is 404.
 func (d *Dialect) registerInfo(e *echo.Echo) {
 	e.GET("/", d.getInfo)
 	e.GET("/discord", d.getDiscord)
 	e.GET("/discord/", d.getDiscord)
 }
 
-// serviceInfo is the data of GET / (spec/cross-dialect.md, "One
-// listener"): one object for Lanyard and Lantern clients, whose two counts
+// serviceInfo is the data of GET / (docs/compat/cross-dialect.md
+// §1.1): one object for Lanyard and Lantern clients, whose two counts
 // are both the number of monitored users.
 type serviceInfo struct {
 	Info                     string  `json:"info"`
@@ -41,7 +41,7 @@ func (d *Dialect) getInfo(c echo.Context) error {
 }
 
 // getDiscord serves GET /discord: a 302 to the configured invite whose body
-// is the URL with no content type (spec/lanyard.md §2.8), or not_found when
+// is the URL with no content type (docs/compat/lanyard.md §2.8), or not_found when
 // no invite is configured.
 func (d *Dialect) getDiscord(c echo.Context) error {
 	invite := d.opts.DiscordInvite

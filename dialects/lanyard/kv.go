@@ -11,7 +11,7 @@ import (
 	"github.com/halyardhq/halyard/server"
 )
 
-// registerKV adds the KV routes (spec/lanyard.md §2.6, §4). A trailing
+// registerKV adds the KV routes (docs/compat/lanyard.md §2.6, §4). A trailing
 // slash is accepted, as on every Lanyard route but quicklinks.
 func (d *Dialect) registerKV(e *echo.Echo) {
 	for _, suffix := range []string{"", "/"} {

@@ -8,7 +8,7 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// parsePatch reads a PATCH body as Lanyard does (spec/lanyard.md §4.5):
+// parsePatch reads a PATCH body as Lanyard does (docs/compat/lanyard.md §4.5):
 // anything but a JSON object is invalid_kv_value; pairs are then checked in
 // byte-wise sorted key order, and the first pair whose value is not a
 // string (invalid_kv_value) or that breaks a KV rule (kv_validation_failed)

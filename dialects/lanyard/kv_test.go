@@ -244,7 +244,7 @@ func TestKVPairLimit(t *testing.T) {
 }
 
 // TestKVUnmonitoredOwner: a valid key whose owner is in no watched guild
-// writes nothing (spec/lanyard.md §14).
+// writes nothing (docs/compat/lanyard.md §4.7).
 func TestKVUnmonitoredOwner(t *testing.T) {
 	s := startLanyard(t, Options{}, nil)
 	s.addMember("100", "", "0")
@@ -263,7 +263,7 @@ func TestKVUnmonitoredOwner(t *testing.T) {
 }
 
 // TestKVMalformedPercentEncoding: never a 5xx (Go answers 400 before any
-// route runs; spec/cross-dialect.md accepts that, §14 prefers 404).
+// route runs; docs/compat/cross-dialect.md §1.4 accepts that, docs/compat/lanyard.md §9 prefers 404).
 func TestKVMalformedPercentEncoding(t *testing.T) {
 	s := startLanyard(t, Options{}, nil)
 	for _, path := range []string{"/v1/users/100/kv/%zz", "/v1/users/%zz/kv/k", "/%zz.png"} {

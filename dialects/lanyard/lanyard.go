@@ -1,5 +1,5 @@
 // Package lanyard renders the hub in the Lanyard dialect
-// (spec/lanyard.md): REST presence under /v1/users, its error envelope and
+// (docs/compat/lanyard.md): REST presence under /v1/users, its error envelope and
 // its bot commands.
 package lanyard
 
@@ -30,7 +30,7 @@ type Options struct {
 // Dialect is the Lanyard rendering of the hub.
 type Dialect struct {
 	opts     Options
-	presence core.RendererID // the presence object (§3)
+	presence core.RendererID // the presence object (docs/compat/lanyard.md §3)
 	envelope core.RendererID // {"data":<presence>,"success":true}
 	sockets  *sockets        // the WebSocket side (socket.go)
 }

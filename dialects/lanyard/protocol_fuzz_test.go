@@ -9,7 +9,7 @@ import (
 )
 
 // FuzzParseClientMessage feeds arbitrary client frames to the Lanyard
-// socket's parser (spec/lanyard.md §5.3). Properties: no panic; every close
+// socket's parser (docs/compat/lanyard.md §5.3). Properties: no panic; every close
 // uses one of the documented codes; an invalid UTF-8 text frame is 1007;
 // an accepted INIT or UNSUBSCRIBE came from a JSON object whose op says so,
 // and its ids are valid UTF-8 strings; the shared /socket claim never

@@ -12,7 +12,7 @@ import (
 )
 
 // registerQuicklinks adds the avatar quicklinks /:id.(png|gif|webp|jpg|jpeg)
-// (§2.7) as the GET fallback of the whole tree: Lanyard tries a quicklink
+// (docs/compat/lanyard.md §2.7) as the GET fallback of the whole tree: Lanyard tries a quicklink
 // for every GET no other route took. A GET that is no quicklink goes back to
 // the server's error handler, which answers in the dialect of its prefix.
 func (d *Dialect) registerQuicklinks(e *echo.Echo) {
@@ -65,7 +65,7 @@ func (q *quicklinks) get(c echo.Context) error {
 	return err
 }
 
-// quicklinkPath applies Lanyard's path rules, exactly (§2.7): the last
+// quicklinkPath applies Lanyard's path rules, exactly (docs/compat/lanyard.md §2.7): the last
 // "."-piece of the whole raw path must be a supported extension, and the
 // first path segment must split on "." into exactly [id, ext]; that ext is
 // the one used and the rest of the path is ignored (/123.webp/x.png is a
@@ -88,7 +88,7 @@ func quicklinkPath(raw string) (id, ext string, ok bool) {
 	return "", "", false
 }
 
-// avatarURL is the CDN address of the user's avatar as ext (§2.7, §14): the
+// avatarURL is the CDN address of the user's avatar as ext (docs/compat/lanyard.md §2.7, §9): the
 // avatar hash at size 1024 (a still avatar asked for as gif is fetched as
 // jpg), else the default avatar, always png and without size.
 func avatarURL(cdn string, u *core.User, ext string) string {
@@ -103,7 +103,7 @@ func avatarURL(cdn string, u *core.User, ext string) string {
 
 // defaultAvatar is the index of the user's default avatar: the legacy
 // discriminator mod 5, or for new usernames (discriminator "0", or none at
-// all, §14) (id >> 22) mod 6.
+// all, docs/compat/lanyard.md §9) (id >> 22) mod 6.
 func defaultAvatar(u *core.User) uint64 {
 	if disc := u.Discord.Discriminator; disc != "0" {
 		if n, err := strconv.ParseUint(disc, 10, 64); err == nil {

@@ -64,7 +64,7 @@ func TestQuicklinks(t *testing.T) {
 	s.addMember(snowflake, "", "0")
 	s.addMember("4", "", "0005")
 	s.addMember("5", "", "0007")
-	s.addMember("6", "", "") // no avatar, no discriminator (§14)
+	s.addMember("6", "", "") // no avatar, no discriminator (docs/compat/lanyard.md §9)
 	s.addMember("10", "missing", "0")
 	sf, _ := strconv.ParseUint(snowflake, 10, 64)
 	def := strconv.FormatUint((sf>>22)%6, 10)

@@ -8,7 +8,7 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// RenderPresence renders the Lanyard presence object (spec/lanyard.md §3):
+// RenderPresence renders the Lanyard presence object (docs/compat/lanyard.md §3):
 // exactly eleven keys, in Lanyard's (alphabetical) order, with the Discord
 // user and activities passed through verbatim.
 func RenderPresence(u *core.User) []byte {
@@ -65,7 +65,7 @@ func RenderPresence(u *core.User) []byte {
 	return b.Bytes()
 }
 
-// writeSpotify renders §3.3's object from the Spotify activity's raw JSON,
+// writeSpotify renders docs/compat/lanyard.md §3.3's object from the Spotify activity's raw JSON,
 // so values keep exactly the form Discord sent.
 func writeSpotify(b *bytes.Buffer, raw json.RawMessage) {
 	var a struct {

@@ -18,7 +18,7 @@ type SocketOptions struct {
 	// CloseSockets closes.
 	Engine *socket.Engine
 	// Inactivity closes (1002) a socket whose client sent nothing, not even
-	// a ping, for this long: 60 s (§5.6).
+	// a ping, for this long: 60 s (docs/compat/lanyard.md §5.6).
 	Inactivity time.Duration
 	// WriteTimeout bounds one write to a client; a client that cannot take
 	// a frame in that time is dropped: 10 s.
@@ -93,7 +93,7 @@ func newSockets(hub *core.Hub, presence core.RendererID, opts SocketOptions) *so
 }
 
 // registerSocket adds the strictly-Lanyard WebSocket endpoint
-// /lanyard/socket (§5); the shared /socket is the server's
+// /lanyard/socket (docs/compat/lanyard.md §5); the shared /socket is the server's
 // (socket.Engine.Shared), which hands Lanyard clients over through
 // ClaimSocket and ServeSocket.
 func (d *Dialect) registerSocket(e *echo.Echo) {

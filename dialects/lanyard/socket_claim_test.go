@@ -54,7 +54,7 @@ func TestClaimSocket(t *testing.T) {
 	}
 }
 
-// lanternStandIn claims what cross-dialect.md gives Lantern and answers
+// lanternStandIn claims what docs/compat/cross-dialect.md gives Lantern and answers
 // with one marker frame.
 type lanternStandIn struct{}
 

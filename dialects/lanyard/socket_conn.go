@@ -92,7 +92,7 @@ func readError(err error) clientCmd {
 	var ce *websocket.CloseError
 	switch {
 	case socket.IsTimeout(err):
-		return closeCmd(websocket.CloseProtocolError, "", "1002") // §5.6: no reason
+		return closeCmd(websocket.CloseProtocolError, "", "1002") // docs/compat/lanyard.md §5.6: no reason
 	case errors.As(err, &ce):
 		return closeCmd(0, "", strconv.Itoa(ce.Code))
 	case errors.Is(err, websocket.ErrReadLimit):
@@ -226,7 +226,7 @@ func (c *conn) writeShared(frame []byte) bool { return c.WriteShared(c.frameType
 // hub caches per snapshot.
 func (c *conn) update(ev core.Event) bool {
 	if ev.Type == core.MemberLeft {
-		return true // §5.7: leaving produces no socket message
+		return true // docs/compat/lanyard.md §5.7: leaving produces no socket message
 	}
 	if _, ok := c.ids[ev.User.ID]; !ok && !c.all {
 		return true // queued before an unsubscribe
@@ -256,7 +256,7 @@ func (c *conn) awaitSync() {
 	c.Actor.Wake()
 }
 
-// initialize subscribes (§5.3) and writes the INIT_STATE. Subscribing
+// initialize subscribes (docs/compat/lanyard.md §5.3) and writes the INIT_STATE. Subscribing
 // comes before reading the snapshots, so no change falls in between.
 func (c *conn) initialize(cmd clientCmd) bool {
 	var frame []byte
@@ -288,9 +288,9 @@ func (c *conn) initialize(cmd clientCmd) bool {
 }
 
 // follow subscribes to the monitored users among ids and returns them,
-// without duplicates. Unmonitored ids are not remembered (§5.3), except
+// without duplicates. Unmonitored ids are not remembered (docs/compat/lanyard.md §5.3), except
 // those this socket already followed: they keep their subscription for
-// when they come back (§14).
+// when they come back (§9).
 func (c *conn) follow(ids []string) []*core.User {
 	uniq := make([]string, 0, len(ids))
 	seen := make(map[string]struct{}, len(ids))
@@ -320,7 +320,7 @@ func (c *conn) follow(ids []string) []*core.User {
 	return users
 }
 
-// unsubscribe applies op 4 (§5.5); it never sends anything.
+// unsubscribe applies op 4 (docs/compat/lanyard.md §5.5); it never sends anything.
 func (c *conn) unsubscribe(cmd clientCmd) {
 	if cmd.all {
 		c.all = false

@@ -10,7 +10,7 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-// Server frames of the Lanyard socket (spec/lanyard.md §5.2–§5.4), keys in
+// Server frames of the Lanyard socket (docs/compat/lanyard.md §5.2–§5.4), keys in
 // Lanyard's alphabetical order.
 const (
 	helloFrame     = `{"d":{"heartbeat_interval":30000},"op":1}`
@@ -41,7 +41,7 @@ func registerFrames(hub *core.Hub, presence core.RendererID) frameRenderers {
 }
 
 // updateFrame wraps a presence object as PRESENCE_UPDATE; with a userID,
-// d gains a trailing "user_id" (§14: sockets that subscribed by ids or to
+// d gains a trailing "user_id" (docs/compat/lanyard.md §5.4: sockets that subscribed by ids or to
 // all), which keeps the keys alphabetical.
 func updateFrame(presence []byte, userID string) []byte {
 	out := make([]byte, 0, len(frameStart)+len(presence)+len(updateEnd)+len(userID)+16)
@@ -118,7 +118,7 @@ var zlibWriters = sync.Pool{New: func() any {
 }}
 
 // deflate compresses b as one complete, independent zlib stream (header
-// 78 9c, Z_FINISH, Adler-32 trailer): a zlib_json frame (§5.1).
+// 78 9c, Z_FINISH, Adler-32 trailer): a zlib_json frame (docs/compat/lanyard.md §5.1).
 func deflate(b []byte) []byte {
 	var buf bytes.Buffer
 	buf.Grow(len(b)/2 + 64)

@@ -8,7 +8,7 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// Close codes and reasons of the Lanyard socket (spec/lanyard.md §5.7).
+// Close codes and reasons of the Lanyard socket (docs/compat/lanyard.md §5.7).
 const (
 	closeUnknownOpcode = 4004
 	closeRequiresData  = 4005
@@ -64,8 +64,8 @@ func closeCmd(code int, reason, label string) clientCmd {
 	return clientCmd{kind: cmdClose, code: code, reason: reason, label: label}
 }
 
-// parseClientMessage applies §5.3's validation, in order, to one client
-// message as amended by §14 (a non-array subscribe_to_ids is 4006).
+// parseClientMessage applies docs/compat/lanyard.md §5.3's validation, in order, to one client
+// message as amended by §9 (a non-array subscribe_to_ids is 4006).
 func parseClientMessage(typ int, data []byte) clientCmd {
 	if !utf8.Valid(data) {
 		if typ == websocket.TextMessage {
@@ -111,7 +111,7 @@ func parseClientMessage(typ int, data []byte) clientCmd {
 	return invalidPayload()
 }
 
-// parseUnsubscribe reads op 4's d (§5.5); anything it does not understand
+// parseUnsubscribe reads op 4's d (docs/compat/lanyard.md §5.5); anything it does not understand
 // changes nothing and never closes the socket.
 func parseUnsubscribe(raw json.RawMessage) clientCmd {
 	d, ok := decodeObject(raw)
@@ -182,7 +182,7 @@ func isArray(raw json.RawMessage) bool  { return len(raw) > 0 && raw[0] == '[' }
 func isString(raw json.RawMessage) bool { return len(raw) > 0 && raw[0] == '"' }
 
 // claimsFirstMessage is Lanyard's claim on the shared /socket
-// (spec/cross-dialect.md): op 2 with a subscribe_to_* key or without an
+// (docs/compat/cross-dialect.md §2.3): op 2 with a subscribe_to_* key or without an
 // object d, op 3, op 4, and anything that is not a JSON object. Messages
 // left unclaimed by every dialect come back to Lanyard as the fallback,
 // which covers the remaining ambiguous cases ({"op":2,"d":{}}, unknown ops).

@@ -27,7 +27,7 @@ func TestSocketPresenceUpdate(t *testing.T) {
 	e.join("10")
 	tests := []struct {
 		name, subscribe string
-		userID          bool // d carries user_id (§14)
+		userID          bool // d carries user_id (docs/compat/lanyard.md §5.4)
 	}{
 		{"single", `{"op":2,"d":{"subscribe_to_id":"10"}}`, false},
 		{"ids", `{"op":2,"d":{"subscribe_to_ids":["10"]}}`, true},
@@ -54,7 +54,7 @@ func TestSocketPresenceUpdate(t *testing.T) {
 					check()
 				}
 				// Every KV write pushes the whole presence, even one
-				// that changes nothing (§3.6).
+				// that changes nothing (docs/compat/lanyard.md §3.6).
 				ctx := context.Background()
 				if err := e.hub.PutKV(ctx, "10", "location", "Los Angeles"); err != nil {
 					t.Fatal(err)
@@ -217,7 +217,7 @@ func TestSocketMembership(t *testing.T) {
 			}
 			single.sync()
 
-			// Rejoining keeps the subscriptions (§14); 30 was not
+			// Rejoining keeps the subscriptions (docs/compat/lanyard.md §5.7); 30 was not
 			// monitored when late asked, so late does not get it.
 			e.join("10")
 			sameJSONValue(t, single.expect("PRESENCE_UPDATE").D, e.presenceOf(t, "10"))

@@ -16,7 +16,7 @@ func (d *Dialect) registerUsers(e *echo.Echo) {
 }
 
 // getUser serves GET /v1/users/:id from the pre-rendered cache. Any id that
-// is not a monitored user, well-formed or not, is user_not_monitored (§2.5).
+// is not a monitored user, well-formed or not, is user_not_monitored (docs/compat/lanyard.md §2.5).
 func (d *Dialect) getUser(c echo.Context) error {
 	return d.serveUser(c, c.Param("id"))
 }

@@ -20,7 +20,7 @@ func offlinePresence() *presence {
 	return &presence{Status: "offline", ClientStatus: map[string]string{}, Activities: json.RawMessage("[]")}
 }
 
-// activity is the activity object of spec §5.1 (fields the simulator emits).
+// activity is the activity object of docs/compat/discord.md §5 (fields the simulator emits).
 type activity struct {
 	ID            string         `json:"id,omitempty"`
 	Name          string         `json:"name"`

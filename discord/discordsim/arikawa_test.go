@@ -18,7 +18,7 @@ import (
 	"github.com/diamondburned/arikawa/v3/utils/json/option"
 )
 
-// rewriteRT sends every request to the simulator (spec §2.14, option A).
+// rewriteRT sends every request to the simulator (docs/compat/discord.md §2.3).
 type rewriteRT struct{ host string }
 
 func (rt rewriteRT) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -42,7 +42,7 @@ func arikawaSession(s *Sim) *arisession.Session {
 	return sess
 }
 
-// events collects arikawa events in order (sync handler, spec §2.13).
+// events collects arikawa events in order (sync handler, docs/compat/discord.md §2.4).
 type events chan any
 
 func (ev events) next(t *testing.T, match func(any) bool, what string) any {

@@ -27,7 +27,7 @@ func (s *Sim) DropConnections() {
 
 // reconnectGrace is how long a connection told to reconnect (op 7) may
 // stay open: Discord drops it itself a few seconds later if the client
-// does not (spec/discord-gateway.md §2.8).
+// does not (docs/compat/discord.md §2.2).
 const reconnectGrace = 5 * time.Second
 
 // SendReconnect sends op 7 RECONNECT to every connection and drops those

@@ -70,7 +70,7 @@ func (s *Sim) presenceJSON(uid uint64, pr *presence, guildID uint64, user json.R
 }
 
 // guildCreatePayload builds GUILD_CREATE for ss, applying intents,
-// large_threshold and the FullGuildLimit (75k) rule (spec §3.1).
+// large_threshold and the FullGuildLimit (75k) rule (docs/compat/discord.md §3.1).
 func (s *Sim) guildCreatePayload(ss *session, g *guild) []byte {
 	p := s.pop
 	obj := s.guildObject(g)

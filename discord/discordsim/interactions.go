@@ -223,7 +223,7 @@ type errInteraction struct {
 
 func (e *errInteraction) Error() string { return e.msg }
 
-// answerInteractionLocked records a callback; see spec §3.6.
+// answerInteractionLocked records a callback; see docs/compat/discord.md §3.5.
 func (s *Sim) answerInteractionLocked(id uint64, token string, body []byte) error {
 	in, ok := s.inters[id]
 	if !ok || in.token != token || (!in.answered && time.Since(in.created) > interactionDeadline) {

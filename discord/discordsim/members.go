@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// requestMembers is op 8's payload (spec §2.12).
+// requestMembers is op 8's payload (docs/compat/discord.md §3.1).
 type requestMembers struct {
 	GuildID   json.RawMessage `json:"guild_id"`
 	Query     *string         `json:"query"`

@@ -26,7 +26,7 @@ import (
 	"time"
 )
 
-// Gateway intent bits the simulator gates events on (spec §2.4, §3.7).
+// Gateway intent bits the simulator gates events on (docs/compat/discord.md §2.1, §3.6).
 const (
 	IntentGuilds         uint64 = 1 << 0  // GUILD_CREATE and friends
 	IntentGuildMembers   uint64 = 1 << 1  // member add/update/remove, all-members op 8 (privileged)

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// userObject is a Discord user as the gateway sends it (spec §7.1).
+// userObject is a Discord user as the gateway sends it (docs/compat/discord.md §5).
 type userObject struct {
 	ID                   string           `json:"id"`
 	Username             string           `json:"username"`

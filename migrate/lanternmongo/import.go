@@ -1,5 +1,5 @@
 // Package lanternmongo imports a Lantern deployment's MongoDB data into
-// Halyard's store (spec/lantern.md §8): every storage document of
+// Halyard's store (docs/compat/lantern.md §8): every storage document of
 // `keyvaluestorages` (the KV map and the API token) and every `users`
 // document's last-seen time, so users keep their KV, their Lantern tokens
 // keep working, and "last seen" survives the move.

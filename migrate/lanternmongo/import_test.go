@@ -18,7 +18,7 @@ import (
 	"github.com/halyardhq/halyard/storage"
 )
 
-// The test vector of spec/lantern.md §5.2.
+// The test vector of docs/compat/lantern.md §5.2.
 const (
 	vectorSecret    = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	vectorIV        = "820fc11c7b4e5191cb25ac2b6e3ee4e9"
@@ -182,7 +182,7 @@ func TestImport(t *testing.T) {
 		}
 	}
 
-	// §13 #81: the Lantern token authorises its user after a restart, and
+	// docs/compat/lantern.md §8: the Lantern token authorises its user after a restart, and
 	// the store holds only its hash.
 	if owner, err := e.loadTokens(t).Verify(vectorToken); err != nil || owner != vectorUser {
 		t.Fatalf("imported token: %q %v", owner, err)

@@ -14,7 +14,7 @@ import (
 // gcmNonceSize is Lantern's IV length: 16 bytes, not GCM's usual 12.
 const gcmNonceSize = 16
 
-// DecryptToken decrypts a Lantern token (§5.2): AES-256-GCM keyed with the
+// DecryptToken decrypts a Lantern token (docs/compat/lantern.md §5.2): AES-256-GCM keyed with the
 // 32-byte secret, a 16-byte IV, the tag apart, no additional data; every
 // part lowercase hex as stored.
 func DecryptToken(secret []byte, ivHex, encryptedHex, tagHex string) (string, error) {

@@ -1,5 +1,5 @@
 // Package lanyardredis imports a Lanyard deployment's Redis data into
-// Halyard's store (spec/lanyard.md §8.1): every user's KV map
+// Halyard's store (docs/compat/lanyard.md §8): every user's KV map
 // (`lanyard_kv:<id>` hashes) and every API key (`user_api_key:<id>`, and
 // `api_key:<key>` entries whose owner has no `user_api_key`), so users keep
 // their KV and their keys keep working.
@@ -8,7 +8,7 @@
 // and never deletes anything: pairs Halyard holds that Redis does not are
 // kept, a pair present in both takes the Redis value, and an imported key
 // replaces the user's Halyard token. Data that breaks Halyard's store-wide
-// rules (spec/lanyard.md §14: invalid UTF-8, more than 512 pairs, …) is
+// rules (docs/compat/lanyard.md §9: invalid UTF-8, more than 512 pairs, …) is
 // skipped and counted by reason. Running it twice changes nothing the
 // second time. Run it while Halyard is stopped: a running server keeps KV
 // and tokens in memory and would neither see the import nor keep it.
