@@ -57,10 +57,6 @@ func writeError(c echo.Context, err error) error {
 	return err
 }
 
-// jsonContentType is the content type of every harmy JSON body: the server's
-// one constant (Express's).
-const jsonContentType = server.JSONContentType
-
 // body is e in harmy's error body.
 func (e apiError) body() []byte {
 	return fmt.Appendf(nil, `{"error":{"code":%d,"message":%s}}`, e.status, marshal(e.message))

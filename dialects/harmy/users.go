@@ -10,6 +10,7 @@ import (
 
 	"github.com/halyardhq/halyard/core"
 	"github.com/halyardhq/halyard/github"
+	"github.com/halyardhq/halyard/server"
 )
 
 // getUser serves GET /user/:id: 400 for an id that is not a snowflake, 404
@@ -47,7 +48,7 @@ func (d *Dialect) getUser(c echo.Context) error {
 	body = append(body, `,"github":`...)
 	body = append(body, gh...)
 	body = append(body, '}')
-	return c.Blob(http.StatusOK, jsonContentType, body)
+	return c.Blob(http.StatusOK, server.JSONContentType, body)
 }
 
 // requestToken returns the token of the first Authorization header, bare

@@ -107,10 +107,6 @@ func (d *Dialect) ErrorFormat() server.ErrorFormat {
 		}}
 }
 
-// jsonContentType is the content type of every Lantern JSON body: the server's
-// one constant (docs/compat/lantern.md §1.2).
-const jsonContentType = server.JSONContentType
-
 // writeJSON sends an object of string values, keys in the given order,
 // with the content type of every Lantern JSON body (docs/compat/lantern.md §1.2).
 func writeJSON(c echo.Context, status int, kv ...string) error {

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/server"
 )
 
 // Options configures the Lantern dialect.
@@ -83,7 +84,7 @@ func (d *Dialect) Register(e *echo.Echo) {
 
 // notFound answers Lantern's 404 for a path no route matched.
 func notFound(c echo.Context) error {
-	return c.Blob(http.StatusNotFound, jsonContentType, []byte(resourceNotFoundBody))
+	return c.Blob(http.StatusNotFound, server.JSONContentType, []byte(resourceNotFoundBody))
 }
 
 // resourceNotFoundBody is Lantern's body for an unknown route (docs/compat/lantern.md §1.4).

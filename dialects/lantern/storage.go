@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/server"
 )
 
 // registerStorage adds the KV storage routes (docs/compat/lantern.md §5).
@@ -103,7 +104,7 @@ func (d *Dialect) getStorage(c echo.Context) error {
 	if !ok {
 		return err
 	}
-	return c.Blob(http.StatusOK, jsonContentType, appendKV(nil, d.opts.Hub.KV(r.id)))
+	return c.Blob(http.StatusOK, server.JSONContentType, appendKV(nil, d.opts.Hub.KV(r.id)))
 }
 
 // deleteStorage serves DELETE …/storage: really removes every pair
@@ -116,7 +117,7 @@ func (d *Dialect) deleteStorage(c echo.Context) error {
 	if err := d.clearKV(c.Request().Context(), r.id); err != nil {
 		return d.writeError(c, r.id, err)
 	}
-	return c.Blob(http.StatusOK, jsonContentType, []byte(success))
+	return c.Blob(http.StatusOK, server.JSONContentType, []byte(success))
 }
 
 // getKey serves GET …/storage/:key: the value, empty ones included
@@ -142,7 +143,7 @@ func (d *Dialect) putKey(c echo.Context) error {
 	if err := d.opts.Hub.PutKV(c.Request().Context(), r.id, r.key, r.value); err != nil {
 		return d.writeError(c, r.id, err)
 	}
-	return c.Blob(http.StatusOK, jsonContentType, []byte(success))
+	return c.Blob(http.StatusOK, server.JSONContentType, []byte(success))
 }
 
 // patchKey serves PATCH …/storage/:key: overwrite an existing key only.
@@ -157,7 +158,7 @@ func (d *Dialect) patchKey(c echo.Context) error {
 	if err := d.opts.Hub.PutKV(c.Request().Context(), r.id, r.key, r.value); err != nil {
 		return d.writeError(c, r.id, err)
 	}
-	return c.Blob(http.StatusOK, jsonContentType, []byte(success))
+	return c.Blob(http.StatusOK, server.JSONContentType, []byte(success))
 }
 
 // deleteKey serves DELETE …/storage/:key: an absent key is a 404.
@@ -172,5 +173,5 @@ func (d *Dialect) deleteKey(c echo.Context) error {
 	if err := d.opts.Hub.DeleteKV(c.Request().Context(), r.id, r.key); err != nil {
 		return d.writeError(c, r.id, err)
 	}
-	return c.Blob(http.StatusOK, jsonContentType, []byte(success))
+	return c.Blob(http.StatusOK, server.JSONContentType, []byte(success))
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/server"
 )
 
 const (
@@ -233,7 +234,7 @@ func TestHTTPGeneral(t *testing.T) {
 				if h := r.header.Get("Access-Control-Allow-Headers"); !strings.Contains(h, "authorization") {
 					t.Fatalf("10: Allow-Headers %q", h)
 				}
-			} else if ct := r.header.Get("Content-Type"); ct != jsonContentType {
+			} else if ct := r.header.Get("Content-Type"); ct != server.JSONContentType {
 				t.Fatalf("3: content type %q", ct)
 			}
 		})

@@ -112,10 +112,6 @@ func (d *Dialect) ErrorFormat() server.ErrorFormat {
 		}}
 }
 
-// jsonContentType is the content type of every Lanyard JSON body: the server's
-// one constant (docs/compat/lanyard.md §2.1).
-const jsonContentType = server.JSONContentType
-
 // respondJSON sends v as JSON with the content type of every Lanyard JSON
 // body (docs/compat/lanyard.md §2.1).
 func respondJSON(c echo.Context, status int, v any) error {

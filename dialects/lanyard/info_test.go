@@ -90,7 +90,7 @@ func TestServiceInfo(t *testing.T) {
 			if resp.StatusCode != 200 || string(body) != want {
 				t.Fatalf("GET / = %d %s\nwant %s", resp.StatusCode, body, want)
 			}
-			if ct := resp.Header.Get("Content-Type"); ct != jsonContentType {
+			if ct := resp.Header.Get("Content-Type"); ct != server.JSONContentType {
 				t.Fatalf("content-type %q", ct)
 			}
 		})
