@@ -66,26 +66,23 @@ func (m *Main) openStore(ctx context.Context, secret []byte) error {
 	return nil
 }
 
-// storePing pings whichever store Halyard runs on.
-func (m *Main) storePing(ctx context.Context) error {
-	switch {
-	case m.Store != nil:
-		return m.Store.Ping(ctx)
-	case m.deferred != nil:
-		return m.deferred.Ping(ctx)
-	}
-	return fmt.Errorf("database is not open")
+// storeHealth is what readiness asks of the store.
+type storeHealth interface {
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	// ProbeWrite reports whether it takes a durable write now (a ping
+	// alone passed while the embedded store was jammed, issue 12).
+	ProbeWrite(ctx context.Context) error
 }
 
-// storeProbeWrite checks that whichever store Halyard runs on takes a
-// durable write now (a ping alone passed while the embedded store was
-// jammed, issue 12).
-func (m *Main) storeProbeWrite(ctx context.Context) error {
+// storeHealth returns whichever store Halyard runs on; nil before one is
+// open.
+func (m *Main) storeHealth() storeHealth {
 	switch {
 	case m.Store != nil:
-		return m.Store.ProbeWrite(ctx)
+		return m.Store
 	case m.deferred != nil:
-		return m.deferred.ProbeWrite(ctx)
+		return m.deferred
 	}
-	return fmt.Errorf("database is not open")
+	return nil
 }

@@ -206,11 +206,14 @@ func (m *Main) readiness(ctx context.Context) []string {
 	} else if !m.Hub.IsSynced() {
 		reasons = append(reasons, "guild members are still loading")
 	}
-	if err := m.storePing(ctx); err != nil {
+	switch st := m.storeHealth(); {
+	case st == nil || st.Ping(ctx) != nil:
 		reasons = append(reasons, "database is unreachable")
-	} else if err := m.storeProbeWrite(ctx); err != nil {
-		m.Logger.Warn("readiness: the database does not take writes", "err", err)
-		reasons = append(reasons, "database does not take writes")
+	default:
+		if err := st.ProbeWrite(ctx); err != nil {
+			m.Logger.Warn("readiness: the database does not take writes", "err", err)
+			reasons = append(reasons, "database does not take writes")
+		}
 	}
 	return reasons
 }
