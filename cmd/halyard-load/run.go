@@ -159,7 +159,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 		} else {
 			res, err := runMembers(ctx, bin, cfg.Members, cfg.Settle)
 			rep.MembersDetail = &res
-			rep.Members, rep.MembersRSSBytes, rep.MembersReadyMS = int(res.Monitored), res.RSS, res.ReadyMS
+			rep.Members, rep.MembersRSSBytes, rep.MembersReadyMS = res.Members, res.RSS, res.ReadyMS
 			// The simulated members and the bot's own member: Halyard
 			// monitors its bot like any member, as Lanyard does.
 			if err == nil && int(res.Monitored) != cfg.Members+1 {
