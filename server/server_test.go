@@ -111,7 +111,7 @@ func TestCORS(t *testing.T) {
 	}
 	resp, _ = do(t, "GET", base+"/nope", nil, nil)
 	if resp.Header.Get("Access-Control-Allow-Origin") != "*" {
-		t.Fatal("no ACAO without Origin: cross-dialect spec wants it on every response")
+		t.Fatal("no ACAO without Origin: docs/compat/cross-dialect.md wants it on every response")
 	}
 	resp, body := do(t, "OPTIONS", base+"/v1/users/1/kv/x", map[string]string{
 		"Origin": "https://x.test", "Access-Control-Request-Method": "PUT",
