@@ -7,11 +7,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -81,12 +83,10 @@ func startProcess(ctx context.Context, bin string, demoUsers int, sim *discordsi
 // startProcessIn is startProcess on the given data directory (which stays
 // when the server stops) with the given admin token.
 func startProcessIn(ctx context.Context, bin, dataDir, token string, demoUsers int, sim *discordsim.Sim, readyTimeout time.Duration) (*server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	args := []string{"--addr", addr, "--data-dir", filepath.Join(dataDir, "data"), "--log-level", "warn"}
+	// The server picks its own port and says which in its log: a port the
+	// tool picked and freed could be taken by another process before the
+	// server binds it, and that process's /readyz would pass for ours.
+	args := []string{"--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dataDir, "data"), "--log-level", "info"}
 	env := serverEnv(token)
 	if sim == nil {
 		args = append(args, "--demo", "--demo-churn", "0", "--demo-users", fmt.Sprint(demoUsers))
@@ -98,21 +98,72 @@ func startProcessIn(ctx context.Context, bin, dataDir, token string, demoUsers i
 	cmd.Dir = dataDir // no stray ./config.toml
 	cmd.Env = env
 	logs := &tail{max: 16 << 10}
-	cmd.Stdout, cmd.Stderr = logs, logs
+	addrs := newServingAddr(logs)
+	cmd.Stdout, cmd.Stderr = addrs, addrs
 	// Own process group (Ctrl-C reaches the tool, which stops the server
 	// in order) and killed with the tool if the tool dies first.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	s := &server{Base: "http://" + addr, Addr: addr, AdminToken: token, cmd: cmd, dataDir: dataDir, logs: logs, exited: make(chan struct{})}
+	s := &server{AdminToken: token, cmd: cmd, dataDir: dataDir, logs: logs, exited: make(chan struct{})}
 	s.Exec = time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	go func() { _ = cmd.Wait(); close(s.exited) }()
+	select {
+	case addr := <-addrs.found:
+		s.Base, s.Addr = "http://"+addr, addr
+	case <-s.exited:
+		return nil, fmt.Errorf("the server exited before it served:\n%s", s.logs)
+	case <-ctx.Done():
+		s.Stop()
+		return nil, ctx.Err()
+	case <-time.After(readyTimeout):
+		s.Stop()
+		return nil, fmt.Errorf("the server did not serve within %s:\n%s", readyTimeout, s.logs)
+	}
 	if err := s.waitReady(ctx, s.Exec, readyTimeout); err != nil {
 		s.Stop()
 		return nil, err
 	}
 	return s, nil
+}
+
+// servingAddr passes a process's output on to a tail and reports the
+// address of its first `msg="serving HTTP" addr=…` log line.
+type servingAddr struct {
+	to    io.Writer
+	found chan string
+
+	mu      sync.Mutex
+	line    []byte
+	matched bool
+}
+
+var servingAddrLine = regexp.MustCompile(`msg="serving HTTP" addr=(\S+)`)
+
+func newServingAddr(to io.Writer) *servingAddr {
+	return &servingAddr{to: to, found: make(chan string, 1)}
+}
+
+func (w *servingAddr) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	if !w.matched {
+		w.line = append(w.line, p...)
+		for {
+			i := bytes.IndexByte(w.line, '\n')
+			if i < 0 {
+				break
+			}
+			if m := servingAddrLine.FindSubmatch(w.line[:i]); m != nil {
+				w.found <- string(m[1])
+				w.matched, w.line = true, nil
+				break
+			}
+			w.line = w.line[i+1:]
+		}
+	}
+	w.mu.Unlock()
+	return w.to.Write(p)
 }
 
 // serverEnv is the tool's environment without Halyard settings that would
@@ -177,16 +228,6 @@ func (s *server) Stop() {
 		os.RemoveAll(s.dataDir)
 	}
 	s.cmd = nil
-}
-
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 func randomHex(n int) string {
