@@ -266,7 +266,10 @@ func guildFindings(ctx context.Context, api discordAPI, want []string, appID str
 			Message: fmt.Sprintf("the bot is in %d guilds; GUILD_IDS is empty, so it watches them all", len(in))}}
 	}
 	out := make([]Finding, 0, len(want))
-	for _, id := range want {
+	for i, id := range want {
+		if slices.Contains(want[:i], id) {
+			continue // listed twice in GUILD_IDS
+		}
 		f := Finding{Check: "discord.guild." + id}
 		if name, ok := in[id]; ok {
 			f.Status, f.Message = Pass, fmt.Sprintf("the bot is in guild %s (%s)", id, name)

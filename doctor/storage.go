@@ -22,7 +22,15 @@ func checkStorage(ctx context.Context, cfg Config) Finding {
 	embedded := scfg.URI == ""
 	if embedded {
 		what, note = "the embedded database in "+scfg.DataDir, " (MONGODB_URI is empty)"
-		if uri := storage.RunningEmbeddedURI(scfg.DataDir); uri != "" {
+		uri, err := storage.RunningEmbeddedURI(scfg.DataDir)
+		if err != nil {
+			// Opening the files beside a running node would put two
+			// servers on them.
+			f.Status, f.Message = Warn, "not checked: "+err.Error()
+			f.Fix = "use a shorter DATA_DIR (its absolute path under about 85 characters); the node's /readyz reports whether its database takes writes"
+			return f
+		}
+		if uri != "" {
 			scfg.URI = uri
 			note = " (MONGODB_URI is empty; served by the running Halyard, reached through its socket)"
 		}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -13,28 +14,33 @@ import (
 
 // What `halyard doctor` asks of the store besides Open and ProbeWrite.
 
+// ErrEmbeddedUnknown is RunningEmbeddedURI's answer for a data directory
+// whose path is too long for a unix socket: the embedded database then
+// listens on a loopback port that no file records, so whether a node runs
+// it cannot be told.
+var ErrEmbeddedUnknown = errors.New("storage: the data directory's path is too long for the embedded database's unix socket, so whether a node serves it cannot be told")
+
 // RunningEmbeddedURI returns the MongoDB URI of the embedded database a
 // running Halyard serves from dataDir (its unix socket answers), or ""
 // when none does. Only one process may run the embedded server on a data
 // directory, so a checker reaches a running node's database through it
-// instead of opening the files a second time. A data directory whose path
-// is too long for a unix socket runs the server on a loopback port that
-// is not written down; it is not found here.
-func RunningEmbeddedURI(dataDir string) string {
+// instead of opening the files a second time. It returns
+// ErrEmbeddedUnknown when it cannot tell.
+func RunningEmbeddedURI(dataDir string) (string, error) {
 	abs, err := filepath.Abs(dataDir)
 	if err != nil {
-		return ""
+		return "", fmt.Errorf("storage: data dir: %w", err)
 	}
 	sock := filepath.Join(abs, "ferretdb.sock")
 	if len(sock) > maxUnixSocketPath {
-		return ""
+		return "", ErrEmbeddedUnknown
 	}
 	c, err := net.DialTimeout("unix", sock, time.Second)
 	if err != nil {
-		return ""
+		return "", nil
 	}
 	c.Close()
-	return "mongodb://" + url.PathEscape(sock) + "/"
+	return "mongodb://" + url.PathEscape(sock) + "/", nil
 }
 
 // WriteConcern reports the strongest write concern the database accepts

@@ -2,6 +2,9 @@ package storage
 
 import (
 	"context"
+	"errors"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -12,16 +15,20 @@ import (
 // journaled write concern.
 func TestRunningEmbeddedURI(t *testing.T) {
 	dir := t.TempDir()
-	if uri := RunningEmbeddedURI(dir); uri != "" {
-		t.Fatalf("no database runs in %s, got %q", dir, uri)
+	if uri, err := RunningEmbeddedURI(dir); uri != "" || err != nil {
+		t.Fatalf("no database runs in %s, got %q %v", dir, uri, err)
+	}
+	long := filepath.Join(dir, strings.Repeat("d", maxUnixSocketPath))
+	if _, err := RunningEmbeddedURI(long); !errors.Is(err, ErrEmbeddedUnknown) {
+		t.Errorf("a data dir too long for a socket: %v", err)
 	}
 	node := openTemp(t, Config{DataDir: dir})
 	if err := node.ProbeWrite(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	uri := RunningEmbeddedURI(dir)
-	if uri == "" {
-		t.Fatal("the running embedded database is not found")
+	uri, err := RunningEmbeddedURI(dir)
+	if uri == "" || err != nil {
+		t.Fatalf("the running embedded database is not found: %v", err)
 	}
 	other := openTemp(t, Config{URI: uri})
 	if other.Embedded() {

@@ -131,6 +131,8 @@ func TestDoctor(t *testing.T) {
 			fail: []string{"database"}, skip: []string{"nats"}, want: map[string]string{"database": "start MongoDB"}},
 		{name: "embedded database, no node on it", env: map[string]string{"DATA_DIR": t.TempDir()},
 			skip: []string{"nats"}, want: map[string]string{"database": "MONGODB_URI is empty"}},
+		{name: "DATA_DIR too long for a socket", env: map[string]string{"DATA_DIR": filepath.Join(t.TempDir(), strings.Repeat("d", 100))},
+			warn: []string{"database"}, skip: []string{"nats"}, want: map[string]string{"database": "shorter DATA_DIR"}},
 		{name: "EXTERNAL_URL not answering", env: map[string]string{"EXTERNAL_URL": "http://" + closedPort(t)},
 			warn: []string{"external_url"}, skip: []string{"nats"}},
 		{name: "configuration refused", env: map[string]string{"TOKEN_SECRET": "short"},
