@@ -4,6 +4,7 @@
 //	halyard --demo          # try it with a simulated Discord, no account needed
 //	BOT_TOKEN=… halyard     # watch the guilds your bot is in
 //	halyard import lanyard-redis --redis ADDR   # copy a Lanyard's KV and API keys
+//	halyard doctor [--json]   # check the configuration against Discord, the database, …
 package main
 
 import (
@@ -27,6 +28,9 @@ func run(args []string, environ map[string]string, stdout, stderr io.Writer) int
 	defer stop()
 	if len(args) > 0 && args[0] == "import" {
 		return runImport(ctx, args[1:], environ, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "doctor" {
+		return runDoctor(ctx, args[1:], environ, stdout, stderr)
 	}
 
 	m := NewMain()

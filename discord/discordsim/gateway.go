@@ -21,6 +21,7 @@ var upgrader = websocket.Upgrader{
 
 // serveHTTP routes REST (/api...) and gateway upgrades on one listener.
 func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	s.stampDate(w)
 	if strings.HasPrefix(r.URL.Path, "/api") {
 		s.serveREST(w, r)
 		return
@@ -231,7 +232,7 @@ func (s *Sim) handleIdentify(c *gwConn, raw json.RawMessage) (int, string) {
 	if err != nil || intents&^knownIntents != 0 {
 		return 4013, "Invalid intent(s)."
 	}
-	if intents&PrivilegedIntents&^s.cfg.AllowedIntents != 0 {
+	if intents&PrivilegedIntents&^s.allowed.Load() != 0 {
 		return 4014, "Disallowed intent(s)."
 	}
 	shardID, shardCount := 0, 1

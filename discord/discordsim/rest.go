@@ -141,7 +141,7 @@ func (s *Sim) applicationObject() map[string]any {
 		"id": id, "name": "Halyard", "icon": nil, "description": "Presence server (discordsim)",
 		"summary": "", "type": nil, "bot_public": true, "bot_require_code_grant": false,
 		"verify_key": "7e1c0ffee0ddba11c0ffee0ddba11c0ffee0ddba11c0ffee0ddba11c0ffee0d",
-		"flags":      8429568, "hook": true, "is_monetized": false, "team": nil,
+		"flags":      s.applicationFlags(), "hook": true, "is_monetized": false, "team": nil,
 		"owner": map[string]any{"id": fmtID(s.pop.userIDOrBot()), "username": "owner", "discriminator": "0", "avatar": nil, "flags": 0},
 		"bot":   s.pop.botUser(), "tags": []string{}, "redirect_uris": []string{}, "interactions_endpoint_url": nil,
 		"approximate_guild_count": len(s.pop.guilds),

@@ -90,6 +90,10 @@ type Config struct {
 	RESTBucketLimit int
 	// RESTBucketWindow is how long a bucket's window lasts; default 1s.
 	RESTBucketWindow time.Duration
+	// ClockSkew shifts the Date header of every answer from the local
+	// clock (SetClockSkew changes it later), so a client that checks its
+	// clock against Discord's sees a skew.
+	ClockSkew time.Duration
 }
 
 // Stats counts gateway activity since New.
@@ -113,6 +117,12 @@ type Sim struct {
 	wg     sync.WaitGroup
 
 	ack atomic.Bool
+
+	// allowed is the privileged intents the application has enabled
+	// (Config.AllowedIntents, then SetAllowedIntents); skew is ClockSkew
+	// in nanoseconds.
+	allowed atomic.Uint64
+	skew    atomic.Int64
 
 	identifies, resumes, connections, active, dispatches atomic.Int64
 
@@ -205,6 +215,8 @@ func New(cfg Config) (*Sim, error) {
 	s.cmds.init()
 	s.rl = rateLimiter{limit: cfg.RESTBucketLimit, window: cfg.RESTBucketWindow, buckets: map[string]*bucketWindow{}}
 	s.ack.Store(true)
+	s.allowed.Store(cfg.AllowedIntents)
+	s.skew.Store(int64(cfg.ClockSkew))
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second}
 	s.wg.Add(2)
 	go func() {
