@@ -108,7 +108,7 @@ func timeOrNil(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}
-	t = t.UTC()
+	t = t.UTC().Truncate(time.Millisecond) // the store's precision
 	return &t
 }
 
