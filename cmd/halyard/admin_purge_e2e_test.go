@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/halyardhq/halyard/core"
 )
 
@@ -186,10 +188,17 @@ func TestAdminCLIPurge(t *testing.T) {
 	}
 	runAdminCLI(t, base, "", "user", leaver).ok(t).line(t, `Monitored +no \(in no watched guild\)`)
 
+	// A Lanyard socket following the member sees the purge as it happens.
+	ws := subscribeLanyard(t, base, member)
+	defer ws.Close()
+
 	purgeStart := time.Now()
 	r := runAdminCLI(t, base, "", "purge", member, "--yes").ok(t)
 	r.line(t, `purged `+member+`: 2 KV key\(s\), token revoked, record deleted`)
 	r.line(t, `note: the user is still a member of a watched guild: they stay monitored, with an empty KV and a fresh record \(monitoring since now\)`)
+	if kv := nextLanyardKV(t, ws); kv != "{}" {
+		t.Errorf("the socket's next update after the purge carries kv %s, want {}", kv)
+	}
 	var pj struct {
 		Removed struct {
 			KVKeys int  `json:"kv_keys"`
@@ -272,5 +281,44 @@ func TestAdminCLIPurge(t *testing.T) {
 	}
 	if v := viewDialects(t, c, bystander); v.lanyardKV != `{"a":"1","b":"2"}` {
 		t.Errorf("the bystander after the restart: %+v", v)
+	}
+}
+
+// subscribeLanyard opens a Lanyard socket following id and reads its
+// INIT_STATE, which must carry the user's KV.
+func subscribeLanyard(t *testing.T, base, id string) *websocket.Conn {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/lanyard/socket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.WriteJSON(map[string]any{"op": 2, "d": map[string]string{"subscribe_to_id": id}}); err != nil {
+		t.Fatal(err)
+	}
+	if kv := nextLanyardKV(t, ws); kv != `{"a":"1","b":"2"}` {
+		t.Fatalf("INIT_STATE kv %s", kv)
+	}
+	return ws
+}
+
+// nextLanyardKV reads the socket up to its next INIT_STATE or
+// PRESENCE_UPDATE and returns that presence's kv.
+func nextLanyardKV(t *testing.T, ws *websocket.Conn) string {
+	t.Helper()
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var msg struct {
+			Op int    `json:"op"`
+			T  string `json:"t"`
+			D  struct {
+				KV json.RawMessage `json:"kv"`
+			} `json:"d"`
+		}
+		if err := ws.ReadJSON(&msg); err != nil {
+			t.Fatalf("lanyard socket: %v", err)
+		}
+		if msg.Op == 0 && (msg.T == "INIT_STATE" || msg.T == "PRESENCE_UPDATE") {
+			return string(msg.D.KV)
+		}
 	}
 }
