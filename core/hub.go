@@ -41,6 +41,8 @@ type Hub struct {
 	kv      map[string]KV         // every user's KV, monitored or not
 	records map[string]UserRecord // users not monitored now, and GitHub links (hub_records.go)
 	dirty   map[string]struct{}   // records not yet written
+	// flushMu serialises record flushes with Purge (hub_purge.go).
+	flushMu sync.Mutex
 	// oneGuild holds one shared []string{id} per guild (guildListLocked).
 	oneGuild map[string][]string
 	renders  []RenderFunc

@@ -105,6 +105,8 @@ func (h *Hub) FlushRecords(ctx context.Context) {
 	if h.opts.Store == nil {
 		return
 	}
+	h.flushMu.Lock()
+	defer h.flushMu.Unlock()
 	const batch = 1000
 	for {
 		h.mu.Lock()

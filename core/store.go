@@ -36,6 +36,7 @@ type Store interface {
 	KVStore
 	TokenStore
 	UserStore
+	UserDeleter
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connection (and stops an embedded server).

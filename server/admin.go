@@ -35,6 +35,7 @@ func (s *Server) registerAdmin() {
 	g.GET("/users", s.adminListUsers)
 	g.POST("/users/:id/token", s.adminIssueToken)
 	g.DELETE("/users/:id/token", s.adminRevokeToken)
+	s.registerAdminUsers(g) // admin_users.go: one user, purge, stats
 	if s.opts.Demo != nil {
 		s.registerDemo(g)
 	}
@@ -86,7 +87,11 @@ func (s *Server) adminListUsers(c echo.Context) error {
 	if after != "" && !IsSnowflake(after) {
 		return JSON(c, http.StatusBadRequest, adminError(http.StatusBadRequest, "after must be a user id"))
 	}
-	page := s.opts.Hub.Page(after, limit+1)
+	search := c.QueryParam("search")
+	if len(search) > maxSearchLen {
+		return JSON(c, http.StatusBadRequest, adminError(http.StatusBadRequest, "search must be at most 100 characters"))
+	}
+	page := s.usersPage(after, limit+1, search)
 	var next any
 	if len(page) > limit {
 		page = page[:limit]

@@ -44,6 +44,11 @@ type Options struct {
 	// client's address in; the request log names clients by it
 	// (internal/clientaddr). Empty: the TCP peer's address.
 	TrustedProxyHeader string
+	// Version is the build's version for GET /admin/v1/stats; read from
+	// the build info when empty.
+	Version string
+	// SocketStats reads each dialect's socket counters for the admin stats.
+	SocketStats map[string]func() SocketStats
 }
 
 // Timeouts bounds how long a client may hold a connection without making

@@ -199,6 +199,16 @@ func (d *Deferred) SaveUsers(ctx context.Context, recs []core.UserRecord) error 
 	return s.SaveUsers(ctx, recs)
 }
 
+// DeleteUser fails as unavailable until the database was reached and
+// loaded.
+func (d *Deferred) DeleteUser(ctx context.Context, userID string) error {
+	s, err := d.writer()
+	if err != nil {
+		return err
+	}
+	return s.DeleteUser(ctx, userID)
+}
+
 // Ping fails until the database was reached and loaded.
 func (d *Deferred) Ping(ctx context.Context) error {
 	s, err := d.writer()

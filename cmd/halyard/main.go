@@ -5,6 +5,7 @@
 //	BOT_TOKEN=… halyard     # watch the guilds your bot is in
 //	halyard import lanyard-redis --redis ADDR   # copy a Lanyard's KV and API keys
 //	halyard doctor [--json]   # check the configuration against Discord, the database, …
+//	halyard admin users --search NAME           # a running node's admin API
 package main
 
 import (
@@ -26,6 +27,9 @@ func main() {
 func run(args []string, environ map[string]string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(args) > 0 && args[0] == "admin" {
+		return runAdmin(ctx, args[1:], environ, os.Stdin, stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "import" {
 		return runImport(ctx, args[1:], environ, stdout, stderr)
 	}

@@ -476,6 +476,25 @@ func TestOpenAPILiveResponses(t *testing.T) {
 	a.do(req{method: "POST", path: "/admin/v1/demo/flood", body: []byte(`{"events":1,"users":1}`), status: 401})
 	a.do(req{method: "POST", path: "/admin/v1/demo/flood", header: admin, body: bytes.Repeat([]byte(" "), 2<<20), status: 413})
 
+	// halyard admin's routes: one user, search, stats, and purge last
+	// (it empties plain's KV and drops unmonitored's token).
+	const stranger = "323456789012345678"
+	for _, id := range []string{plain, unmonitored, lone} {
+		a.do(req{method: "GET", path: "/admin/v1/users/" + id, header: admin, status: 200})
+	}
+	a.do(req{method: "GET", path: "/admin/v1/users/" + stranger, header: admin, status: 404})
+	a.do(req{method: "GET", path: "/admin/v1/users/abc", header: admin, status: 400})
+	a.do(req{method: "GET", path: "/admin/v1/users/" + plain, status: 401})
+	a.do(req{method: "GET", path: "/admin/v1/users?search=" + plain[3:9], header: admin, status: 200})
+	a.do(req{method: "GET", path: "/admin/v1/users?search=" + strings.Repeat("x", 101), header: admin, status: 400})
+	a.do(req{method: "GET", path: "/admin/v1/stats", header: admin, status: 200})
+	a.do(req{method: "GET", path: "/admin/v1/stats", status: 401})
+	a.do(req{method: "DELETE", path: "/admin/v1/users/" + plain, header: admin, status: 200})
+	a.do(req{method: "DELETE", path: "/admin/v1/users/" + unmonitored, header: admin, status: 200})
+	a.do(req{method: "DELETE", path: "/admin/v1/users/" + unmonitored, header: admin, status: 404})
+	a.do(req{method: "DELETE", path: "/admin/v1/users/x", header: admin, status: 400})
+	a.do(req{method: "DELETE", path: "/admin/v1/users/" + plain, status: 401})
+
 	a.assertCoverage()
 	t.Logf("%d operations driven in %v", len(a.seen), time.Since(start).Round(time.Millisecond))
 }

@@ -131,7 +131,8 @@ func (m *Main) Run(ctx context.Context) error {
 
 	srvOpts := server.Options{Hub: m.Hub, Tokens: m.Tokens, Logger: m.Logger.With("component", "http"),
 		AdminToken: cfg.HTTP.AdminToken, Ready: m.readiness, TrustedProxyHeader: cfg.HTTP.TrustedProxyHeader,
-		Timeouts: cfg.HTTP.Timeouts()}
+		Timeouts:    cfg.HTTP.Timeouts(),
+		SocketStats: map[string]func() server.SocketStats{"lanyard": m.Lanyard.SocketStats, "lantern": m.Lantern.SocketStats}}
 	if m.Sim != nil {
 		srvOpts.Demo = simDriver{m.Sim}
 	}

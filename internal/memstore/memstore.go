@@ -121,6 +121,17 @@ func (s *Store) SaveUsers(ctx context.Context, recs []core.UserRecord) error {
 	return nil
 }
 
+// DeleteUser implements core.UserDeleter.
+func (s *Store) DeleteUser(ctx context.Context, userID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	delete(s.users, userID)
+	return nil
+}
+
 // LoadTokenHashes implements core.TokenStore.
 func (s *Store) LoadTokenHashes(ctx context.Context, fn func(userID string, hash []byte) error) error {
 	s.mu.Lock()

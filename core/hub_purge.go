@@ -1,0 +1,88 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// UserDeleter removes a user's stored record.
+type UserDeleter interface {
+	// DeleteUser removes the user's record, durably; removing an absent
+	// one succeeds.
+	DeleteUser(ctx context.Context, userID string) error
+}
+
+// Purged says what Hub.Purge removed.
+type Purged struct {
+	KVKeys int  // pairs removed
+	Record bool // a record (monitoring start, last sighting, GitHub link) was held
+	// Monitored: the user is still in a watched guild, so they stay
+	// monitored with an empty KV and a fresh record (monitoring since the
+	// purge), which the background writer stores again.
+	Monitored bool
+}
+
+// Purge forgets what Halyard keeps about a user: their KV and their record
+// (monitoring start, last sighting, GitHub link), in the store first, then
+// in memory. A member of a watched guild stays monitored (their live
+// presence comes from Discord, not the store) with an empty KV and a fresh
+// record, published as KVUpdated. Tokens are not the hub's: callers revoke
+// the token too (Tokens.Revoke).
+//
+// Purging is idempotent: after a store failure (EUNAVAILABLE) part may be
+// gone, and running it again finishes it.
+func (h *Hub) Purge(ctx context.Context, userID string) (Purged, error) {
+	lock := h.kvLock(userID) // no KV write of this user in between
+	lock.Lock()
+	defer lock.Unlock()
+	// No record batch is written while the record is deleted: a batch
+	// read before the purge would store the old record again.
+	h.flushMu.Lock()
+	defer h.flushMu.Unlock()
+
+	h.mu.RLock()
+	kvKeys := h.kvLocked(userID).Len()
+	_, hadRecord := h.recordOfLocked(userID)
+	h.mu.RUnlock()
+
+	if st := h.opts.Store; st != nil {
+		del, ok := st.(UserDeleter)
+		if !ok {
+			return Purged{}, Errorf(EINTERNAL, "the store cannot delete user records")
+		}
+		ctx = context.WithoutCancel(ctx) // as writeKV: the purge outlives the request
+		if err := st.SaveKV(ctx, userID, KV{}); err != nil {
+			h.log.Error("purge: deleting KV failed", "user", userID, "err", err)
+			return Purged{}, storeError(err)
+		}
+		if err := del.DeleteUser(ctx, userID); err != nil {
+			h.log.Error("purge: deleting the user record failed", "user", userID, "err", err)
+			return Purged{}, storeError(err)
+		}
+	}
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.kv, userID)
+	delete(h.records, userID)
+	delete(h.dirty, userID)
+	u, monitored := h.users[userID]
+	if monitored {
+		h.replace(h.freshLocked(u, h.opts.Now()), KVUpdated)
+		h.dirty[userID] = struct{}{}
+	}
+	return Purged{KVKeys: kvKeys, Record: hadRecord, Monitored: monitored}, nil
+}
+
+// freshLocked is a monitored user's snapshot as if first seen now: no KV,
+// monitoring since now, seen now unless offline.
+func (h *Hub) freshLocked(u *User, now time.Time) *User {
+	nu := u.clone()
+	nu.KV = KV{}
+	nu.MonitoringSince = now
+	nu.LastSeen = time.Time{}
+	if nu.Status() != StatusOffline {
+		nu.LastSeen = now
+	}
+	return nu
+}

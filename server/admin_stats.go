@@ -1,0 +1,62 @@
+package server
+
+import (
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// adminStats is GET /admin/v1/stats.
+type adminStats struct {
+	Version        string           `json:"version"`
+	StartedAt      time.Time        `json:"started_at"`
+	UptimeSeconds  int64            `json:"uptime_seconds"`
+	MonitoredUsers int              `json:"monitored_users"`
+	Sockets        map[string]int64 `json:"sockets"` // open sockets by dialect
+	RecordsPending int              `json:"records_pending"`
+	Subscribers    int              `json:"subscribers"`
+	Events         int64            `json:"events"`
+	Ready          bool             `json:"ready"`
+}
+
+// buildVersion is the main module's version from the build info:
+// "v1.2.3" for `go install …@v1.2.3`, "(devel)" for a source build
+// (with its commit when the build recorded it).
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	for _, st := range bi.Settings {
+		if st.Key == "vcs.revision" && v == "(devel)" && len(st.Value) >= 12 {
+			v += " " + st.Value[:12]
+		}
+	}
+	return v
+}
+
+// adminStatsHandler answers the node's counters; started is when the
+// server was built (the process start, near enough).
+func (s *Server) adminStatsHandler(started time.Time) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		st := s.opts.Hub.Stats()
+		out := adminStats{Version: s.opts.Version, StartedAt: started.UTC().Truncate(time.Second),
+			UptimeSeconds: int64(time.Since(started).Seconds()), MonitoredUsers: st.Monitored,
+			Sockets: map[string]int64{}, RecordsPending: st.RecordsPending, Subscribers: st.Subscribers,
+			Events: st.Events}
+		if out.Version == "" {
+			out.Version = buildVersion()
+		}
+		for name, stats := range s.opts.SocketStats {
+			out.Sockets[name] = stats().Open
+		}
+		out.Ready = s.opts.Ready == nil || len(s.opts.Ready(c.Request().Context())) == 0
+		return JSON(c, http.StatusOK, out)
+	}
+}
