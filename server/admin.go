@@ -35,6 +35,7 @@ func (s *Server) registerAdmin() {
 	g.GET("/users", s.adminListUsers)
 	g.POST("/users/:id/token", s.adminIssueToken)
 	g.DELETE("/users/:id/token", s.adminRevokeToken)
+	s.registerBackup(g)
 	if s.opts.Demo != nil {
 		s.registerDemo(g)
 	}

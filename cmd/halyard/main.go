@@ -28,6 +28,9 @@ func run(args []string, environ map[string]string, stdout, stderr io.Writer) int
 	if len(args) > 0 && args[0] == "import" {
 		return runImport(ctx, args[1:], environ, stdout, stderr)
 	}
+	if len(args) > 0 && (args[0] == "backup" || args[0] == "restore") {
+		return runBackupCommand(ctx, args[0], args[1:], environ, stdout, stderr)
+	}
 
 	m := NewMain()
 	m.Stdout, m.Stderr = stdout, stderr
