@@ -89,6 +89,9 @@ func NewReader(r io.Reader, maxBytes int64) (*Reader, error) {
 	if !sc.Scan() {
 		return nil, br.scanError("the file holds no header")
 	}
+	if sc.Err() != nil {
+		return nil, br.scanError("")
+	}
 	br.lineNo = 1
 	if err := br.readHeader(sc.Bytes()); err != nil {
 		return nil, err
@@ -213,6 +216,9 @@ func (r *Reader) next() (*line, error) {
 			return nil, err
 		}
 		return nil, io.EOF
+	}
+	if r.sc.Err() != nil { // a partial last line before a read failure
+		return nil, r.scanError("")
 	}
 	r.lineNo++
 	var l line
