@@ -212,7 +212,7 @@ func (s *Server) restoreFailure(c echo.Context, err error, sum backup.Summary) e
 	switch {
 	case errors.As(err, &fe):
 		msg = "bad backup: " + fe.Error()
-	case core.ErrorCode(err) == core.EINVALID:
+	case core.ErrorCode(err) == core.EINVALID || core.ErrorCode(err) == core.ETOOLARGE:
 		msg = "bad backup: " + core.ErrorMessage(err)
 	case core.ErrorCode(err) == core.EUNAVAILABLE:
 		status, msg = http.StatusServiceUnavailable, core.ErrorMessage(err)
