@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,10 +67,31 @@ func TestBackupCommandRefusals(t *testing.T) {
 		t.Fatalf("backup: %d %q %q", code, out, errs)
 	}
 
+	// A restore the node stops half way (the backed-up token now belongs
+	// to another user) says what it did before; users are whole.
+	other := a.Sim.MemberIDs(a.Sim.GuildIDs()[0])[1]
+	if code, b := c.do("DELETE", "/api/v1/users/"+id+"/storage", "Bearer "+tok, nil); code != 200 {
+		t.Fatalf("clear: %d %s", code, b)
+	}
+	if code, _ := c.do("DELETE", "/admin/v1/users/"+id+"/token", e2eAdmin, nil); code != 204 {
+		t.Fatal("revoke failed")
+	}
+	if err := a.Tokens.Import(context.Background(), other, tok); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "restore", "--url", c.base, file)
+	if code != 1 || !strings.Contains(out, "stopped early") || !strings.Contains(out, "KV: 1 users changed") ||
+		!strings.Contains(errs, "already belongs to another user") {
+		t.Fatalf("restore stopped by the node: %d %q %q", code, out, errs)
+	}
+	if kv := a.Hub.KV(id); kv.Value("k") != "v" || kv.Len() != 1 {
+		t.Fatalf("KV after a stopped restore: %v", kv)
+	}
+
 	// Another node, another secret (generated in its data directory).
 	b := startDemo(t, t.TempDir(), 5)
 	defer b.Close()
-	code, out, errs := runCLI(t, "restore", "--url", b.URL(), file)
+	code, out, errs = runCLI(t, "restore", "--url", b.URL(), file)
 	if code != 1 || !strings.Contains(errs, "409") || !strings.Contains(errs, "TOKEN_SECRET") {
 		t.Fatalf("restore onto another secret: %d %q %q", code, out, errs)
 	}

@@ -67,7 +67,7 @@ func runRestore(ctx context.Context, args []string, environ map[string]string, s
 		progress: report.NewFor(stderr, "backup items")}
 	h, sum, err := node.restore(ctx, opts)
 	if h.Format != 0 {
-		fmt.Fprintln(stdout, describeRestore(files[0], h, sum))
+		fmt.Fprintln(stdout, describeRestore(files[0], h, sum, err != nil))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "halyard restore: %s\n", oneLine(err))
@@ -217,11 +217,18 @@ func checkBackupFile(path string) (backup.Header, error) {
 	return checkBackup(f)
 }
 
-// describeRestore is the restore's summary for the operator.
-func describeRestore(path string, h backup.Header, s backup.Summary) string {
+// describeRestore is the restore's summary for the operator; stopped
+// says an error ended it early, so the counts are what was done before
+// (running it again is safe).
+func describeRestore(path string, h backup.Header, s backup.Summary, stopped bool) string {
 	verb := "restored"
-	if s.DryRun {
+	switch {
+	case s.DryRun && stopped:
+		verb = "dry run, nothing written; stopped early, would restore at least"
+	case s.DryRun:
 		verb = "dry run, nothing written; would restore"
+	case stopped:
+		verb = "stopped early (run it again to finish); restored so far"
 	}
 	tokens := fmt.Sprintf("tokens: %d changed, %d unchanged", s.Tokens.Changed, s.Tokens.Unchanged)
 	if s.Tokens.Skipped > 0 {
