@@ -4,6 +4,8 @@
 //	halyard --demo          # try it with a simulated Discord, no account needed
 //	BOT_TOKEN=… halyard     # watch the guilds your bot is in
 //	halyard import lanyard-redis --redis ADDR   # copy a Lanyard's KV and API keys
+//	halyard backup --url URL --out FILE         # save a running node's KV, tokens, records
+//	halyard restore --url URL FILE [--dry-run]  # put them back into a running node
 package main
 
 import (
