@@ -36,6 +36,7 @@ func (s *Server) registerAdmin() {
 	g.POST("/users/:id/token", s.adminIssueToken)
 	g.DELETE("/users/:id/token", s.adminRevokeToken)
 	s.registerAdminUsers(g) // admin_users.go: one user, purge, stats
+	s.registerBackup(g)
 	if s.opts.Demo != nil {
 		s.registerDemo(g)
 	}

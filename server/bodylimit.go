@@ -27,19 +27,24 @@ var lingerTime = 10 * time.Second
 // context, for TooLarge to drain.
 const bodyKey = "server.cappedBody"
 
-// bodyLimit caps every request body at core.MaxRequestBodySize: a declared
-// larger Content-Length is refused at once, and a body that turns out larger
-// fails to read (handlers map that with IsTooLarge). Either way the 413 is
-// written once the rest of the body was read (TooLarge).
+// bodyLimit caps every request body at core.MaxRequestBodySize (a route in
+// largeBodyRoutes at its own cap): a declared larger Content-Length is
+// refused at once, and a body that turns out larger fails to read (handlers
+// map that with IsTooLarge). Either way the 413 is written once the rest of
+// the body was read (TooLarge).
 func bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
 		if req.Body == nil || req.Body == http.NoBody {
 			return next(c)
 		}
-		body := &cappedBody{body: req.Body, left: core.MaxRequestBodySize}
+		limit := int64(core.MaxRequestBodySize)
+		if n, ok := largeBodyRoutes[c.Path()]; ok {
+			limit = n
+		}
+		body := &cappedBody{body: req.Body, left: limit, limit: limit}
 		c.Set(bodyKey, body)
-		if req.ContentLength > core.MaxRequestBodySize {
+		if req.ContentLength > limit {
 			return TooLarge(c)
 		}
 		req.Body = body
@@ -53,13 +58,14 @@ func bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 type cappedBody struct {
 	body    io.ReadCloser
 	left    int64 // bytes the handler may still read
+	limit   int64 // the cap
 	tooLong bool  // the handler read past the cap
 }
 
 // Read reads up to the cap, then fails.
 func (b *cappedBody) Read(p []byte) (int, error) {
 	if b.tooLong {
-		return 0, &http.MaxBytesError{Limit: core.MaxRequestBodySize}
+		return 0, &http.MaxBytesError{Limit: b.limit}
 	}
 	if int64(len(p)) > b.left+1 {
 		p = p[:b.left+1] // one byte past the cap is enough to know
@@ -70,7 +76,7 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 		return n, err
 	}
 	n, b.left, b.tooLong = int(b.left), 0, true
-	return n, &http.MaxBytesError{Limit: core.MaxRequestBodySize}
+	return n, &http.MaxBytesError{Limit: b.limit}
 }
 
 // Close closes the underlying body.

@@ -6,6 +6,8 @@
 //	halyard import lanyard-redis --redis ADDR   # copy a Lanyard's KV and API keys
 //	halyard doctor [--json]   # check the configuration against Discord, the database, …
 //	halyard admin users --search NAME           # a running node's admin API
+//	halyard backup --url URL --out FILE         # save a running node's KV, tokens, records
+//	halyard restore --url URL FILE [--dry-run]  # put them back into a running node
 package main
 
 import (
@@ -27,14 +29,17 @@ func main() {
 func run(args []string, environ map[string]string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(args) > 0 && args[0] == "admin" {
-		return runAdmin(ctx, args[1:], environ, os.Stdin, stdout, stderr)
-	}
-	if len(args) > 0 && args[0] == "import" {
-		return runImport(ctx, args[1:], environ, stdout, stderr)
-	}
-	if len(args) > 0 && args[0] == "doctor" {
-		return runDoctor(ctx, args[1:], environ, stdout, stderr)
+	if len(args) > 0 {
+		switch cmd, rest := args[0], args[1:]; cmd {
+		case "admin":
+			return runAdmin(ctx, rest, environ, os.Stdin, stdout, stderr)
+		case "import":
+			return runImport(ctx, rest, environ, stdout, stderr)
+		case "doctor":
+			return runDoctor(ctx, rest, environ, stdout, stderr)
+		case "backup", "restore":
+			return runBackupCommand(ctx, cmd, rest, environ, stdout, stderr)
+		}
 	}
 
 	m := NewMain()

@@ -444,6 +444,8 @@ func TestOpenAPILiveResponses(t *testing.T) {
 	a.do(req{method: "DELETE", path: "/api/v1/users/" + lone + "/storage", header: bare(rich), status: 404})
 	a.do(req{method: "DELETE", path: "/api/v1/users/abc/storage", header: bare(rich), status: 400})
 
+	driveBackupRoutes(a, admin) // backup_openapi_e2e_test.go
+
 	// harmy.
 	eventually(t, "the linked GitHub profile in harmy", func() bool {
 		_, body := c.do("GET", "/user/"+plain, "", nil)

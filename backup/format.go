@@ -1,0 +1,135 @@
+// Package backup is the file format of `halyard backup` and `halyard
+// restore`: gzip-compressed JSON lines, a header line first.
+//
+//	{"halyard_backup":1,"halyard_version":"v1.2.0","created_at":"…","token_key_check":"…",
+//	 "sections":{"kv":1,"tokens":1,"users":1},"counts":{"kv_users":2,"kv_pairs":3,"tokens":1,"users":2,"history":0}}
+//	{"t":"kv","id":"94490510688792576","k":"location","v":"Zürich"}
+//	{"t":"token","id":"94490510688792576","hash":"…64 hex…"}
+//	{"t":"user","id":"94490510688792576","username":"phin","monitoring_since":"…","last_seen":"…"}
+//
+// A user's KV pairs are consecutive lines, in the map's insertion order
+// (Lantern renders it). Each section has its own version in the header, so
+// a section added later (history, once Halyard keeps it) is a new entry
+// there: a reader refuses a section or a version it does not know rather
+// than restore part of a file and call it done. The counts let a reader
+// tell a truncated file from a complete one.
+package backup
+
+import (
+	"time"
+)
+
+// FormatVersion is the version of the file layout (header and lines).
+const FormatVersion = 1
+
+// Sections this package reads and writes, and their versions.
+const (
+	SectionKV     = "kv"
+	SectionTokens = "tokens"
+	SectionUsers  = "users"
+	// SectionHistory is reserved for presence history (not kept yet):
+	// a file that holds it is refused by this version.
+	SectionHistory = "history"
+)
+
+// knownSections are the sections this version can restore, with the
+// highest version of each it reads.
+var knownSections = map[string]int{SectionKV: 1, SectionTokens: 1, SectionUsers: 1}
+
+// MaxLineBytes bounds one line: a KV pair at the largest value the rules
+// allow (120 000 bytes, up to six times that JSON-escaped) fits.
+const MaxLineBytes = 1 << 20
+
+// Header is a backup's first line.
+type Header struct {
+	Format         int       `json:"halyard_backup"`
+	HalyardVersion string    `json:"halyard_version"`
+	CreatedAt      time.Time `json:"created_at"`
+	// TokenKeyCheck identifies the secret the token hashes were made with
+	// (core.Tokens.KeyCheck); a node with another secret cannot use them.
+	TokenKeyCheck string         `json:"token_key_check,omitempty"`
+	Sections      map[string]int `json:"sections"`
+	Counts        Counts         `json:"counts"`
+}
+
+// Counts is how much a backup (or one restore request) holds.
+type Counts struct {
+	KVUsers int `json:"kv_users"`
+	KVPairs int `json:"kv_pairs"`
+	Tokens  int `json:"tokens"`
+	Users   int `json:"users"`
+	// History is always 0 until Halyard keeps presence history.
+	History int `json:"history"`
+}
+
+// Items is the number of items a restore applies one by one: users' KV
+// maps, tokens and user records.
+func (c Counts) Items() int { return c.KVUsers + c.Tokens + c.Users }
+
+// NewHeader returns the header of a backup of this format version.
+func NewHeader(version string, created time.Time, tokenKeyCheck string, counts Counts) Header {
+	return Header{Format: FormatVersion, HalyardVersion: version, CreatedAt: created.UTC(),
+		TokenKeyCheck: tokenKeyCheck, Counts: counts,
+		Sections: map[string]int{SectionKV: 1, SectionTokens: 1, SectionUsers: 1}}
+}
+
+// line is one data line; pointers tell a field absent from an empty one
+// (the empty KV key is allowed).
+type line struct {
+	T               string     `json:"t"`
+	ID              string     `json:"id"`
+	K               *string    `json:"k,omitempty"`
+	V               *string    `json:"v,omitempty"`
+	Hash            string     `json:"hash,omitempty"`
+	Username        string     `json:"username,omitempty"`
+	MonitoringSince *time.Time `json:"monitoring_since,omitempty"`
+	LastSeen        *time.Time `json:"last_seen,omitempty"`
+	GitHub          string     `json:"github,omitempty"`
+}
+
+// Line kinds.
+const (
+	kindKV    = "kv"
+	kindToken = "token"
+	kindUser  = "user"
+)
+
+// Summary is what a restore did (or, in a dry run, would do).
+type Summary struct {
+	DryRun  bool    `json:"dry_run"`
+	KV      Changes `json:"kv"`
+	KVPairs int     `json:"kv_pairs"`
+	Tokens  Changes `json:"tokens"`
+	Users   Changes `json:"users"`
+}
+
+// Changes counts the items of one kind a restore changed and left as
+// they were (already restored, or equal).
+type Changes struct {
+	Changed   int `json:"changed"`
+	Unchanged int `json:"unchanged"`
+	Skipped   int `json:"skipped,omitempty"`
+}
+
+// Add adds o's counts to s.
+func (s *Summary) Add(o Summary) {
+	s.KV.add(o.KV)
+	s.KVPairs += o.KVPairs
+	s.Tokens.add(o.Tokens)
+	s.Users.add(o.Users)
+}
+
+func (c *Changes) add(o Changes) {
+	c.Changed += o.Changed
+	c.Unchanged += o.Unchanged
+	c.Skipped += o.Skipped
+}
+
+// Count counts one item, changed or not.
+func (c *Changes) Count(changed bool) {
+	if changed {
+		c.Changed++
+	} else {
+		c.Unchanged++
+	}
+}

@@ -1,0 +1,260 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/halyardhq/halyard/backup"
+	"github.com/halyardhq/halyard/core"
+)
+
+// The backup routes stream: a backup is written as it is encoded, and a
+// restore body is read and applied a user at a time, so neither side ever
+// holds a whole file. `halyard restore` sends a file as a run of requests,
+// each a small backup of its own (whole users, a few MiB).
+const (
+	backupPath  = "/admin/v1/backup"
+	restorePath = "/admin/v1/restore"
+
+	// maxRestoreBody caps one restore request's (compressed) body. One
+	// request must fit one user's largest KV map, which the KV rules
+	// bound at 512 pairs of up to 120 000 bytes (61 MB), incompressible
+	// at worst.
+	maxRestoreBody = 256 << 20
+	// maxRestoreDecompressed caps its decompressed size (a highly
+	// compressible body must not make the server work through more): the
+	// largest map JSON-escaped, with room to spare.
+	maxRestoreDecompressed = 1 << 30
+
+	// transferStall is how long a backup or restore transfer may make no
+	// progress before the connection is dropped; it replaces the server's
+	// whole-request timeouts, which a large transfer would outlast.
+	transferStall = 2 * time.Minute
+
+	// recordBatch is how many user records a restore merges and writes at
+	// once.
+	recordBatch = 1000
+)
+
+// largeBodyRoutes are the routes whose bodies may exceed the server-wide
+// core.MaxRequestBodySize, with their own caps (bodyLimit reads it; never
+// written after start).
+var largeBodyRoutes = map[string]int64{restorePath: maxRestoreBody}
+
+// registerBackup adds the backup and restore routes to the admin group.
+func (s *Server) registerBackup(g *echo.Group) {
+	g.GET("/backup", s.adminBackup)
+	g.POST("/restore", s.adminRestore)
+}
+
+// adminBackup streams every KV map, token hash and user record, taken at
+// one moment, as a backup file.
+func (s *Server) adminBackup(c echo.Context) error {
+	if !s.opts.Tokens.Available() {
+		return JSON(c, http.StatusServiceUnavailable, adminError(http.StatusServiceUnavailable,
+			"the database has not been loaded since start: a backup now would miss its data, try again later"))
+	}
+	kvs, recs := s.opts.Hub.Snapshot()
+	toks := s.opts.Tokens.HashSnapshot()
+	counts := backup.Counts{KVUsers: len(kvs), Tokens: len(toks), Users: len(recs)}
+	for _, u := range kvs {
+		counts.KVPairs += u.KV.Len()
+	}
+	now := time.Now().UTC()
+	h := backup.NewHeader(buildVersion(), now, s.opts.Tokens.KeyCheck(), counts)
+
+	res := c.Response()
+	res.Header().Set(echo.HeaderContentType, "application/gzip")
+	res.Header().Set(echo.HeaderContentDisposition,
+		`attachment; filename="halyard-backup-`+now.Format("20060102T150405Z")+`.jsonl.gz"`)
+	res.Header().Set("X-Content-Type-Options", "nosniff")
+	res.WriteHeader(http.StatusOK)
+
+	out := &stallWriter{w: res, rc: http.NewResponseController(res)}
+	err := writeBackup(out, h, kvs, toks, recs)
+	if err != nil {
+		// The status is sent: the client sees a stream that ends early,
+		// which its reader refuses (gzip trailer, counts).
+		s.log.Warn("backup stream ended early", "err", err)
+	}
+	return nil
+}
+
+// writeBackup writes a whole backup on w.
+func writeBackup(w io.Writer, h backup.Header, kvs []core.UserKV, toks []core.TokenHash, recs []core.UserRecord) error {
+	bw, err := backup.NewWriter(w, h)
+	if err != nil {
+		return err
+	}
+	for _, u := range kvs {
+		if err := bw.KV(u); err != nil {
+			return err
+		}
+	}
+	for _, t := range toks {
+		if err := bw.Token(t); err != nil {
+			return err
+		}
+	}
+	for _, r := range recs {
+		if err := bw.User(r); err != nil {
+			return err
+		}
+	}
+	return bw.Close()
+}
+
+// adminRestore applies a backup (or a part of one) to the running node:
+// each user's KV map, token hash and record, one user at a time, each
+// change durable before the next and served at once. Applying the same
+// backup again changes nothing. ?dry_run=true reports what would change
+// and writes nothing; ?skip_tokens=true leaves tokens as they are.
+func (s *Server) adminRestore(c echo.Context) error {
+	dryRun, err1 := boolParam(c, "dry_run")
+	skipTokens, err2 := boolParam(c, "skip_tokens")
+	if err := errors.Join(err1, err2); err != nil {
+		return JSON(c, http.StatusBadRequest, adminError(http.StatusBadRequest, err.Error()))
+	}
+	if !s.opts.Tokens.Available() {
+		return JSON(c, http.StatusServiceUnavailable, adminError(http.StatusServiceUnavailable,
+			"the database has not been loaded since start: try again later"))
+	}
+	rc := http.NewResponseController(c.Response())
+	body := &stallReader{r: c.Request().Body, rc: rc}
+	r, err := backup.NewReader(body, maxRestoreDecompressed)
+	if err != nil {
+		return s.restoreFailure(c, err, backup.Summary{DryRun: dryRun})
+	}
+	h := r.Header()
+	if h.Counts.Tokens > 0 && !skipTokens && h.TokenKeyCheck != s.opts.Tokens.KeyCheck() {
+		return JSON(c, http.StatusConflict, adminError(http.StatusConflict,
+			"the backup's token hashes were made with another token secret, so none of them would verify here: "+
+				"start this node with the backed-up node's TOKEN_SECRET (or its DATA_DIR/token_secret file), "+
+				"or restore with skip_tokens=true and issue new tokens"))
+	}
+	sum, err := s.applyRestore(c.Request().Context(), r, dryRun, skipTokens)
+	if err != nil {
+		return s.restoreFailure(c, err, sum)
+	}
+	return JSON(c, http.StatusOK, sum)
+}
+
+// applyRestore applies every item r yields; on a failure it returns what
+// was applied before it.
+func (s *Server) applyRestore(ctx context.Context, r *backup.Reader, dryRun, skipTokens bool) (backup.Summary, error) {
+	sum := backup.Summary{DryRun: dryRun}
+	var recs []core.UserRecord
+	flush := func() error {
+		if len(recs) == 0 {
+			return nil
+		}
+		n, err := s.opts.Hub.RestoreRecords(ctx, recs, dryRun)
+		sum.Users.Changed += n
+		if err == nil {
+			sum.Users.Unchanged += len(recs) - n
+		}
+		recs = recs[:0]
+		return err
+	}
+	for {
+		it, err := r.Next()
+		if err == io.EOF {
+			return sum, flush()
+		}
+		if err != nil {
+			return sum, errors.Join(err, flush())
+		}
+		switch it.Kind {
+		case backup.KindKV:
+			changed, err := s.opts.Hub.RestoreKV(ctx, it.KV.UserID, it.KV.KV, dryRun)
+			if err != nil {
+				return sum, err
+			}
+			sum.KV.Count(changed)
+			sum.KVPairs += it.KV.KV.Len()
+		case backup.KindToken:
+			if skipTokens {
+				sum.Tokens.Skipped++
+				continue
+			}
+			changed, err := s.opts.Tokens.RestoreHash(ctx, it.Token.UserID, it.Token.Hash, dryRun)
+			if err != nil {
+				return sum, err
+			}
+			sum.Tokens.Count(changed)
+		case backup.KindUser:
+			recs = append(recs, it.User)
+			if len(recs) == recordBatch {
+				if err := flush(); err != nil {
+					return sum, err
+				}
+			}
+		}
+	}
+}
+
+// restoreFailure answers a failed restore: 400 for a bad file, 413 for a
+// body over the cap, the domain error's status otherwise; the body says
+// what was applied before the failure, so the operator knows where it
+// stopped (applying the file again is safe).
+func (s *Server) restoreFailure(c echo.Context, err error, sum backup.Summary) error {
+	if IsTooLarge(err) {
+		return TooLarge(c)
+	}
+	var fe *backup.FormatError
+	status, msg := http.StatusBadRequest, ""
+	switch {
+	case errors.As(err, &fe):
+		msg = "bad backup: " + fe.Error()
+	case core.ErrorCode(err) == core.EINVALID || core.ErrorCode(err) == core.ETOOLARGE:
+		msg = "bad backup: " + core.ErrorMessage(err)
+	case core.ErrorCode(err) == core.EUNAVAILABLE:
+		status, msg = http.StatusServiceUnavailable, core.ErrorMessage(err)
+	default:
+		s.log.Error("restore failed", "err", err)
+		status, msg = http.StatusInternalServerError, "internal error"
+	}
+	body := adminError(status, msg)
+	body["restored"] = sum
+	return JSON(c, status, body)
+}
+
+// boolParam reads an optional true/false query parameter.
+func boolParam(c echo.Context, name string) (bool, error) {
+	switch c.QueryParam(name) {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, errors.New(name + " must be true or false")
+}
+
+// stallWriter pushes the connection's write deadline forward before each
+// write, so a long backup is bounded by progress, not by total time.
+type stallWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (s *stallWriter) Write(p []byte) (int, error) {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(transferStall)) // unsupported only off a real connection
+	return s.w.Write(p)
+}
+
+// stallReader pushes the connection's read deadline forward before each
+// read, as stallWriter does for writes.
+type stallReader struct {
+	r  io.Reader
+	rc *http.ResponseController
+}
+
+func (s *stallReader) Read(p []byte) (int, error) {
+	_ = s.rc.SetReadDeadline(time.Now().Add(transferStall))
+	return s.r.Read(p)
+}
