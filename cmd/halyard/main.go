@@ -4,6 +4,8 @@
 //	halyard --demo          # try it with a simulated Discord, no account needed
 //	BOT_TOKEN=… halyard     # watch the guilds your bot is in
 //	halyard import lanyard-redis --redis ADDR   # copy a Lanyard's KV and API keys
+//	halyard version         # which build this is
+//	halyard healthcheck     # exit 0 when the local node's /readyz answers 200
 package main
 
 import (
@@ -25,8 +27,15 @@ func main() {
 func run(args []string, environ map[string]string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(args) > 0 && args[0] == "import" {
-		return runImport(ctx, args[1:], environ, stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "import":
+			return runImport(ctx, args[1:], environ, stdout, stderr)
+		case "version", "--version", "-version":
+			return runVersion(args[1:], stdout, stderr)
+		case "healthcheck":
+			return runHealthcheck(ctx, args[1:], environ, stdout, stderr)
+		}
 	}
 
 	m := NewMain()
