@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
@@ -44,13 +45,13 @@ func TestPackagedStaticBinary(t *testing.T) {
 	})
 	t.Run("demo in an empty root", func(t *testing.T) { demoInEmptyRoot(t, bin) })
 	t.Run("link-time version without build info", func(t *testing.T) {
-		// What the Dockerfile does: no .git in the build context, the
-		// version and commit passed as build arguments.
+		// The Dockerfile's way: no .git in the build context, the version
+		// and commit passed as build arguments into its -X flags (taken
+		// from the Dockerfile, so a renamed variable fails here).
 		rev := randomHex(20)
+		args := map[string]string{"VERSION": "v0.0.0-test.1", "REVISION": rev}
 		linked := filepath.Join(t.TempDir(), "halyard")
-		pkg := "github.com/halyardhq/halyard/internal/buildinfo"
-		goBuild(t, goBin, []string{"-buildvcs=false"}, "-o", linked,
-			"-ldflags", "-X "+pkg+".version=v0.0.0-test.1 -X "+pkg+".revision="+rev, ".")
+		goBuild(t, goBin, []string{"-buildvcs=false"}, "-o", linked, "-ldflags", dockerfileLinkFlags(t, args), ".")
 		got := runOutput(t, linked, "version")
 		if want := "halyard v0.0.0-test.1 (revision " + rev[:12] + ") "; !strings.HasPrefix(got, want) {
 			t.Errorf("halyard version = %q, want it to start %q", got, want)
@@ -86,6 +87,31 @@ func goBuild(t *testing.T, goBin string, goflags []string, args ...string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %v: %v\n%s", args, err, out)
 	}
+}
+
+// dockerfileLinkFlags returns the Dockerfile's "-X name=${ARG}" link flags
+// with the build arguments filled in from args, each of which it must use.
+func dockerfileLinkFlags(t *testing.T, args map[string]string) string {
+	t.Helper()
+	df, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flags []string
+	used := map[string]bool{}
+	for _, m := range regexp.MustCompile(`-X (\S+)=\$\{(\w+)\}`).FindAllStringSubmatch(string(df), -1) {
+		v, ok := args[m[2]]
+		if !ok {
+			t.Fatalf("the Dockerfile links %s from build argument %s, which this test does not know", m[1], m[2])
+		}
+		flags, used[m[2]] = append(flags, "-X "+m[1]+"="+v), true
+	}
+	for a := range args {
+		if !used[a] {
+			t.Fatalf("the Dockerfile does not link build argument %s into the binary", a)
+		}
+	}
+	return strings.Join(flags, " ")
 }
 
 // assertStatic fails unless bin needs no dynamic loader and no shared
