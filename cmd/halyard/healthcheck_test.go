@@ -35,6 +35,9 @@ func TestVersionCommand(t *testing.T) {
 func TestHealthcheckReadyNode(t *testing.T) {
 	m := startDemo(t, t.TempDir(), 5)
 	defer m.Close()
+	// Run returns at gateway READY; the member list may still be loading.
+	c := client{t, "http://" + m.Server.Addr()}
+	eventually(t, "readyz 200", func() bool { code, _ := c.do("GET", "/readyz", "", nil); return code == 200 })
 	code, out, errOut := runCmd([]string{"healthcheck"}, map[string]string{"ADDR": m.Server.Addr()})
 	if code != 0 || !strings.Contains(out, "/readyz 200 ") {
 		t.Fatalf("healthcheck of a ready node: %d %q %q", code, out, errOut)
