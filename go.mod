@@ -22,6 +22,7 @@ require (
 	github.com/ulule/limiter/v3 v3.11.2
 	go.mongodb.org/mongo-driver/v2 v2.2.0
 	golang.org/x/crypto v0.36.0
+	golang.org/x/mod v0.19.0
 	golang.org/x/sync v0.12.0
 	golang.org/x/sys v0.31.0
 	golang.org/x/term v0.30.0

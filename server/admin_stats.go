@@ -2,10 +2,11 @@ package server
 
 import (
 	"net/http"
-	"runtime/debug"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/halyardhq/halyard/internal/buildinfo"
 )
 
 // adminStats is GET /admin/v1/stats.
@@ -21,24 +22,15 @@ type adminStats struct {
 	Ready          bool             `json:"ready"`
 }
 
-// buildVersion is the main module's version from the build info:
-// "v1.2.3" for `go install …@v1.2.3`, "(devel)" for a source build
-// (with its commit when the build recorded it).
+// buildVersion is the version /admin/v1/stats and backup headers name:
+// the module version, with the short commit when the build recorded one
+// (internal/buildinfo, as `halyard version` and /metrics).
 func buildVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
+	in := buildinfo.Read()
+	if r := in.ShortRevision(); r != "" {
+		return in.Version + " " + r
 	}
-	v := bi.Main.Version
-	if v == "" {
-		v = "(devel)"
-	}
-	for _, st := range bi.Settings {
-		if st.Key == "vcs.revision" && v == "(devel)" && len(st.Value) >= 12 {
-			v += " " + st.Value[:12]
-		}
-	}
-	return v
+	return in.Version
 }
 
 // adminStatsHandler answers the node's counters; started is when the

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/buildinfo"
 )
 
 // Metrics is Halyard's Prometheus registry: the server's own halyard_*
@@ -26,8 +27,8 @@ type Metrics struct {
 	inFlight prometheus.Gauge
 }
 
-// NewMetrics returns a registry with the HTTP, hub, Go runtime and process
-// metrics.
+// NewMetrics returns a registry with the HTTP, hub, build, Go runtime and
+// process metrics.
 func NewMetrics(hub *core.Hub) *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
@@ -46,6 +47,7 @@ func NewMetrics(hub *core.Hub) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.inFlight,
+		newBuildInfoGauge(buildinfo.Read()),
 	)
 	if hub != nil {
 		reg.MustRegister(newHubCollector(hub))

@@ -8,6 +8,8 @@
 //	halyard admin users --search NAME           # a running node's admin API
 //	halyard backup --url URL --out FILE         # save a running node's KV, tokens, records
 //	halyard restore --url URL FILE [--dry-run]  # put them back into a running node
+//	halyard version         # which build this is
+//	halyard healthcheck     # exit 0 when the local node's /readyz answers 200
 package main
 
 import (
@@ -39,6 +41,10 @@ func run(args []string, environ map[string]string, stdout, stderr io.Writer) int
 			return runDoctor(ctx, rest, environ, stdout, stderr)
 		case "backup", "restore":
 			return runBackupCommand(ctx, cmd, rest, environ, stdout, stderr)
+		case "version", "--version", "-version":
+			return runVersion(rest, stdout, stderr)
+		case "healthcheck":
+			return runHealthcheck(ctx, rest, environ, stdout, stderr)
 		}
 	}
 

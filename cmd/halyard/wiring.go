@@ -21,6 +21,7 @@ import (
 	"github.com/halyardhq/halyard/discord/discordsim"
 	"github.com/halyardhq/halyard/docs"
 	"github.com/halyardhq/halyard/github"
+	"github.com/halyardhq/halyard/internal/buildinfo"
 	"github.com/halyardhq/halyard/server"
 	"github.com/halyardhq/halyard/socket"
 	"github.com/halyardhq/halyard/storage"
@@ -75,6 +76,9 @@ func (m *Main) ParseFlags(args []string, environ map[string]string) error {
 func (m *Main) Run(ctx context.Context) error {
 	cfg := &m.Config
 	m.Logger = newLogger(m.Stderr, cfg.Log.LogLevel, cfg.Log.LogFormat)
+	bi := buildinfo.Read() // first line: which build wrote these logs
+	m.Logger.Info("starting halyard", "version", bi.Version, "revision", bi.Revision,
+		"vcs_time", bi.Time, "modified", bi.Modified, "go", bi.GoVersion)
 	if err := os.MkdirAll(cfg.Storage.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory %s: %v", cfg.Storage.DataDir, err)
 	}
