@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -16,30 +15,6 @@ import (
 
 	"github.com/halyardhq/halyard/core"
 )
-
-// startDemoIn runs the production wiring in demo mode on dataDir (so a
-// test can restart on the same store) with extra environment.
-func startDemoIn(t *testing.T, dataDir string, users int, env map[string]string) *Main {
-	t.Helper()
-	m := NewMain()
-	m.Stdout, m.Stderr = io.Discard, io.Discard
-	args := []string{"--demo", "--demo-users", fmt.Sprint(users), "--demo-churn", "0",
-		"--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn"}
-	full := map[string]string{"ADMIN_TOKEN": "test-admin-token"}
-	for k, v := range env {
-		full[k] = v
-	}
-	if err := m.ParseFlags(args, full); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := m.Run(ctx); err != nil {
-		m.Close()
-		t.Fatal(err)
-	}
-	return m
-}
 
 // storedUser is what the database holds about one user, read from the
 // store itself rather than through the hub.

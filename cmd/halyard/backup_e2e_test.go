@@ -2,10 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,24 +20,11 @@ import (
 const backupSecret = "backup-e2e-token-secret-0123456789abcdef"
 
 // startBackupDemo runs the production wiring in demo mode with a fixed
-// token secret and harmy's rate limit off.
+// token secret and harmy's rate limit off, closed when the test ends.
 func startBackupDemo(t *testing.T, dataDir string, users int) *Main {
 	t.Helper()
-	m := NewMain()
-	m.Stdout, m.Stderr = io.Discard, io.Discard
-	args := []string{"--demo", "--demo-users", fmt.Sprint(users), "--demo-churn", "0",
-		"--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn"}
-	env := map[string]string{"ADMIN_TOKEN": "test-admin-token", "TOKEN_SECRET": backupSecret,
-		"HARMY_RATE_PER_SECOND": "0", "HARMY_RATE_PER_MINUTE": "0"}
-	if err := m.ParseFlags(args, env); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := m.Run(ctx); err != nil {
-		m.Close()
-		t.Fatal(err)
-	}
+	m := startDemoIn(t, dataDir, users, map[string]string{"TOKEN_SECRET": backupSecret,
+		"HARMY_RATE_PER_SECOND": "0", "HARMY_RATE_PER_MINUTE": "0"})
 	t.Cleanup(func() { m.Close() })
 	return m
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -23,12 +24,21 @@ import (
 // startDemo runs the production wiring in demo mode on a loopback port.
 func startDemo(t *testing.T, dataDir string, users int) *Main {
 	t.Helper()
+	return startDemoIn(t, dataDir, users, nil)
+}
+
+// startDemoIn runs the production wiring in demo mode on dataDir (so a
+// test can restart on the same store) with the test admin token and extra
+// environment. The caller closes it.
+func startDemoIn(t *testing.T, dataDir string, users int, env map[string]string) *Main {
+	t.Helper()
 	m := NewMain()
 	m.Stdout, m.Stderr = io.Discard, io.Discard
 	args := []string{"--demo", "--demo-users", fmt.Sprint(users), "--demo-churn", "0",
 		"--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn"}
-	env := map[string]string{"ADMIN_TOKEN": "test-admin-token"}
-	if err := m.ParseFlags(args, env); err != nil {
+	full := map[string]string{"ADMIN_TOKEN": "test-admin-token"}
+	maps.Copy(full, env)
+	if err := m.ParseFlags(args, full); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

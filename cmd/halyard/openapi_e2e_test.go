@@ -27,26 +27,10 @@ import (
 
 // startDemoWith runs the production wiring in demo mode, as startDemo
 // does, with extra environment (stand-ins for the Discord CDN and GitHub,
-// an invite, a trusted proxy header).
+// an invite, a trusted proxy header), closed when the test ends.
 func startDemoWith(t *testing.T, users int, env map[string]string) *Main {
 	t.Helper()
-	m := NewMain()
-	m.Stdout, m.Stderr = io.Discard, io.Discard
-	args := []string{"--demo", "--demo-users", fmt.Sprint(users), "--demo-churn", "0",
-		"--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "warn"}
-	full := map[string]string{"ADMIN_TOKEN": "test-admin-token"}
-	for k, v := range env {
-		full[k] = v
-	}
-	if err := m.ParseFlags(args, full); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := m.Run(ctx); err != nil {
-		m.Close()
-		t.Fatal(err)
-	}
+	m := startDemoIn(t, t.TempDir(), users, env)
 	t.Cleanup(func() { m.Close() })
 	return m
 }

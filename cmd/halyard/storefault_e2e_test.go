@@ -61,19 +61,7 @@ func TestExternalStoreOutageEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ext.Close()
-	m := NewMain()
-	m.Stdout, m.Stderr = io.Discard, io.Discard
-	args := []string{"--demo", "--demo-users", "20", "--demo-churn", "0",
-		"--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "warn"}
-	if err := m.ParseFlags(args, map[string]string{"ADMIN_TOKEN": "test-admin-token", "MONGODB_URI": ext.URI()}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := m.Run(ctx); err != nil {
-		m.Close()
-		t.Fatal(err)
-	}
+	m := startDemoIn(t, t.TempDir(), 20, map[string]string{"MONGODB_URI": ext.URI()})
 	defer m.Close()
 	if m.Store.Embedded() {
 		t.Fatal("Halyard started its own database despite MONGODB_URI")
