@@ -68,7 +68,8 @@ func IsSnowflake(s string) bool {
 	return err == nil
 }
 
-type adminUser struct {
+// AdminUser is one user of GET /admin/v1/users.
+type AdminUser struct {
 	ID       string `json:"id"`
 	Username string `json:"username"`
 	Status   string `json:"status"`
@@ -98,9 +99,9 @@ func (s *Server) adminListUsers(c echo.Context) error {
 		page = page[:limit]
 		next = page[limit-1].ID
 	}
-	users := make([]adminUser, len(page))
+	users := make([]AdminUser, len(page))
 	for i, u := range page {
-		users[i] = adminUser{ID: u.ID, Username: u.Discord.Username, Status: string(u.Status())}
+		users[i] = AdminUser{ID: u.ID, Username: u.Discord.Username, Status: string(u.Status())}
 	}
 	return JSON(c, http.StatusOK, map[string]any{"users": users, "next": next})
 }

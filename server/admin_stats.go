@@ -9,8 +9,8 @@ import (
 	"github.com/halyardhq/halyard/internal/buildinfo"
 )
 
-// adminStats is GET /admin/v1/stats.
-type adminStats struct {
+// AdminStats is GET /admin/v1/stats (halyard admin stats reads it too).
+type AdminStats struct {
 	Version        string           `json:"version"`
 	StartedAt      time.Time        `json:"started_at"`
 	UptimeSeconds  int64            `json:"uptime_seconds"`
@@ -38,7 +38,7 @@ func buildVersion() string {
 func (s *Server) adminStatsHandler(started time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		st := s.opts.Hub.Stats()
-		out := adminStats{Version: s.opts.Version, StartedAt: started.UTC().Truncate(time.Second),
+		out := AdminStats{Version: s.opts.Version, StartedAt: started.UTC().Truncate(time.Second),
 			UptimeSeconds: int64(time.Since(started).Seconds()), MonitoredUsers: st.Monitored,
 			Sockets: map[string]int64{}, RecordsPending: st.RecordsPending, Subscribers: st.Subscribers,
 			Events: st.Events}

@@ -45,16 +45,16 @@ func snowflakeLess(a, b string) bool {
 	return a < b
 }
 
-// adminUserRecord is what Halyard remembers about a user, as the admin
+// AdminUserRecord is what Halyard remembers about a user, as the admin
 // API shows it; absent times and links are null.
-type adminUserRecord struct {
+type AdminUserRecord struct {
 	MonitoringSince *time.Time `json:"monitoring_since"`
 	LastSeen        *time.Time `json:"last_seen"`
 	GitHub          *string    `json:"github"`
 }
 
-// adminUserDetail is GET /admin/v1/users/{id}.
-type adminUserDetail struct {
+// AdminUserDetail is GET /admin/v1/users/{id}.
+type AdminUserDetail struct {
 	ID        string           `json:"id"`
 	Monitored bool             `json:"monitored"`
 	Username  *string          `json:"username"`
@@ -62,7 +62,7 @@ type adminUserDetail struct {
 	Guilds    []string         `json:"guilds"`
 	KVKeys    []string         `json:"kv_keys"`
 	Token     bool             `json:"token"`
-	Record    *adminUserRecord `json:"record"`
+	Record    *AdminUserRecord `json:"record"`
 }
 
 // registerAdminUsers adds the routes about one user and the node's stats.
@@ -79,8 +79,8 @@ func badUserID(c echo.Context) error {
 
 // userDetail gathers what Halyard holds about id; ok is false when it
 // holds nothing (not monitored, no KV, no token, no record).
-func (s *Server) userDetail(id string) (d adminUserDetail, ok bool) {
-	d = adminUserDetail{ID: id, Guilds: []string{}, KVKeys: s.opts.Hub.KV(id).Keys()}
+func (s *Server) userDetail(id string) (d AdminUserDetail, ok bool) {
+	d = AdminUserDetail{ID: id, Guilds: []string{}, KVKeys: s.opts.Hub.KV(id).Keys()}
 	if d.KVKeys == nil {
 		d.KVKeys = []string{}
 	}
@@ -93,7 +93,7 @@ func (s *Server) userDetail(id string) (d adminUserDetail, ok bool) {
 	}
 	rec, hasRecord := s.opts.Hub.Record(id)
 	if hasRecord {
-		d.Record = &adminUserRecord{MonitoringSince: timeOrNil(rec.MonitoringSince), LastSeen: timeOrNil(rec.LastSeen)}
+		d.Record = &AdminUserRecord{MonitoringSince: timeOrNil(rec.MonitoringSince), LastSeen: timeOrNil(rec.LastSeen)}
 		if rec.GitHubLogin != "" {
 			d.Record.GitHub = &rec.GitHubLogin
 		}
@@ -125,8 +125,8 @@ func (s *Server) adminGetUser(c echo.Context) error {
 	return JSON(c, http.StatusOK, d)
 }
 
-// adminPurged is DELETE /admin/v1/users/{id}'s answer.
-type adminPurged struct {
+// AdminPurged is DELETE /admin/v1/users/{id}'s answer.
+type AdminPurged struct {
 	ID      string `json:"id"`
 	Removed struct {
 		KVKeys int  `json:"kv_keys"`
@@ -150,7 +150,7 @@ func (s *Server) adminPurgeUser(c echo.Context) error {
 	if _, ok := s.userDetail(id); !ok {
 		return JSON(c, http.StatusNotFound, adminError(http.StatusNotFound, "Halyard holds nothing about this user"))
 	}
-	var out adminPurged
+	var out AdminPurged
 	out.ID = id
 	// The token first: a leaked token stops working before anything else.
 	out.Removed.Token = s.opts.Tokens.HasToken(id)

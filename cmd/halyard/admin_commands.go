@@ -12,16 +12,9 @@ import (
 	"github.com/halyardhq/halyard/server"
 )
 
-// adminUserRow is one user of the users list.
-type adminUserRow struct {
-	ID       string `json:"id"`
-	Username string `json:"username"`
-	Status   string `json:"status"`
-}
-
 // users lists monitored users: one page, or every page with all.
 func (a *adminCmd) users(search string, limit int, after string, all bool) error {
-	var rows []adminUserRow
+	var rows []server.AdminUser
 	var next *string
 	for {
 		q := url.Values{"limit": {fmt.Sprint(limit)}}
@@ -32,8 +25,8 @@ func (a *adminCmd) users(search string, limit int, after string, all bool) error
 			q.Set("after", after)
 		}
 		var page struct {
-			Users []adminUserRow `json:"users"`
-			Next  *string        `json:"next"`
+			Users []server.AdminUser `json:"users"`
+			Next  *string            `json:"next"`
 		}
 		if _, err := a.c.call(a.ctx, http.MethodGet, "/admin/v1/users", q, &page); err != nil {
 			return err
@@ -64,25 +57,9 @@ func (a *adminCmd) users(search string, limit int, after string, all bool) error
 	return nil
 }
 
-// adminUserInfo is GET /admin/v1/users/{id}.
-type adminUserInfo struct {
-	ID        string   `json:"id"`
-	Monitored bool     `json:"monitored"`
-	Username  *string  `json:"username"`
-	Status    *string  `json:"status"`
-	Guilds    []string `json:"guilds"`
-	KVKeys    []string `json:"kv_keys"`
-	Token     bool     `json:"token"`
-	Record    *struct {
-		MonitoringSince *time.Time `json:"monitoring_since"`
-		LastSeen        *time.Time `json:"last_seen"`
-		GitHub          *string    `json:"github"`
-	} `json:"record"`
-}
-
 // user shows what the node holds about one user.
 func (a *adminCmd) user(id string) error {
-	var u adminUserInfo
+	var u server.AdminUserDetail
 	body, err := a.c.call(a.ctx, http.MethodGet, "/admin/v1/users/"+id, nil, &u)
 	if err != nil {
 		return err
@@ -145,24 +122,12 @@ func (a *adminCmd) tokenRevoke(id string) error {
 	return nil
 }
 
-// adminPurgeResult is DELETE /admin/v1/users/{id}.
-type adminPurgeResult struct {
-	ID      string `json:"id"`
-	Removed struct {
-		KVKeys int  `json:"kv_keys"`
-		Token  bool `json:"token"`
-		Record bool `json:"record"`
-	} `json:"removed"`
-	Monitored bool   `json:"monitored"`
-	Note      string `json:"note"`
-}
-
 // purge deletes the user's data after confirmation (or with --yes).
 func (a *adminCmd) purge(id string, yes bool) error {
 	if !yes && !a.confirm(id) {
 		return &adminCallError{adminExitFailed, "not confirmed: nothing deleted (pass --yes to skip the question)"}
 	}
-	var p adminPurgeResult
+	var p server.AdminPurged
 	body, err := a.c.call(a.ctx, http.MethodDelete, "/admin/v1/users/"+id, nil, &p)
 	if err != nil {
 		return err
@@ -178,22 +143,9 @@ func (a *adminCmd) purge(id string, yes bool) error {
 	return nil
 }
 
-// adminStatsInfo is GET /admin/v1/stats.
-type adminStatsInfo struct {
-	Version        string           `json:"version"`
-	StartedAt      time.Time        `json:"started_at"`
-	UptimeSeconds  int64            `json:"uptime_seconds"`
-	MonitoredUsers int              `json:"monitored_users"`
-	Sockets        map[string]int64 `json:"sockets"`
-	RecordsPending int              `json:"records_pending"`
-	Subscribers    int              `json:"subscribers"`
-	Events         int64            `json:"events"`
-	Ready          bool             `json:"ready"`
-}
-
 // stats prints the node's counters.
 func (a *adminCmd) stats() error {
-	var st adminStatsInfo
+	var st server.AdminStats
 	body, err := a.c.call(a.ctx, http.MethodGet, "/admin/v1/stats", nil, &st)
 	if err != nil {
 		return err
