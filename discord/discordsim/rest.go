@@ -174,9 +174,8 @@ func (s *Sim) withUser(w http.ResponseWriter, idStr string, fn func(json.RawMess
 func (s *Sim) restGuild(w http.ResponseWriter, r *http.Request, gidStr string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.pop.guildByString(gidStr)
+	g := s.guildLocked(w, gidStr)
 	if g == nil {
-		writeError(w, 404, 10004, "Unknown Guild")
 		return
 	}
 	obj := s.guildObject(g)
@@ -190,9 +189,8 @@ func (s *Sim) restGuild(w http.ResponseWriter, r *http.Request, gidStr string) {
 func (s *Sim) restMember(w http.ResponseWriter, gidStr, uidStr string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.pop.guildByString(gidStr)
+	g := s.guildLocked(w, gidStr)
 	if g == nil {
-		writeError(w, 404, 10004, "Unknown Guild")
 		return
 	}
 	uid, _ := parseID(uidStr)
@@ -225,9 +223,8 @@ func (s *Sim) restMembers(w http.ResponseWriter, r *http.Request, gidStr string)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.pop.guildByString(gidStr)
+	g := s.guildLocked(w, gidStr)
 	if g == nil {
-		writeError(w, 404, 10004, "Unknown Guild")
 		return
 	}
 	ids := s.pop.allMemberIDs(g)

@@ -3,6 +3,7 @@ package discordsim
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,9 +36,8 @@ func (s *Sim) rememberLocked(id uint64, f messageFields) {
 func (s *Sim) restGuildChannels(w http.ResponseWriter, gidStr string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.pop.guildByString(gidStr)
+	g := s.guildLocked(w, gidStr)
 	if g == nil {
-		writeError(w, 404, 10004, "Unknown Guild")
 		return
 	}
 	writeJSON(w, 200, []any{s.channelObject(g)})
@@ -46,9 +46,8 @@ func (s *Sim) restGuildChannels(w http.ResponseWriter, gidStr string) {
 func (s *Sim) restGuildRoles(w http.ResponseWriter, gidStr string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.pop.guildByString(gidStr)
+	g := s.guildLocked(w, gidStr)
 	if g == nil {
-		writeError(w, 404, 10004, "Unknown Guild")
 		return
 	}
 	writeJSON(w, 200, s.guildObject(g)["roles"])
@@ -58,14 +57,8 @@ func (s *Sim) restGuildRoles(w http.ResponseWriter, gidStr string) {
 // id, paged with before/after/limit (1–200, default 200).
 func (s *Sim) restMyGuilds(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit, ok := queryInt(q.Get("limit"), 200, 1, 200)
+	limit, before, after, ok := pageQuery(q, 200, 200)
 	if !ok {
-		writeError(w, 400, 50035, "Invalid Form Body")
-		return
-	}
-	before, ok1 := queryID(q.Get("before"))
-	after, ok2 := queryID(q.Get("after"))
-	if !ok1 || !ok2 {
 		writeError(w, 400, 50035, "Invalid Form Body")
 		return
 	}
@@ -119,14 +112,8 @@ func (s *Sim) onlineLocked(g *guild) int {
 // limit 1–100 (default 50), before/after a message id.
 func (s *Sim) restChannelMessages(w http.ResponseWriter, r *http.Request, cidStr string) {
 	q := r.URL.Query()
-	limit, ok := queryInt(q.Get("limit"), 50, 1, 100)
+	limit, before, after, ok := pageQuery(q, 50, 100)
 	if !ok {
-		writeError(w, 400, 50035, "Invalid Form Body")
-		return
-	}
-	before, ok1 := queryID(q.Get("before"))
-	after, ok2 := queryID(q.Get("after"))
-	if !ok1 || !ok2 {
 		writeError(w, 400, 50035, "Invalid Form Body")
 		return
 	}
@@ -183,9 +170,8 @@ func (s *Sim) restSearchMembers(w http.ResponseWriter, r *http.Request, gidStr s
 	query := strings.ToLower(q.Get("query"))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.pop.guildByString(gidStr)
+	g := s.guildLocked(w, gidStr)
 	if g == nil {
-		writeError(w, 404, 10004, "Unknown Guild")
 		return
 	}
 	out := []json.RawMessage{}
@@ -199,6 +185,26 @@ func (s *Sim) restSearchMembers(w http.ResponseWriter, r *http.Request, gidStr s
 		}
 	}
 	writeJSON(w, 200, out)
+}
+
+// guildLocked returns the guild gidStr names, or answers 404 Unknown Guild
+// and returns nil.
+func (s *Sim) guildLocked(w http.ResponseWriter, gidStr string) *guild {
+	g := s.pop.guildByString(gidStr)
+	if g == nil {
+		writeError(w, 404, 10004, "Unknown Guild")
+	}
+	return g
+}
+
+// pageQuery reads Discord's paging parameters: limit (1–max, def when
+// absent), before and after (ids, 0 when absent); ok is false when one is
+// malformed.
+func pageQuery(q url.Values, def, max int) (limit int, before, after uint64, ok bool) {
+	limit, okLimit := queryInt(q.Get("limit"), def, 1, max)
+	before, okBefore := queryID(q.Get("before"))
+	after, okAfter := queryID(q.Get("after"))
+	return limit, before, after, okLimit && okBefore && okAfter
 }
 
 // queryInt reads an optional integer query parameter in [lo, hi].
