@@ -33,8 +33,8 @@ func (h *Hub) UpsertMember(guildID string, m Member) {
 	defer h.mu.Unlock()
 	now := h.opts.Now()
 	old, monitored := h.users[m.User.ID]
+	prev, _ := h.recordOfLocked(m.User.ID)
 	var nu *User
-	var stored UserRecord // what the store holds for a user becoming monitored
 	if monitored {
 		nu = old.clone()
 	} else {
@@ -42,7 +42,6 @@ func (h *Hub) UpsertMember(guildID string, m Member) {
 		// not keep that first copy alive once the profile changes.
 		id := strings.Clone(m.User.ID)
 		nu = &User{ID: id, KV: h.kvLocked(id)}
-		stored = h.records[id]
 		rec := h.recordLocked(id, now)
 		nu.MonitoringSince = rec.MonitoringSince
 		nu.LastSeen = rec.LastSeen
@@ -65,11 +64,7 @@ func (h *Hub) UpsertMember(guildID string, m Member) {
 		nu.Presence = m.Presence
 		h.touchLastSeenLocked(nu, old, now)
 	}
-	if monitored {
-		h.noteRecordLocked(nu, old)
-	} else {
-		h.noteReturningRecordLocked(nu, stored)
-	}
+	h.noteRecordLocked(nu, prev)
 	switch {
 	case !monitored:
 		h.replace(nu, MemberJoined)

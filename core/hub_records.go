@@ -46,26 +46,16 @@ func (h *Hub) recordOfLocked(userID string) (UserRecord, bool) {
 	return r, ok
 }
 
-// noteRecordLocked marks the user's record for the background writer when
-// the new snapshot u changed what it keeps (old is nil for a new user).
-func (h *Hub) noteRecordLocked(u, old *User) {
-	if old != nil && old.Discord.Username == u.Discord.Username && old.LastSeen.Equal(u.LastSeen) &&
-		old.MonitoringSince.Equal(u.MonitoringSince) {
-		return
-	}
-	h.dirty[u.ID] = struct{}{}
-}
-
-// noteReturningRecordLocked marks the record of a user who just became
-// monitored for the background writer, unless the record the store holds
-// (stored, from h.records before the snapshot took it over) already says
-// the same. After a restart every member becomes monitored again, and
-// rewriting the unchanged records of a large guild kept the store busy for
-// minutes (issue 12).
-func (h *Hub) noteReturningRecordLocked(u *User, stored UserRecord) {
-	if stored.ID != "" && !stored.MonitoringSince.IsZero() &&
-		stored.MonitoringSince.Equal(u.MonitoringSince) && stored.LastSeen.Equal(u.LastSeen) &&
-		stored.Username == u.Discord.Username {
+// noteRecordLocked marks the user's record for the background writer
+// unless prev — what Halyard remembered before this change (recordOfLocked:
+// from the previous snapshot, or the stored record of a user becoming
+// monitored; zero when none) — already says the same. After a restart
+// every member becomes monitored again, and rewriting the unchanged records
+// of a large guild kept the store busy for minutes (issue 12).
+func (h *Hub) noteRecordLocked(u *User, prev UserRecord) {
+	if prev.ID != "" && !prev.MonitoringSince.IsZero() &&
+		prev.MonitoringSince.Equal(u.MonitoringSince) && prev.LastSeen.Equal(u.LastSeen) &&
+		prev.Username == u.Discord.Username {
 		return
 	}
 	h.dirty[u.ID] = struct{}{}
