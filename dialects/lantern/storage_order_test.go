@@ -3,9 +3,7 @@ package lantern
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"testing"
-	"time"
 
 	"github.com/halyardhq/halyard/storage"
 )
@@ -24,13 +22,7 @@ func TestStorageInsertionOrder(t *testing.T) {
 		t.Skip("starts the embedded database")
 	}
 	dir := t.TempDir()
-	open := func() *storage.Store {
-		st, err := storage.Open(context.Background(), storage.Config{DataDir: dir, OpTimeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
+	open := func() *storage.Store { return openEmbedded(t, dir) }
 	st := open()
 	s := newTestServer(t, st)
 	s.simpleMember(idA)

@@ -169,13 +169,7 @@ func TestStoragePersists(t *testing.T) {
 		t.Skip("starts the embedded database")
 	}
 	dir := t.TempDir()
-	open := func() *storage.Store {
-		st, err := storage.Open(context.Background(), storage.Config{DataDir: dir, OpTimeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
+	open := func() *storage.Store { return openEmbedded(t, dir) }
 	st := open()
 	s := newTestServer(t, st)
 	s.simpleMember(idA)
@@ -196,4 +190,15 @@ func TestStoragePersists(t *testing.T) {
 	if r := s2.do("GET", storageA, ""); string(r.body) != `{"b":"2"}` {
 		t.Fatalf("after restart: %d %s", r.status, r.body)
 	}
+}
+
+// openEmbedded opens the embedded store on dir, as a node starting on it
+// would; the caller closes it.
+func openEmbedded(t *testing.T, dir string) *storage.Store {
+	t.Helper()
+	st, err := storage.Open(context.Background(), storage.Config{DataDir: dir, OpTimeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
