@@ -26,14 +26,6 @@ with the backup, or the tokens cannot be restored. Restore with
 "halyard restore".
 `
 
-// runBackupCommand runs `halyard backup …` or `halyard restore …`.
-func runBackupCommand(ctx context.Context, name string, args []string, environ map[string]string, stdout, stderr io.Writer) int {
-	if name == "restore" {
-		return runRestore(ctx, args, environ, stdout, stderr)
-	}
-	return runBackup(ctx, args, environ, stdout, stderr)
-}
-
 // runBackup runs `halyard backup …`; args follow the word "backup".
 func runBackup(ctx context.Context, args []string, environ map[string]string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("halyard backup", flag.ContinueOnError)

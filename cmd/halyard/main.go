@@ -39,8 +39,10 @@ func run(args []string, environ map[string]string, stdout, stderr io.Writer) int
 			return runImport(ctx, rest, environ, stdout, stderr)
 		case "doctor":
 			return runDoctor(ctx, rest, environ, stdout, stderr)
-		case "backup", "restore":
-			return runBackupCommand(ctx, cmd, rest, environ, stdout, stderr)
+		case "backup":
+			return runBackup(ctx, rest, environ, stdout, stderr)
+		case "restore":
+			return runRestore(ctx, rest, environ, stdout, stderr)
 		case "version", "--version", "-version":
 			return runVersion(rest, stdout, stderr)
 		case "healthcheck":
