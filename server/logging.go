@@ -25,6 +25,9 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			level = slog.LevelWarn
 		}
 		req := c.Request()
+		if !s.log.Enabled(req.Context(), level) {
+			return nil // the usual case at Debug: no address to parse, no line to build
+		}
 		s.log.Log(req.Context(), level, "http request",
 			"client", clientaddr.FromRequest(req, s.opts.TrustedProxyHeader),
 			"method", req.Method, "path", req.URL.Path, "status", status,
