@@ -32,7 +32,7 @@ const bodyKey = "server.cappedBody"
 // refused at once, and a body that turns out larger fails to read (handlers
 // map that with IsTooLarge). Either way the 413 is written once the rest of
 // the body was read (TooLarge).
-func bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
 		if req.Body == nil || req.Body == http.NoBody {
@@ -42,7 +42,7 @@ func bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 		if n, ok := largeBodyRoutes[c.Path()]; ok {
 			limit = n
 		}
-		body := &cappedBody{body: req.Body, left: limit, limit: limit}
+		body := &cappedBody{body: req.Body, left: limit, limit: limit, srv: s}
 		c.Set(bodyKey, body)
 		if req.ContentLength > limit {
 			return TooLarge(c)
@@ -56,6 +56,7 @@ func bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 // *http.MaxBytesError, as http.MaxBytesReader does, but, unlike it, can
 // still be read through to its end, so that the 413 reaches the client.
 type cappedBody struct {
+	srv     *Server // whose dialects' error formats the 413 takes
 	body    io.ReadCloser
 	left    int64 // bytes the handler may still read
 	limit   int64 // the cap
@@ -111,8 +112,19 @@ const TooLargeMessage = "request body must be 1048576 bytes or less"
 // thrown away (within lingerBytes and lingerTime). When it could not be
 // read to its end the connection is closed after the answer.
 func TooLarge(c echo.Context) error {
-	if body, ok := c.Get(bodyKey).(*cappedBody); !ok || !body.drain(c) {
+	body, _ := c.Get(bodyKey).(*cappedBody)
+	f := &plainFormat
+	if body != nil {
+		f = body.srv.formatFor(c.Request().URL.Path)
+	}
+	return tooLarge(c, body, f)
+}
+
+// tooLarge writes f's 413 once body (nil when the request had none) was
+// drained, closing the connection when it could not be.
+func tooLarge(c echo.Context, body *cappedBody, f *ErrorFormat) error {
+	if body == nil || !body.drain(c) {
 		c.Response().Header().Set("Connection", "close")
 	}
-	return JSONBlob(c, http.StatusRequestEntityTooLarge, formatOf(c).TooLarge)
+	return JSONBlob(c, http.StatusRequestEntityTooLarge, f.TooLarge)
 }

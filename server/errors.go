@@ -61,18 +61,6 @@ func (f *ErrorFormat) owns(path string) int {
 // dialects): the admin API's body.
 var plainFormat = adminFormat()
 
-// serverKey is where the server leaves itself in the echo context, for the
-// package functions dialects call (TooLarge) to find the error formats.
-const serverKey = "server.Server"
-
-// attach makes the server findable from the request's context.
-func (s *Server) attach(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		c.Set(serverKey, s)
-		return next(c)
-	}
-}
-
 // formatFor returns the error format of the dialect owning path.
 func (s *Server) formatFor(path string) *ErrorFormat {
 	best, bestLen := &plainFormat, -1
@@ -82,14 +70,6 @@ func (s *Server) formatFor(path string) *ErrorFormat {
 		}
 	}
 	return best
-}
-
-// formatOf returns the error format of the request's path.
-func formatOf(c echo.Context) *ErrorFormat {
-	if s, ok := c.Get(serverKey).(*Server); ok {
-		return s.formatFor(c.Request().URL.Path)
-	}
-	return &plainFormat
 }
 
 // handleError answers errors no handler turned into a response: unknown
@@ -114,7 +94,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		}
 		_ = JSONBlob(c, http.StatusNotFound, f.NotFound)
 	case http.StatusRequestEntityTooLarge:
-		_ = TooLarge(c)
+		body, _ := c.Get(bodyKey).(*cappedBody)
+		_ = tooLarge(c, body, f)
 	default:
 		msg := "internal error"
 		if status >= 500 {

@@ -116,8 +116,8 @@ func New(opts Options) *Server {
 	e.HidePort = true
 	s := &Server{opts: opts, log: opts.Logger, echo: e, formats: []ErrorFormat{adminFormat()}}
 	e.HTTPErrorHandler = s.handleError
-	e.Pre(s.attach, corsMiddleware)
-	e.Use(s.logRequests, bodyLimit)
+	e.Pre(corsMiddleware)
+	e.Use(s.logRequests, s.bodyLimit)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	if opts.AdminToken != "" {
