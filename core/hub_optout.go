@@ -12,7 +12,10 @@ import (
 // unmonitored user without knowing opt-outs exist. The hub still absorbs
 // their gateway updates (their snapshot stays current in h.users), so
 // opting back in shows them at once, and everything keyed to membership
-// (guilds, records, KV) keeps working underneath. One method changes the
+// (guilds, records, KV) keeps working underneath. Nothing new about them
+// is written meanwhile: their record stays as it was when they opted out
+// (FlushRecords skips them), so a purge while opted out leaves the store
+// holding the opt-out alone; opting in writes the record again. One method changes the
 // flag (SetOptOut): a cluster bus has one change to carry.
 
 // OptOutStore persists opt-outs. They live apart from the user records so
@@ -93,6 +96,9 @@ func (h *Hub) applyOptOutLocked(userID string, optOut bool, since time.Time) {
 		return
 	}
 	delete(h.optOuts, userID)
+	if _, held := h.recordOfLocked(userID); held {
+		h.dirty[userID] = struct{}{} // what changed while hidden was not written
+	}
 	if member {
 		h.publishLocked(Event{Type: MemberJoined, User: u})
 	}

@@ -167,7 +167,8 @@ func TestOptOutBeforeJoining(t *testing.T) {
 
 // TestOptOutSurvivesReopenAndPurge: a new hub on the same store loads the
 // opt-out before it serves (the member is hidden from the first event);
-// a purge deletes KV and record but keeps the opt-out.
+// a purge deletes KV and record but keeps the opt-out, and no record is
+// written again until the user opts in.
 func TestOptOutSurvivesReopenAndPurge(t *testing.T) {
 	store := memstore.New()
 	h := optOutHub(t, store)
@@ -190,6 +191,20 @@ func TestOptOutSurvivesReopenAndPurge(t *testing.T) {
 	}
 	if _, ok := h2.Get("1"); ok {
 		t.Error("purge brought the opted-out user back")
+	}
+	// While hidden nothing new is written: the purge's fresh record stays
+	// in memory until the user opts in.
+	h2.UpdatePresence("1", core.Online("z"))
+	h2.FlushRecords(t.Context())
+	if r, ok := store.Record("1"); ok {
+		t.Errorf("a record written while opted out: %+v", r)
+	}
+	if _, err := h2.SetOptOut(t.Context(), "1", false); err != nil {
+		t.Fatal(err)
+	}
+	h2.FlushRecords(t.Context())
+	if r, ok := store.Record("1"); !ok || r.LastSeen.IsZero() {
+		t.Errorf("the record after opting in: %+v, %v", r, ok)
 	}
 }
 
