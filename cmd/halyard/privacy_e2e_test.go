@@ -102,7 +102,7 @@ func privacySlash(t *testing.T, m *Main, user, options string) (string, int) {
 // notMonitoredID returns an id of the same length as id that no member
 // has, so that answers about the two can be compared byte for byte once
 // the id is swapped.
-func notMonitoredID(m *Main, id string) string {
+func notMonitoredID(id string) string {
 	out := []byte(id)
 	for i := range out[1:] {
 		out[i+1] = '0'
@@ -164,7 +164,7 @@ func TestPrivacyEndToEnd(t *testing.T) {
 	c := client{t, base}
 	ids := m.Sim.MemberIDs(m.Sim.GuildIDs()[0])
 	hidden, other := ids[2], ids[3]
-	unmon := notMonitoredID(m, hidden)
+	unmon := notMonitoredID(hidden)
 	eventually(t, "members monitored", func() bool { return m.Hub.IsMonitored(hidden) && m.Hub.IsMonitored(other) })
 	b := botChat{t: t, m: m, c: c, user: hidden}
 	key := b.apikey()
