@@ -75,6 +75,15 @@ func (h *Hub) SetOptOut(ctx context.Context, userID string, optOut bool) (change
 	return true, nil
 }
 
+// ApplyOptOut makes in memory a change of visibility another node already
+// stored (a cluster bus carries SetOptOut's outcome: user, choice, time):
+// the same events as SetOptOut, no store write.
+func (h *Hub) ApplyOptOut(userID string, optOut bool, since time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.applyOptOutLocked(userID, optOut, since)
+}
+
 // applyOptOutLocked changes the flag in memory and publishes the change
 // of visibility. Called with h.mu held for writing.
 func (h *Hub) applyOptOutLocked(userID string, optOut bool, since time.Time) {

@@ -267,3 +267,22 @@ func TestLoadStoredHidesOptedOut(t *testing.T) {
 		t.Error("the opted-out member is still served after LoadStored")
 	}
 }
+
+// TestApplyOptOut: a change stored elsewhere (another node) hides and
+// shows the user with the same events, writing nothing.
+func TestApplyOptOut(t *testing.T) {
+	store := memstore.New()
+	h := optOutHub(t, store)
+	all := h.SubscribeNotify(0, func() {})
+	all.SetAll(true)
+	defer all.Close()
+	h.ApplyOptOut("3", true, time.Now())
+	if _, ok := h.Get("3"); ok || store.OptedOut("3") {
+		t.Errorf("after ApplyOptOut: served %v, stored %v", ok, store.OptedOut("3"))
+	}
+	h.ApplyOptOut("3", true, time.Now()) // repeated: nothing more
+	h.ApplyOptOut("3", false, time.Time{})
+	if got := optOutEvents(all); !slices.Equal(got, []string{"MemberLeft:3", "MemberJoined:3"}) {
+		t.Errorf("events %v", got)
+	}
+}
