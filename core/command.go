@@ -171,5 +171,6 @@ func (c *Commands) All() []Command {
 }
 
 // NotInWatchedGuild is the reply to a command from a user who is in no
-// watched guild (docs/compat/cross-dialect.md §4).
-const NotInWatchedGuild = "You are not in a server this bot watches, so Halyard has no presence or KV for you."
+// watched guild, or who opted out and is therefore answered as such
+// (docs/compat/cross-dialect.md §4, §9).
+const NotInWatchedGuild = "You are not in a server this bot watches (or you opted out), so Halyard has no presence or KV for you."

@@ -41,6 +41,9 @@ type Hub struct {
 	kv      map[string]KV         // every user's KV, monitored or not
 	records map[string]UserRecord // users not monitored now, and GitHub links (hub_records.go)
 	dirty   map[string]struct{}   // records not yet written
+	// optOuts: users who opted out, since when; hidden from every read
+	// and event (hub_optout.go).
+	optOuts map[string]time.Time
 	// flushMu serialises record flushes with Purge (hub_purge.go).
 	flushMu sync.Mutex
 	// oneGuild holds one shared []string{id} per guild (guildListLocked).
@@ -111,6 +114,9 @@ func (h *Hub) Open(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
+		if err := h.loadOptOuts(ctx); err != nil {
+			return err
+		}
 	}
 	h.flushStop = make(chan struct{})
 	h.flushDone = make(chan struct{})
@@ -147,28 +153,35 @@ func (h *Hub) Render(id RendererID, u *User) []byte {
 	return u.renders.get(id, n, u, fn, &h.renderMem)
 }
 
-// Get returns the monitored user's current snapshot.
+// Get returns the monitored user's current snapshot. A user who opted out
+// is not monitored as far as every reader is concerned.
 func (h *Hub) Get(userID string) (*User, bool) {
 	h.mu.RLock()
 	u, ok := h.users[userID]
+	if ok && h.hiddenLocked(userID) {
+		u, ok = nil, false
+	}
 	h.mu.RUnlock()
 	return u, ok
 }
 
-// Count returns the number of monitored users.
+// Count returns the number of monitored users (opted-out ones excluded).
 func (h *Hub) Count() int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return len(h.users)
+	return len(h.users) - h.hiddenMembersLocked()
 }
 
-// All returns a snapshot of every monitored user, in no particular order.
+// All returns a snapshot of every monitored user (opted-out ones
+// excluded), in no particular order.
 func (h *Hub) All() []*User {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	out := make([]*User, 0, len(h.users))
-	for _, u := range h.users {
-		out = append(out, u)
+	for id, u := range h.users {
+		if !h.hiddenLocked(id) {
+			out = append(out, u)
+		}
 	}
 	return out
 }
@@ -231,8 +244,12 @@ func (h *Hub) install(u *User) {
 
 // publishLocked fans ev out to the user's and the all-users subscribers
 // without blocking. Called with h.mu held, so events of one user are
-// delivered in the order their changes happened.
+// delivered in the order their changes happened. Nothing about a user who
+// opted out is published.
 func (h *Hub) publishLocked(ev Event) {
+	if h.hiddenLocked(ev.User.ID) {
+		return
+	}
 	h.subMu.Lock()
 	dropped := 0
 	n := 0

@@ -2,13 +2,15 @@ package core
 
 import "context"
 
-// LoadStored loads the stored KV maps and user records into a hub that is
+// LoadStored loads the stored KV maps, user records and opt-outs into a hub that is
 // already serving because its store was unreachable when it opened (Open
 // then loaded nothing, and the store refused every write meanwhile, so no
 // KV map was written in between). Loaded maps replace the empty ones served
 // meanwhile and reach subscribers as KVUpdated; stored records merge with
 // what the hub learned since start: the earlier monitoring start and the
-// later sighting win, and a GitHub link made meanwhile is kept.
+// later sighting win, and a GitHub link made meanwhile is kept. Members
+// who opted out leave (MemberLeft): until the store was reached they were
+// served, as nothing said they had opted out.
 func (h *Hub) LoadStored(ctx context.Context) error {
 	if h.opts.Store == nil {
 		return nil
@@ -25,6 +27,11 @@ func (h *Hub) LoadStored(ctx context.Context) error {
 		recs = append(recs, r)
 		return nil
 	}); err != nil {
+		return err
+	}
+	// Opt-outs first: a hidden member leaves before their KV is loaded,
+	// and its KVUpdated then reaches nobody.
+	if err := h.loadOptOuts(ctx); err != nil {
 		return err
 	}
 

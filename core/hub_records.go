@@ -102,6 +102,12 @@ func (h *Hub) FlushRecords(ctx context.Context) {
 		h.mu.Lock()
 		recs := make([]UserRecord, 0, min(batch, len(h.dirty)))
 		for id := range h.dirty {
+			if h.hiddenLocked(id) {
+				// Nothing new about a user who opted out is written
+				// (hub_optout.go); opting in marks the record again.
+				delete(h.dirty, id)
+				continue
+			}
 			if r, ok := h.recordOfLocked(id); ok {
 				recs = append(recs, r)
 			}

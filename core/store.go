@@ -37,6 +37,7 @@ type Store interface {
 	TokenStore
 	UserStore
 	UserDeleter
+	OptOutStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connection (and stops an embedded server).

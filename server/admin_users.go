@@ -63,6 +63,10 @@ type AdminUserDetail struct {
 	KVKeys    []string         `json:"kv_keys"`
 	Token     bool             `json:"token"`
 	Record    *AdminUserRecord `json:"record"`
+	// OptedOut: the user hid themselves (.optout): every dialect answers
+	// as for an unmonitored user, so Monitored is false and Status null;
+	// Guilds still lists the watched guilds they are a member of.
+	OptedOut bool `json:"opted_out"`
 }
 
 // registerAdminUsers adds the routes about one user and the node's stats.
@@ -78,7 +82,7 @@ func badUserID(c echo.Context) error {
 }
 
 // userDetail gathers what Halyard holds about id; ok is false when it
-// holds nothing (not monitored, no KV, no token, no record).
+// holds nothing (not monitored, no KV, no token, no record, no opt-out).
 func (s *Server) userDetail(id string) (d AdminUserDetail, ok bool) {
 	d = AdminUserDetail{ID: id, Guilds: []string{}, KVKeys: s.opts.Hub.KV(id).Keys()}
 	if d.KVKeys == nil {
@@ -91,6 +95,11 @@ func (s *Server) userDetail(id string) (d AdminUserDetail, ok bool) {
 		d.Status = &status
 		d.Guilds = append(d.Guilds, u.Guilds...)
 	}
+	if d.OptedOut = s.opts.Hub.OptedOut(id); d.OptedOut {
+		if u, member := s.opts.Hub.Member(id); member {
+			d.Guilds = append(d.Guilds, u.Guilds...)
+		}
+	}
 	rec, hasRecord := s.opts.Hub.Record(id)
 	if hasRecord {
 		d.Record = &AdminUserRecord{MonitoringSince: timeOrNil(rec.MonitoringSince), LastSeen: timeOrNil(rec.LastSeen)}
@@ -101,7 +110,7 @@ func (s *Server) userDetail(id string) (d AdminUserDetail, ok bool) {
 			d.Username = &rec.Username
 		}
 	}
-	return d, d.Monitored || hasRecord || d.Token || len(d.KVKeys) > 0
+	return d, d.Monitored || d.OptedOut || hasRecord || d.Token || len(d.KVKeys) > 0
 }
 
 func timeOrNil(t time.Time) *time.Time {

@@ -209,6 +209,35 @@ func (d *Deferred) DeleteUser(ctx context.Context, userID string) error {
 	return s.DeleteUser(ctx, userID)
 }
 
+// LoadOptOuts loads through the opened store; before that it yields
+// nothing.
+func (d *Deferred) LoadOptOuts(ctx context.Context, fn func(string, time.Time) error) error {
+	if s, _ := d.opened(); s != nil {
+		return s.LoadOptOuts(ctx, fn)
+	}
+	return nil
+}
+
+// SaveOptOut fails as unavailable until the database was reached and
+// loaded.
+func (d *Deferred) SaveOptOut(ctx context.Context, userID string, since time.Time) error {
+	s, err := d.writer()
+	if err != nil {
+		return err
+	}
+	return s.SaveOptOut(ctx, userID, since)
+}
+
+// DeleteOptOut fails as unavailable until the database was reached and
+// loaded.
+func (d *Deferred) DeleteOptOut(ctx context.Context, userID string) error {
+	s, err := d.writer()
+	if err != nil {
+		return err
+	}
+	return s.DeleteOptOut(ctx, userID)
+}
+
 // Ping fails until the database was reached and loaded.
 func (d *Deferred) Ping(ctx context.Context) error {
 	s, err := d.writer()

@@ -1,5 +1,5 @@
-// Package storage keeps Halyard's durable state (KV maps, token hashes and
-// user records) in MongoDB through the official driver. With no URI it
+// Package storage keeps Halyard's durable state (KV maps, token hashes,
+// user records and opt-outs) in MongoDB through the official driver. With no URI it
 // starts an embedded MongoDB-compatible server (FerretDB on SQLite) in
 // process, so one code path serves both.
 package storage
@@ -73,6 +73,7 @@ type Store struct {
 	kv        *mongo.Collection
 	tokens    *mongo.Collection
 	health    *mongo.Collection // the write probe's one document
+	optOuts   *mongo.Collection // users who opted out (optouts.go)
 	uri       string            // redacted
 	embedded  *embeddedServer
 	log       *slog.Logger
@@ -181,10 +182,11 @@ func (s *Store) connect(ctx context.Context, cfg Config, uri string) error {
 	s.kv = db.Collection("kv")
 	s.tokens = db.Collection("tokens")
 	s.health = db.Collection("health")
+	s.optOuts = db.Collection("optouts")
 	if err := s.createIndexes(ctx); err != nil {
 		return fail(fmt.Errorf("storage: creating indexes at %s: %s", s.uri, cleanReason(err, uri)))
 	}
-	if err := s.indexEmbeddedIDs(ctx, db, s.users, s.kv, s.tokens); err != nil {
+	if err := s.indexEmbeddedIDs(ctx, db, s.users, s.kv, s.tokens, s.optOuts); err != nil {
 		return fail(fmt.Errorf("storage: embedded database: %s", cleanReason(err, uri)))
 	}
 	s.log.Info("storage ready", "uri", s.uri, "database", cfg.Database, "embedded", s.Embedded())

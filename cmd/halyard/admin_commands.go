@@ -71,9 +71,14 @@ func (a *adminCmd) user(id string) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "ID\t%s\n", u.ID)
 	fmt.Fprintf(tw, "Username\t%s\n", orDash(u.Username))
-	if u.Monitored {
+	switch {
+	case u.Monitored:
 		fmt.Fprintf(tw, "Monitored\tyes, %s (guilds %s)\n", orDash(u.Status), strings.Join(u.Guilds, ", "))
-	} else {
+	case u.OptedOut && len(u.Guilds) > 0:
+		fmt.Fprintf(tw, "Monitored\tno: opted out, served as not monitored (member of guilds %s)\n", strings.Join(u.Guilds, ", "))
+	case u.OptedOut:
+		fmt.Fprintf(tw, "Monitored\tno: opted out, and in no watched guild\n")
+	default:
 		fmt.Fprintf(tw, "Monitored\tno (in no watched guild)\n")
 	}
 	keys := "none"

@@ -14,6 +14,7 @@ import (
 	"github.com/halyardhq/halyard/dialects/lantern"
 	"github.com/halyardhq/halyard/dialects/lanyard"
 	"github.com/halyardhq/halyard/doctor"
+	"github.com/halyardhq/halyard/privacy"
 	"github.com/halyardhq/halyard/storage"
 )
 
@@ -69,13 +70,14 @@ func doctorConfig(cfg Config) doctor.Config {
 }
 
 // slashCommandNames lists the slash commands the bot registers: those of
-// every dialect, as Run registers them. Commands only describes them, so
+// every dialect and the privacy commands, as Run registers them. Commands only describes them, so
 // dialects without options will do.
 func slashCommandNames() []string {
 	var all []core.Command
 	all = append(all, new(lanyard.Dialect).Commands()...)
 	all = append(all, new(lantern.Dialect).Commands()...)
 	all = append(all, new(harmy.Dialect).Commands()...)
+	all = append(all, new(privacy.Privacy).Commands()...)
 	var names []string
 	for _, c := range all {
 		if c.Slash && !slices.Contains(names, c.Name) {

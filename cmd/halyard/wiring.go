@@ -22,6 +22,7 @@ import (
 	"github.com/halyardhq/halyard/docs"
 	"github.com/halyardhq/halyard/github"
 	"github.com/halyardhq/halyard/internal/buildinfo"
+	"github.com/halyardhq/halyard/privacy"
 	"github.com/halyardhq/halyard/server"
 	"github.com/halyardhq/halyard/socket"
 	"github.com/halyardhq/halyard/storage"
@@ -49,6 +50,7 @@ type Main struct {
 	Lantern  *lantern.Dialect
 	Sockets  *socket.Engine // every WebSocket of every dialect
 	Harmy    *harmy.Dialect
+	Privacy  *privacy.Privacy // .optout, .optin, .delete-my-data, /privacy
 	GitHub   *github.Cache
 	Metrics  *server.Metrics
 
@@ -117,6 +119,11 @@ func (m *Main) Run(ctx context.Context) error {
 		Prefix: cfg.Discord.CommandPrefix, RatePerSecond: cfg.Harmy.RatePerSecond, RatePerMinute: cfg.Harmy.RatePerMinute,
 		TrustedProxyHeader: cfg.HTTP.TrustedProxyHeader})
 	m.Commands.Register(m.Harmy.Commands()...)
+	// The privacy commands come last: no dialect's prefix command may
+	// take their names (a later registration wins, core.Commands.Register).
+	m.Privacy = privacy.New(privacy.Options{Hub: m.Hub, Tokens: m.Tokens, Prefix: cfg.Discord.CommandPrefix,
+		Logger: m.Logger.With("component", "privacy")})
+	m.Commands.Register(m.Privacy.Commands()...)
 
 	if cfg.Demo.Enabled {
 		if err := m.startDemo(); err != nil {

@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"sync"
+	"time"
 
 	"github.com/halyardhq/halyard/core"
 )
@@ -26,13 +27,15 @@ type Store struct {
 	kv     map[string]core.KV
 	users  map[string]core.UserRecord
 	tokens map[string][]byte
+	optOut map[string]time.Time
 }
 
 var _ core.Store = (*Store)(nil)
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{kv: map[string]core.KV{}, users: map[string]core.UserRecord{}, tokens: map[string][]byte{}}
+	return &Store{kv: map[string]core.KV{}, users: map[string]core.UserRecord{}, tokens: map[string][]byte{},
+		optOut: map[string]time.Time{}}
 }
 
 // SetDown makes every later call fail with err (a database that stopped
@@ -172,6 +175,56 @@ func (s *Store) DeleteTokenHash(ctx context.Context, userID string) error {
 	}
 	delete(s.tokens, userID)
 	return nil
+}
+
+// LoadOptOuts implements core.OptOutStore.
+func (s *Store) LoadOptOuts(ctx context.Context, fn func(userID string, since time.Time) error) error {
+	s.mu.Lock()
+	if err := s.check(ctx); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	all := make(map[string]time.Time, len(s.optOut))
+	for u, t := range s.optOut {
+		all[u] = t
+	}
+	s.mu.Unlock()
+	for u, t := range all {
+		if err := fn(u, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SaveOptOut implements core.OptOutStore.
+func (s *Store) SaveOptOut(ctx context.Context, userID string, since time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	s.optOut[userID] = since
+	return nil
+}
+
+// DeleteOptOut implements core.OptOutStore.
+func (s *Store) DeleteOptOut(ctx context.Context, userID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	delete(s.optOut, userID)
+	return nil
+}
+
+// OptedOut reports whether the user's opt-out is stored.
+func (s *Store) OptedOut(userID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.optOut[userID]
+	return ok
 }
 
 // Ping implements core.Store: nil unless the store is down.
