@@ -42,7 +42,7 @@ const (
 )
 
 // largeBodyRoutes are the routes whose bodies may exceed the server-wide
-// core.MaxRequestBodySize, with their own caps (bodyLimit reads it; never
+// core.MaxRequestBodySize, with their own caps (capBody reads it; never
 // written after start).
 var largeBodyRoutes = map[string]int64{restorePath: maxRestoreBody}
 

@@ -23,33 +23,31 @@ const lingerBytes = 16 << 20
 // lingerTime is the time bound (a variable for tests).
 var lingerTime = 10 * time.Second
 
-// bodyKey is where bodyLimit leaves the request's cappedBody in the echo
+// bodyKey is where capBody leaves the request's cappedBody in the echo
 // context, for TooLarge to drain.
 const bodyKey = "server.cappedBody"
 
-// bodyLimit caps every request body at core.MaxRequestBodySize (a route in
+// capBody caps the request body at core.MaxRequestBodySize (a route in
 // largeBodyRoutes at its own cap): a declared larger Content-Length is
-// refused at once, and a body that turns out larger fails to read (handlers
-// map that with IsTooLarge). Either way the 413 is written once the rest of
-// the body was read (TooLarge).
-func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		req := c.Request()
-		if req.Body == nil || req.Body == http.NoBody {
-			return next(c)
-		}
-		limit := int64(core.MaxRequestBodySize)
-		if n, ok := largeBodyRoutes[c.Path()]; ok {
-			limit = n
-		}
-		body := &cappedBody{body: req.Body, left: limit, limit: limit, srv: s}
-		c.Set(bodyKey, body)
-		if req.ContentLength > limit {
-			return TooLarge(c)
-		}
-		req.Body = body
-		return next(c)
+// reported at once (the caller answers TooLarge), and a body that turns
+// out larger fails to read (handlers map that with IsTooLarge). Either way
+// the 413 is written once the rest of the body was read (TooLarge).
+func (s *Server) capBody(c echo.Context) (tooLarge bool) {
+	req := c.Request()
+	if req.Body == nil || req.Body == http.NoBody {
+		return false
 	}
+	limit := int64(core.MaxRequestBodySize)
+	if n, ok := largeBodyRoutes[c.Path()]; ok {
+		limit = n
+	}
+	body := &cappedBody{body: req.Body, left: limit, limit: limit, srv: s}
+	c.Set(bodyKey, body)
+	if req.ContentLength > limit {
+		return true
+	}
+	req.Body = body
+	return false
 }
 
 // cappedBody is a request body that fails to read past the cap with

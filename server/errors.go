@@ -121,8 +121,17 @@ const JSONContentType = "application/json; charset=utf-8"
 
 // JSONBlob writes pre-encoded JSON with JSONContentType.
 func JSONBlob(c echo.Context, status int, body []byte) error {
-	return c.Blob(status, JSONContentType, body)
+	r := c.Response()
+	r.Header()["Content-Type"] = jsonContentType
+	r.WriteHeader(status)
+	_, err := r.Write(body)
+	return err
 }
+
+// jsonContentType is the Content-Type header value JSONBlob sets, shared
+// by every response (net/http copies values when it writes the header;
+// echo's Blob would allocate a fresh slice per response).
+var jsonContentType = []string{JSONContentType}
 
 // JSON encodes v (without HTML escaping) and writes it with JSONContentType.
 func JSON(c echo.Context, status int, v any) error {

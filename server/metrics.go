@@ -2,8 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -68,7 +66,7 @@ func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }
 // (CORS preflights, answered before routing, are not counted, as in
 // Lanyard). Call it once, before Serve.
 func (s *Server) EnableMetrics(m *Metrics) {
-	s.echo.Pre(m.observe)
+	s.metrics = m
 	s.echo.Any("/metrics", m.serve)
 	s.echo.Any("/metrics/*", metricsElsewhere)
 }
@@ -91,29 +89,15 @@ func metricsElsewhere(c echo.Context) error {
 	return err
 }
 
-// observe times one request by its route pattern (bounded: never the raw
-// path; the router has run once next returns), method and status class. WebSocket upgrades are left out: their
-// "duration" is the whole session, counted by the socket metrics instead.
-func (m *Metrics) observe(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		req := c.Request()
-		if strings.EqualFold(req.Header.Get("Upgrade"), "websocket") {
-			return next(c)
-		}
-		m.inFlight.Inc()
-		defer m.inFlight.Dec()
-		start := time.Now()
-		if err := next(c); err != nil {
-			c.Error(err) // write the error response now, so its status is known
-		}
-		route := c.Path()
-		if route == "" {
-			route = "unmatched"
-		}
-		m.requests.WithLabelValues(route, methodLabel(req.Method), statusClass(c.Response().Status)).
-			Observe(time.Since(start).Seconds())
-		return nil
+// record times one request by its route pattern (bounded: never the raw
+// path), method and status class.
+func (m *Metrics) record(c echo.Context, start time.Time) {
+	route := c.Path()
+	if route == "" {
+		route = "unmatched"
 	}
+	m.requests.WithLabelValues(route, methodLabel(c.Request().Method), statusClass(c.Response().Status)).
+		Observe(time.Since(start).Seconds())
 }
 
 // methodLabel keeps the method label to the standard methods.
@@ -131,5 +115,8 @@ func statusClass(status int) string {
 	if status < 100 || status > 599 {
 		return "other"
 	}
-	return strconv.Itoa(status/100) + "xx"
+	return statusClasses[status/100-1]
 }
+
+// statusClasses are statusClass's answers, built once (not per request).
+var statusClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}

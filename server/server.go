@@ -97,9 +97,11 @@ type Server struct {
 	opts Options
 	log  *slog.Logger
 	echo *echo.Echo
-	http *http.Server
-	ln   net.Listener
-	done chan error
+	// metrics times every routed request when set (EnableMetrics).
+	metrics *Metrics
+	http    *http.Server
+	ln      net.Listener
+	done    chan error
 	// formats are the registered dialects' error formats and the admin
 	// API's; set before Serve, read only after.
 	formats []ErrorFormat
@@ -116,8 +118,7 @@ func New(opts Options) *Server {
 	e.HidePort = true
 	s := &Server{opts: opts, log: opts.Logger, echo: e, formats: []ErrorFormat{adminFormat()}}
 	e.HTTPErrorHandler = s.handleError
-	e.Pre(corsMiddleware)
-	e.Use(s.logRequests, s.bodyLimit)
+	e.Use(s.around)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	if opts.AdminToken != "" {
@@ -159,7 +160,7 @@ func (s *Server) Addr() string {
 func (s *Server) Serve() {
 	t := s.opts.Timeouts.withDefaults()
 	s.http = &http.Server{
-		Handler:           s.echo,
+		Handler:           s,
 		ReadHeaderTimeout: t.ReadHeader,
 		ReadTimeout:       t.Read,
 		WriteTimeout:      t.Write,

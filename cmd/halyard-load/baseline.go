@@ -51,10 +51,6 @@ func maybeServeBaseline() bool {
 // startBaseline runs the baseline child serving body with contentType
 // and returns its address and a stop function.
 func startBaseline(ctx context.Context, body []byte, contentType string) (string, func(), error) {
-	self, err := os.Executable()
-	if err != nil {
-		return "", nil, err
-	}
 	dir, err := os.MkdirTemp("", "halyard-load-baseline-")
 	if err != nil {
 		return "", nil, err
@@ -68,22 +64,40 @@ func startBaseline(ctx context.Context, body []byte, contentType string) (string
 		os.RemoveAll(dir)
 		return "", nil, err
 	}
-	cmd := exec.Command(self)
-	cmd.Env = append(os.Environ(), baselineEnv+"="+file)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	stdout, err := cmd.StdoutPipe()
+	addr, stop, err := startChild(ctx, baselineEnv, file)
 	if err != nil {
 		os.RemoveAll(dir)
 		return "", nil, err
 	}
+	return addr, func() { stop(); os.RemoveAll(dir) }, nil
+}
+
+// startChild re-executes the tool with env=value set and returns the
+// address the child prints on its first line, and a stop function.
+func startChild(ctx context.Context, env, value string) (string, func(), error) {
+	return startChildWait(ctx, env, value, 30*time.Second)
+}
+
+// startChildWait is startChild waiting up to wait for the first line.
+func startChildWait(ctx context.Context, env, value string, wait time.Duration) (string, func(), error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), env+"="+value)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
 		return "", nil, err
 	}
 	stop := func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		os.RemoveAll(dir)
 	}
 	line := make(chan string, 1)
 	go func() {
@@ -94,14 +108,14 @@ func startBaseline(ctx context.Context, body []byte, contentType string) (string
 	case addr := <-line:
 		if addr == "" {
 			stop()
-			return "", nil, fmt.Errorf("the baseline process did not start")
+			return "", nil, fmt.Errorf("the %s process did not start", env)
 		}
 		return addr, stop, nil
 	case <-ctx.Done():
 		stop()
 		return "", nil, ctx.Err()
-	case <-time.After(30 * time.Second):
+	case <-time.After(wait):
 		stop()
-		return "", nil, fmt.Errorf("the baseline process did not start within 30 s")
+		return "", nil, fmt.Errorf("the %s process did not answer within %s", env, wait)
 	}
 }

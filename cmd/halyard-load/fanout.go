@@ -22,6 +22,7 @@ type fanoutRun struct {
 	pushedAt []time.Time // by push number, set before the POST
 	got      []atomic.Int64
 	lat      latencies
+	sample   []byte // the first marked frame received: the floor sends its like
 }
 
 // receive is a subscriber's reader: it times every marked frame.
@@ -46,6 +47,9 @@ func (r *fanoutRun) receive(c *wsConn) {
 		if err == nil && k < len(r.pushedAt) && !r.pushedAt[k].IsZero() {
 			r.lat = append(r.lat, at.Sub(r.pushedAt[k]))
 			r.got[k].Add(1)
+			if r.sample == nil {
+				r.sample = m
+			}
 		}
 		r.mu.Unlock()
 	}
@@ -59,6 +63,8 @@ type fanoutResult struct {
 	Missing     int     `json:"missing"`
 	Lat         summary `json:"latency"`
 	Error       string  `json:"error,omitempty"`
+
+	sample []byte // a marked frame as subscribers received it
 }
 
 // runFanout subscribes s clients to userID and pushes presences through
@@ -79,34 +85,63 @@ func runFanout(ctx context.Context, srv *server, s, pushes int, userID string) (
 	fmt.Fprintf(progress, "ws-fanout: %d subscribers connected, pushing %d presences\n", held, pushes)
 	client := &http.Client{Timeout: 10 * time.Second}
 	start := time.Now().UnixMilli()
-	for k := range pushes {
+	err = run.pushAll(ctx, held, func(k int) error {
 		body := fmt.Sprintf(`{"user":{"id":%q},"status":"online","client_status":{"desktop":"online"},"activities":[`+
 			`{"type":4,"name":"Custom Status","id":"custom","state":"%s%d","created_at":%d}]}`, userID, markPrefix, k, start)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.Base+"/admin/v1/demo/presence", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+srv.AdminToken)
-		req.Header.Set("Content-Type", "application/json")
-		run.mu.Lock()
-		run.pushedAt[k] = time.Now()
-		run.mu.Unlock()
-		resp, err := client.Do(req)
-		if err != nil {
-			return res, err
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			return res, fmt.Errorf("POST /admin/v1/demo/presence: %s %s", resp.Status, b)
+		return post(ctx, client, srv.Base+"/admin/v1/demo/presence", srv.AdminToken, body)
+	})
+	res.fill(run, held)
+	if err != nil {
+		return res, err
+	}
+	return res, ctx.Err()
+}
+
+// pushAll runs push for every push number in turn, stamping its time just
+// before, and waits (up to 10 s) for all held subscribers to receive it.
+func (r *fanoutRun) pushAll(ctx context.Context, held int, push func(k int) error) error {
+	for k := range r.pushedAt {
+		r.mu.Lock()
+		r.pushedAt[k] = time.Now()
+		r.mu.Unlock()
+		if err := push(k); err != nil {
+			return err
 		}
 		deadline := time.Now().Add(10 * time.Second)
-		for run.got[k].Load() < int64(held) && time.Now().Before(deadline) && ctx.Err() == nil {
+		for r.got[k].Load() < int64(held) && time.Now().Before(deadline) && ctx.Err() == nil {
 			time.Sleep(time.Millisecond)
 		}
 		time.Sleep(50 * time.Millisecond) // let the server settle between pushes
 	}
-	run.mu.Lock()
-	defer run.mu.Unlock()
-	res.Delivered = len(run.lat)
-	res.Missing = held*pushes - res.Delivered
-	res.Lat = run.lat.summarize()
-	return res, ctx.Err()
+	return nil
+}
+
+// fill sets the delivery figures of a finished run.
+func (res *fanoutResult) fill(r *fanoutRun, held int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res.Delivered = len(r.lat)
+	res.Missing = held*len(r.pushedAt) - res.Delivered
+	res.Lat = r.lat.summarize()
+	res.sample = r.sample
+}
+
+// post sends body to url with the admin token and wants 202 Accepted.
+func post(ctx context.Context, client *http.Client, url, token, body string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("POST %s: %s %s", req.URL.Path, resp.Status, b)
+	}
+	return nil
 }

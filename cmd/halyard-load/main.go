@@ -39,6 +39,7 @@ type config struct {
 	Conns           int           // keep-alive connections for REST
 	DemoUsers       int
 	WSConns         int
+	WSProcs         int
 	FanoutSubs      int
 	FanoutPushes    int
 	IngestEvents    int
@@ -63,6 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.Conns, "conns", 16, "keep-alive connections for rest and baseline")
 	fs.IntVar(&c.DemoUsers, "demo-users", 1000, "simulated members of the server under load")
 	fs.IntVar(&c.WSConns, "ws-conns", 100_000, "idle WebSocket subscribers (ws-idle)")
+	fs.IntVar(&c.WSProcs, "ws-procs", 0, "client processes holding the ws-idle subscribers (0: as many as the descriptor limit needs)")
 	fs.IntVar(&c.FanoutSubs, "fanout-subs", 10_000, "subscribers of one user (ws-fanout)")
 	fs.IntVar(&c.FanoutPushes, "fanout-pushes", 20, "presence updates pushed to them (ws-fanout)")
 	fs.IntVar(&c.IngestEvents, "ingest-events", 1_000_000, "PRESENCE_UPDATEs the simulator floods (ingest)")
@@ -114,6 +116,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("--demo-users must be from 50 (the Lantern bulk) to 1000000")
 	case c.WSConns < 1 || c.WSConns > 1_000_000:
 		return c, errors.New("--ws-conns must be from 1 to 1000000")
+	case c.WSProcs < 0 || c.WSProcs > 64:
+		return c, errors.New("--ws-procs must be from 0 (auto) to 64")
 	case c.FanoutSubs < 1 || c.FanoutSubs > 200_000:
 		return c, errors.New("--fanout-subs must be from 1 to 200000")
 	case c.FanoutPushes < 1 || c.FanoutPushes > 1000:
@@ -132,7 +136,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 }
 
 func main() {
-	if maybeServeBaseline() {
+	if maybeServeBaseline() || maybeServeFanoutFloor() || maybeHoldWSIdle() {
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

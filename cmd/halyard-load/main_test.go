@@ -10,10 +10,10 @@ import (
 	"time"
 )
 
-// TestMain lets the test binary act as the baseline child process, as
-// the tool's own binary does.
+// TestMain lets the test binary act as the tool's child processes
+// (baseline, fan-out floor, ws-idle holder), as the tool's own binary does.
 func TestMain(m *testing.M) {
-	if maybeServeBaseline() {
+	if maybeServeBaseline() || maybeServeFanoutFloor() || maybeHoldWSIdle() {
 		return
 	}
 	os.Exit(m.Run())
@@ -28,7 +28,7 @@ func TestQuickEndToEnd(t *testing.T) {
 		t.Skip("builds and starts two servers")
 	}
 	cfg, err := parseFlags([]string{"--quick", "--json", "--server-bin", os.Getenv("HALYARD_LOAD_SERVER_BIN"),
-		"--duration", "300ms", "--conns", "4", "--demo-users", "60", "--ws-conns", "1000", "--fanout-subs", "40",
+		"--duration", "300ms", "--conns", "4", "--demo-users", "60", "--ws-conns", "1000", "--ws-procs", "2", "--fanout-subs", "40",
 		"--fanout-pushes", "3", "--ingest-events", "2000", "--ingest-users", "60", "--members", "1500", "--restart-members", "500", "--settle", "200ms"}, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func TestQuickEndToEnd(t *testing.T) {
 	}
 	for _, key := range []string{"baseline_rps", "rest_ratio_min", "rest_p99_ms", "ws_idle_conns", "ws_bytes_per_conn",
 		"fanout_subscribers", "fanout_p99_ms", "ingest_events_per_s", "members", "members_rss_bytes", "start_ms",
-		"restart_members", "restart_ready_ms", "restart_first_write_ms"} {
+		"restart_members", "restart_ready_ms", "restart_first_write_ms", "fanout_floor_p99_ms", "fanout_floor_ratio"} {
 		v, ok := got[key].(float64)
 		if !ok || v <= 0 {
 			t.Errorf("%s = %v, want a positive number", key, got[key])
@@ -68,6 +68,10 @@ func TestQuickEndToEnd(t *testing.T) {
 	}
 	if rep.WSIdleConns != 1000 || rep.FanoutSubscribers != 40 || rep.Members != 1500 {
 		t.Errorf("held %d idle, %d fan-out subscribers, %d members; want 1000, 40, 1500", rep.WSIdleConns, rep.FanoutSubscribers, rep.Members)
+	}
+	if rep.WSIdle.Procs != 2 || rep.FanoutFloor.Subscribers != 40 || rep.FanoutFloor.Delivered != 40*3 {
+		t.Errorf("ws-idle from %d processes (want 2); floor held %d, delivered %d (want 40, 120)",
+			rep.WSIdle.Procs, rep.FanoutFloor.Subscribers, rep.FanoutFloor.Delivered)
 	}
 	if rep.Fanout.Delivered != 40*3 || rep.Ingest.Absorbed != 2000 {
 		t.Errorf("fan-out delivered %d of 120, ingest absorbed %d of 2000", rep.Fanout.Delivered, rep.Ingest.Absorbed)

@@ -31,3 +31,12 @@ func raiseFileLimit(want uint64) uint64 {
 	_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim) // also makes children inherit it
 	return lim.Cur
 }
+
+// fileLimit is the soft RLIMIT_NOFILE in force (0 when unknown).
+func fileLimit() uint64 {
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil {
+		return 0
+	}
+	return lim.Cur
+}

@@ -25,10 +25,13 @@ type report struct {
 	WSBytesPerConn    float64            `json:"ws_bytes_per_conn"`
 	FanoutSubscribers int                `json:"fanout_subscribers"`
 	FanoutP99MS       float64            `json:"fanout_p99_ms"`
-	IngestEventsPerS  float64            `json:"ingest_events_per_s"`
-	Members           int                `json:"members"`
-	MembersRSSBytes   float64            `json:"members_rss_bytes"`
-	StartMS           float64            `json:"start_ms"`
+	// The same fan-out from a bare writer loop (issue 17): the floor.
+	FanoutFloorP99MS float64 `json:"fanout_floor_p99_ms"`
+	FanoutFloorRatio float64 `json:"fanout_floor_ratio"` // fanout_p99_ms ÷ fanout_floor_p99_ms
+	IngestEventsPerS float64 `json:"ingest_events_per_s"`
+	Members          int     `json:"members"`
+	MembersRSSBytes  float64 `json:"members_rss_bytes"`
+	StartMS          float64 `json:"start_ms"`
 	// Restart on a data dir holding RestartMembers' records (issue 12).
 	RestartMembers      int     `json:"restart_members"`
 	RestartReadyMS      float64 `json:"restart_ready_ms"`
@@ -44,6 +47,8 @@ type report struct {
 	BaselineBulk       *restResult           `json:"baseline_bulk,omitempty"`
 	WSIdle             *wsIdleResult         `json:"ws_idle,omitempty"`
 	Fanout             *fanoutResult         `json:"fanout,omitempty"`
+	FanoutFloor        *floorResult          `json:"fanout_floor,omitempty"`
+	FanoutFloorP50MS   float64               `json:"fanout_floor_p50_ms"`
 	Ingest             *ingestResult         `json:"ingest,omitempty"`
 	MembersDetail      *membersResult        `json:"members_detail,omitempty"`
 	RestartDetail      *restartResult        `json:"restart_detail,omitempty"`
@@ -113,7 +118,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	// ws-idle first: the memory per connection is read against a fresh
 	// server, before other loads leave garbage and freed spans behind.
 	if want("ws-idle") && ctx.Err() == nil {
-		res, err := runWSIdle(ctx, srv, cfg.WSConns, users, cfg.Settle)
+		res, err := runWSIdle(ctx, srv, cfg.WSConns, cfg.WSProcs, users, cfg.Settle)
 		rep.WSIdle = &res
 		rep.WSIdleConns, rep.WSBytesPerConn, rep.WSHeapBytesPerConn = res.Conns, res.RSSPerConn, res.HeapPerConn
 		if err != nil || res.Error != "" {
@@ -122,8 +127,11 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 			}
 			fail("ws-idle", err)
 		}
-		fmt.Fprintf(out, "%-10s %d idle subscribers over %d source addresses in %.1f s: %.0f B RSS, %.0f B heap, %.2f goroutines per connection (server gauge: %.0f sockets)\n",
-			"ws-idle", res.Conns, res.SourceAddrs, res.ConnectSeconds, res.RSSPerConn, res.HeapPerConn, res.GoroutinesPerConn, res.ServerSockets)
+		fmt.Fprintf(out, "%-10s %d idle subscribers from %d processes over %d source addresses in %.1f s: %.0f B RSS, %.0f B heap, %.2f goroutines per connection (server gauge: %.0f sockets; RLIMIT_NOFILE %d)\n",
+			"ws-idle", res.Conns, res.Procs, res.SourceAddrs, res.ConnectSeconds, res.RSSPerConn, res.HeapPerConn, res.GoroutinesPerConn, res.ServerSockets, res.FileLimit)
+		if res.CappedBy != "" {
+			fmt.Fprintf(out, "%-10s capped by %s\n", "ws-idle", res.CappedBy)
+		}
 	}
 	if want("ws-fanout") && ctx.Err() == nil {
 		res, err := runFanout(ctx, srv, cfg.FanoutSubs, cfg.FanoutPushes, example)
@@ -137,6 +145,22 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 		}
 		fmt.Fprintf(out, "%-10s %d subscribers × %d pushes: p50 %.2f ms, p99 %.2f ms, max %.2f ms (push → receipt)\n",
 			"ws-fanout", res.Subscribers, res.Pushes, res.Lat.P50, res.Lat.P99, res.Lat.Max)
+		if res.sample != nil && ctx.Err() == nil {
+			fl, err := runFanoutFloor(ctx, cfg.FanoutSubs, cfg.FanoutPushes, res.sample)
+			rep.FanoutFloor = &fl
+			rep.FanoutFloorP99MS, rep.FanoutFloorP50MS = fl.Lat.P99, fl.Lat.P50
+			if fl.Lat.P99 > 0 {
+				rep.FanoutFloorRatio = round(res.Lat.P99/fl.Lat.P99, 2)
+			}
+			if err == nil && fl.Missing > 0 {
+				err = fmt.Errorf("%d of %d deliveries missing", fl.Missing, fl.Subscribers*fl.Pushes)
+			}
+			if err != nil {
+				fail("fanout-floor", err)
+			}
+			fmt.Fprintf(out, "%-10s %d subscribers × %d frames of %d B from %d bare writers: p50 %.2f ms, p99 %.2f ms (ws-fanout p99 = %.2f× this)\n",
+				"floor", fl.Subscribers, fl.Pushes, fl.FrameBytes, fl.Writers, fl.Lat.P50, fl.Lat.P99, rep.FanoutFloorRatio)
+		}
 	}
 	if want("ingest") && ctx.Err() == nil {
 		res, err := runIngest(ctx, srv, cfg.IngestEvents, min(cfg.IngestUsers, len(users)))

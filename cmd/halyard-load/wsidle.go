@@ -15,11 +15,15 @@ import (
 const perSourceAddr = 20_000
 
 // sourceAddrs are the local addresses for n connections: 127.0.0.2 and up.
-func sourceAddrs(n int) []net.Addr {
+func sourceAddrs(n int) []net.Addr { return sourceAddrsFrom(0, n) }
+
+// sourceAddrsFrom are the local addresses for n connections, starting
+// first addresses after 127.0.0.2 (a child process takes its own range).
+func sourceAddrsFrom(first, n int) []net.Addr {
 	k := (n + perSourceAddr - 1) / perSourceAddr
 	out := make([]net.Addr, 0, k)
-	for i := range k {
-		out = append(out, &net.TCPAddr{IP: net.IPv4(127, 0, byte((2+i)/256), byte((2+i)%256))})
+	for i := first; i < first+k; i++ {
+		out = append(out, &net.TCPAddr{IP: net.IPv4(127, byte((2+i)>>16), byte((2+i)>>8), byte(2+i))})
 	}
 	return out
 }
@@ -80,7 +84,12 @@ func (s *subscribers) closeAll() {
 // users in turn, spread over the source addresses, with parallel dials. It
 // stops at the first failure and returns what it holds with the error.
 func connectMany(ctx context.Context, addr string, n int, users []string, park bool, subs *subscribers, onConn func(*wsConn)) (int, error) {
-	srcs := sourceAddrs(n)
+	return connectManyFrom(ctx, addr, n, 0, users, park, subs, onConn)
+}
+
+// connectManyFrom is connectMany over the source addresses from firstSrc.
+func connectManyFrom(ctx context.Context, addr string, n, firstSrc int, users []string, park bool, subs *subscribers, onConn func(*wsConn)) (int, error) {
+	srcs := sourceAddrsFrom(firstSrc, n)
 	var next, held atomic.Int64
 	var firstErr error
 	var errOnce sync.Once
@@ -126,6 +135,9 @@ func connectMany(ctx context.Context, addr string, n int, users []string, park b
 // wsIdleResult is the ws-idle scenario's figures.
 type wsIdleResult struct {
 	Conns             int     `json:"conns"`
+	Procs             int     `json:"procs"`      // client processes holding them
+	FileLimit         uint64  `json:"file_limit"` // RLIMIT_NOFILE of the tool and of the server it starts
+	CappedBy          string  `json:"capped_by,omitempty"`
 	SourceAddrs       int     `json:"source_addrs"`
 	ConnectSeconds    float64 `json:"connect_s"`
 	RSSPerConn        float64 `json:"rss_bytes_per_conn"`
@@ -139,22 +151,40 @@ type wsIdleResult struct {
 
 // runWSIdle holds n idle subscribers and reads the server's memory per
 // connection from its /metrics (delta from before connecting ÷ n).
-func runWSIdle(ctx context.Context, srv *server, n int, users []string, settle time.Duration) (wsIdleResult, error) {
+//
+// procs child processes hold the subscribers (0: as many as the tool's
+// descriptor limit needs; 1: the tool itself), so the server, not the
+// tool, is what caps the count.
+func runWSIdle(ctx context.Context, srv *server, n, procs int, users []string, settle time.Duration) (wsIdleResult, error) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	before, err := scrape(client, srv.Base)
 	if err != nil {
 		return wsIdleResult{}, err
 	}
-	subs := newSubscribers()
-	defer func() {
-		subs.closeAll()
-		time.Sleep(500 * time.Millisecond) // let the server notice before the next scenario
-	}()
+	limit := fileLimit()
+	procs = wsIdleProcs(n, procs, limit)
+	defer time.Sleep(500 * time.Millisecond) // runs last: let the server notice the closes before the next scenario
 	t0 := time.Now()
-	held, cerr := connectMany(ctx, srv.Addr, n, users, true, subs, nil)
-	res := wsIdleResult{Conns: held, SourceAddrs: len(sourceAddrs(n)), ConnectSeconds: round(time.Since(t0).Seconds(), 2)}
+	var held int
+	var cerr error
+	if procs == 1 {
+		subs := newSubscribers()
+		defer subs.closeAll()
+		held, cerr = connectMany(ctx, srv.Addr, n, users, true, subs, nil)
+	} else {
+		var stop func()
+		held, stop, cerr = holdIdleInChildren(ctx, srv.Addr, n, procs, users)
+		defer stop()
+	}
+	res := wsIdleResult{Conns: held, Procs: procs, FileLimit: limit, SourceAddrs: len(sourceAddrs(n)) + procs - 1,
+		ConnectSeconds: round(time.Since(t0).Seconds(), 2)}
 	if cerr != nil {
 		res.Error = cerr.Error()
+		if limit > 0 && uint64(held)+200 >= limit {
+			// The server inherits the tool's limit and holds one
+			// descriptor per socket plus a few of its own.
+			res.CappedBy = fmt.Sprintf("the server's RLIMIT_NOFILE (%d): raise the hard limit (ulimit -Hn, LimitNOFILE=) to measure more", limit)
+		}
 	}
 	if held == 0 {
 		return res, cerr

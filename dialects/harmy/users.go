@@ -48,7 +48,7 @@ func (d *Dialect) getUser(c echo.Context) error {
 	body = append(body, `,"github":`...)
 	body = append(body, gh...)
 	body = append(body, '}')
-	return c.Blob(http.StatusOK, server.JSONContentType, body)
+	return server.JSONBlob(c, http.StatusOK, body)
 }
 
 // requestToken returns the token of the first Authorization header, bare

@@ -47,7 +47,7 @@ func newSockEnv(t testing.TB, opts SocketOptions) *sockEnv {
 	srv := server.New(server.Options{Hub: hub, Tokens: tokens})
 	srv.Register(ly, d)
 	srv.RegisterSocket(eng, ly, d)
-	ts := httptest.NewServer(srv.Echo())
+	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		eng.Close()
 		ts.Close()

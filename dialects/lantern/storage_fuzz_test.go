@@ -32,7 +32,7 @@ func FuzzStorageWrite(f *testing.F) {
 	}
 	srv := server.New(server.Options{Hub: hub, Tokens: tokens})
 	srv.Register(New(Options{Hub: hub, Tokens: tokens, ExternalURL: "http://halyard.test", CDNURL: "http://127.0.0.1:9"}))
-	h := srv.Echo()
+	h := srv
 	userA, userB := "100000000000000001", "100000000000000002"
 	for _, id := range []string{userA, userB} {
 		hub.UpsertMember("g", core.Member{User: core.DiscordUser{ID: id, Raw: json.RawMessage(`{"id":"` + id + `","username":"u"}`)}})

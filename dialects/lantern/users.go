@@ -70,7 +70,7 @@ func (d *Dialect) getUsers(c echo.Context) error {
 		out = appendClocked(out, r, users[i], now)
 	}
 	out = append(out, ']')
-	err := c.Blob(http.StatusOK, server.JSONContentType, out) // written before it returns
+	err := server.JSONBlob(c, http.StatusOK, out) // written before it returns
 	if cap(out) <= maxPooledBulk {
 		*buf = out[:0]
 		bulkBuffers.Put(buf)
@@ -104,7 +104,7 @@ func (d *Dialect) getUser(c echo.Context) error {
 	if svg := q.get("svg"); len(svg) == 1 && svg[0] == "1" {
 		return d.serveCard(c, u)
 	}
-	return c.Blob(http.StatusOK, server.JSONContentType, d.UserJSON(u))
+	return server.JSONBlob(c, http.StatusOK, d.UserJSON(u))
 }
 
 // pathSegment returns the i-th segment of the request path (1 is "api"),

@@ -74,7 +74,7 @@ func newKVFuzzFixture(f *testing.F) *kvFuzzFixture {
 	}
 	srv := server.New(server.Options{Hub: hub, Tokens: tokens})
 	srv.Register(New(Options{Hub: hub, Tokens: tokens}))
-	x := &kvFuzzFixture{h: srv.Echo(), hub: hub, userA: "100000000000000001", userB: "100000000000000002"}
+	x := &kvFuzzFixture{h: srv, hub: hub, userA: "100000000000000001", userB: "100000000000000002"}
 	for _, id := range []string{x.userA, x.userB} {
 		hub.UpsertMember("g", core.Member{User: core.DiscordUser{ID: id, Raw: json.RawMessage(`{"id":"` + id + `","username":"u"}`)}})
 	}

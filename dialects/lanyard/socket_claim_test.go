@@ -87,7 +87,7 @@ func TestSharedSocketWithLantern(t *testing.T) {
 	d := New(Options{Hub: hub, Socket: SocketOptions{Engine: eng}})
 	srv.Register(d)
 	srv.RegisterSocket(eng, d, lanternStandIn{})
-	ts := httptest.NewServer(srv.Echo())
+	ts := httptest.NewServer(srv)
 	t.Cleanup(func() { eng.Close(); ts.Close() })
 	e := &socketEnv{hub: hub, d: d, ts: ts}
 	e.join("10")

@@ -48,7 +48,7 @@ func newSocketEnvOn(t testing.TB, opts SocketOptions, synced bool) *socketEnv {
 	d := New(Options{Hub: hub, Socket: opts})
 	srv.Register(d)
 	shared := srv.RegisterSocket(eng, d)
-	ts := httptest.NewServer(srv.Echo())
+	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		eng.Close()
 		ts.Close()

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/server"
 )
 
 func (d *Dialect) registerUsers(e *echo.Echo) {
@@ -36,7 +37,7 @@ func (d *Dialect) serveUser(c echo.Context, id string) error {
 	if !ok {
 		return errNotMonitored.write(c)
 	}
-	return c.Blob(http.StatusOK, "application/json; charset=utf-8", d.opts.Hub.Render(d.envelope, u))
+	return server.JSONBlob(c, http.StatusOK, d.opts.Hub.Render(d.envelope, u))
 }
 
 // denied answers a request whose key was not accepted: 401 for a wrong

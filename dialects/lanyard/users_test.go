@@ -20,7 +20,7 @@ func newTestServer(t *testing.T) (*httptest.Server, *core.Hub, *core.Tokens) {
 	tokens, _ := core.NewTokens(bytes.Repeat([]byte("s"), 32), memstore.New())
 	srv := server.New(server.Options{Hub: hub, Tokens: tokens})
 	srv.Register(New(Options{Hub: hub, Tokens: tokens}))
-	ts := httptest.NewServer(srv.Echo())
+	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return ts, hub, tokens
 }
