@@ -7,6 +7,7 @@ require (
 	github.com/FerretDB/FerretDB v1.24.0
 	github.com/buger/jsonparser v1.1.1
 	github.com/caarlos0/env/v11 v11.3.1
+	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/diamondburned/arikawa/v3 v3.6.0
 	github.com/getkin/kin-openapi v0.152.0
@@ -41,7 +42,6 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/dgryski/go-rendezvous v0.0.0-20200823014737-9f7001d12a5f // indirect
 	github.com/dustin/go-humanize v1.0.1 // indirect
 	github.com/ghodss/yaml v1.0.0 // indirect

@@ -1,0 +1,460 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"hash/fnv"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// newChromium starts headless Chromium (Debian's chromium, as
+// TestDocsInChromium does) and returns a browser context for the test.
+// Skipped without chromium, except in CI (CI=true).
+func newChromium(t *testing.T) context.Context {
+	t.Helper()
+	browser, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is not on PATH; .ci/run installs it")
+		}
+		t.Skip("chromium is not on PATH (apt-get install chromium); skipping the browser check")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(browser),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1000, 900),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	return ctx
+}
+
+// startDemoAt runs the production wiring in demo mode on dataDir and addr
+// ("127.0.0.1:0" for any port), so a test can restart it on the same port.
+func startDemoAt(t *testing.T, dataDir, addr string, users int, env map[string]string) *Main {
+	t.Helper()
+	m := NewMain()
+	m.Stdout, m.Stderr = io.Discard, io.Discard
+	args := []string{"--demo", "--demo-users", fmt.Sprint(users), "--demo-churn", "0",
+		"--addr", addr, "--data-dir", dataDir, "--log-level", "warn"}
+	full := map[string]string{"ADMIN_TOKEN": "test-admin-token"}
+	for k, v := range env {
+		full[k] = v
+	}
+	if err := m.ParseFlags(args, full); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	return m
+}
+
+// artStandIn stands in for the Discord CDN: every image path gets a PNG of
+// its own colour (a ring with a transparent middle for avatar
+// decorations), so screenshots show where each image goes.
+func artStandIn(t *testing.T) *httptest.Server {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := fnv.New32a()
+		h.Write([]byte(r.URL.Path))
+		v := h.Sum32()
+		c := color.NRGBA{R: uint8(v>>16) | 0x40, G: uint8(v >> 8), B: uint8(v) | 0x40, A: 255}
+		const n = 96
+		img := image.NewNRGBA(image.Rect(0, 0, n, n))
+		ring := strings.Contains(r.URL.Path, "avatar-decoration-presets")
+		for y := 0; y < n; y++ {
+			for x := 0; x < n; x++ {
+				d := math.Hypot(float64(x)-n/2+0.5, float64(y)-n/2+0.5)
+				switch {
+				case ring && (d < 40 || d > 47):
+				case ring:
+					img.Set(x, y, color.NRGBA{R: 0xe0, G: 0x60, B: 0xf0, A: 255})
+				default:
+					img.Set(x, y, color.NRGBA{R: c.R/2 + uint8(y), G: c.G / 2, B: c.B/2 + uint8(x), A: 255})
+				}
+			}
+		}
+		w.Header().Set("Content-Type", "image/png")
+		_ = png.Encode(w, img)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// widgetPage serves a test page from its own origin (not Halyard's) that
+// loads the widget from base and holds the given elements.
+func widgetPage(t *testing.T, base, elements string) *httptest.Server {
+	page := `<!doctype html><html><head><meta charset="utf-8"><title>widget test</title>
+<style>body{margin:0;padding:24px;background:#8a8f98;display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start;font-family:sans-serif}</style>
+<script>
+// The repaint probe: a MutationObserver on each widget's shadow root stamps
+// the first frame painted after window.__want appears in it.
+window.__painted = 0; window.__want = "";
+function watch(el) {
+  if (!el.shadowRoot || el.__watched) return;
+  el.__watched = true;
+  new MutationObserver(() => {
+    if (window.__want && !window.__painted && el.shadowRoot.textContent.includes(window.__want)) {
+      const seen = window.__want;
+      requestAnimationFrame(() => { if (window.__want === seen && !window.__painted) window.__painted = performance.timeOrigin + performance.now(); });
+    }
+  }).observe(el.shadowRoot, {subtree: true, childList: true, characterData: true});
+}
+customElements.whenDefined("halyard-presence").then(() => document.querySelectorAll("halyard-presence").forEach(watch));
+</script>
+<script src="` + base + `/widget.js" async></script></head><body>` + elements + `</body></html>`
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(page))
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// widgetView is what one element shows, read from its shadow DOM.
+type widgetView struct {
+	Name      string  `json:"name"`
+	Status    string  `json:"status"`
+	Custom    string  `json:"custom"`
+	Activity  string  `json:"activity"`
+	Listening string  `json:"listening"`
+	Progress  float64 `json:"progress"` // width of the first progress bar, percent; -1 without one
+	Text      string  `json:"text"`
+	LiveRegs  int     `json:"live"`    // aria-live="polite" regions
+	NoAlt     int     `json:"noalt"`   // images without an alt attribute
+	Fallbacks int     `json:"fallbck"` // art fallbacks shown
+}
+
+func readWidget(t *testing.T, ctx context.Context, id string) widgetView {
+	t.Helper()
+	js := fmt.Sprintf(`(() => {
+		const el = document.getElementById(%q);
+		const r = el && el.shadowRoot;
+		if (!r) return {progress: -1};
+		const txt = s => { const e = r.querySelector(s); return e ? e.textContent : ""; };
+		const bar = r.querySelector(".bar > i");
+		return {name: txt(".name"), status: txt(".status"), custom: txt(".custom"), activity: txt(".activity"),
+			listening: [...r.querySelectorAll(".listening")].map(e => e.textContent).join(" | "),
+			progress: bar ? parseFloat(bar.style.width) : -1, text: r.textContent,
+			live: r.querySelectorAll('[aria-live="polite"]').length,
+			noalt: [...r.querySelectorAll("img")].filter(i => !i.hasAttribute("alt")).length,
+			fallbck: r.querySelectorAll(".art.fb").length};
+	})()`, id)
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[widgetView](js))
+	if err != nil {
+		t.Fatalf("reading widget %s: %v", id, err)
+	}
+	return v
+}
+
+// waitWidget polls an element until cond holds, up to a deadline.
+func waitWidget(t *testing.T, ctx context.Context, id, what string, cond func(widgetView) bool) widgetView {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		v := readWidget(t, ctx, id)
+		if cond(v) {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("widget %s never showed %s; it shows: %+v", id, what, v)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// pushPresence sends a PRESENCE_UPDATE through the demo admin API.
+func pushPresence(t *testing.T, base, userID, status, activities string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"user":{"id":%q},"status":%q,"client_status":{"desktop":%q,"mobile":%q},"activities":%s}`,
+		userID, status, status, status, activities)
+	req, _ := http.NewRequest("POST", base+"/admin/v1/demo/presence", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer test-admin-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("demo presence for %s: %d", userID, resp.StatusCode)
+	}
+}
+
+// artifactDir is where screenshots go: $HALYARD_ARTIFACTS, else a temp dir.
+func artifactDir(t *testing.T) string {
+	dir := os.Getenv("HALYARD_ARTIFACTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestWidgetInChromium loads /widget.js from a page on another origin with
+// two <halyard-presence> elements for two users and checks, in headless
+// Chromium: both show presences pushed through the demo admin API; a
+// Spotify progress bar moves; an element added later for a third user is
+// served by the same socket; the page holds exactly one WebSocket; after
+// the server restarts on the same port the widget reconnects by itself and
+// shows the next change. Screenshots of light, dark and compact elements
+// are saved; the time from push to repaint is logged as a figure.
+func TestWidgetInChromium(t *testing.T) {
+	ctx := newChromium(t)
+	cdn := artStandIn(t)
+	env := map[string]string{"DISCORD_CDN_URL": cdn.URL}
+	dataDir := t.TempDir()
+	m := startDemoAt(t, dataDir, "127.0.0.1:0", 5, env)
+	t.Cleanup(func() { m.Close() })
+	base := m.URL()
+	ids := m.Sim.MemberIDs(m.Sim.GuildIDs()[0])
+	a, b := ids[0], ids[1]
+
+	// A third user with an avatar decoration, for the compact element.
+	const c = "423456789012345678"
+	member := fmt.Sprintf(`{"user":{"id":%q,"username":"deco","discriminator":"0","global_name":"Decorated Dana","avatar":"0123456789abcdef0123456789abcdef",
+		"avatar_decoration_data":{"asset":"a_fed43ab12698df65902ba06727e20c0e","sku_id":"1144058844004233369","expires_at":null}},"joined_at":"2026-01-01T00:00:00Z"}`, c)
+	req, _ := http.NewRequest("POST", base+"/admin/v1/demo/members", strings.NewReader(member))
+	req.Header.Set("Authorization", "Bearer test-admin-token")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("adding a member: %v %v", err, resp)
+	}
+	cl := client{t, base}
+	eventually(t, "the decorated member served", func() bool { code, _ := cl.do("GET", "/v1/users/"+c, "", nil); return code == 200 })
+
+	// Count the page's WebSockets to Halyard as Chromium opens them.
+	var sockets atomic.Int32
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if ws, ok := ev.(*network.EventWebSocketCreated); ok {
+			if u, err := url.Parse(ws.URL); err == nil && u.Host == strings.TrimPrefix(base, "http://") {
+				sockets.Add(1)
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	page := widgetPage(t, base, fmt.Sprintf(`<halyard-presence id="a" user="%s" theme="light"></halyard-presence>
+<halyard-presence id="b" user="%s" theme="dark"></halyard-presence>`, a, b))
+	if page.URL == base {
+		t.Fatal("the test page must be on another origin")
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(page.URL)); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{a, b} {
+		var u struct{ Data struct{ DiscordUser map[string]any `json:"discord_user"` } `json:"data"` }
+		_, body := cl.do("GET", "/v1/users/"+id, "", nil)
+		if err := json.Unmarshal(body, &u); err != nil {
+			t.Fatal(err)
+		}
+		name, _ := u.Data.DiscordUser["global_name"].(string)
+		if name == "" {
+			name, _ = u.Data.DiscordUser["username"].(string)
+		}
+		el := map[string]string{a: "a", b: "b"}[id]
+		waitWidget(t, ctx, el, "the user's name "+name, func(v widgetView) bool { return v.Name == name })
+	}
+
+	// One push per user, both shown: A plays, listens to Spotify and has a
+	// custom status; B listens to a Spotify local file (no art, no album id)
+	// and to another app.
+	now := time.Now().UnixMilli()
+	pushPresence(t, base, a, "dnd", fmt.Sprintf(`[
+		{"id":"custom","name":"Custom Status","type":4,"state":"marker A1 shipping","emoji":{"name":"🚀"},"created_at":%d},
+		{"id":"game1","name":"Halyard Quest","type":0,"application_id":"383226320970055681","details":"Level 7","state":"In a party",
+		 "assets":{"large_image":"565944799235276820","large_text":"Quest","small_image":"mp:external/abc/https/example.com/x.png","small_text":"Hero"},
+		 "timestamps":{"start":%d},"created_at":%d},
+		{"id":"spotify:1","name":"Spotify","type":2,"details":"Let Go","state":"Ark Patrol; Veronika Redd","sync_id":"3kdlVcMVsSkbsUy8eQcBjI","flags":48,
+		 "party":{"id":"spotify:1"},"assets":{"large_image":"spotify:ab67616d0000b27364840995fe43bb2ec73a241d","large_text":"Let Go"},
+		 "timestamps":{"start":%d,"end":%d},"created_at":%d}]`, now, now-754_000, now, now-40_000, now+160_000, now))
+	pushPresence(t, base, b, "idle", fmt.Sprintf(`[
+		{"id":"spotify:1","name":"Spotify","type":2,"details":"marker B1 demo tape","state":"Local Artist","flags":48,
+		 "party":{"id":"spotify:2"},"timestamps":{"start":%d,"end":%d},"created_at":%d},
+		{"id":"apple","name":"Apple Music","type":2,"details":"Second Song","state":"Other Artist","created_at":%d}]`, now-10_000, now+200_000, now, now))
+	va := waitWidget(t, ctx, "a", "A's pushed presence", func(v widgetView) bool {
+		return strings.Contains(v.Custom, "marker A1") && v.Status == "Do Not Disturb" && strings.Contains(v.Activity, "Halyard Quest") && v.Progress >= 0
+	})
+	vb := waitWidget(t, ctx, "b", "B's pushed presence", func(v widgetView) bool {
+		return strings.Contains(v.Listening, "marker B1") && strings.Contains(v.Listening, "Apple Music") && v.Status == "Idle"
+	})
+	if !strings.Contains(va.Activity, "elapsed") || !strings.Contains(va.Listening, "by Ark Patrol, Veronika Redd") {
+		t.Errorf("A's widget: %+v", va)
+	}
+	if vb.Fallbacks < 2 {
+		t.Errorf("B's local file and artless app show %d art fallbacks, want 2: %+v", vb.Fallbacks, vb)
+	}
+	for _, v := range []widgetView{va, vb} {
+		if v.LiveRegs == 0 || v.NoAlt != 0 {
+			t.Errorf("accessibility: %d polite live regions, %d images without alt: %+v", v.LiveRegs, v.NoAlt, v)
+		}
+	}
+
+	// The Spotify bar moves with the clock: read it until it has grown.
+	first := va.Progress
+	waitWidget(t, ctx, "a", fmt.Sprintf("the progress bar grow past %.2f%%", first), func(v widgetView) bool { return v.Progress > first })
+
+	// An element added later, for a new user, rides the same socket.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
+		const el = document.createElement("halyard-presence");
+		el.id = "c"; el.setAttribute("user", %q); el.setAttribute("compact", ""); el.setAttribute("theme", "light");
+		document.body.append(el); watch(el);
+		const again = document.createElement("halyard-presence");
+		again.id = "a2"; again.setAttribute("user", %q); again.setAttribute("hide", "activity,spotify"); again.setAttribute("theme", "dark");
+		document.body.append(again); watch(again);
+		return true;
+	})()`, c, a))); err != nil {
+		t.Fatal(err)
+	}
+	pushPresence(t, base, c, "online", `[{"id":"game2","name":"Compact Crafting","type":0,"created_at":1}]`)
+	waitWidget(t, ctx, "c", "the added user", func(v widgetView) bool {
+		return v.Name == "Decorated Dana" && strings.Contains(v.Text, "Compact Crafting")
+	})
+	va2 := waitWidget(t, ctx, "a2", "A again, from the shared state", func(v widgetView) bool { return strings.Contains(v.Custom, "marker A1") })
+	if va2.Activity != "" || va2.Listening != "" {
+		t.Errorf(`hide="activity,spotify" still shows: %+v`, va2)
+	}
+	st := m.Lanyard.SocketStats()
+	if st.Opened != 1 || st.Open != 1 || sockets.Load() != 1 {
+		t.Errorf("one page opened %d Lanyard sockets (%d open; Chromium created %d), want one", st.Opened, st.Open, sockets.Load())
+	}
+
+	// Screenshots: light, dark, compact.
+	dir := artifactDir(t)
+	for _, shot := range []struct{ id, name string }{{"a", "widget-light"}, {"b", "widget-dark"}, {"c", "widget-compact"}, {"a2", "widget-dark-hidden"}} {
+		buf, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.ID(shot.id)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, shot.name+".png")
+		if err := os.WriteFile(path, buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot %s (%d bytes)", path, len(buf))
+	}
+
+	// Figure: from the push (HTTP request sent) to the first frame painted
+	// with it, through simulator → bot → hub → socket → widget.
+	var lat []float64
+	for i := range 20 {
+		marker := fmt.Sprintf("repaint %d", i)
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`window.__painted = 0; window.__want = %q; true`, marker))); err != nil {
+			t.Fatal(err)
+		}
+		pushed := float64(time.Now().UnixNano()) / 1e6
+		pushPresence(t, base, b, "online", fmt.Sprintf(`[{"id":"custom","name":"Custom Status","type":4,"state":%q}]`, marker))
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			painted, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`window.__painted`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if painted > 0 {
+				lat = append(lat, painted-pushed)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%q never painted", marker)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	slices.Sort(lat)
+	t.Logf("push to repaint in Chromium over %d pushes: median %.1f ms, p90 %.1f ms, max %.1f ms",
+		len(lat), lat[len(lat)/2], lat[len(lat)*9/10], lat[len(lat)-1])
+
+	// Restart on the same port: the widget reconnects by itself.
+	addr := m.Server.Addr()
+	if err := m.Close(); err != nil {
+		t.Logf("closing: %v", err)
+	}
+	m = startDemoAt(t, dataDir, addr, 5, env)
+	waitFor(t, "the widget's socket back on the restarted server", func() bool { return m.Lanyard.SocketStats().Open == 1 })
+	pushPresence(t, base, b, "dnd", `[{"id":"custom","name":"Custom Status","type":4,"state":"marker B2 after restart"}]`)
+	waitWidget(t, ctx, "b", "the change after the restart", func(v widgetView) bool {
+		return strings.Contains(v.Custom, "marker B2") && v.Status == "Do Not Disturb"
+	})
+	if st := m.Lanyard.SocketStats(); st.Opened != 1 {
+		t.Errorf("after the restart the page opened %d sockets, want one", st.Opened)
+	}
+}
+
+// waitFor polls cond up to a minute (a restart and the widget's backoff).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestWidgetRESTFallback puts the widget behind a proxy that refuses
+// WebSocket upgrades (as some corporate proxies do): the element, pointed
+// there by its api attribute, still shows the user over REST.
+func TestWidgetRESTFallback(t *testing.T) {
+	ctx := newChromium(t)
+	m := startDemoWith(t, 3, nil)
+	id := m.Sim.MemberIDs(m.Sim.GuildIDs()[0])[0]
+	target, _ := url.Parse(m.URL())
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var refused atomic.Int32
+	blocking := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			refused.Add(1)
+			http.Error(w, "no websockets here", http.StatusForbidden)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(blocking.Close)
+	pushPresence(t, m.URL(), id, "dnd", `[{"id":"custom","name":"Custom Status","type":4,"state":"marker over REST"}]`)
+	page := widgetPage(t, m.URL(), fmt.Sprintf(`<halyard-presence id="r" user="%s" api="%s"></halyard-presence>`, id, blocking.URL))
+	if err := chromedp.Do(ctx, chromedp.Navigate(page.URL)); err != nil {
+		t.Fatal(err)
+	}
+	waitWidget(t, ctx, "r", "the presence over REST", func(v widgetView) bool {
+		return strings.Contains(v.Custom, "marker over REST") && v.Status == "Do Not Disturb"
+	})
+	if refused.Load() < 3 {
+		t.Errorf("the proxy refused %d upgrades; the widget fell back before three tries", refused.Load())
+	}
+	if st := m.Lanyard.SocketStats(); st.Opened != 0 {
+		t.Errorf("%d sockets reached Halyard through a proxy that refuses them", st.Opened)
+	}
+}
