@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"hash/fnv"
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -276,7 +276,11 @@ func TestWidgetInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{a, b} {
-		var u struct{ Data struct{ DiscordUser map[string]any `json:"discord_user"` } `json:"data"` }
+		var u struct {
+			Data struct {
+				DiscordUser map[string]any `json:"discord_user"`
+			} `json:"data"`
+		}
 		_, body := cl.do("GET", "/v1/users/"+id, "", nil)
 		if err := json.Unmarshal(body, &u); err != nil {
 			t.Fatal(err)
@@ -410,6 +414,25 @@ func TestWidgetInChromium(t *testing.T) {
 	if st := m.Lanyard.SocketStats(); st.Opened != 1 {
 		t.Errorf("after the restart the page opened %d sockets, want one", st.Opened)
 	}
+
+	// The landing page, as Chromium asks for / (HTML first): its example widget renders.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("snippet"))); err != nil {
+		t.Fatal(err)
+	}
+	var rendered bool
+	waitFor(t, "the landing page's example widget", func() bool {
+		rendered, _ = chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const el = document.querySelector("halyard-presence"); return !!(el && el.shadowRoot && el.shadowRoot.querySelector(".name")); })()`))
+		return rendered
+	})
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "landing.png")
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s (%d bytes)", path, len(shot))
 }
 
 // waitFor polls cond up to a minute (a restart and the widget's backoff).

@@ -66,7 +66,7 @@ func New(opts Options) *Script {
 	sum := sha256.Sum256(body)
 	var gz bytes.Buffer
 	w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression) // a valid level never fails
-	_, _ = w.Write(body)                                     // writes to a bytes.Buffer do not fail
+	_, _ = w.Write(body)                                   // writes to a bytes.Buffer do not fail
 	_ = w.Close()
 	return &Script{body: body, gz: gz.Bytes(), hash: hex.EncodeToString(sum[:8])}
 }
