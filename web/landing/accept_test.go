@@ -9,7 +9,7 @@ func TestPrefersHTML(t *testing.T) {
 	}{
 		// Browsers.
 		{[]string{"text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"}, true}, // Chromium
-		{[]string{"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}, true},                        // Firefox
+		{[]string{"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}, true},                       // Firefox
 		{[]string{"application/xhtml+xml"}, true},
 		{[]string{"text/html"}, true},
 		{[]string{"TEXT/HTML; charset=utf-8"}, true},
