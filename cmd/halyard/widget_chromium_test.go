@@ -356,6 +356,31 @@ func TestWidgetInChromium(t *testing.T) {
 		t.Errorf("one page opened %d Lanyard sockets (%d open; Chromium created %d), want one", st.Opened, st.Open, sockets.Load())
 	}
 
+	// Readable contrast in both themes: every text's colour against the
+	// card's background, WCAG's ratio, at least 4.5 (AA for body text).
+	for _, id := range []string{"a", "b", "c", "a2"} {
+		ratio, err := chromedp.Run(ctx, chromedp.Evaluate[float64](fmt.Sprintf(`(() => {
+			const r = document.getElementById(%q).shadowRoot;
+			const rgb = s => s.match(/[\d.]+/g).slice(0, 3).map(Number);
+			const lum = c => { const [R, G, B] = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * R + 0.7152 * G + 0.0722 * B; };
+			const bg = lum(rgb(getComputedStyle(r.querySelector(".card")).backgroundColor));
+			let min = 21;
+			for (const e of r.querySelectorAll(".name, .status, .muted, .label, .title, .times, .custom, .line")) {
+				if (!e.textContent.trim()) continue;
+				const fg = lum(rgb(getComputedStyle(e).color));
+				min = Math.min(min, (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05));
+			}
+			return min;
+		})()`, id)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ratio < 4.5 {
+			t.Errorf("widget %s: lowest text contrast %.2f:1, want at least 4.5:1", id, ratio)
+		}
+		t.Logf("widget %s: lowest text contrast %.1f:1", id, ratio)
+	}
+
 	// Screenshots: light, dark, compact.
 	dir := artifactDir(t)
 	for _, shot := range []struct{ id, name string }{{"a", "widget-light"}, {"b", "widget-dark"}, {"c", "widget-compact"}, {"a2", "widget-dark-hidden"}} {
