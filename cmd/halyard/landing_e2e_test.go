@@ -41,6 +41,8 @@ func getWith(t *testing.T, base, path string, header map[string]string) (*http.R
 func TestLandingNegotiation(t *testing.T) {
 	m := startDemoWith(t, 55, nil)
 	base := m.URL()
+	c := client{t, base}
+	eventually(t, "readyz 200 (members synced)", func() bool { code, _ := c.do("GET", "/readyz", "", nil); return code == 200 })
 
 	resp, want := getWith(t, base, "/", nil)
 	var info struct {

@@ -241,6 +241,8 @@ func TestWidgetInChromium(t *testing.T) {
 	m := startDemoAt(t, dataDir, "127.0.0.1:0", 5, env)
 	t.Cleanup(func() { m.Close() })
 	base := m.URL()
+	cl := client{t, base}
+	eventually(t, "readyz 200 (members synced)", func() bool { code, _ := cl.do("GET", "/readyz", "", nil); return code == 200 })
 	ids := m.Sim.MemberIDs(m.Sim.GuildIDs()[0])
 	a, b := ids[0], ids[1]
 
@@ -253,7 +255,6 @@ func TestWidgetInChromium(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("adding a member: %v %v", err, resp)
 	}
-	cl := client{t, base}
 	eventually(t, "the decorated member served", func() bool { code, _ := cl.do("GET", "/v1/users/"+c, "", nil); return code == 200 })
 
 	// Count the page's WebSockets to Halyard as Chromium opens them.
@@ -288,6 +289,9 @@ func TestWidgetInChromium(t *testing.T) {
 		name, _ := u.Data.DiscordUser["global_name"].(string)
 		if name == "" {
 			name, _ = u.Data.DiscordUser["username"].(string)
+		}
+		if name == "" {
+			t.Fatalf("no name for %s: %s", id, body)
 		}
 		el := map[string]string{a: "a", b: "b"}[id]
 		waitWidget(t, ctx, el, "the user's name "+name, func(v widgetView) bool { return v.Name == name })
@@ -431,6 +435,7 @@ func TestWidgetInChromium(t *testing.T) {
 		t.Logf("closing: %v", err)
 	}
 	m = startDemoAt(t, dataDir, addr, 5, env)
+	eventually(t, "readyz 200 after the restart", func() bool { code, _ := cl.do("GET", "/readyz", "", nil); return code == 200 })
 	waitFor(t, "the widget's socket back on the restarted server", func() bool { return m.Lanyard.SocketStats().Open == 1 })
 	pushPresence(t, base, b, "dnd", `[{"id":"custom","name":"Custom Status","type":4,"state":"marker B2 after restart"}]`)
 	waitWidget(t, ctx, "b", "the change after the restart", func(v widgetView) bool {
@@ -478,6 +483,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestWidgetRESTFallback(t *testing.T) {
 	ctx := newChromium(t)
 	m := startDemoWith(t, 3, nil)
+	cl := client{t, m.URL()}
+	eventually(t, "readyz 200 (members synced)", func() bool { code, _ := cl.do("GET", "/readyz", "", nil); return code == 200 })
 	id := m.Sim.MemberIDs(m.Sim.GuildIDs()[0])[0]
 	target, _ := url.Parse(m.URL())
 	proxy := httputil.NewSingleHostReverseProxy(target)
