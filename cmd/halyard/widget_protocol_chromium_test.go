@@ -183,4 +183,30 @@ func TestWidgetSocketProtocol(t *testing.T) {
 		t.Errorf("a third socket opened: %v", extra.conn.RemoteAddr())
 	default:
 	}
+
+	// Every element removed: one op 4 per id, then the widget lets the socket go.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { document.querySelectorAll("halyard-presence").forEach(e => e.remove()); return true; })()`)); err != nil {
+		t.Fatal(err)
+	}
+	var unsubscribed []string
+	timeout := time.After(30 * time.Second)
+	for open := true; open; {
+		select {
+		case m, ok := <-s.in:
+			if !ok {
+				open = false
+				break
+			}
+			if d, _ := m["d"].(map[string]any); m["op"] == float64(4) {
+				id, _ := d["unsubscribe_from_id"].(string)
+				unsubscribed = append(unsubscribed, id)
+			}
+		case <-timeout:
+			t.Fatalf("the socket stayed open with no element left (unsubscribed %v)", unsubscribed)
+		}
+	}
+	slices.Sort(unsubscribed)
+	if !slices.Equal(unsubscribed, []string{a, b, c}) {
+		t.Errorf("unsubscribed %v before closing, want every id once", unsubscribed)
+	}
 }

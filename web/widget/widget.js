@@ -49,6 +49,19 @@
       this.data.delete(id);
       this.asked = this.asked.filter((x) => x !== id);
       this.send({ op: 4, d: { unsubscribe_from_id: id } });
+      // The last element gone (and not just moved in the page): let the socket go.
+      setTimeout(() => this.els.size || this.close(), 1000);
+    }
+
+    close() {
+      const ws = this.ws;
+      this.ws = null;
+      this.ready = false;
+      clearInterval(this.beat);
+      clearTimeout(this.timer);
+      this.timer = 0;
+      this.stopPolling();
+      if (ws) ws.close(1000);
     }
 
     // sync subscribes to the full id list once per task, and only when an id is new.
