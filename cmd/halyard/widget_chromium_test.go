@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
@@ -137,8 +138,11 @@ func TestWidgetInChromium(t *testing.T) {
 		const again = document.createElement("halyard-presence");
 		again.id = "a2"; again.setAttribute("user", %q); again.setAttribute("hide", "activity,spotify"); again.setAttribute("theme", "dark");
 		document.body.append(again); watch(again);
+		const auto = document.createElement("halyard-presence");
+		auto.id = "auto"; auto.setAttribute("user", %q); auto.setAttribute("compact", "");
+		document.body.append(auto);
 		return true;
-	})()`, c, a))); err != nil {
+	})()`, c, a, b))); err != nil {
 		t.Fatal(err)
 	}
 	pushPresence(t, base, c, "online", `[{"id":"game2","name":"Compact Crafting","type":0,"created_at":1}]`)
@@ -177,6 +181,28 @@ func TestWidgetInChromium(t *testing.T) {
 			t.Errorf("widget %s: lowest text contrast %.2f:1, want at least 4.5:1", id, ratio)
 		}
 		t.Logf("widget %s: lowest text contrast %.1f:1", id, ratio)
+	}
+
+	// theme="auto" (the default) follows the reader's colour scheme.
+	autoBackground := func() float64 {
+		l, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(() => {
+			const c = getComputedStyle(document.getElementById("auto").shadowRoot.querySelector(".card")).backgroundColor;
+			const [r, g, b] = c.match(/[\d.]+/g).map(Number);
+			return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	for _, scheme := range []string{"dark", "light"} {
+		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}}); err != nil {
+			t.Fatal(err)
+		}
+		if l := autoBackground(); (scheme == "dark") != (l < 0.5) {
+			t.Errorf("theme auto under prefers-color-scheme: %s: card luminance %.2f", scheme, l)
+		}
 	}
 
 	// Screenshots: light, dark, compact.
