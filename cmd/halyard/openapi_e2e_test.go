@@ -55,7 +55,7 @@ func loadDocument(t *testing.T, base string) *openapi3.T {
 func init() {
 	// Non-JSON bodies the document describes: decode them as opaque
 	// strings so their schemas (type: string) are checked.
-	for _, ct := range []string{"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"} {
+	for _, ct := range []string{"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml", "text/html", "text/javascript"} {
 		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
 	}
 }
@@ -264,6 +264,12 @@ func TestOpenAPILiveResponses(t *testing.T) {
 
 	// Service routes.
 	a.do(req{method: "GET", path: "/", template: "/", status: 200})
+	a.do(req{method: "GET", path: "/", header: map[string]string{"Accept": "text/html,*/*;q=0.8"}, status: 200})
+	a.do(req{method: "GET", path: "/widget.js", template: "/widget.js", status: 200})
+	widgetTag := `"` + m.Widget.Hash() + `-gzip"` // Go's client asks for gzip
+	a.do(req{method: "GET", path: "/widget.js?v=" + m.Widget.Hash(), status: 200})
+	a.do(req{method: "GET", path: "/widget.js?v=%zz", status: 200})
+	a.do(req{method: "GET", path: "/widget.js", header: map[string]string{"If-None-Match": widgetTag}, status: 304})
 	a.do(req{method: "GET", path: "/healthz", status: 200})
 	a.do(req{method: "GET", path: "/readyz", status: 200})
 	a.do(req{method: "GET", path: "/metrics", status: 200})
@@ -489,6 +495,7 @@ func TestOpenAPILiveResponses(t *testing.T) {
 // this test cannot provoke against a healthy server, with the reason.
 var coverageExceptions = map[string]string{
 	"GET /":                  "no error answer",
+	"GET /widget.js":         "no error answer: any query gets the script",
 	"GET /healthz":           "no error answer",
 	"GET /readyz":            "503 needs a server that is not ready",
 	"GET /metrics":           "no error answer",

@@ -26,6 +26,8 @@ import (
 	"github.com/halyardhq/halyard/server"
 	"github.com/halyardhq/halyard/socket"
 	"github.com/halyardhq/halyard/storage"
+	"github.com/halyardhq/halyard/web/landing"
+	"github.com/halyardhq/halyard/web/widget"
 )
 
 // Main is the whole program: configuration and every component, started in
@@ -53,6 +55,7 @@ type Main struct {
 	Privacy  *privacy.Privacy // .optout, .optin, .delete-my-data, /privacy
 	GitHub   *github.Cache
 	Metrics  *server.Metrics
+	Widget   *widget.Script // GET /widget.js
 
 	stopChurn func()
 	deferred  *storage.Deferred
@@ -154,6 +157,11 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Server.EnableMetrics(m.Metrics)
 	docs.Register(m.Server.Echo()) // /docs: Swagger UI and the OpenAPI document
 	m.Server.Register(m.Lanyard, m.Lantern, m.Harmy)
+	m.Widget = widget.New(widget.Options{CDNURL: cfg.Discord.CDNURL})
+	m.Widget.Register(m.Server.Echo())
+	// After the dialects: it hands GET / to browsers that ask for HTML, and the rest to Lanyard's JSON.
+	landing.New(landing.Options{Hub: m.Hub, ExternalURL: cfg.HTTP.ExternalURL, WidgetPath: widget.Path,
+		CDNURL: cfg.Discord.CDNURL}).Register(m.Server.Echo())
 	shared := m.Server.RegisterSocket(m.Sockets, m.Lanyard, m.Lantern) // shared /socket; Lanyard first: it takes ambiguous first messages
 	shared.MaxMessageSize, shared.Conns = cfg.Socket.MaxMessageBytes, sockConns
 	if err := m.Server.Listen(cfg.HTTP.Addr); err != nil {
