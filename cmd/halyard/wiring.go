@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/halyardhq/halyard/badge"
 	"github.com/halyardhq/halyard/core"
 	"github.com/halyardhq/halyard/dialects/harmy"
 	"github.com/halyardhq/halyard/dialects/lantern"
@@ -49,6 +50,7 @@ type Main struct {
 	Lantern  *lantern.Dialect
 	Sockets  *socket.Engine // every WebSocket of every dialect
 	Harmy    *harmy.Dialect
+	Badges   *badge.Handler
 	GitHub   *github.Cache
 	Metrics  *server.Metrics
 
@@ -117,6 +119,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Prefix: cfg.Discord.CommandPrefix, RatePerSecond: cfg.Harmy.RatePerSecond, RatePerMinute: cfg.Harmy.RatePerMinute,
 		TrustedProxyHeader: cfg.HTTP.TrustedProxyHeader})
 	m.Commands.Register(m.Harmy.Commands()...)
+	m.Badges = badge.New(m.Hub)
 
 	if cfg.Demo.Enabled {
 		if err := m.startDemo(); err != nil {
@@ -147,6 +150,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Server.EnableMetrics(m.Metrics)
 	docs.Register(m.Server.Echo()) // /docs: Swagger UI and the OpenAPI document
 	m.Server.Register(m.Lanyard, m.Lantern, m.Harmy)
+	m.Badges.Register(m.Server.Echo())                                 // /badge/:id/:kind.svg: SVG answers, errors included
 	shared := m.Server.RegisterSocket(m.Sockets, m.Lanyard, m.Lantern) // shared /socket; Lanyard first: it takes ambiguous first messages
 	shared.MaxMessageSize, shared.Conns = cfg.Socket.MaxMessageBytes, sockConns
 	if err := m.Server.Listen(cfg.HTTP.Addr); err != nil {
