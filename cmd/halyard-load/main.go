@@ -26,7 +26,7 @@ import (
 )
 
 // scenarioNames in the order they run.
-var scenarioNames = []string{"ws-idle", "ws-fanout", "ingest", "rest", "baseline", "members", "restart"}
+var scenarioNames = []string{"ws-idle", "sse-idle", "ws-fanout", "ingest", "rest", "baseline", "members", "restart"}
 
 // config is the command line.
 type config struct {
@@ -39,6 +39,7 @@ type config struct {
 	Conns           int           // keep-alive connections for REST
 	DemoUsers       int
 	WSConns         int
+	SSEStreams      int
 	FanoutSubs      int
 	FanoutPushes    int
 	IngestEvents    int
@@ -63,6 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.Conns, "conns", 16, "keep-alive connections for rest and baseline")
 	fs.IntVar(&c.DemoUsers, "demo-users", 1000, "simulated members of the server under load")
 	fs.IntVar(&c.WSConns, "ws-conns", 100_000, "idle WebSocket subscribers (ws-idle)")
+	fs.IntVar(&c.SSEStreams, "sse-streams", 1000, "idle server-sent-events streams (sse-idle)")
 	fs.IntVar(&c.FanoutSubs, "fanout-subs", 10_000, "subscribers of one user (ws-fanout)")
 	fs.IntVar(&c.FanoutPushes, "fanout-pushes", 20, "presence updates pushed to them (ws-fanout)")
 	fs.IntVar(&c.IngestEvents, "ingest-events", 1_000_000, "PRESENCE_UPDATEs the simulator floods (ingest)")
@@ -88,6 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		quick("conns", func() { c.Conns = 8 })
 		quick("demo-users", func() { c.DemoUsers = 100 })
 		quick("ws-conns", func() { c.WSConns = 2000 })
+		quick("sse-streams", func() { c.SSEStreams = 500 })
 		quick("fanout-subs", func() { c.FanoutSubs = 500 })
 		quick("fanout-pushes", func() { c.FanoutPushes = 5 })
 		quick("ingest-events", func() { c.IngestEvents = 20_000 })
@@ -114,6 +117,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("--demo-users must be from 50 (the Lantern bulk) to 1000000")
 	case c.WSConns < 1 || c.WSConns > 1_000_000:
 		return c, errors.New("--ws-conns must be from 1 to 1000000")
+	case c.SSEStreams < 1 || c.SSEStreams > 1_000_000:
+		return c, errors.New("--sse-streams must be from 1 to 1000000")
 	case c.FanoutSubs < 1 || c.FanoutSubs > 200_000:
 		return c, errors.New("--fanout-subs must be from 1 to 200000")
 	case c.FanoutPushes < 1 || c.FanoutPushes > 1000:
