@@ -49,9 +49,8 @@ const MaxStreamIDs = 50
 // sseGroup is the registry group (and metrics name) of the streams.
 const sseGroup = "lanyard_sse"
 
-// The stream's errors, answered before the stream starts (Lanyard's
-// envelope; docs/compat/lanyard.md has no word on streams: these are
-// Halyard's).
+// The stream's errors, answered before the stream starts, in Lanyard's
+// envelope (docs/compat/lanyard.md §5.9).
 var (
 	errBadUserID  = apiError{http.StatusBadRequest, "invalid_user_id", "the user id must be a Discord user id (a snowflake)"}
 	errBadIDs     = apiError{http.StatusBadRequest, "invalid_ids", "ids must be 1 to 50 Discord user ids separated by commas"}
