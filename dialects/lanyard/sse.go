@@ -99,7 +99,9 @@ func presenceEvent(id string, presence []byte) []byte {
 
 func (d *Dialect) registerStreams(e *echo.Echo) {
 	e.GET("/v1/users/:id/events", d.streamUser)
+	e.GET("/v1/users/:id/events/", d.streamUser)
 	e.GET("/v1/events", d.streamUsers)
+	e.GET("/v1/events/", d.streamUsers)
 }
 
 // streamUser serves GET /v1/users/:id/events: a monitored user's
