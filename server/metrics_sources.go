@@ -104,6 +104,43 @@ func (m *Metrics) RegisterSockets(dialect string, stats func() SocketStats) erro
 	})
 }
 
+// RegisterStreams exposes a dialect's server-sent-events counters as
+// halyard_sse_* with a dialect label. Call it once per dialect.
+func (m *Metrics) RegisterStreams(dialect string, stats func() SocketStats) error {
+	l := prometheus.Labels{"dialect": dialect}
+	return m.reg.Register(&streamCollector{
+		stats:  stats,
+		open:   prometheus.NewDesc("halyard_sse_streams", "Server-sent-events streams open now.", nil, l),
+		opened: prometheus.NewDesc("halyard_sse_streams_opened_total", "Server-sent-events streams started.", nil, l),
+		closes: prometheus.NewDesc("halyard_sse_closes_total", "Server-sent-events streams ended, by reason.", []string{"reason"}, l),
+		out:    prometheus.NewDesc("halyard_sse_writes_total", "Writes to server-sent-events streams (events and pings).", nil, l),
+	})
+}
+
+// streamCollector reads one dialect's stream counters at scrape time.
+type streamCollector struct {
+	stats                     func() SocketStats
+	open, opened, closes, out *prometheus.Desc
+}
+
+// Describe implements prometheus.Collector.
+func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.open, c.opened, c.closes, c.out} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.stats()
+	ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(st.Open))
+	ch <- prometheus.MustNewConstMetric(c.opened, prometheus.CounterValue, float64(st.Opened))
+	for reason, n := range st.Closes {
+		ch <- prometheus.MustNewConstMetric(c.closes, prometheus.CounterValue, float64(n), reason)
+	}
+	ch <- prometheus.MustNewConstMetric(c.out, prometheus.CounterValue, float64(st.MessagesOut))
+}
+
 // socketCollector reads one dialect's socket counters at scrape time.
 type socketCollector struct {
 	stats                                func() SocketStats

@@ -142,25 +142,39 @@ func NewConnLimiter(max int, proxyHeader string) *ConnLimiter {
 // returns false; otherwise the slot is released when the socket closes.
 // A nil limiter admits everything.
 func (l *ConnLimiter) Admit(r *http.Request, sock *Socket) bool {
-	if l == nil {
-		return true
-	}
-	ip := clientaddr.LimitKey(clientaddr.FromRequest(r, l.header))
-	l.mu.Lock()
-	if l.open[ip] >= l.max {
-		l.mu.Unlock()
+	release, ok := l.Reserve(r)
+	if !ok {
 		_ = SendClose(sock.Conn, CloseTooManyConnections, ReasonTooManyConnections)
 		sock.LingerClose(time.Second)
 		return false
 	}
-	l.open[ip]++
-	l.mu.Unlock()
-	sock.onClose = func() {
-		l.mu.Lock()
-		if l.open[ip]--; l.open[ip] <= 0 {
-			delete(l.open, ip)
-		}
-		l.mu.Unlock()
-	}
+	sock.onClose = release
 	return true
+}
+
+// Reserve takes one of the request's client address's slots for a
+// connection of another transport (a server-sent-events stream) before
+// its answer starts; false when the address is at its cap. release gives
+// the slot back; call it once. A nil limiter admits everything.
+func (l *ConnLimiter) Reserve(r *http.Request) (release func(), ok bool) {
+	if l == nil {
+		return func() {}, true
+	}
+	ip := clientaddr.LimitKey(clientaddr.FromRequest(r, l.header))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open[ip] >= l.max {
+		return nil, false
+	}
+	l.open[ip]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Lock()
+			if l.open[ip]--; l.open[ip] <= 0 {
+				delete(l.open, ip)
+			}
+			l.mu.Unlock()
+		})
+	}, true
 }

@@ -27,10 +27,18 @@
 //   - the shared /socket (Engine.Shared): one Hello for both dialects, the
 //     first client message picks the dialect.
 //
+// # Server-sent events
+//
+// Engine.OpenStream takes an HTTP request's connection over for a long
+// answer the server only writes to: a Stream, watched for the client
+// closing in the same epoll set, written from its Actor, counted against
+// the same ConnLimiter (Reserve) and ended by Engine.Close like a socket
+// (the body's last chunk, then the connection closed).
+//
 // # Plugging in another transport
 //
-// A transport that is not a WebSocket (server-sent events, a cluster
-// link) joins the same registry without the WebSocket parts: it takes a
+// A transport that is neither (a cluster link) joins the same registry
+// without the WebSocket parts: it takes a
 // Group of its own from Engine.Group, gives each connection a Lease
 // (Group.NewLease, then Lease.Join; false means the engine is closing),
 // counts traffic with Lease.In and Lease.Out, and calls Lease.Done with a

@@ -34,12 +34,16 @@ type poller struct {
 	epfd  int
 	file  *os.File // epfd, watched by Go's netpoller (see loop)
 	mu    sync.Mutex
-	socks map[uint64]*Socket
+	socks map[uint64]pollTarget
 	next  uint64
 	shut  bool // closed: the descriptor number may belong to another file now
 }
 
 const pollEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
+
+// pollTarget is what the poller wakes when a descriptor is readable: a
+// WebSocket (Socket) or a server-sent-events stream (Stream).
+type pollTarget interface{ ready() }
 
 // newPoller creates an engine's epoll set and starts its loop; nil when
 // the platform refuses (every socket then gets a waiter goroutine).
@@ -52,7 +56,7 @@ func newPoller() *poller {
 		_ = unix.Close(fd)
 		return nil
 	}
-	p := &poller{epfd: fd, file: os.NewFile(uintptr(fd), "halyard-epoll"), socks: map[uint64]*Socket{}}
+	p := &poller{epfd: fd, file: os.NewFile(uintptr(fd), "halyard-epoll"), socks: map[uint64]pollTarget{}}
 	rc, err := p.file.SyscallConn()
 	if err != nil {
 		_ = p.file.Close()
@@ -99,7 +103,7 @@ func (p *poller) loop(rc syscall.RawConn) {
 			continue
 		}
 		p.mu.Lock()
-		ready := make([]*Socket, 0, n)
+		ready := make([]pollTarget, 0, n)
 		for _, ev := range events[:n] {
 			if s := p.socks[uint64(uint32(ev.Fd))|uint64(uint32(ev.Pad))<<32]; s != nil {
 				ready = append(ready, s)
@@ -115,68 +119,116 @@ func (p *poller) loop(rc syscall.RawConn) {
 // pollStart registers a TCP socket with the epoll set; false when the
 // socket must be read by a goroutine instead.
 func (s *Socket) pollStart() bool {
-	p := s.e.poller()
-	tc, ok := s.Conn.NetConn().(*net.TCPConn)
-	if p == nil || !ok {
-		return false
-	}
-	rc, err := tc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	fd := -1
-	if rc.Control(func(f uintptr) { fd = int(f) }) != nil || fd < 0 {
-		return false
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
 		return true
 	}
+	st, ok := s.e.poller().add(s.Conn.NetConn(), s)
+	if ok {
+		s.poll = st
+	}
+	return ok
+}
+
+// pollRearm re-enables the one-shot registration. Called with s.mu held
+// and the socket not stopped, so the descriptor is still open.
+func (s *Socket) pollRearm() { s.poll.rearm() }
+
+// pollStop removes the socket from the epoll set. Called with s.mu held,
+// before the connection is closed.
+func (s *Socket) pollStop() { s.poll.remove() }
+
+// add registers a TCP connection's descriptor, waking t when it is
+// readable; ok is false when the platform or the connection cannot be
+// polled (the caller then reads with a goroutine).
+func (p *poller) add(nc net.Conn, t pollTarget) (st pollState, ok bool) {
+	tc, isTCP := nc.(*net.TCPConn)
+	if p == nil || !isTCP {
+		return st, false
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return st, false
+	}
+	fd := -1
+	if rc.Control(func(f uintptr) { fd = int(f) }) != nil || fd < 0 {
+		return st, false
+	}
 	p.mu.Lock()
 	if p.shut {
 		p.mu.Unlock()
-		return false
+		return st, false
 	}
 	p.next++
 	id := p.next
-	p.socks[id] = s
+	p.socks[id] = t
 	p.mu.Unlock()
-	s.poll.p, s.poll.fd, s.poll.id = p, fd, id
 	ev := unix.EpollEvent{Events: pollEvents, Fd: int32(uint32(id)), Pad: int32(uint32(id >> 32))}
 	if unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev) != nil {
 		p.mu.Lock()
 		delete(p.socks, id)
 		p.mu.Unlock()
-		s.poll.id = 0
-		return false
+		return st, false
 	}
-	return true
+	return pollState{p: p, fd: fd, id: id}, true
 }
 
-// pollRearm re-enables the one-shot registration. Called with s.mu held
-// and the socket not stopped, so the descriptor is still open.
-func (s *Socket) pollRearm() {
-	if s.poll.id == 0 {
+// rearm re-enables a one-shot registration; the descriptor must still be
+// open.
+func (st *pollState) rearm() {
+	if st.id == 0 {
 		return
 	}
-	id := s.poll.id
+	id := st.id
 	ev := unix.EpollEvent{Events: pollEvents, Fd: int32(uint32(id)), Pad: int32(uint32(id >> 32))}
-	_ = unix.EpollCtl(s.poll.p.epfd, unix.EPOLL_CTL_MOD, s.poll.fd, &ev)
+	_ = unix.EpollCtl(st.p.epfd, unix.EPOLL_CTL_MOD, st.fd, &ev)
 }
 
-// pollStop removes the socket from the epoll set. Called with s.mu held,
-// before the connection is closed.
-func (s *Socket) pollStop() {
-	if s.poll.id == 0 {
+// remove takes the descriptor out of the epoll set, before it is closed.
+func (st *pollState) remove() {
+	if st.id == 0 {
 		return
 	}
-	p := s.poll.p
+	p := st.p
 	p.mu.Lock()
 	if !p.shut {
-		_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, s.poll.fd, nil)
+		_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, st.fd, nil)
 	}
-	delete(p.socks, s.poll.id)
+	delete(p.socks, st.id)
 	p.mu.Unlock()
-	s.poll.id = 0
+	st.id = 0
+}
+
+// drainNonblocking reads and discards what the peer sent, without
+// waiting: at most limit bytes. gone is true once the peer closed its side
+// (or the connection failed).
+func drainNonblocking(nc net.Conn, limit int) (n int, gone bool) {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return 0, false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return 0, true
+	}
+	var buf [512]byte
+	for n < limit {
+		var got int
+		var rerr error
+		if err := rc.Read(func(fd uintptr) bool {
+			got, rerr = unix.Read(int(fd), buf[:])
+			return true // one attempt: never wait
+		}); err != nil {
+			return n, true
+		}
+		switch {
+		case rerr == unix.EAGAIN || rerr == unix.EINTR:
+			return n, false
+		case rerr != nil || got == 0:
+			return n, true
+		}
+		n += got
+	}
+	return n, false
 }

@@ -26,7 +26,7 @@ import (
 )
 
 // scenarioNames in the order they run.
-var scenarioNames = []string{"ws-idle", "ws-fanout", "ingest", "rest", "baseline", "members", "restart"}
+var scenarioNames = []string{"ws-idle", "sse-idle", "ws-fanout", "ingest", "rest", "baseline", "members", "restart"}
 
 // config is the command line.
 type config struct {
@@ -40,6 +40,7 @@ type config struct {
 	DemoUsers       int
 	WSConns         int
 	WSProcs         int
+	SSEStreams      int
 	FanoutSubs      int
 	FanoutPushes    int
 	IngestEvents    int
@@ -65,6 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.DemoUsers, "demo-users", 1000, "simulated members of the server under load")
 	fs.IntVar(&c.WSConns, "ws-conns", 100_000, "idle WebSocket subscribers (ws-idle)")
 	fs.IntVar(&c.WSProcs, "ws-procs", 0, "client processes holding the ws-idle subscribers (0: as many as the descriptor limit needs)")
+	fs.IntVar(&c.SSEStreams, "sse-streams", 1000, "idle server-sent-events streams (sse-idle)")
 	fs.IntVar(&c.FanoutSubs, "fanout-subs", 10_000, "subscribers of one user (ws-fanout)")
 	fs.IntVar(&c.FanoutPushes, "fanout-pushes", 20, "presence updates pushed to them (ws-fanout)")
 	fs.IntVar(&c.IngestEvents, "ingest-events", 1_000_000, "PRESENCE_UPDATEs the simulator floods (ingest)")
@@ -90,6 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		quick("conns", func() { c.Conns = 8 })
 		quick("demo-users", func() { c.DemoUsers = 100 })
 		quick("ws-conns", func() { c.WSConns = 2000 })
+		quick("sse-streams", func() { c.SSEStreams = 500 })
 		quick("fanout-subs", func() { c.FanoutSubs = 500 })
 		quick("fanout-pushes", func() { c.FanoutPushes = 5 })
 		quick("ingest-events", func() { c.IngestEvents = 20_000 })
@@ -118,6 +121,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("--ws-conns must be from 1 to 1000000")
 	case c.WSProcs < 0 || c.WSProcs > 64:
 		return c, errors.New("--ws-procs must be from 0 (auto) to 64")
+	case c.SSEStreams < 1 || c.SSEStreams > 1_000_000:
+		return c, errors.New("--sse-streams must be from 1 to 1000000")
 	case c.FanoutSubs < 1 || c.FanoutSubs > 200_000:
 		return c, errors.New("--fanout-subs must be from 1 to 200000")
 	case c.FanoutPushes < 1 || c.FanoutPushes > 1000:

@@ -46,6 +46,7 @@ type report struct {
 	BaselineBulkRPS    float64               `json:"baseline_bulk_rps"` // bare server returning the bulk answer's bytes
 	BaselineBulk       *restResult           `json:"baseline_bulk,omitempty"`
 	WSIdle             *wsIdleResult         `json:"ws_idle,omitempty"`
+	SSEIdle            *sseIdleResult        `json:"sse_idle,omitempty"`
 	Fanout             *fanoutResult         `json:"fanout,omitempty"`
 	FanoutFloor        *floorResult          `json:"fanout_floor,omitempty"`
 	FanoutFloorP50MS   float64               `json:"fanout_floor_p50_ms"`
@@ -77,7 +78,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	}
 	rep.LoadAvg[0] = loadAvg()
 	defer func() { rep.LoadAvg[1] = loadAvg() }()
-	limit := raiseFileLimit(uint64(max(cfg.WSConns, cfg.FanoutSubs)) + 20_000)
+	limit := raiseFileLimit(uint64(max(cfg.WSConns, cfg.FanoutSubs, cfg.SSEStreams)) + 20_000)
 	fmt.Fprintf(out, "halyard-load: %d CPUs, %s, RLIMIT_NOFILE %d\n", rep.CPUs, rep.GoVersion, limit)
 
 	var bin string
@@ -132,6 +133,18 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 		if res.CappedBy != "" {
 			fmt.Fprintf(out, "%-10s capped by %s\n", "ws-idle", res.CappedBy)
 		}
+	}
+	if want("sse-idle") && ctx.Err() == nil {
+		res, err := runSSEIdle(ctx, srv, cfg.SSEStreams, users, cfg.Settle)
+		rep.SSEIdle = &res
+		if err != nil || res.Error != "" {
+			if err == nil {
+				err = errors.New(res.Error)
+			}
+			fail("sse-idle", err)
+		}
+		fmt.Fprintf(out, "%-10s %d idle event streams in %.1f s: %.0f B RSS, %.0f B heap, %.2f goroutines per stream (server gauge: %.0f streams)\n",
+			"sse-idle", res.Streams, res.ConnectSeconds, res.RSSPerStream, res.HeapPerStream, res.GoroutinesPerConn, res.ServerStreams)
 	}
 	if want("ws-fanout") && ctx.Err() == nil {
 		res, err := runFanout(ctx, srv, cfg.FanoutSubs, cfg.FanoutPushes, example)

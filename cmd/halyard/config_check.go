@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Normalize fills the settings derived from others and puts values in
@@ -99,6 +100,9 @@ func (h Harmy) validate() error {
 func (s Socket) validate() error {
 	if s.MaxMessageBytes < 0 || s.MaxSubscriptions < 0 || s.MessagesPerSecond < 0 || s.MessageBurst < 0 || s.MaxPerIP < 0 {
 		return errors.New("SOCKET_MAX_MESSAGE_BYTES, SOCKET_MAX_SUBSCRIPTIONS, SOCKET_MESSAGES_PER_SECOND, SOCKET_MESSAGE_BURST and SOCKET_MAX_PER_IP must not be negative (0 turns a cap off)")
+	}
+	if s.SSEPing < 100*time.Millisecond || s.SSEPing > time.Hour {
+		return fmt.Errorf("SSE_PING_INTERVAL must be from 100ms to 1h, got %v", s.SSEPing)
 	}
 	return nil
 }

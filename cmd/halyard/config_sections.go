@@ -67,13 +67,16 @@ type Socket struct {
 	MessagesPerSecond float64 `toml:"socket_messages_per_second" env:"SOCKET_MESSAGES_PER_SECOND"`
 	MessageBurst      int     `toml:"socket_message_burst" env:"SOCKET_MESSAGE_BURST"`
 	MaxPerIP          int     `toml:"socket_max_per_ip" env:"SOCKET_MAX_PER_IP"`
+	// SSEPing is the interval of the ": ping" comment on idle
+	// server-sent-events streams (they share the sockets' cap per address).
+	SSEPing time.Duration `toml:"sse_ping_interval" env:"SSE_PING_INTERVAL"`
 }
 
 // defaultSocket is the socket package's defaults. The cap per address is
 // off: many users share one behind NAT.
 func defaultSocket() Socket {
 	return Socket{MaxMessageBytes: socket.DefaultMaxMessageBytes, MaxSubscriptions: socket.DefaultMaxSubscriptions,
-		MessagesPerSecond: socket.DefaultMessagesPerSecond, MessageBurst: socket.DefaultMessageBurst}
+		MessagesPerSecond: socket.DefaultMessagesPerSecond, MessageBurst: socket.DefaultMessageBurst, SSEPing: 25 * time.Second}
 }
 
 // Discord is the bot: its token, the guilds it watches, its command

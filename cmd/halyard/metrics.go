@@ -15,6 +15,9 @@ func (m *Main) newMetrics() (*server.Metrics, error) {
 		if err := metrics.RegisterSockets("lanyard", m.Lanyard.SocketStats); err != nil {
 			return nil, err
 		}
+		if err := metrics.RegisterStreams("lanyard", m.Lanyard.StreamStats); err != nil {
+			return nil, err
+		}
 	}
 	if m.Lantern != nil {
 		if err := metrics.RegisterSockets("lantern", m.Lantern.SocketStats); err != nil {

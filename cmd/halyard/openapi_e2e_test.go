@@ -487,6 +487,9 @@ func TestOpenAPILiveResponses(t *testing.T) {
 	a.do(req{method: "DELETE", path: "/admin/v1/users/x", header: admin, status: 400})
 	a.do(req{method: "DELETE", path: "/admin/v1/users/" + plain, status: 401})
 
+	driveBadgeRoutes(a, rich, unmonitored)
+	driveStreamRoutes(a, rich, lone, unmonitored)
+
 	a.assertCoverage()
 	t.Logf("%d operations driven in %v", len(a.seen), time.Since(start).Round(time.Millisecond))
 }
@@ -550,6 +553,7 @@ var routesNotInDocument = map[string]string{
 	"/api":            "catch-all: Lantern's 404",
 	"/api/*":          "catch-all: Lantern's 404",
 	"/metrics/*":      "catch-all: the plain-text 404 under /metrics",
+	"/badge/*":        "catch-all: the badge-shaped 404 under /badge/",
 }
 
 // templateShape reduces a path to its shape: parameters become {}, a

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/halyardhq/halyard/badge"
 	"github.com/halyardhq/halyard/core"
 	"github.com/halyardhq/halyard/dialects/harmy"
 	"github.com/halyardhq/halyard/dialects/lantern"
@@ -53,6 +54,7 @@ type Main struct {
 	Sockets  *socket.Engine // every WebSocket of every dialect
 	Harmy    *harmy.Dialect
 	Privacy  *privacy.Privacy // .optout, .optin, .delete-my-data, /privacy
+	Badges   *badge.Handler
 	GitHub   *github.Cache
 	Metrics  *server.Metrics
 	Widget   *widget.Script // GET /widget.js
@@ -110,7 +112,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Lanyard = lanyard.New(lanyard.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.HTTP.ExternalURL,
 		Prefix: cfg.Discord.CommandPrefix, Commands: m.Commands, DiscordInvite: cfg.Discord.DiscordInvite, CDNURL: cfg.Discord.CDNURL,
-		Socket: lanyard.SocketOptions{Engine: m.Sockets, MaxMessageSize: cfg.Socket.MaxMessageBytes, Caps: sockCaps, Conns: sockConns}})
+		Socket: lanyard.SocketOptions{Engine: m.Sockets, MaxMessageSize: cfg.Socket.MaxMessageBytes, Caps: sockCaps, Conns: sockConns},
+		SSE:    lanyard.SSEOptions{Ping: cfg.Socket.SSEPing}})
 	m.Commands.Register(m.Lanyard.Commands()...)
 	m.Lantern = lantern.New(lantern.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.HTTP.ExternalURL, CDNURL: cfg.Discord.CDNURL,
 		Logger: m.Logger.With("component", "lantern"),
@@ -127,6 +130,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Privacy = privacy.New(privacy.Options{Hub: m.Hub, Tokens: m.Tokens, Prefix: cfg.Discord.CommandPrefix,
 		Logger: m.Logger.With("component", "privacy")})
 	m.Commands.Register(m.Privacy.Commands()...)
+	m.Badges = badge.New(m.Hub)
 
 	if cfg.Demo.Enabled {
 		if err := m.startDemo(); err != nil {
@@ -162,6 +166,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// After the dialects: it hands GET / to browsers that ask for HTML, and the rest to Lanyard's JSON.
 	landing.New(landing.Options{Hub: m.Hub, ExternalURL: cfg.HTTP.ExternalURL, WidgetPath: widget.Path,
 		CDNURL: cfg.Discord.CDNURL}).Register(m.Server.Echo())
+	m.Badges.Register(m.Server.Echo())                                 // /badge/:id/:kind.svg: SVG answers, errors included
 	shared := m.Server.RegisterSocket(m.Sockets, m.Lanyard, m.Lantern) // shared /socket; Lanyard first: it takes ambiguous first messages
 	shared.MaxMessageSize, shared.Conns = cfg.Socket.MaxMessageBytes, sockConns
 	if err := m.Server.Listen(cfg.HTTP.Addr); err != nil {

@@ -25,6 +25,8 @@ type Options struct {
 	CDNURL string
 	// Socket tunes the WebSocket (timeouts, queue); zero for the defaults.
 	Socket SocketOptions
+	// SSE tunes the server-sent-events streams; zero for the defaults.
+	SSE SSEOptions
 }
 
 // Dialect is the Lanyard rendering of the hub.
@@ -33,6 +35,7 @@ type Dialect struct {
 	presence core.RendererID // the presence object (docs/compat/lanyard.md §3)
 	envelope core.RendererID // {"data":<presence>,"success":true}
 	sockets  *sockets        // the WebSocket side (socket.go)
+	streams  *streams        // the server-sent-events side (sse.go)
 }
 
 // New registers the dialect's renderers with the hub. Call it before the
@@ -51,6 +54,7 @@ func New(opts Options) *Dialect {
 		return append(out, `,"success":true}`...)
 	})
 	d.sockets = newSockets(opts.Hub, d.presence, opts.Socket)
+	d.streams = newStreams(opts.Hub, d.presence, d.sockets, opts.SSE)
 	return d
 }
 
@@ -61,6 +65,7 @@ func (d *Dialect) Register(e *echo.Echo) {
 	d.registerKV(e)
 	d.registerQuicklinks(e)
 	d.registerSocket(e)
+	d.registerStreams(e)
 }
 
 // Presence returns the user's rendered presence object (cached per snapshot).

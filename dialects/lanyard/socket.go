@@ -132,13 +132,14 @@ func (d *Dialect) ServeSocket(c *socket.Handoff) {
 	d.sockets.serve(c.Socket, c.Query.Get("compression") == socket.CompressionZlib, false, &first)
 }
 
-// CloseSockets closes every Lanyard socket with 1001 (Going Away), refuses
-// new ones the same way, and returns once they are all closed (each waits
+// CloseSockets closes every Lanyard socket with 1001 (Going Away) and
+// ends every event stream, refuses new ones the same way, and returns once they are all closed (each waits
 // at most SocketOptions.CloseGrace for its client's reply). The engine's
 // Close does the same for every dialect at once; CloseSockets is for a
 // dialect alone (and closes the dialect's own engine, if it has one).
 func (d *Dialect) CloseSockets() {
 	d.sockets.group.Close()
+	d.streams.group.Close()
 	if d.sockets.own {
 		d.sockets.engine.Close()
 	}
