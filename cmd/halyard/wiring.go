@@ -127,7 +127,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Bot, err = discord.New(discord.Config{
 		Token: cfg.Discord.BotToken, GatewayURL: cfg.Discord.GatewayURL, RESTBase: cfg.Discord.APIURL, GuildIDs: cfg.Discord.GuildIDs,
 		Prefix: cfg.Discord.CommandPrefix, Hub: m.Hub, Commands: m.Commands, Logger: m.Logger.With("component", "discord"),
-		FastIdentify: cfg.Demo.Enabled,
+		FastIdentify: cfg.Demo.Enabled, ShardCount: int(cfg.Discord.ShardCount),
 	})
 	if err != nil {
 		return err
