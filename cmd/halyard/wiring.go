@@ -162,10 +162,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Logger.Info("gateway ready", "monitored_users", m.Hub.Count())
 	if m.Sim != nil && m.Config.Demo.Churn > 0 {
-		// About half the members change at every tick, so each one changes
-		// every few seconds; bounded for very large demo populations.
-		perTick := min(max(1, cfg.Demo.Users/2), 5000)
-		m.stopChurn = m.Sim.StartChurn(cfg.Demo.Churn, perTick)
+		m.stopChurn = m.Sim.StartChurn(cfg.Demo.Churn, discordsim.ChurnPerTick(cfg.Demo.Users))
 	}
 	return nil
 }
