@@ -44,6 +44,9 @@ type shardConn struct {
 	id    int
 	ident gateway.Identifier
 
+	// opMu orders CloseShard (close, then forget the shard's sync) before
+	// an OpenShard that follows it; mu guards the fields below it.
+	opMu   sync.Mutex
 	mu     sync.Mutex
 	sess   *session.Session   // nil while closed
 	cancel context.CancelFunc // ends an Open still waiting for READY
@@ -82,6 +85,8 @@ func (sc *shardConn) connect(ctx context.Context, s *session.Session, openCtx co
 // from then on the shard counts as held (Ready waits for it). cancel ends
 // openCtx, which Close also does.
 func (sc *shardConn) prepare(ctx context.Context) (s *session.Session, openCtx context.Context, cancel context.CancelFunc) {
+	sc.opMu.Lock()
+	defer sc.opMu.Unlock()
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	sc.wanted.Store(true)
@@ -283,7 +288,10 @@ func (b *Bot) CloseShard(id int) error {
 	if id < 0 || id >= len(b.shards) {
 		return fmt.Errorf("discord: shard %d does not exist (shard count %d)", id, len(b.shards))
 	}
-	err := b.shards[id].Close()
+	sc := b.shards[id]
+	sc.opMu.Lock()
+	defer sc.opMu.Unlock()
+	err := sc.Close() // returns once the session's event loop ended
 	b.sync.dropShard(id, b.shardOf)
 	b.req.dropShard(id, b.shardOf)
 	return err

@@ -145,8 +145,9 @@ func readyz(c client) bool {
 	return code == http.StatusOK
 }
 
-// TestShardedNodeEndToEnd: a node with SHARD_COUNT=auto against a
-// simulator recommending 2 shards opens both and serves, over REST, the
+// TestShardedNodeEndToEnd: a node with SHARD_COUNT=2 (auto is
+// discord's TestBotShardsServeEveryShardAndCloseOne) opens both shards,
+// within the simulator's max_concurrency, and serves over REST the
 // members of guilds on each shard, with their presences.
 func TestShardedNodeEndToEnd(t *testing.T) {
 	sim, err := discordsim.New(discordsim.Config{Members: 20, Guilds: 4, Seed: 11, Shards: 2, MaxConcurrency: 2,
@@ -163,7 +164,7 @@ func TestShardedNodeEndToEnd(t *testing.T) {
 		t.Fatalf("seed 11 no longer spreads the guilds over 2 shards: %v", byShard)
 	}
 	m := startNode(t, map[string]string{"BOT_TOKEN": sim.Token(), "DISCORD_API_URL": sim.RESTURL(),
-		"DISCORD_GATEWAY_URL": sim.GatewayURL(), "SHARD_COUNT": "auto"})
+		"DISCORD_GATEWAY_URL": sim.GatewayURL(), "SHARD_COUNT": "2"})
 	if m.Bot.ShardCount() != 2 || len(m.Bot.OpenShards()) != 2 {
 		t.Fatalf("shards %d, open %v", m.Bot.ShardCount(), m.Bot.OpenShards())
 	}
