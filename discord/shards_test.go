@@ -3,10 +3,12 @@ package discord
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/diamondburned/arikawa/v3/gateway"
 	"github.com/halyardhq/halyard/core"
 	"github.com/halyardhq/halyard/discord/discordsim"
 )
@@ -225,5 +227,47 @@ func TestBotMaxConcurrency(t *testing.T) {
 	}
 	if st := b.Stats(); st.Identifies != 3 {
 		t.Fatalf("bot %+v", st)
+	}
+}
+
+// TestRequesterShards: a member request for a shard whose send fails
+// stays queued without holding up another shard's; one for a shard not
+// open on this node is dropped; dropShard forgets a closed shard's.
+func TestRequesterShards(t *testing.T) {
+	shardOf := map[string]int{"10": 0, "11": 1, "12": 2, "13": 1}
+	var sent []string
+	r := newRequester(func(_ context.Context, cmd *gateway.RequestGuildMembersCommand) error {
+		g := cmd.GuildIDs[0].String()
+		switch shardOf[g] {
+		case 1:
+			return errors.New("connection down")
+		case 2:
+			return errShardClosed
+		}
+		sent = append(sent, g)
+		return nil
+	})
+	r.shardOf = func(g string) int { return shardOf[g] }
+	r.requestAll("11", "n11")
+	r.requestAll("12", "n12")
+	r.requestAll("10", "n10")
+	r.requestUser("13", "5")
+	r.requestUser("10", "6")
+	if err := r.flush(context.Background()); err == nil {
+		t.Fatal("flush hid shard 1's failure")
+	}
+	slices.Sort(sent)
+	if !slices.Equal(sent, []string{"10", "10"}) {
+		t.Fatalf("sent %v, want shard 0's all-members and user requests", sent)
+	}
+	if r.all["11"] != "n11" || !slices.Equal(r.users["13"], []string{"5"}) {
+		t.Fatalf("shard 1's requests not kept: %v %v", r.all, r.users)
+	}
+	if _, ok := r.all["12"]; ok {
+		t.Fatal("a request for a shard not open here was kept")
+	}
+	r.dropShard(1, r.shardOf)
+	if len(r.all) != 0 || len(r.users) != 0 {
+		t.Fatalf("after dropShard(1): %v %v", r.all, r.users)
 	}
 }

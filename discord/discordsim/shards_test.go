@@ -232,7 +232,8 @@ func gatewayBot(t *testing.T, s *Sim) map[string]json.RawMessage {
 }
 
 func TestGatewayBotAndSessionStartLimit(t *testing.T) {
-	s := newSim(t, Config{Members: 5, Shards: 3, MaxConcurrency: 2, SessionStartLimit: 2})
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := newSim(t, Config{Members: 5, Shards: 3, MaxConcurrency: 2, SessionStartLimit: 2, SessionStartWindow: time.Hour, Clock: clock.Now})
 	body := gatewayBot(t, s)
 	keys := slices.Sorted(func(yield func(string) bool) {
 		for k := range body {
@@ -250,7 +251,7 @@ func TestGatewayBotAndSessionStartLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(limit) != 4 || limit["total"] != 2 || limit["remaining"] != 2 || limit["max_concurrency"] != 2 ||
-		limit["reset_after"] <= 0 || limit["reset_after"] > 86_400_000 {
+		limit["reset_after"] != 3_600_000 {
 		t.Fatalf("session_start_limit: %v", limit)
 	}
 	for i := range 2 {
@@ -270,6 +271,19 @@ func TestGatewayBotAndSessionStartLimit(t *testing.T) {
 	readFrame(t, c)
 	identifyShard(t, c, s, []int{2, 3})
 	expectClose(t, c, 4004)
+	// reset_after later the allowance is whole again.
+	clock.add(30 * time.Minute)
+	if got := s.StartLimit(); got.Remaining != 0 || got.ResetAfter != 1_800_000 {
+		t.Fatalf("half way: %+v", got)
+	}
+	clock.add(30 * time.Minute)
+	if got := s.StartLimit(); got.Remaining != 2 || got.ResetAfter != 3_600_000 {
+		t.Fatalf("after reset_after: %+v", got)
+	}
+	c = dial(t, s)
+	readFrame(t, c)
+	identifyShard(t, c, s, []int{2, 3})
+	readyGuilds(t, c)
 }
 
 // fakeClock is a clock tests move by hand.
