@@ -24,9 +24,11 @@ import (
 const AutoShards = -1
 
 // identifyInterval spaces the IDENTIFYs of one max_concurrency bucket:
-// Discord's 5 s, plus a margin so that two sent 5 s apart never reach
-// Discord closer together than that.
-const identifyInterval = 5*time.Second + 250*time.Millisecond
+// Discord's 5 s, plus a margin for the trip: Discord reckons the 5 s
+// between arrivals, and an IDENTIFY that left late (a loaded machine)
+// would otherwise bring the next one in too soon, which costs op 9 and a
+// reconnect.
+const identifyInterval = 5*time.Second + time.Second
 
 // errShardClosed is a gateway send for a guild whose shard this node does
 // not hold: the request is dropped (opening the shard syncs the guild anew).
