@@ -6,14 +6,15 @@ package discord
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 
+	"github.com/diamondburned/arikawa/v3/api"
 	"github.com/diamondburned/arikawa/v3/discord"
 	"github.com/diamondburned/arikawa/v3/gateway"
-	"github.com/diamondburned/arikawa/v3/session"
-	"github.com/diamondburned/arikawa/v3/utils/handler"
+	"github.com/diamondburned/arikawa/v3/session/shard"
 	"github.com/halyardhq/halyard/core"
 )
 
@@ -27,13 +28,17 @@ const Intents = gateway.IntentGuilds | gateway.IntentGuildMembers | gateway.Inte
 // come without their offline members.
 const largeThreshold = 250
 
-// Bot is a connection to Discord that keeps a core.Hub up to date.
+// Bot is a connection to Discord that keeps a core.Hub up to date: one
+// gateway session per shard it holds (shards.go), one REST client.
 type Bot struct {
-	cfg   Config
-	log   *slog.Logger
-	hub   *core.Hub
-	s     *session.Session
-	watch map[string]bool // nil: every guild
+	cfg        Config
+	log        *slog.Logger
+	hub        *core.Hub
+	client     *api.Client
+	manager    *shard.Manager
+	shards     []*shardConn    // index: shard id
+	gatewayURL string          // with the v and encoding parameters
+	watch      map[string]bool // nil: every guild
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -45,11 +50,12 @@ type Bot struct {
 
 	appID     atomic.Uint64 // discord.AppID, from READY
 	selfID    atomic.Uint64 // the bot's own user id, from READY
-	connected atomic.Bool
-	hellos    atomic.Int64
+	startOnce sync.Once
+	started   atomic.Bool // Open or OpenShard was called
 	opened    atomic.Bool
 	closed    atomic.Bool
 	slashDone atomic.Bool
+	slashBusy atomic.Bool
 
 	dmMu       sync.Mutex
 	dmChannels map[discord.UserID]discord.ChannelID
@@ -90,20 +96,26 @@ func New(cfg Config) (*Bot, error) {
 		Status:     discord.OnlineStatus,
 		Activities: []discord.Activity{{Name: "you <3", Type: discord.WatchingActivity}},
 	}
-	if cfg.FastIdentify {
-		id.IdentifyShortLimit = nil
+	plan, err := planShards(client, cfg)
+	if err != nil {
+		return nil, err
 	}
-	g := gateway.NewCustomWithIdentifier(gateway.AddGatewayParams(cfg.GatewayURL), id, nil)
-	s := session.NewWithGateway(g, handler.New())
-	s.Client = client
 
 	b := &Bot{
 		cfg:        cfg,
 		log:        cfg.Logger,
 		hub:        cfg.Hub,
-		s:          s,
+		client:     client,
 		sync:       newSyncState(),
 		dmChannels: map[discord.UserID]discord.ChannelID{},
+	}
+	if err := b.newShards(plan, id); err != nil {
+		return nil, err
+	}
+	for _, n := range cfg.Shards {
+		if n < 0 || n >= plan.count {
+			return nil, fmt.Errorf("discord: shard %d does not exist (shard count %d)", n, plan.count)
+		}
 	}
 	if len(cfg.GuildIDs) > 0 {
 		b.watch = map[string]bool{}
@@ -112,18 +124,17 @@ func New(cfg Config) (*Bot, error) {
 		}
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
-	b.req = newRequester(func(ctx context.Context, cmd *gateway.RequestGuildMembersCommand) error {
-		return s.SendGateway(ctx, cmd)
-	})
+	b.req = newRequester(b.sendMembersRequest)
+	b.req.shardOf = b.shardOf
 	b.workers = newWorkerPool(cfg.CommandWorkers, 256)
-	s.AddSyncHandler(b.handle)
 	return b, nil
 }
 
-// Open connects to the gateway and returns once READY (or RESUMED)
-// arrived, ctx ended, or Discord refused the bot for good (bad token,
-// disallowed intents). The bot then stays connected, reconnecting and
-// resuming as needed, until Close.
+// Open connects the shards of Config.Shards (every shard when nil, none
+// when empty) and returns once each is READY (or RESUMED), ctx ended, or
+// Discord refused the bot for good (bad token, disallowed intents, a bad
+// shard). The bot then stays connected, reconnecting and resuming as
+// needed, until Close; OpenShard and CloseShard change the shards held.
 func (b *Bot) Open(ctx context.Context) error {
 	if b.closed.Load() {
 		return errors.New("discord: bot is closed")
@@ -131,47 +142,85 @@ func (b *Bot) Open(ctx context.Context) error {
 	if !b.opened.CompareAndSwap(false, true) {
 		return errors.New("discord: bot already opened")
 	}
-	b.wg.Add(1)
-	go func() {
-		defer b.wg.Done()
-		b.req.run(b.ctx)
-	}()
-	b.workers.start(b.ctx)
-	if err := b.s.Open(ctx); err != nil {
-		return err
+	b.start()
+	ids := b.cfg.Shards
+	if ids == nil {
+		for i := range b.shards {
+			ids = append(ids, i)
+		}
 	}
-	return nil
+	return b.openShards(ctx, ids)
 }
 
-// Close disconnects gracefully (close code 1000, so Discord ends the
-// session at once) and stops the command workers.
+// start runs the member requester and the command workers, once.
+func (b *Bot) start() {
+	b.startOnce.Do(func() {
+		b.started.Store(true)
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.req.run(b.ctx)
+		}()
+		b.workers.start(b.ctx)
+	})
+}
+
+// sendMembersRequest sends an op 8 on the session of the guild's shard.
+func (b *Bot) sendMembersRequest(ctx context.Context, cmd *gateway.RequestGuildMembersCommand) error {
+	s := b.shards[b.shardOf(cmd.GuildIDs[0].String())].session()
+	if s == nil {
+		return errShardClosed
+	}
+	return s.SendGateway(ctx, cmd)
+}
+
+// Close disconnects every shard gracefully (close code 1000, so Discord
+// ends the sessions at once) and stops the command workers.
 func (b *Bot) Close() error {
 	if !b.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	if b.opened.Load() {
-		if cerr := b.s.Close(); cerr != nil && !errors.Is(cerr, session.ErrClosed) {
-			b.log.Debug("discord: gateway closed", "err", cerr)
-		}
+	var wg sync.WaitGroup
+	for _, sc := range b.shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = sc.Close()
+		}()
 	}
-	b.connected.Store(false)
+	wg.Wait()
 	b.cancel()
 	b.wg.Wait()
 	b.workers.wait()
 	return nil
 }
 
-// Ready reports whether the gateway connection is up and identified or
-// resumed (for readiness probes).
-func (b *Bot) Ready() bool { return b.connected.Load() && !b.closed.Load() }
+// Ready reports whether every shard this node is meant to hold (opened
+// by Open or OpenShard, not closed since) is connected: identified or
+// resumed, and not cut off since (for readiness probes). Before Open or
+// OpenShard it is false; a bot opened with no shard (a cluster node
+// waiting for a lease) is ready.
+func (b *Bot) Ready() bool {
+	if b.closed.Load() || !b.started.Load() {
+		return false
+	}
+	for _, sc := range b.shards {
+		if sc.wanted.Load() && !sc.connected.Load() {
+			return false
+		}
+	}
+	return true
+}
 
-// Synced reports whether every watched guild's full member list has been
-// received at least once.
-func (b *Bot) Synced() bool { return b.sync.synced() }
+// Synced reports whether every shard this node is meant to hold has been READY and
+// every watched guild on them has had its full member list at least
+// once. A shard closed with CloseShard no longer counts; a bot that holds
+// no shard is synced once opened (there is nothing it must load).
+func (b *Bot) Synced() bool { return b.sync.synced(b.wantedShards(), b.started.Load()) }
 
 // noteSynced tells the hub once every watched guild has been synced.
 func (b *Bot) noteSynced() {
-	if b.sync.synced() {
+	if b.Synced() {
 		b.hub.MarkSynced()
 	}
 }

@@ -42,6 +42,16 @@ type Config struct {
 	FastIdentify bool
 	// CommandWorkers bounds how many commands run at once (8 when zero).
 	CommandWorkers int
+	// ShardCount is how many shards the guilds are split into (Discord's
+	// num_shards; a guild is on shard (guild_id >> 22) % ShardCount).
+	// 0 or 1: one session, as before sharding. AutoShards: the count
+	// Discord recommends, asked at New. Above one, New also asks Discord
+	// for max_concurrency and the session start limit.
+	ShardCount int
+	// Shards are the shard ids Open connects: nil connects every shard,
+	// an empty non-nil slice none (a cluster node that opens shards with
+	// OpenShard once it holds their lease).
+	Shards []int
 }
 
 // withDefaults validates c and fills in the defaults.
@@ -76,6 +86,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.CommandWorkers <= 0 {
 		c.CommandWorkers = 8
+	}
+	if c.ShardCount < AutoShards {
+		return c, errors.New("discord: the shard count must be at least 1 (or AutoShards)")
 	}
 	return c, nil
 }

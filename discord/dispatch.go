@@ -10,12 +10,17 @@ import (
 	"github.com/diamondburned/arikawa/v3/utils/ws"
 )
 
-// handle receives every gateway event, in order, on arikawa's event loop.
-// Presence work happens right here so a user's updates are never
-// reordered; commands are handed to the worker pool. It must not call
+// handle handles an event of shard 0 (tests feed events through it).
+func (b *Bot) handle(ev any) { b.handleOn(b.shards[0], ev) }
+
+// handleOn receives every gateway event of a shard, in order, on that
+// shard's arikawa event loop. Presence work happens right here so a
+// user's updates on a shard are never reordered (a user in guilds on two
+// shards gets one update per guild, each in its shard's order, as from
+// Discord); commands are handed to the worker pool. It must not call
 // Session methods that take the session's lock (GatewayOpts, SendGateway,
 // …): Open holds that lock until READY, and Close until this loop ends.
-func (b *Bot) handle(ev any) {
+func (b *Bot) handleOn(sc *shardConn, ev any) {
 	defer func() {
 		if r := recover(); r != nil {
 			b.stats.decodeErrors.Add(1)
@@ -28,27 +33,27 @@ func (b *Bot) handle(ev any) {
 	var err error
 	switch e := ev.(type) {
 	case *gateway.HelloEvent:
-		if b.hellos.Add(1) > 1 {
+		if sc.hellos.Add(1) > 1 {
 			b.stats.reconnects.Add(1)
 		}
-		b.connected.Store(false)
+		sc.connected.Store(false)
 	case *gateway.ReadyEvent:
-		b.onReady(e)
+		b.onReady(sc, e)
 	case *gateway.ResumedEvent:
 		b.stats.resumes.Add(1)
-		b.connected.Store(true)
-		b.onResumed()
+		sc.connected.Store(true)
+		b.onResumed(sc)
 	case *gateway.ReconnectEvent, *gateway.InvalidSessionEvent:
-		b.connected.Store(false)
+		sc.connected.Store(false)
 	case *ws.CloseEvent:
-		b.connected.Store(false)
+		sc.connected.Store(false)
 		if gateway.DefaultGatewayOpts.ErrorIsFatalClose(e) {
-			b.log.Error("discord: gateway refused the bot", "code", e.Code, "err", e.Err)
-		} else if !b.closed.Load() {
-			b.log.Info("discord: gateway connection closed, reconnecting", "code", e.Code, "err", e.Err)
+			b.log.Error("discord: gateway refused the bot", "shard", sc.id, "code", e.Code, "err", e.Err)
+		} else if !b.closed.Load() && !sc.closing.Load() {
+			b.log.Info("discord: gateway connection closed, reconnecting", "shard", sc.id, "code", e.Code, "err", e.Err)
 		}
 	case *ws.BackgroundErrorEvent:
-		b.onBackgroundError(e)
+		b.onBackgroundError(sc, e)
 	case *rawGuildCreate:
 		err = b.onGuildCreate(e.raw)
 	case *rawGuildDelete:
@@ -81,7 +86,7 @@ func (b *Bot) decodeError(t ws.EventType, err error) {
 	b.log.Warn("discord: malformed gateway event", "event", string(t), "err", err)
 }
 
-func (b *Bot) onReady(e *gateway.ReadyEvent) {
+func (b *Bot) onReady(sc *shardConn, e *gateway.ReadyEvent) {
 	b.stats.identifies.Add(1)
 	b.appID.Store(uint64(e.Application.ID))
 	b.selfID.Store(uint64(e.User.ID))
@@ -91,15 +96,18 @@ func (b *Bot) onReady(e *gateway.ReadyEvent) {
 			guilds = append(guilds, id)
 		}
 	}
-	b.sync.onReady(guilds)
-	b.connected.Store(true)
+	b.sync.onReady(sc.id, guilds)
+	sc.connected.Store(true)
 	b.noteSynced()
 	b.req.poke()
-	b.log.Info("discord: ready", "user", e.User.Username, "guilds", len(e.Guilds), "watched", len(guilds))
-	if !b.slashDone.Load() {
+	b.log.Info("discord: ready", "shard", sc.id, "shards", len(b.shards), "user", e.User.Username,
+		"guilds", len(e.Guilds), "watched", len(guilds))
+	// Commands are registered once per process, by the first shard READY.
+	if !b.slashDone.Load() && b.slashBusy.CompareAndSwap(false, true) {
 		b.wg.Add(1)
 		go func() {
 			defer b.wg.Done()
+			defer b.slashBusy.Store(false)
 			if err := b.registerSlashCommands(b.ctx, e.Application.ID); err != nil {
 				b.log.Error("discord: registering slash commands", "err", err)
 				return
@@ -113,9 +121,11 @@ func (b *Bot) onReady(e *gateway.ReadyEvent) {
 // one sent just before the connection dropped may have been lost. Chunks
 // of a request that did arrive are replayed and finish it first; the
 // duplicate then gets a RATE_LIMITED, which is ignored.
-func (b *Bot) onResumed() {
+func (b *Bot) onResumed(sc *shardConn) {
 	for g, nonce := range b.sync.unfinished() {
-		b.req.requestAll(g, nonce)
+		if b.shardOf(g) == sc.id {
+			b.req.requestAll(g, nonce)
+		}
 	}
 	b.req.poke()
 }
@@ -123,7 +133,7 @@ func (b *Bot) onResumed() {
 // onBackgroundError sorts arikawa's background errors: a dispatch it could
 // not decode is a decode error; unknown dispatch types and connection
 // trouble are only logged.
-func (b *Bot) onBackgroundError(e *ws.BackgroundErrorEvent) {
+func (b *Bot) onBackgroundError(sc *shardConn, e *ws.BackgroundErrorEvent) {
 	var unknown ws.UnknownEventError
 	switch msg := e.Err.Error(); {
 	case errors.As(e.Err, &unknown):
@@ -132,8 +142,8 @@ func (b *Bot) onBackgroundError(e *ws.BackgroundErrorEvent) {
 		b.stats.decodeErrors.Add(1)
 		b.log.Warn("discord: malformed gateway event", "err", e.Err)
 	case strings.Contains(msg, "heartbeat timed out"):
-		b.connected.Store(false)
-		b.log.Warn("discord: gateway heartbeat timed out, reconnecting")
+		sc.connected.Store(false)
+		b.log.Warn("discord: gateway heartbeat timed out, reconnecting", "shard", sc.id)
 	default:
 		b.log.Debug("discord: gateway error", "err", e.Err)
 	}

@@ -22,21 +22,21 @@ type guildSync struct {
 type syncState struct {
 	mu      sync.Mutex
 	nonces  int
-	ready   bool                  // a READY arrived
+	readied map[int]bool          // shards that had a READY since they were opened
 	known   map[string]bool       // watched guilds the bot is in
 	done    map[string]bool       // guilds whose full list arrived at least once
 	pending map[string]*guildSync // guild → the latest all-members request
 }
 
 func newSyncState() *syncState {
-	return &syncState{known: map[string]bool{}, done: map[string]bool{}, pending: map[string]*guildSync{}}
+	return &syncState{readied: map[int]bool{}, known: map[string]bool{}, done: map[string]bool{}, pending: map[string]*guildSync{}}
 }
 
-// onReady records the watched guilds READY lists.
-func (s *syncState) onReady(guilds []string) {
+// onReady records a shard's READY and the watched guilds it lists.
+func (s *syncState) onReady(shard int, guilds []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.ready = true
+	s.readied[shard] = true
 	for _, g := range guilds {
 		s.known[g] = true
 	}
@@ -138,12 +138,35 @@ func (s *syncState) forget(guildID string) {
 	delete(s.pending, guildID)
 }
 
-// synced reports whether every known watched guild was fully synced once.
-func (s *syncState) synced() bool {
+// dropShard forgets a shard closed on this node: its READY and the sync
+// of its guilds (guilds are told apart by shardOf).
+func (s *syncState) dropShard(shard int, shardOf func(string) int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.ready {
+	delete(s.readied, shard)
+	for g := range s.known {
+		if shardOf(g) == shard {
+			delete(s.known, g)
+			delete(s.done, g)
+			delete(s.pending, g)
+		}
+	}
+}
+
+// synced reports whether every shard held had its READY and every known
+// watched guild was fully synced once. Holding no shard, it is synced
+// once opened, or after any READY (tests feed events to a bot never
+// opened).
+func (s *syncState) synced(held []int, opened bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.readied) == 0 && (len(held) > 0 || !opened) {
 		return false
+	}
+	for _, h := range held {
+		if !s.readied[h] {
+			return false
+		}
 	}
 	for g := range s.known {
 		if !s.done[g] {

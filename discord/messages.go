@@ -49,7 +49,7 @@ func (b *Bot) send(ctx context.Context, channelID discord.ChannelID, m core.Mess
 	if empty(m) {
 		return nil
 	}
-	_, err := b.s.Client.WithContext(ctx).SendMessageComplex(channelID, sendMessageData(m))
+	_, err := b.client.WithContext(ctx).SendMessageComplex(channelID, sendMessageData(m))
 	return err
 }
 
@@ -61,7 +61,7 @@ func (b *Bot) dmChannel(ctx context.Context, userID discord.UserID) (discord.Cha
 	if ok {
 		return ch, nil
 	}
-	c, err := b.s.Client.WithContext(ctx).CreatePrivateChannel(userID)
+	c, err := b.client.WithContext(ctx).CreatePrivateChannel(userID)
 	if err != nil {
 		return 0, err
 	}

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -25,6 +26,9 @@ type requester struct {
 	wake  chan struct{}
 
 	send func(ctx context.Context, cmd *gateway.RequestGuildMembersCommand) error
+	// shardOf is the shard a guild is on (nil: one shard): a shard whose
+	// send failed waits for the retry without holding up the others.
+	shardOf func(guildID string) int
 	// retry is how long to wait after a failed send (the connection is
 	// down) unless woken sooner by a new connection.
 	retry time.Duration
@@ -88,30 +92,55 @@ func (r *requester) run(ctx context.Context) {
 	}
 }
 
-// flush sends everything queued; on a send error the unsent requests stay
-// queued and the error is returned.
+// flush sends everything queued. A request for a shard not open on this
+// node is dropped (opening the shard syncs its guilds anew). On another
+// send error the shard's requests stay queued, the other shards' are
+// still sent, and the error is returned.
 func (r *requester) flush(ctx context.Context) error {
+	var failed error
+	blocked := map[int]bool{}
 	for {
-		cmd := r.next()
+		cmd := r.nextExcept(blocked)
 		if cmd == nil {
-			return nil
+			return failed
 		}
-		if err := r.send(ctx, cmd); err != nil {
+		err := r.send(ctx, cmd)
+		switch {
+		case err == nil, errors.Is(err, errShardClosed):
+		default:
 			r.requeue(cmd)
-			return err
+			blocked[r.shard(cmd.GuildIDs[0].String())] = true
+			failed = err
 		}
 	}
 }
 
+// shard is the shard of a guild, 0 without shardOf.
+func (r *requester) shard(guildID string) int {
+	if r.shardOf == nil {
+		return 0
+	}
+	return r.shardOf(guildID)
+}
+
 // next takes the next command to send off the queue, nil when empty.
-func (r *requester) next() *gateway.RequestGuildMembersCommand {
+func (r *requester) next() *gateway.RequestGuildMembersCommand { return r.nextExcept(nil) }
+
+// nextExcept takes the next command for a shard not in skip.
+func (r *requester) nextExcept(skip map[int]bool) *gateway.RequestGuildMembersCommand {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for g, nonce := range r.all {
+		if skip[r.shard(g)] {
+			continue
+		}
 		delete(r.all, g)
 		return allMembersCommand(g, nonce)
 	}
 	for g, ids := range r.users {
+		if skip[r.shard(g)] {
+			continue
+		}
 		n := min(len(ids), maxUserIDsPerRequest)
 		batch := ids[:n:n]
 		if n == len(ids) {
@@ -139,6 +168,23 @@ func (r *requester) requeue(cmd *gateway.RequestGuildMembersCommand) {
 	for _, id := range cmd.UserIDs {
 		if s := id.String(); !slices.Contains(r.users[g], s) {
 			r.users[g] = append(r.users[g], s)
+		}
+	}
+}
+
+// dropShard forgets the requests for the guilds of a shard closed on
+// this node.
+func (r *requester) dropShard(shard int, shardOf func(string) int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for g := range r.all {
+		if shardOf(g) == shard {
+			delete(r.all, g)
+		}
+	}
+	for g := range r.users {
+		if shardOf(g) == shard {
+			delete(r.users, g)
 		}
 	}
 }

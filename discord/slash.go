@@ -34,7 +34,7 @@ func (b *Bot) registerSlashCommands(ctx context.Context, appID discord.AppID) er
 	if len(data) == 0 {
 		return nil
 	}
-	_, err := b.s.Client.WithContext(ctx).BulkOverwriteCommands(appID, data)
+	_, err := b.client.WithContext(ctx).BulkOverwriteCommands(appID, data)
 	if err == nil {
 		b.log.Info("discord: slash commands registered", "count", len(data))
 	}
@@ -196,7 +196,7 @@ func (b *Bot) answer(ctx context.Context, e *discord.InteractionEvent, reply cor
 		}
 		inChannel = []core.Message{{Content: content, Ephemeral: true}}
 	}
-	c := b.s.Client.WithContext(ctx)
+	c := b.client.WithContext(ctx)
 	resp := api.InteractionResponse{Type: api.MessageInteractionWithSource, Data: interactionData(inChannel[0])}
 	if err := c.RespondInteraction(e.ID, e.Token, resp); err != nil {
 		b.log.Warn("discord: answering an interaction", "interaction", e.ID, "err", err)

@@ -146,7 +146,7 @@ func checkDiscord(ctx context.Context, cfg Config) []Finding {
 		out = append(out, Finding{Check: "clock", Status: Skip, Message: "no answer from Discord to compare the clock with"})
 	}
 	if err != nil {
-		for _, c := range []string{"discord.application", "discord.guilds", "discord.commands"} {
+		for _, c := range []string{"discord.application", "discord.guilds", "discord.shards", "discord.commands"} {
 			out = append(out, Finding{Check: c, Status: Skip, Message: "not checked: needs an accepted bot token"})
 		}
 		return out
@@ -165,7 +165,9 @@ func checkDiscord(ctx context.Context, cfg Config) []Finding {
 	} else {
 		out = append(out, intentFindings(app.ID, app.Flags)...)
 	}
-	out = append(out, guildFindings(ctx, api, cfg.GuildIDs, app.ID)...)
+	in, err := listGuilds(ctx, api)
+	out = append(out, guildFindingsFrom(in, err, cfg.GuildIDs, app.ID)...)
+	out = append(out, shardsFinding(ctx, api, cfg.ShardCount, in, err))
 	out = append(out, commandsFinding(ctx, api, app.ID, cfg.SlashCommands))
 	return out
 }
@@ -251,6 +253,11 @@ func inviteURL(appID, guildID string) string {
 // least one guild when GUILD_IDS is empty (every guild is watched then).
 func guildFindings(ctx context.Context, api discordAPI, want []string, appID string) []Finding {
 	in, err := listGuilds(ctx, api)
+	return guildFindingsFrom(in, err, want, appID)
+}
+
+// guildFindingsFrom is guildFindings on a listing already made.
+func guildFindingsFrom(in map[string]string, err error, want []string, appID string) []Finding {
 	if err != nil {
 		return []Finding{{Check: "discord.guilds", Status: Fail,
 			Message: "cannot list the bot's guilds (GET /users/@me/guilds): " + err.Error(),

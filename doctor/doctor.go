@@ -75,6 +75,8 @@ type Config struct {
 	APIURL string
 	// GuildIDs is GUILD_IDS: the bot must be in each.
 	GuildIDs []string
+	// ShardCount is SHARD_COUNT (AutoShards for auto; 0 means 1).
+	ShardCount int
 	// SlashCommands are the names of the global slash commands Halyard
 	// registers; each must be registered.
 	SlashCommands []string

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -128,4 +129,25 @@ func (s *Server) demoMessages(c echo.Context) error {
 		msgs = []DemoMessage{}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"messages": msgs})
+}
+
+// DemoHandler serves the demo admin routes alone (/admin/v1/demo/…,
+// guarded by adminToken, none when it is empty, with the admin API's errors, body cap and
+// request log): `halyard sim` puts them beside the simulator's gateway
+// and REST, so the routes a --demo node has drive a simulator several
+// nodes share.
+func DemoHandler(adminToken string, d DemoDriver, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	s := &Server{opts: Options{AdminToken: adminToken, Demo: d, Logger: log}, log: log, echo: e,
+		formats: []ErrorFormat{adminFormat()}}
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.around)
+	if adminToken != "" { // no token, no routes: "Bearer " alone must never pass
+		s.registerDemo(e.Group("/admin/v1", s.requireAdmin))
+	}
+	return e
 }

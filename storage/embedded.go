@@ -69,6 +69,25 @@ func (e *embeddedServer) uri() string {
 	return "mongodb://" + e.tcpAddr + "/"
 }
 
+// reachableURI is uri with an unspecified TCP host (0.0.0.0, ::) made
+// 127.0.0.1, which other processes on this machine can dial.
+func (e *embeddedServer) reachableURI() string {
+	e.mu.Lock()
+	addr, sock := e.tcpAddr, e.socket
+	e.mu.Unlock()
+	if sock != "" {
+		return e.uri()
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return e.uri()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "mongodb://" + net.JoinHostPort(host, port) + "/"
+}
+
 // start starts the server and returns once it accepts connections.
 func (e *embeddedServer) start() error {
 	e.mu.Lock()

@@ -64,6 +64,10 @@ type Config struct {
 	// outage turns into an error instead of a hang; default
 	// DefaultOpTimeout.
 	OpTimeout time.Duration
+	// EmbeddedAddr serves the embedded database on this TCP address
+	// (host:port) instead of the unix socket, for other processes to
+	// share (halyard store); EmbeddedURI is then their MONGODB_URI.
+	EmbeddedAddr string
 }
 
 // Store is Halyard's MongoDB-backed core.Store.
@@ -121,6 +125,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		e, err := newEmbeddedServer(cfg.DataDir, ferretLogger(cfg.Logger))
 		if err != nil {
 			return nil, err
+		}
+		if cfg.EmbeddedAddr != "" {
+			e.socket, e.tcpAddr = "", cfg.EmbeddedAddr
 		}
 		if err := e.start(); err != nil {
 			return nil, err
@@ -303,3 +310,13 @@ func (s *Store) URI() string { return s.uri }
 
 // Embedded reports whether the store runs the embedded database.
 func (s *Store) Embedded() bool { return s.embedded != nil }
+
+// EmbeddedURI is the MongoDB URI other processes on this machine reach
+// the embedded database at ("mongodb://127.0.0.1:PORT/" when it listens on
+// every interface); empty without an embedded database.
+func (s *Store) EmbeddedURI() string {
+	if s.embedded == nil {
+		return ""
+	}
+	return s.embedded.reachableURI()
+}

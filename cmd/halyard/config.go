@@ -54,6 +54,8 @@ func ParseConfig(args []string, environ map[string]string, stderr io.Writer) (Co
 	addr := fs.String("addr", "", "listen address host:port (default :PORT)")
 	dataDir := fs.String("data-dir", "", "directory for the embedded database and the token secret (default ./data)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error")
+	var shardCount ShardCount
+	fs.TextVar(&shardCount, "shard-count", ShardCount(1), "Discord shards: a number, or auto for Discord's recommendation (SHARD_COUNT)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, errUsage
 	}
@@ -78,6 +80,8 @@ func ParseConfig(args []string, environ map[string]string, stderr io.Writer) (Co
 			cfg.Storage.DataDir = *dataDir
 		case "log-level":
 			cfg.Log.LogLevel = *logLevel
+		case "shard-count":
+			cfg.Discord.ShardCount = shardCount
 		}
 	})
 	if *demoChurn != "" {

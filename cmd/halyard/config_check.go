@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/halyardhq/halyard/discord"
 )
 
 // Normalize fills the settings derived from others and puts values in
@@ -83,6 +85,10 @@ func (d Discord) validate() error {
 		if _, err := strconv.ParseUint(id, 10, 64); err != nil {
 			return fmt.Errorf("GUILD_IDS: %q is not a guild id", id)
 		}
+	}
+	// config.toml can write a bare number, which skips UnmarshalText.
+	if d.ShardCount != ShardCount(discord.AutoShards) && (d.ShardCount < 1 || d.ShardCount > maxShardCount) {
+		return fmt.Errorf("SHARD_COUNT must be auto or a number of shards from 1 to %d, got %d", maxShardCount, int(d.ShardCount))
 	}
 	return nil
 }

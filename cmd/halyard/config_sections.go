@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/halyardhq/halyard/dialects/harmy"
@@ -91,13 +94,48 @@ type Discord struct {
 	APIURL        string   `toml:"discord_api_url" env:"DISCORD_API_URL"`
 	// CDNURL is where quicklinks and images fetch avatars from.
 	CDNURL string `toml:"discord_cdn_url" env:"DISCORD_CDN_URL"`
+	// ShardCount is how many shards the bot's guilds are split into
+	// (Discord's num_shards), or auto: Discord's recommendation.
+	ShardCount ShardCount `toml:"shard_count" env:"SHARD_COUNT"`
 }
 
 // defaultDiscord is Discord itself, as the discord and lanyard packages
-// define it.
+// define it, with one shard.
 func defaultDiscord() Discord {
 	return Discord{CommandPrefix: discord.DefaultPrefix, GatewayURL: discord.DefaultGatewayURL,
-		APIURL: discord.DefaultRESTBase, CDNURL: lanyard.DefaultCDNURL}
+		APIURL: discord.DefaultRESTBase, CDNURL: lanyard.DefaultCDNURL, ShardCount: 1}
+}
+
+// ShardCount is SHARD_COUNT: a number of shards from 1, or "auto"
+// (discord.AutoShards: GET /gateway/bot's shards, asked at start).
+type ShardCount int
+
+// maxShardCount bounds SHARD_COUNT; Discord's largest bots run a few
+// thousand shards.
+const maxShardCount = 65536
+
+// UnmarshalText reads "auto" or a number (config.toml strings, the
+// environment, --shard-count).
+func (s *ShardCount) UnmarshalText(b []byte) error {
+	t := strings.TrimSpace(string(b))
+	if strings.EqualFold(t, "auto") {
+		*s = ShardCount(discord.AutoShards)
+		return nil
+	}
+	n, err := strconv.Atoi(t)
+	if err != nil || n < 1 || n > maxShardCount {
+		return fmt.Errorf("SHARD_COUNT must be auto or a number of shards from 1 to %d, got %q", maxShardCount, t)
+	}
+	*s = ShardCount(n)
+	return nil
+}
+
+// MarshalText is the count, or "auto".
+func (s ShardCount) MarshalText() ([]byte, error) {
+	if s == ShardCount(discord.AutoShards) {
+		return []byte("auto"), nil
+	}
+	return []byte(strconv.Itoa(int(s))), nil
 }
 
 // Storage is where Halyard keeps its data: MongoDB (or the embedded

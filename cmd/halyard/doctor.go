@@ -63,6 +63,7 @@ func doctorConfig(cfg Config) doctor.Config {
 		BotToken:      cfg.Discord.BotToken,
 		APIURL:        cfg.Discord.APIURL,
 		GuildIDs:      cfg.Discord.GuildIDs,
+		ShardCount:    int(cfg.Discord.ShardCount),
 		SlashCommands: slashCommandNames(),
 		Storage:       storage.Config{URI: cfg.Storage.MongoURI, Database: cfg.Storage.MongoName, DataDir: cfg.Storage.DataDir},
 		ExternalURL:   cfg.HTTP.ExternalURL,

@@ -102,10 +102,13 @@ func TestDoctor(t *testing.T) {
 	tests := []tc{
 		{name: "all pass", skip: []string{"nats"}, want: map[string]string{
 			"database": "served by the running Halyard", "discord.token": "valid",
-			"discord.commands": "registered", "discord.guild." + guild: "is in guild"}},
+			"discord.commands": "registered", "discord.guild." + guild: "is in guild",
+			"discord.shards": "SHARD_COUNT=1 for 1 guilds"}},
+		{name: "SHARD_COUNT=auto", env: map[string]string{"SHARD_COUNT": "auto"}, skip: []string{"nats"},
+			want: map[string]string{"discord.shards": "SHARD_COUNT=auto (1)"}},
 		{name: "token refused", env: map[string]string{"BOT_TOKEN": "not-the-token"},
 			fail: []string{"discord.token"},
-			skip: []string{"discord.application", "discord.commands", "discord.guilds", "nats"},
+			skip: []string{"discord.application", "discord.commands", "discord.guilds", "discord.shards", "nats"},
 			want: map[string]string{"discord.token": "Reset Token"}},
 		{name: "bot not in a GUILD_IDS guild", env: map[string]string{"GUILD_IDS": guild + "," + strangerGuild},
 			fail: []string{"discord.guild." + strangerGuild}, skip: []string{"nats"},

@@ -10,6 +10,8 @@
 //	halyard restore --url URL FILE [--dry-run]  # put them back into a running node
 //	halyard version         # which build this is
 //	halyard healthcheck     # exit 0 when the local node's /readyz answers 200
+//	halyard sim --addr HOST:PORT    # a simulated Discord several nodes share
+//	halyard store --addr HOST:PORT --data-dir DIR   # the embedded store on TCP
 package main
 
 import (
@@ -47,6 +49,10 @@ func run(args []string, environ map[string]string, stdout, stderr io.Writer) int
 			return runVersion(rest, stdout, stderr)
 		case "healthcheck":
 			return runHealthcheck(ctx, rest, environ, stdout, stderr)
+		case "sim":
+			return runSim(ctx, rest, environ, stdout, stderr)
+		case "store":
+			return runStore(ctx, rest, environ, stdout, stderr)
 		}
 	}
 

@@ -141,7 +141,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Bot, err = discord.New(discord.Config{
 		Token: cfg.Discord.BotToken, GatewayURL: cfg.Discord.GatewayURL, RESTBase: cfg.Discord.APIURL, GuildIDs: cfg.Discord.GuildIDs,
 		Prefix: cfg.Discord.CommandPrefix, Hub: m.Hub, Commands: m.Commands, Logger: m.Logger.With("component", "discord"),
-		FastIdentify: cfg.Demo.Enabled,
+		FastIdentify: cfg.Demo.Enabled, ShardCount: int(cfg.Discord.ShardCount),
 	})
 	if err != nil {
 		return err
@@ -182,10 +182,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Logger.Info("gateway ready", "monitored_users", m.Hub.Count())
 	if m.Sim != nil && m.Config.Demo.Churn > 0 {
-		// About half the members change at every tick, so each one changes
-		// every few seconds; bounded for very large demo populations.
-		perTick := min(max(1, cfg.Demo.Users/2), 5000)
-		m.stopChurn = m.Sim.StartChurn(cfg.Demo.Churn, perTick)
+		m.stopChurn = m.Sim.StartChurn(cfg.Demo.Churn, discordsim.ChurnPerTick(cfg.Demo.Users))
 	}
 	return nil
 }

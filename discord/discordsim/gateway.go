@@ -30,6 +30,10 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveGateway(w, r)
 		return
 	}
+	if s.cfg.Extra != nil {
+		s.cfg.Extra.ServeHTTP(w, r)
+		return
+	}
 	writeError(w, http.StatusNotFound, 0, "404: Not Found")
 }
 
@@ -206,7 +210,7 @@ func (s *Sim) handleFrame(c *gwConn, mt int, data []byte) (int, string) {
 type identifyData struct {
 	Token          string          `json:"token"`
 	Intents        json.RawMessage `json:"intents"`
-	Shard          []int           `json:"shard"`
+	Shard          json.RawMessage `json:"shard"`
 	LargeThreshold int             `json:"large_threshold"`
 }
 
@@ -235,14 +239,11 @@ func (s *Sim) handleIdentify(c *gwConn, raw json.RawMessage) (int, string) {
 	if intents&PrivilegedIntents&^s.allowed.Load() != 0 {
 		return 4014, "Disallowed intent(s)."
 	}
-	shardID, shardCount := 0, 1
-	if d.Shard != nil {
-		if len(d.Shard) != 2 || d.Shard[1] < 1 || d.Shard[0] < 0 || d.Shard[0] >= d.Shard[1] {
-			return 4010, "Invalid shard."
-		}
-		shardID, shardCount = d.Shard[0], d.Shard[1]
+	shardID, shardCount, ok := parseShard(d.Shard)
+	if !ok {
+		return 4010, "Invalid shard."
 	}
-	if shardCount == 1 && len(s.pop.guilds) > 2500 {
+	if len(s.pop.guilds) > shardCount*s.cfg.GuildsPerShard {
 		return 4011, "Sharding required."
 	}
 	lt := d.LargeThreshold
@@ -254,6 +255,12 @@ func (s *Sim) handleIdentify(c *gwConn, raw json.RawMessage) (int, string) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if code, op9 := s.admitIdentifyLocked(shardID); code != 0 {
+		return code, "Authentication failed."
+	} else if op9 {
+		c.sendOp(9, "false") // over max_concurrency: identify again later
+		return 0, ""
+	}
 	s.sessions[ss.id] = ss
 	ss.conn, c.sess = c, ss
 	s.identifies.Add(1)

@@ -93,8 +93,7 @@ func (s *Sim) serveREST(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case is("GET", "gateway", "bot"):
-		writeJSON(w, 200, map[string]any{"url": s.GatewayURL(), "shards": 1, "session_start_limit": map[string]any{
-			"total": 1000, "remaining": 1000 - min(999, s.identifies.Load()), "reset_after": 14400000, "max_concurrency": 1}})
+		writeJSON(w, 200, map[string]any{"url": s.GatewayURL(), "shards": s.cfg.Shards, "session_start_limit": s.StartLimit()})
 	case is("GET", "oauth2", "applications", "@me"), is("GET", "applications", "@me"):
 		writeJSON(w, 200, s.applicationObject())
 	case len(seg) >= 3 && seg[0] == "applications" && seg[len(seg)-1] == "commands":

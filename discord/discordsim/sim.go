@@ -90,6 +90,29 @@ type Config struct {
 	RESTBucketLimit int
 	// RESTBucketWindow is how long a bucket's window lasts; default 1s.
 	RESTBucketWindow time.Duration
+	// Shards is the shard count GET /gateway/bot recommends; default 1.
+	Shards int
+	// GuildsPerShard is the most guilds a shard may hold: an IDENTIFY
+	// whose shard count leaves more (guilds > count × GuildsPerShard) is
+	// closed with 4011 (sharding required). Default 2500, Discord's.
+	GuildsPerShard int
+	// SessionStartLimit is session_start_limit.total, the IDENTIFYs
+	// allowed per SessionStartWindow (default 1000 per 24 h); past it
+	// IDENTIFY closes 4004, as Discord resets the token.
+	SessionStartLimit  int
+	SessionStartWindow time.Duration
+	// MaxConcurrency is session_start_limit.max_concurrency; default 1.
+	MaxConcurrency int
+	// EnforceMaxConcurrency answers op 9 to an IDENTIFY within 5 s of the
+	// last one of its bucket (shard_id % MaxConcurrency), as Discord
+	// does; off, such IDENTIFYs are only counted (Stats.IdentifiesTooFast).
+	EnforceMaxConcurrency bool
+	// Clock is the time the identify limits are reckoned on; default
+	// time.Now. Tests move it instead of waiting 5 s.
+	Clock func() time.Time
+	// Extra serves the requests that are neither REST (/api…) nor a
+	// gateway upgrade (halyard sim's demo admin routes); nil: 404.
+	Extra http.Handler
 	// ClockSkew shifts the Date header of every answer from the local
 	// clock (SetClockSkew changes it later), so a client that checks its
 	// clock against Discord's sees a skew.
@@ -103,6 +126,10 @@ type Stats struct {
 	Connections       int64 // WebSocket connections ever accepted
 	ActiveConnections int64 // WebSocket connections open now
 	Dispatches        int64 // op 0 frames queued to sessions (READY included)
+	// IdentifiesTooFast counts IDENTIFYs within 5 s of the last one of
+	// their max_concurrency bucket (refused with op 9 only when
+	// Config.EnforceMaxConcurrency is set).
+	IdentifiesTooFast int64
 }
 
 // Sim is a running simulator. All methods are safe for concurrent use.
@@ -124,7 +151,7 @@ type Sim struct {
 	allowed atomic.Uint64
 	skew    atomic.Int64
 
-	identifies, resumes, connections, active, dispatches atomic.Int64
+	identifies, resumes, connections, active, dispatches, tooFast atomic.Int64
 
 	readyOnce sync.Once
 	readyCh   chan struct{}
@@ -144,6 +171,7 @@ type Sim struct {
 	cmds     commandStore
 	lastAll  map[uint64]time.Time // guild -> last all-members op 8
 	churnRNG *churnSource
+	idl      identifyLimits
 }
 
 // New starts a simulator listening on cfg.Addr.
@@ -187,6 +215,20 @@ func New(cfg Config) (*Sim, error) {
 	if cfg.RESTBucketWindow <= 0 {
 		cfg.RESTBucketWindow = time.Second
 	}
+	if cfg.Shards < 0 || cfg.GuildsPerShard < 0 || cfg.SessionStartLimit < 0 || cfg.MaxConcurrency < 0 {
+		return nil, errors.New("discordsim: Shards, GuildsPerShard, SessionStartLimit and MaxConcurrency must be >= 0")
+	}
+	cfg.Shards = max(cfg.Shards, 1)
+	if cfg.GuildsPerShard == 0 {
+		cfg.GuildsPerShard = defaultGuildsPerShard
+	}
+	if cfg.SessionStartLimit == 0 {
+		cfg.SessionStartLimit = defaultSessionStartTotal
+	}
+	if cfg.SessionStartWindow <= 0 {
+		cfg.SessionStartWindow = defaultSessionStartWindow
+	}
+	cfg.MaxConcurrency = max(cfg.MaxConcurrency, 1)
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -211,6 +253,7 @@ func New(cfg Config) (*Sim, error) {
 		inters:   make(map[uint64]*interaction),
 		lastAll:  make(map[uint64]time.Time),
 		churnRNG: newChurnSource(cfg.Seed),
+		idl:      identifyLimits{lastInBkt: make(map[int]time.Time)},
 	}
 	s.cmds.init()
 	s.rl = rateLimiter{limit: cfg.RESTBucketLimit, window: cfg.RESTBucketWindow, buckets: map[string]*bucketWindow{}}
@@ -304,6 +347,7 @@ func (s *Sim) Stats() Stats {
 		Connections:       s.connections.Load(),
 		ActiveConnections: s.active.Load(),
 		Dispatches:        s.dispatches.Load(),
+		IdentifiesTooFast: s.tooFast.Load(),
 	}
 }
 

@@ -48,12 +48,10 @@ func main() {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("discordsim", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:0", "gateway and REST listen address")
+	st := discordsim.Standalone{Addr: "127.0.0.1:0", Members: 20, Guilds: 1, Shards: 1, MaxConcurrency: 1,
+		Seed: 1, Heartbeat: 41250 * time.Millisecond}
+	st.Flags(fs)
 	control := fs.String("control", "127.0.0.1:0", "control API listen address")
-	members := fs.Int("members", 20, "synthetic members")
-	guilds := fs.Int("guilds", 1, "guilds")
-	seed := fs.Int64("seed", 1, "population seed")
-	heartbeat := fs.Duration("heartbeat", 41250*time.Millisecond, "heartbeat interval sent in HELLO")
 	verbose := fs.Bool("v", false, "log gateway activity to stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -62,10 +60,7 @@ func run(args []string) error {
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	sim, err := discordsim.New(discordsim.Config{
-		Addr: *addr, Members: *members, Guilds: *guilds, Seed: *seed, HeartbeatInterval: *heartbeat,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
-	})
+	sim, err := discordsim.New(st.Config(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))))
 	if err != nil {
 		return err
 	}
