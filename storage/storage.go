@@ -71,19 +71,19 @@ type Config struct {
 
 // Store is Halyard's MongoDB-backed core.Store.
 type Store struct {
-	client    *mongo.Client
-	users     *mongo.Collection
-	kv        *mongo.Collection
-	tokens    *mongo.Collection
-	health    *mongo.Collection // the write probe's one document
+	client *mongo.Client
+	users  *mongo.Collection
+	kv     *mongo.Collection
+	tokens *mongo.Collection
+	health *mongo.Collection // the write probe's one document
 	// history holds presence history intervals, historyUsers the opt-ins
 	// (history.go).
 	history      *mongo.Collection
 	historyUsers *mongo.Collection
 	// ferretDB: the server is FerretDB (embedded or not), which has no
 	// TTL indexes.
-	ferretDB bool
-	uri       string            // redacted
+	ferretDB  bool
+	uri       string // redacted
 	embedded  *embeddedServer
 	log       *slog.Logger
 	opTimeout time.Duration
