@@ -21,6 +21,7 @@ import (
 	"github.com/halyardhq/halyard/discord/discordsim"
 	"github.com/halyardhq/halyard/docs"
 	"github.com/halyardhq/halyard/github"
+	"github.com/halyardhq/halyard/history"
 	"github.com/halyardhq/halyard/internal/buildinfo"
 	"github.com/halyardhq/halyard/server"
 	"github.com/halyardhq/halyard/socket"
@@ -51,6 +52,11 @@ type Main struct {
 	Harmy    *harmy.Dialect
 	GitHub   *github.Cache
 	Metrics  *server.Metrics
+	// History records opted-in users' presence history.
+	History *history.Recorder
+	// Now is the clock of the presence history; time.Now when nil (tests
+	// script a day of changes with it).
+	Now func() time.Time
 
 	stopChurn func()
 	deferred  *storage.Deferred
@@ -93,6 +99,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	if err := m.openHistory(openCtx); err != nil {
+		return err
+	}
+
 	// One socket engine and one connection cap per client address across
 	// every socket endpoint.
 	m.Sockets = socket.NewEngine()
@@ -105,6 +115,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Lanyard = lanyard.New(lanyard.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.HTTP.ExternalURL,
 		Prefix: cfg.Discord.CommandPrefix, Commands: m.Commands, DiscordInvite: cfg.Discord.DiscordInvite, CDNURL: cfg.Discord.CDNURL,
+		History: m.History,
 		Socket: lanyard.SocketOptions{Engine: m.Sockets, MaxMessageSize: cfg.Socket.MaxMessageBytes, Caps: sockCaps, Conns: sockConns}})
 	m.Commands.Register(m.Lanyard.Commands()...)
 	m.Lantern = lantern.New(lantern.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.HTTP.ExternalURL, CDNURL: cfg.Discord.CDNURL,
@@ -117,6 +128,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Prefix: cfg.Discord.CommandPrefix, RatePerSecond: cfg.Harmy.RatePerSecond, RatePerMinute: cfg.Harmy.RatePerMinute,
 		TrustedProxyHeader: cfg.HTTP.TrustedProxyHeader})
 	m.Commands.Register(m.Harmy.Commands()...)
+	m.Commands.Register(m.History.Commands()...)
 
 	if cfg.Demo.Enabled {
 		if err := m.startDemo(); err != nil {
@@ -166,6 +178,22 @@ func (m *Main) Run(ctx context.Context) error {
 		// every few seconds; bounded for very large demo populations.
 		perTick := min(max(1, cfg.Demo.Users/2), 5000)
 		m.stopChurn = m.Sim.StartChurn(cfg.Demo.Churn, perTick)
+	}
+	return nil
+}
+
+// openHistory starts the presence history recorder on the store (none
+// while an unreachable MongoDB is retried: history is then unavailable).
+func (m *Main) openHistory(ctx context.Context) error {
+	cfg := &m.Config
+	opts := history.Options{Hub: m.Hub, Logger: m.Logger.With("component", "history"), Now: m.Now,
+		Retention: cfg.History.HistoryRetention, ExternalURL: cfg.HTTP.ExternalURL, Prefix: cfg.Discord.CommandPrefix}
+	if m.Store != nil {
+		opts.Store = m.Store
+	}
+	m.History = history.New(opts)
+	if err := m.History.Open(ctx); err != nil {
+		return fmt.Errorf("loading presence history opt-ins: %v", err)
 	}
 	return nil
 }
@@ -254,6 +282,9 @@ func (m *Main) Close() error {
 	}
 	if m.Sim != nil {
 		errs = append(errs, m.Sim.Close())
+	}
+	if m.History != nil {
+		errs = append(errs, m.History.Close()) // closes open intervals: before the store
 	}
 	if m.Hub != nil {
 		errs = append(errs, m.Hub.Close())

@@ -25,6 +25,8 @@ type Options struct {
 	CDNURL string
 	// Socket tunes the WebSocket (timeouts, queue); zero for the defaults.
 	Socket SocketOptions
+	// History answers GET /v1/users/:id/history; nil leaves the route out.
+	History HistoryReader
 }
 
 // Dialect is the Lanyard rendering of the hub.
@@ -58,6 +60,7 @@ func New(opts Options) *Dialect {
 func (d *Dialect) Register(e *echo.Echo) {
 	d.registerInfo(e)
 	d.registerUsers(e)
+	d.registerHistory(e)
 	d.registerKV(e)
 	d.registerQuicklinks(e)
 	d.registerSocket(e)

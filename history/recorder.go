@@ -1,0 +1,430 @@
+// Package history records the presence history of the users who turned it
+// on (`.history on`): the stretches of time each held a status and ran
+// each activity, kept for a retention period. It watches the hub through
+// a subscription to the opted-in users only, so everyone else costs the
+// hot path nothing; it turns their changes into closed intervals in
+// memory and writes them in batches from its own goroutine, so the
+// gateway never waits on the database.
+//
+// Bursts are folded: a user's change within Resolution of their previous
+// recorded change is recorded when the resolution has passed, with the
+// presence the user has then. A user flapping ten times a second thus
+// writes one change per Resolution, not ten per second, and a calm user's
+// changes are recorded at the moment they happen.
+package history
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/halyardhq/halyard/core"
+)
+
+// Defaults for Options' zero values.
+const (
+	// DefaultRetention is how long history is kept.
+	DefaultRetention = 30 * 24 * time.Hour
+	// DefaultWindow is the window the API answers when none is asked.
+	DefaultWindow = 7 * 24 * time.Hour
+	// DefaultResolution is the least time between two recorded changes
+	// of one user.
+	DefaultResolution = 10 * time.Second
+	// DefaultFlushInterval is how often recorded intervals are written.
+	DefaultFlushInterval = 5 * time.Second
+	// DefaultSplitAfter is the longest an open interval stays only in
+	// memory: it is then written as closed and continued, so a crash
+	// loses at most this much of a user's history.
+	DefaultSplitAfter = 10 * time.Minute
+)
+
+// Bounds of the recorder's memory and of one write.
+const (
+	// flushSize starts a write before the flush interval when this many
+	// intervals wait.
+	flushSize = 2000
+	// maxPending bounds what waits for a database that does not take
+	// writes; beyond it the oldest intervals are dropped (and logged).
+	maxPending = 200_000
+	// queueSize is the subscription's event queue.
+	queueSize = 1 << 16
+	// tickEvery is how often deferred changes and long intervals are
+	// looked at.
+	tickEvery = time.Second
+	// pruneEvery is how often expired history is deleted (FerretDB has
+	// no TTL index).
+	pruneEvery = time.Hour
+	// closeTimeout bounds the last write at Close.
+	closeTimeout = 10 * time.Second
+)
+
+// Options configures a Recorder.
+type Options struct {
+	Hub *core.Hub
+	// Store keeps the history; nil records nothing (history is then
+	// unavailable: the database was not reachable at start).
+	Store  core.HistoryStore
+	Logger *slog.Logger
+	// Now is the clock (tests script a day with it); time.Now when nil.
+	Now           func() time.Time
+	Retention     time.Duration
+	Resolution    time.Duration
+	FlushInterval time.Duration
+	SplitAfter    time.Duration
+	// ExternalURL and Prefix are for the bot's replies.
+	ExternalURL string
+	Prefix      string
+}
+
+// Recorder records the history of opted-in users and answers timelines.
+type Recorder struct {
+	opts Options
+	log  *slog.Logger
+
+	wake chan struct{}
+	stop chan struct{}
+	done chan struct{}
+
+	// writeMu serialises a write of recorded intervals with Clear and
+	// Purge, so a batch taken before a deletion is not written after it.
+	writeMu sync.Mutex
+
+	mu       sync.Mutex
+	sub      *core.Subscription
+	users    map[string]*tracked // opted-in users
+	pending  []core.HistoryInterval
+	inflight []core.HistoryInterval // being written; still answered by Timeline
+	dropped  int64
+	events   []core.Event // drain buffer, reused
+}
+
+// tracked is an opted-in user's open intervals.
+type tracked struct {
+	present     bool // intervals are open (the user is monitored)
+	status      core.Status
+	statusStart time.Time
+	acts        map[core.HistoryActivity]time.Time // open activity → start
+	last        time.Time                          // last recorded change
+	deferred    bool                               // a change waits for the resolution
+}
+
+// New returns a recorder; Open starts it.
+func New(opts Options) *Recorder {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = DefaultRetention
+	}
+	if opts.Resolution <= 0 {
+		opts.Resolution = DefaultResolution
+	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = DefaultFlushInterval
+	}
+	if opts.SplitAfter <= 0 {
+		opts.SplitAfter = DefaultSplitAfter
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = "."
+	}
+	return &Recorder{opts: opts, log: opts.Logger, users: map[string]*tracked{},
+		wake: make(chan struct{}, 1)}
+}
+
+// Retention returns how long history is kept.
+func (r *Recorder) Retention() time.Duration { return r.opts.Retention }
+
+// Open loads the opt-ins, follows those users on the hub and starts the
+// background writer. It removes what Hub.Purge removes (AddPurgeHook).
+func (r *Recorder) Open(ctx context.Context) error {
+	var ids []string
+	if r.opts.Store != nil {
+		if err := r.opts.Store.LoadHistoryUsers(ctx, func(id string) error {
+			ids = append(ids, id)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	r.sub = r.opts.Hub.SubscribeNotify(queueSize, r.notify)
+	for _, id := range ids {
+		r.users[id] = &tracked{}
+	}
+	r.sub.Add(ids...)
+	now := r.now()
+	for _, id := range ids {
+		if u, ok := r.opts.Hub.Get(id); ok {
+			r.applyLocked(id, r.users[id], u, now)
+		}
+	}
+	r.mu.Unlock()
+	r.opts.Hub.AddPurgeHook(r.Purge)
+	r.stop, r.done = make(chan struct{}), make(chan struct{})
+	go r.loop()
+	return nil
+}
+
+// Close closes every open interval now, writes what is recorded and
+// stops.
+func (r *Recorder) Close() error {
+	if r.stop == nil {
+		return nil
+	}
+	close(r.stop)
+	<-r.done
+	r.stop = nil
+	r.mu.Lock()
+	now := r.now()
+	for id, t := range r.users {
+		r.closeAllLocked(id, t, now)
+	}
+	r.sub.Close()
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	return r.flush(ctx)
+}
+
+// notify wakes the loop; it runs under the hub's locks, so it never
+// blocks.
+func (r *Recorder) notify() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// loop applies events as they come, deferred changes and splits every
+// tick, and writes every flush interval (or sooner when much waits).
+func (r *Recorder) loop() {
+	defer close(r.done)
+	tick := time.NewTicker(tickEvery)
+	defer tick.Stop()
+	lastFlush, lastPrune := time.Now(), time.Time{}
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-r.wake:
+			r.applyEvents()
+		case <-tick.C:
+			r.tick()
+		}
+		if r.opts.Store == nil {
+			continue
+		}
+		r.mu.Lock()
+		n := len(r.pending)
+		r.mu.Unlock()
+		if n >= flushSize || (n > 0 && time.Since(lastFlush) >= r.opts.FlushInterval) {
+			if err := r.flush(context.Background()); err != nil {
+				r.log.Warn("history: writing recorded intervals failed; retrying", "intervals", n, "err", err)
+			}
+			lastFlush = time.Now()
+		}
+		if time.Since(lastPrune) >= pruneEvery {
+			lastPrune = time.Now()
+			cutoff := r.now().Add(-r.opts.Retention)
+			if _, err := r.opts.Store.PruneHistory(context.Background(), cutoff); err != nil {
+				r.log.Warn("history: deleting expired history failed", "err", err)
+			}
+		}
+	}
+}
+
+// applyEvents takes the subscription's events and records their changes.
+func (r *Recorder) applyEvents() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = r.sub.Drain(r.events[:0])
+	now := r.now()
+	for _, ev := range r.events {
+		t := r.users[ev.User.ID]
+		if t == nil || ev.Type == core.KVUpdated {
+			continue
+		}
+		switch {
+		case ev.Type == core.MemberLeft:
+			r.closeAllLocked(ev.User.ID, t, now)
+		case t.present && now.Sub(t.last) < r.opts.Resolution:
+			t.deferred = true
+		default:
+			r.applyLocked(ev.User.ID, t, ev.User, now)
+		}
+	}
+	clear(r.events)
+	if r.sub.Overflowed() {
+		// The hub dropped us (we fell more than queueSize events behind):
+		// follow again and take every user's presence as it is now.
+		r.log.Warn("history: the event queue overflowed; taking every opted-in user's current presence")
+		r.sub = r.opts.Hub.SubscribeNotify(queueSize, r.notify)
+		for id, t := range r.users {
+			r.sub.Add(id)
+			t.deferred = true
+		}
+	}
+}
+
+// tick records deferred changes whose resolution has passed and writes
+// out intervals open for longer than SplitAfter.
+func (r *Recorder) tick() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	for id, t := range r.users {
+		if t.deferred && now.Sub(t.last) >= r.opts.Resolution {
+			t.deferred = false
+			if u, ok := r.opts.Hub.Get(id); ok {
+				r.applyLocked(id, t, u, now)
+			} else {
+				r.closeAllLocked(id, t, now)
+			}
+		}
+		if !t.present {
+			continue
+		}
+		if now.Sub(t.statusStart) >= r.opts.SplitAfter {
+			r.closeLocked(core.HistoryInterval{UserID: id, Status: t.status, Start: t.statusStart, End: now})
+			t.statusStart = now
+		}
+		for a, start := range t.acts {
+			if now.Sub(start) >= r.opts.SplitAfter {
+				r.closeLocked(core.HistoryInterval{UserID: id, Activity: a, Start: start, End: now})
+				t.acts[a] = now
+			}
+		}
+	}
+}
+
+// applyLocked records the difference between t's open intervals and u's
+// presence at now.
+func (r *Recorder) applyLocked(id string, t *tracked, u *core.User, now time.Time) {
+	status := u.Status()
+	acts := activitiesOf(u)
+	if !t.present {
+		t.present, t.status, t.statusStart, t.last = true, status, now, now
+		t.acts = make(map[core.HistoryActivity]time.Time, len(acts))
+		for _, a := range acts {
+			t.acts[a] = now
+		}
+		return
+	}
+	changed := false
+	if status != t.status {
+		r.closeLocked(core.HistoryInterval{UserID: id, Status: t.status, Start: t.statusStart, End: now})
+		t.status, t.statusStart, changed = status, now, true
+	}
+	for a, start := range t.acts {
+		if !containsActivity(acts, a) {
+			r.closeLocked(core.HistoryInterval{UserID: id, Activity: a, Start: start, End: now})
+			delete(t.acts, a)
+			changed = true
+		}
+	}
+	for _, a := range acts {
+		if _, open := t.acts[a]; !open {
+			t.acts[a] = now
+			changed = true
+		}
+	}
+	if changed {
+		t.last = now
+	}
+}
+
+// closeAllLocked closes every open interval of the user at now.
+func (r *Recorder) closeAllLocked(id string, t *tracked, now time.Time) {
+	if !t.present {
+		return
+	}
+	r.closeLocked(core.HistoryInterval{UserID: id, Status: t.status, Start: t.statusStart, End: now})
+	for a, start := range t.acts {
+		r.closeLocked(core.HistoryInterval{UserID: id, Activity: a, Start: start, End: now})
+	}
+	t.present, t.acts, t.deferred = false, nil, false
+}
+
+// closeLocked queues a closed interval for writing; empty ones are left
+// out.
+func (r *Recorder) closeLocked(iv core.HistoryInterval) {
+	if !iv.End.After(iv.Start) {
+		return
+	}
+	if len(r.pending) >= maxPending {
+		r.pending = r.pending[1:]
+		r.dropped++
+		if r.dropped == 1 || r.dropped%10_000 == 0 {
+			r.log.Warn("history: the database is not taking writes; dropping the oldest intervals", "dropped", r.dropped)
+		}
+	}
+	r.pending = append(r.pending, iv)
+}
+
+// flush writes the recorded intervals; on failure they wait for the next
+// flush.
+func (r *Recorder) flush(ctx context.Context) error {
+	if r.opts.Store == nil {
+		return nil
+	}
+	r.writeMu.Lock()
+	defer r.writeMu.Unlock()
+	r.mu.Lock()
+	batch := r.pending
+	r.pending = nil
+	r.inflight = batch
+	r.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	err := r.opts.Store.AppendHistory(ctx, batch)
+	r.mu.Lock()
+	r.inflight = nil
+	if err != nil {
+		r.pending = append(batch, r.pending...)
+		if over := len(r.pending) - maxPending; over > 0 {
+			r.pending = r.pending[over:]
+			r.dropped += int64(over)
+		}
+	}
+	r.mu.Unlock()
+	return err
+}
+
+// Flush writes what is recorded now (tests, and Close).
+func (r *Recorder) Flush(ctx context.Context) error { return r.flush(ctx) }
+
+// activitiesOf returns the user's activities as history keys, once each.
+// Custom statuses (type 4) are left out: they are a line of text people
+// leave set for days, not something they spend time on.
+func activitiesOf(u *core.User) []core.HistoryActivity {
+	var out []core.HistoryActivity
+	for _, a := range u.Activities() {
+		if a.Type == 4 || a.Name == "" {
+			continue
+		}
+		k := core.HistoryActivity{Name: a.Name, Type: a.Type, ApplicationID: a.ApplicationID}
+		if !containsActivity(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func containsActivity(list []core.HistoryActivity, a core.HistoryActivity) bool {
+	for _, x := range list {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// now is the clock to the millisecond, the precision the store keeps, so
+// an interval read back meets the one that continues it.
+func (r *Recorder) now() time.Time { return r.opts.Now().UTC().Truncate(time.Millisecond) }
