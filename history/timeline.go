@@ -9,7 +9,6 @@ import (
 	"github.com/halyardhq/halyard/core"
 )
 
-
 // Timeline returns the user's history within [from, to]: by default the
 // last DefaultWindow up to now; from is moved up to the retention's start.
 // A user who has not turned history on is EHISTORYDISABLED; from not

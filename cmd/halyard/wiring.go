@@ -116,7 +116,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Lanyard = lanyard.New(lanyard.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.HTTP.ExternalURL,
 		Prefix: cfg.Discord.CommandPrefix, Commands: m.Commands, DiscordInvite: cfg.Discord.DiscordInvite, CDNURL: cfg.Discord.CDNURL,
 		History: m.History,
-		Socket: lanyard.SocketOptions{Engine: m.Sockets, MaxMessageSize: cfg.Socket.MaxMessageBytes, Caps: sockCaps, Conns: sockConns}})
+		Socket:  lanyard.SocketOptions{Engine: m.Sockets, MaxMessageSize: cfg.Socket.MaxMessageBytes, Caps: sockCaps, Conns: sockConns}})
 	m.Commands.Register(m.Lanyard.Commands()...)
 	m.Lantern = lantern.New(lantern.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.HTTP.ExternalURL, CDNURL: cfg.Discord.CDNURL,
 		Logger: m.Logger.With("component", "lantern"),
