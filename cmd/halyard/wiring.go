@@ -26,6 +26,7 @@ import (
 	"github.com/halyardhq/halyard/server"
 	"github.com/halyardhq/halyard/socket"
 	"github.com/halyardhq/halyard/storage"
+	"github.com/halyardhq/halyard/web/userpage"
 )
 
 // Main is the whole program: configuration and every component, started in
@@ -159,6 +160,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Server.EnableMetrics(m.Metrics)
 	docs.Register(m.Server.Echo()) // /docs: Swagger UI and the OpenAPI document
 	m.Server.Register(m.Lanyard, m.Lantern, m.Harmy)
+	userpage.New(userpage.Options{Hub: m.Hub, History: m.History, ExternalURL: cfg.HTTP.ExternalURL,
+		CDNURL: cfg.Discord.CDNURL}).Register(m.Server.Echo()) // /u/:id
 	shared := m.Server.RegisterSocket(m.Sockets, m.Lanyard, m.Lantern) // shared /socket; Lanyard first: it takes ambiguous first messages
 	shared.MaxMessageSize, shared.Conns = cfg.Socket.MaxMessageBytes, sockConns
 	if err := m.Server.Listen(cfg.HTTP.Addr); err != nil {
