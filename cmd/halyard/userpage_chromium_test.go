@@ -147,7 +147,7 @@ func TestUserPage(t *testing.T) {
 			statuses: [...svg.querySelectorAll("rect.status")].map(r => r.dataset.status),
 			activities: [...svg.querySelectorAll("rect.activity")].map(r => r.dataset.name),
 			lanes: [...svg.querySelectorAll("text.lane-label")].map(t => t.textContent),
-			ticks: svg.querySelectorAll("text.day-tick").length,
+			ticks: svg.querySelectorAll(".tick line").length,
 			totals: [...document.querySelectorAll("#totals li")].map(li => li.dataset.name + "=" + li.dataset.ms),
 			title: document.title,
 			kv: [...document.querySelectorAll("table.kv td")].map(td => td.textContent),

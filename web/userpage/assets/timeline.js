@@ -50,10 +50,11 @@
     ticks(from, to).forEach(function (tk) {
       var tx = x(tk.t);
       g.appendChild(el("line", { x1: tx, x2: tx, y1: TOP - 6, y2: H - 4 }));
-      // A label near the right edge ends at its tick instead of past the edge.
-      var near = tx > W - RIGHT - 80;
-      g.appendChild(el("text", { "class": "tick-label " + tk.cls, x: near ? tx - 3 : tx + 3, y: TOP - 10,
-        "text-anchor": near ? "end" : "start" }, tk.label));
+      // A label that would run past the right edge is left out (its
+      // tick stays), rather than overlap the one before.
+      if (tx + 72 <= W) {
+        g.appendChild(el("text", { "class": "tick-label " + tk.cls, x: tx + 3, y: TOP - 10 }, tk.label));
+      }
     });
     svg.appendChild(g);
 
