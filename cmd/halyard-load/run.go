@@ -45,6 +45,7 @@ type report struct {
 	WSIdle             *wsIdleResult         `json:"ws_idle,omitempty"`
 	Fanout             *fanoutResult         `json:"fanout,omitempty"`
 	Ingest             *ingestResult         `json:"ingest,omitempty"`
+	History            *historyResult        `json:"history,omitempty"`
 	MembersDetail      *membersResult        `json:"members_detail,omitempty"`
 	RestartDetail      *restartResult        `json:"restart_detail,omitempty"`
 	Quick              bool                  `json:"quick"`
@@ -139,7 +140,22 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 			"ws-fanout", res.Subscribers, res.Pushes, res.Lat.P50, res.Lat.P99, res.Lat.Max)
 	}
 	if want("ingest") && ctx.Err() == nil {
-		res, err := runIngest(ctx, srv, cfg.IngestEvents, min(cfg.IngestUsers, len(users)))
+		if cfg.HistoryUsers > 0 {
+			h, err := optInHistory(ctx, srv, cfg.HistoryUsers)
+			rep.History = &h
+			if err != nil {
+				fail("history", err)
+			}
+			fmt.Fprintf(out, "%-10s %d members turned presence history on (a .history on DM each) in %.1f s\n", "history", h.Users, h.Seconds)
+		}
+		// The flood cycles over the first members of the simulated
+		// population, which the tool's own server has --demo-users of;
+		// of a --target's, it knows the listed ones.
+		ingestUsers := cfg.IngestUsers
+		if cfg.Target != "" {
+			ingestUsers = min(ingestUsers, len(users))
+		}
+		res, err := runIngest(ctx, srv, cfg.IngestEvents, ingestUsers)
 		rep.Ingest = &res
 		rep.IngestEventsPerS = res.EventsPerSec
 		if err != nil {
