@@ -394,3 +394,59 @@ func TestHistoryEndToEnd(t *testing.T) {
 		t.Fatalf("bob after the purge: %d %s", code, raw)
 	}
 }
+
+// historySlash runs /history <sub> as user in guild and returns the
+// reply's content and flags.
+func historySlash(t *testing.T, m *Main, guild, user, sub string) (string, int) {
+	t.Helper()
+	var id string
+	eventually(t, "/history registered", func() bool {
+		var err error
+		id, err = m.Sim.Interact(guild, user, "history", json.RawMessage(`[{"name":"`+sub+`","type":1}]`))
+		return err == nil
+	})
+	var resp struct {
+		Data struct {
+			Content string `json:"content"`
+			Flags   int    `json:"flags"`
+		} `json:"data"`
+	}
+	eventually(t, "the interaction answered", func() bool {
+		raw, ok := m.Sim.InteractionResponse(id)
+		return ok && json.Unmarshal(raw, &resp) == nil
+	})
+	return resp.Data.Content, resp.Data.Flags
+}
+
+// TestHistorySlashCommand: /history on|clear|off through the simulator's
+// interactions, answered ephemerally in the guild, with the same effect
+// as the prefix command.
+func TestHistorySlashCommand(t *testing.T) {
+	m := startDemo(t, t.TempDir(), 5)
+	defer m.Close()
+	c := client{t, m.URL()}
+	guild := m.Sim.GuildIDs()[0]
+	user := m.Sim.MemberIDs(guild)[1]
+	eventually(t, "member served", func() bool { code, _ := c.do("GET", "/v1/users/"+user, "", nil); return code == 200 })
+
+	const ephemeral = 1 << 6
+	if content, flags := historySlash(t, m, guild, user, "on"); !strings.Contains(content, "**on**") ||
+		!strings.Contains(content, "`/history off`") || flags&ephemeral == 0 {
+		t.Fatalf("/history on: %q flags %d", content, flags)
+	}
+	if code, _, raw := getHistory(t, c, user, ""); code != 200 {
+		t.Fatalf("history after /history on: %d %s", code, raw)
+	}
+	if content, _ := historySlash(t, m, guild, user, "clear"); !strings.Contains(content, "Deleted your presence history") {
+		t.Fatalf("/history clear: %q", content)
+	}
+	if content, _ := historySlash(t, m, guild, user, "off"); !strings.Contains(content, "**off**") {
+		t.Fatalf("/history off: %q", content)
+	}
+	if code, _, raw := getHistory(t, c, user, ""); code != 404 || !strings.Contains(raw, "history_disabled") {
+		t.Fatalf("history after /history off: %d %s", code, raw)
+	}
+	if storedOptIns(t, m)[user] {
+		t.Fatal("the opt-in is stored after /history off")
+	}
+}
