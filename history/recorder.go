@@ -142,6 +142,16 @@ func (r *Recorder) Retention() time.Duration { return r.opts.Retention }
 // Open loads the opt-ins, follows those users on the hub and starts the
 // background writer. It removes what Hub.Purge removes (AddPurgeHook).
 func (r *Recorder) Open(ctx context.Context) error {
+	if err := r.open(ctx); err != nil {
+		return err
+	}
+	r.stop, r.done = make(chan struct{}), make(chan struct{})
+	go r.loop()
+	return nil
+}
+
+// open is Open without the background loop (tests drive it by hand).
+func (r *Recorder) open(ctx context.Context) error {
 	var ids []string
 	if r.opts.Store != nil {
 		if err := r.opts.Store.LoadHistoryUsers(ctx, func(id string) error {
@@ -165,8 +175,6 @@ func (r *Recorder) Open(ctx context.Context) error {
 	}
 	r.mu.Unlock()
 	r.opts.Hub.AddPurgeHook(r.Purge)
-	r.stop, r.done = make(chan struct{}), make(chan struct{})
-	go r.loop()
 	return nil
 }
 
