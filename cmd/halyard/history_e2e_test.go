@@ -285,6 +285,7 @@ func TestHistoryEndToEnd(t *testing.T) {
 	}
 	// The default window (the last 7 days) holds the whole day.
 	check("default window", "", wantStatus, wantActs, wantTotals, end.Add(-7*24*time.Hour), end)
+	check("trailing slash", "/", wantStatus, wantActs, wantTotals, end.Add(-7*24*time.Hour), end)
 	check("explicit day", fmt.Sprintf("?from=%d&to=%d", t0.UnixMilli(), end.UnixMilli()), wantStatus, wantActs, wantTotals, t0, end)
 	// A window inside the day: intervals clipped to it, an interval
 	// ongoing past its end ends with it.

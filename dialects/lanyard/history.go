@@ -35,6 +35,7 @@ func (d *Dialect) registerHistory(e *echo.Echo) {
 		return
 	}
 	e.GET("/v1/users/:id/history", d.getHistory)
+	e.GET("/v1/users/:id/history/", d.getHistory) // trailing slash, as every Lanyard route
 }
 
 // getHistory serves GET /v1/users/:id/history?from=&to= (milliseconds
