@@ -109,7 +109,9 @@ type tracked struct {
 	statusStart time.Time
 	acts        map[core.HistoryActivity]time.Time // open activity → start
 	last        time.Time                          // last recorded change
-	deferred    bool                               // a change waits for the resolution
+	// deferred: a change waits for the resolution, and the user is not
+	// followed meanwhile.
+	deferred bool
 }
 
 // New returns a recorder; Open starts it.
@@ -267,8 +269,15 @@ func (r *Recorder) applyEvents() {
 		switch {
 		case ev.Type == core.MemberLeft:
 			r.closeAllLocked(ev.User.ID, t, now)
+		case t.deferred:
+			// Queued before we stopped following the user: the tick takes
+			// their presence as it is then.
 		case t.present && now.Sub(t.last) < r.opts.Resolution:
+			// Stop following the user until the resolution has passed:
+			// a flapping user then costs the hub's publishing nothing,
+			// and the tick reads their presence as it is then.
 			t.deferred = true
+			r.sub.Remove(ev.User.ID)
 		default:
 			r.applyLocked(ev.User.ID, t, ev.User, now)
 		}
@@ -295,6 +304,7 @@ func (r *Recorder) tick() {
 	for id, t := range r.users {
 		if t.deferred && now.Sub(t.last) >= r.opts.Resolution {
 			t.deferred = false
+			r.sub.Add(id) // follow again before reading: no change falls in between
 			if u, ok := r.opts.Hub.Get(id); ok {
 				r.applyLocked(id, t, u, now)
 			} else {
