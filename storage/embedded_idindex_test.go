@@ -96,8 +96,8 @@ func TestEmbeddedIDIndexAddedToOldDataDir(t *testing.T) {
 		dropped++
 	}
 	db.Close()
-	if dropped != 3 {
-		t.Fatalf("dropped %d indexes, want 3 (kv, tokens, users)", dropped)
+	if dropped != 5 {
+		t.Fatalf("dropped %d indexes, want 5 (kv, tokens, users, history_users, history)", dropped)
 	}
 
 	s = openTemp(t, Config{DataDir: dir})
