@@ -99,7 +99,23 @@ type Recorder struct {
 	pending  []core.HistoryInterval
 	inflight []core.HistoryInterval // being written; still answered by Timeline
 	dropped  int64
+	written  int64
 	events   []core.Event // drain buffer, reused
+}
+
+// Stats are the recorder's figures for /metrics.
+type Stats struct {
+	Users   int   // users with history on
+	Pending int   // intervals recorded, not yet written
+	Written int64 // intervals written since start
+	Dropped int64 // intervals dropped while the database refused writes
+}
+
+// Stats returns the recorder's figures now.
+func (r *Recorder) Stats() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return Stats{Users: len(r.users), Pending: len(r.pending) + len(r.inflight), Written: r.written, Dropped: r.dropped}
 }
 
 // tracked is an opted-in user's open intervals.
@@ -410,7 +426,12 @@ func (r *Recorder) flush(ctx context.Context) error {
 	err := r.opts.Store.AppendHistory(ctx, batch)
 	r.mu.Lock()
 	r.inflight = nil
-	if err != nil {
+	if err == nil {
+		r.written += int64(len(batch))
+	} else {
+		// Batches of it already written are written again on the retry:
+		// a timeline merges the duplicates (finish), so they cost space
+		// until they expire, never a wrong answer.
 		r.pending = append(batch, r.pending...)
 		if over := len(r.pending) - maxPending; over > 0 {
 			r.pending = r.pending[over:]

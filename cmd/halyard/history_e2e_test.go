@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -320,8 +322,21 @@ func TestHistoryEndToEnd(t *testing.T) {
 	if err := m.History.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n := storedHistory(t, m, alice); n < 9 {
+	n := storedHistory(t, m, alice)
+	if n < 9 {
 		t.Fatalf("%d intervals stored for the day, want at least 9", n)
+	}
+	// /metrics: one user, at least what is stored written (the loop may
+	// have written a split since), nothing dropped.
+	_, metrics := c.do("GET", "/metrics", "", nil)
+	var written int
+	if m := regexp.MustCompile(`(?m)^halyard_history_intervals_written_total (\d+)$`).FindSubmatch(metrics); m != nil {
+		written, _ = strconv.Atoi(string(m[1]))
+	}
+	if !strings.Contains(string(metrics), "halyard_history_users 1\n") || written < n ||
+		!strings.Contains(string(metrics), "halyard_history_intervals_dropped_total 0\n") ||
+		!strings.Contains(string(metrics), "halyard_history_intervals_pending ") {
+		t.Errorf("/metrics: %d written (stored %d):\n%s", written, n, metrics)
 	}
 
 	// A restart keeps the opt-in and the history; the interval open at the
