@@ -466,3 +466,63 @@ func TestHistorySlashCommand(t *testing.T) {
 		t.Fatal("the opt-in is stored after /history off")
 	}
 }
+
+// TestHistoryStoreOutage: while the embedded store is stopped, changes
+// are still recorded (in memory), the history API answers 503 in
+// Lanyard's envelope (never a 500), the commands say the database is
+// unavailable; once it is back the waiting intervals are written.
+func TestHistoryStoreOutage(t *testing.T) {
+	t0 := time.Now().UTC().Truncate(time.Hour).Add(-2 * time.Hour)
+	clock := &testClock{t: t0}
+	m := startHistoryDemo(t, t.TempDir(), 5, clock)
+	defer m.Close()
+	c := client{t, m.URL()}
+	user := m.Sim.MemberIDs(m.Sim.GuildIDs()[0])[1]
+	pushPresence(t, c, user, "online", `[]`)
+	eventually(t, "online", func() bool {
+		_, b := c.do("GET", "/v1/users/"+user, "", nil)
+		return strings.Contains(string(b), `"discord_status":"online"`)
+	})
+	chat := botChat{t, m, c, user}
+	if r := chat.dm(".history on"); !strings.Contains(r.Content, "**on**") {
+		t.Fatalf(".history on: %q", r.Content)
+	}
+
+	if !m.Store.StopEmbedded() {
+		t.Fatal("the embedded store was not running")
+	}
+	clock.Set(t0.Add(time.Hour))
+	pushPresence(t, c, user, "dnd", `[`+vscode+`]`)
+	eventually(t, "dnd served", func() bool {
+		_, b := c.do("GET", "/v1/users/"+user, "", nil)
+		return strings.Contains(string(b), `"discord_status":"dnd"`)
+	})
+	code, h, raw := getHistory(t, c, user, "")
+	if code != 503 || h.Error == nil || h.Error.Code != "service_unavailable" {
+		t.Fatalf("history while the store is down: %d %s", code, raw)
+	}
+	if r := chat.dm(".history off"); !strings.Contains(r.Content, "Could not turn presence history off") {
+		t.Fatalf(".history off while the store is down: %q", r.Content)
+	}
+	if err := m.History.Flush(context.Background()); err == nil {
+		t.Fatal("a flush succeeded while the store is down")
+	}
+	if st := m.History.Stats(); st.Pending == 0 || st.Dropped != 0 {
+		t.Fatalf("while the store is down: %+v, want the online interval pending", st)
+	}
+
+	if err := m.Store.StartEmbedded(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the waiting intervals written", func() bool {
+		return m.History.Flush(context.Background()) == nil && m.History.Stats().Pending == 0
+	})
+	code, h, raw = getHistory(t, c, user, "")
+	if st, ac, _ := h.spans(t0); code != 200 || st != "online@0s-1h0m0s dnd@1h0m0s-…" ||
+		ac != "Visual Studio Code/0/383226320970055681@1h0m0s-…" {
+		t.Fatalf("history after the outage: %d %s", code, raw)
+	}
+	if n := storedHistory(t, m, user); n != 1 {
+		t.Fatalf("%d intervals stored after the outage, want 1 (online)", n)
+	}
+}
