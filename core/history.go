@@ -61,9 +61,10 @@ type HistoryStore interface {
 	SetHistoryUser(ctx context.Context, userID string, on bool) error
 	// AppendHistory stores closed intervals (End set).
 	AppendHistory(ctx context.Context, ivs []HistoryInterval) error
-	// History returns the user's stored intervals that overlap [from, to),
-	// in start order.
-	History(ctx context.Context, userID string, from, to time.Time) ([]HistoryInterval, error)
+	// LoadHistory calls fn for every stored interval that ended after
+	// cutoff, of userID only unless it is "". It may take long (a full
+	// scan on FerretDB): the recorder loads once, then answers from memory.
+	LoadHistory(ctx context.Context, cutoff time.Time, userID string, fn func(HistoryInterval) error) error
 	// DeleteHistory removes every stored interval of the user and returns
 	// how many it removed.
 	DeleteHistory(ctx context.Context, userID string) (int64, error)

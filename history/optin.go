@@ -31,7 +31,10 @@ func (r *Recorder) Enable(ctx context.Context, userID string) error {
 	if _, ok := r.users[userID]; ok {
 		return nil
 	}
-	t := &tracked{}
+	// What was recorded before an earlier `off` is still stored (until it
+	// expires or is cleared): load it in the background.
+	t := &tracked{loading: make(chan struct{})}
+	go r.load(userID, t.loading)
 	r.users[userID] = t
 	r.sub.Add(userID) // before the snapshot: no change falls in between
 	if u, ok := r.opts.Hub.Get(userID); ok {
@@ -70,11 +73,15 @@ func (r *Recorder) Clear(ctx context.Context, userID string) (int64, error) {
 	defer r.writeMu.Unlock()
 	r.mu.Lock()
 	waiting := r.dropPendingLocked(userID)
-	if t, ok := r.users[userID]; ok && t.present {
-		now := r.now()
-		t.statusStart = now
-		for a := range t.acts {
-			t.acts[a] = now
+	if t, ok := r.users[userID]; ok {
+		// A load under way must not bring back what is deleted now.
+		t.closed, t.loading = nil, nil
+		if t.present {
+			now := r.now()
+			t.statusStart = now
+			for a := range t.acts {
+				t.acts[a] = now
+			}
 		}
 	}
 	r.mu.Unlock()

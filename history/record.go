@@ -143,6 +143,17 @@ func (r *Recorder) closeLocked(iv core.HistoryInterval) {
 		}
 	}
 	r.pending = append(r.pending, iv)
+	if t := r.users[iv.UserID]; t != nil {
+		// A split interval continues its last piece: one entry in
+		// memory (the database gets the pieces, read back as one).
+		for i := len(t.closed) - 1; i >= 0 && i >= len(t.closed)-8; i-- {
+			if last := &t.closed[i]; last.Status == iv.Status && last.Activity == iv.Activity && last.End.Equal(iv.Start) {
+				last.End = iv.End
+				return
+			}
+		}
+		t.closed = append(t.closed, iv)
+	}
 }
 
 // activitiesOf returns the user's activities as history keys, once each.

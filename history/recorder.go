@@ -86,14 +86,15 @@ type Recorder struct {
 	log  *slog.Logger
 
 	wake chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	stop chan struct{} // closed by Close: the loop and loads end
+	done chan struct{} // closed when the loop ended
 
 	// writeMu serialises a write of recorded intervals with Clear and
 	// Purge, so a batch taken before a deletion is not written after it.
 	writeMu sync.Mutex
 
 	mu       sync.Mutex
+	running  bool // the loop runs (between Open and Close)
 	sub      *core.Subscription
 	users    map[string]*tracked // opted-in users
 	pending  []core.HistoryInterval
@@ -128,6 +129,13 @@ type tracked struct {
 	// deferred: a change waits for the resolution, and the user is not
 	// followed meanwhile.
 	deferred bool
+	// closed are the user's closed intervals within the retention, written
+	// or not: timelines are answered from them, never from the database
+	// (FerretDB would read the whole collection for each).
+	closed []core.HistoryInterval
+	// loading is open until the stored intervals are in closed (nil
+	// once they are, or without a store).
+	loading chan struct{}
 }
 
 // New returns a recorder; Open starts it.
@@ -154,7 +162,7 @@ func New(opts Options) *Recorder {
 		opts.Prefix = "."
 	}
 	return &Recorder{opts: opts, log: opts.Logger, users: map[string]*tracked{},
-		wake: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 // Retention returns how long history is kept.
@@ -166,7 +174,9 @@ func (r *Recorder) Open(ctx context.Context) error {
 	if err := r.open(ctx); err != nil {
 		return err
 	}
-	r.stop, r.done = make(chan struct{}), make(chan struct{})
+	r.mu.Lock()
+	r.running = true
+	r.mu.Unlock()
 	go r.loop()
 	return nil
 }
@@ -184,8 +194,12 @@ func (r *Recorder) open(ctx context.Context) error {
 	}
 	r.mu.Lock()
 	r.sub = r.opts.Hub.SubscribeNotify(queueSize, r.notify)
+	loading := make(chan struct{})
 	for _, id := range ids {
-		r.users[id] = &tracked{}
+		r.users[id] = &tracked{loading: loading}
+	}
+	if len(ids) > 0 {
+		go r.load("", loading)
 	}
 	r.sub.Add(ids...)
 	now := r.now()
@@ -202,12 +216,15 @@ func (r *Recorder) open(ctx context.Context) error {
 // Close closes every open interval now, writes what is recorded and
 // stops.
 func (r *Recorder) Close() error {
-	if r.stop == nil {
+	r.mu.Lock()
+	running := r.running
+	r.running = false
+	r.mu.Unlock()
+	if !running {
 		return nil
 	}
 	close(r.stop)
 	<-r.done
-	r.stop = nil
 	r.mu.Lock()
 	now := r.now()
 	for id, t := range r.users {
@@ -264,10 +281,65 @@ func (r *Recorder) loop() {
 		if time.Since(lastPrune) >= pruneEvery {
 			lastPrune = time.Now()
 			cutoff := r.now().Add(-r.opts.Retention)
+			r.mu.Lock()
+			r.pruneLocked(cutoff)
+			r.mu.Unlock()
 			if _, err := r.opts.Store.PruneHistory(context.Background(), cutoff); err != nil {
 				r.log.Warn("history: deleting expired history failed", "err", err)
 			}
 		}
+	}
+}
+
+// loadRetry is how long a failed load of stored history waits to retry.
+const loadRetry = 10 * time.Second
+
+// load reads the stored history that is still within the retention (of
+// userID, or of every opted-in user when "") into the users it belongs
+// to whose loading is done, and closes done. It retries until it
+// succeeds or the recorder stops; meanwhile timelines wait.
+func (r *Recorder) load(userID string, done chan struct{}) {
+	for {
+		found := map[string][]core.HistoryInterval{}
+		cutoff := r.now().Add(-r.opts.Retention)
+		err := r.opts.Store.LoadHistory(context.Background(), cutoff, userID, func(iv core.HistoryInterval) error {
+			found[iv.UserID] = append(found[iv.UserID], iv)
+			return nil
+		})
+		if err == nil {
+			r.mu.Lock()
+			for id, t := range r.users {
+				if t.loading == done {
+					// Intervals closed since the load began may be read
+					// twice: timelines merge duplicates.
+					t.closed = append(found[id], t.closed...)
+					t.loading = nil
+				}
+			}
+			r.mu.Unlock()
+			close(done)
+			return
+		}
+		r.log.Warn("history: loading the stored history failed; retrying", "user", userID, "err", err)
+		select {
+		case <-time.After(loadRetry):
+		case <-r.stop:
+			return
+		}
+	}
+}
+
+// prune forgets the closed intervals that ended before cutoff.
+func (r *Recorder) pruneLocked(cutoff time.Time) {
+	for _, t := range r.users {
+		kept := t.closed[:0]
+		for _, iv := range t.closed {
+			if iv.End.After(cutoff) {
+				kept = append(kept, iv)
+			}
+		}
+		clear(t.closed[len(kept):])
+		t.closed = kept
 	}
 }
 

@@ -162,6 +162,16 @@ func TestRecorderFoldsBurstsAndSplits(t *testing.T) {
 	if r.rec.Enabled(id) {
 		t.Fatal("still enabled after Disable")
 	}
+
+	// Turned on again, the history recorded before is read back from the
+	// store (in the background; the timeline waits for it).
+	if err := r.rec.flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.rec.Enable(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	r.expect("on again", id, "online@0s-10s dnd@10s-1m0s online@1m0s-20m0s Factorio@1m0s-20m0s")
 }
 
 // finish's clipping and totals, table-driven over one set of intervals.

@@ -12,7 +12,8 @@ import (
 // Timeline returns the user's history within [from, to]: by default the
 // last DefaultWindow up to now; from is moved up to the retention's start.
 // A user who has not turned history on is EHISTORYDISABLED; from not
-// before to is EINVALID.
+// before to is EINVALID. It is answered from memory: the database is
+// read once, when the recorder opens (or the user turns history on).
 func (r *Recorder) Timeline(ctx context.Context, userID string, from, to *time.Time) (core.Timeline, error) {
 	now := r.now()
 	tl := core.Timeline{UserID: userID, To: now}
@@ -33,38 +34,44 @@ func (r *Recorder) Timeline(ctx context.Context, userID string, from, to *time.T
 		}
 	}
 
-	r.mu.Lock()
-	t, on := r.users[userID]
-	if !on {
-		r.mu.Unlock()
-		return core.Timeline{}, core.Errorf(core.EHISTORYDISABLED, "this user has not turned presence history on")
-	}
 	var ivs []core.HistoryInterval
-	for _, list := range [][]core.HistoryInterval{r.inflight, r.pending} {
-		for _, iv := range list {
-			if iv.UserID == userID {
+	for ivs == nil {
+		r.mu.Lock()
+		t, on := r.users[userID]
+		if !on {
+			r.mu.Unlock()
+			return core.Timeline{}, core.Errorf(core.EHISTORYDISABLED, "this user has not turned presence history on")
+		}
+		if wait := t.loading; wait != nil {
+			r.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+			case <-time.After(loadWait):
+			}
+			return core.Timeline{}, core.Errorf(core.EUNAVAILABLE, "the stored history is still being loaded, try again later")
+		}
+		ivs = []core.HistoryInterval{}
+		for _, iv := range t.closed {
+			if iv.End.After(tl.From) && !iv.Start.After(tl.To) {
 				ivs = append(ivs, iv)
 			}
 		}
-	}
-	if t.present {
-		ivs = append(ivs, core.HistoryInterval{UserID: userID, Status: t.status, Start: t.statusStart})
-		for a, start := range t.acts {
-			ivs = append(ivs, core.HistoryInterval{UserID: userID, Activity: a, Start: start})
+		if t.present {
+			ivs = append(ivs, core.HistoryInterval{UserID: userID, Status: t.status, Start: t.statusStart})
+			for a, start := range t.acts {
+				ivs = append(ivs, core.HistoryInterval{UserID: userID, Activity: a, Start: start})
+			}
 		}
+		r.mu.Unlock()
 	}
-	r.mu.Unlock()
-
-	if tl.From.Equal(tl.To) || r.opts.Store == nil {
-		return finish(tl, ivs, now), nil
-	}
-	stored, err := r.opts.Store.History(ctx, userID, tl.From, tl.To)
-	if err != nil {
-		r.log.Error("history: reading a timeline failed", "user", userID, "err", err)
-		return core.Timeline{}, storeError(err)
-	}
-	return finish(tl, append(stored, ivs...), now), nil
+	return finish(tl, ivs, now), nil
 }
+
+// loadWait is how long a timeline waits for the stored history to be
+// loaded (after a start, or a user turning history on again).
+const loadWait = 10 * time.Second
 
 // finish merges the intervals of each status and activity that touch or
 // overlap (a split interval, or one read while it was being written, is

@@ -151,7 +151,7 @@ func (s *Store) AppendHistory(ctx context.Context, ivs []core.HistoryInterval) e
 }
 
 // History returns the user's stored intervals overlapping [from, to), in
-// start order.
+// start order (tests and tools; the recorder answers from memory).
 func (s *Store) History(ctx context.Context, userID string, from, to time.Time) ([]core.HistoryInterval, error) {
 	ctx, cancel := s.opContext(ctx)
 	defer cancel()
@@ -174,6 +174,40 @@ func (s *Store) History(ctx context.Context, userID string, from, to time.Time) 
 		return nil, fmt.Errorf("storage: reading the history of %s: %w", userID, err)
 	}
 	return out, nil
+}
+
+// historyLoadTimeout bounds one LoadHistory: FerretDB reads the whole
+// collection for it (only _id lookups reach SQLite's indexes).
+const historyLoadTimeout = 10 * time.Minute
+
+// LoadHistory calls fn for every stored interval that ended after cutoff
+// (of userID only, unless it is ""), in no particular order. An error
+// from fn stops it and is returned as is.
+func (s *Store) LoadHistory(ctx context.Context, cutoff time.Time, userID string, fn func(core.HistoryInterval) error) error {
+	ctx, cancel := context.WithTimeout(ctx, historyLoadTimeout)
+	defer cancel()
+	filter := bson.D{{Key: "end", Value: bson.D{{Key: "$gt", Value: cutoff.UTC()}}}}
+	if userID != "" {
+		filter = append(bson.D{{Key: "user_id", Value: userID}}, filter...)
+	}
+	cur, err := s.history.Find(ctx, filter, options.Find().SetBatchSize(1000))
+	if err != nil {
+		return fmt.Errorf("storage: loading history: %w", err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	for cur.Next(ctx) {
+		var d historyDoc
+		if err := cur.Decode(&d); err != nil {
+			return fmt.Errorf("storage: decoding a history interval: %w", err)
+		}
+		if err := fn(d.interval()); err != nil {
+			return err
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("storage: loading history: %w", err)
+	}
+	return nil
 }
 
 // DeleteHistory removes every stored interval of the user.
