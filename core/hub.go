@@ -49,6 +49,8 @@ type Hub struct {
 	// oneGuild holds one shared []string{id} per guild (guildListLocked).
 	oneGuild map[string][]string
 	renders  []RenderFunc
+	// purgeHooks remove what other components keep (hub_purge.go).
+	purgeHooks []PurgeHook
 
 	renderMem renderBudget
 

@@ -12,6 +12,19 @@ type UserDeleter interface {
 	DeleteUser(ctx context.Context, userID string) error
 }
 
+// PurgeHook removes what another component keeps about a user (presence
+// history); Purge calls it before it deletes the KV and the record, so a
+// failure leaves the purge to be run again.
+type PurgeHook func(ctx context.Context, userID string) error
+
+// AddPurgeHook makes Purge remove what hook removes too. Add hooks before
+// Purge is called.
+func (h *Hub) AddPurgeHook(hook PurgeHook) {
+	h.mu.Lock()
+	h.purgeHooks = append(h.purgeHooks, hook)
+	h.mu.Unlock()
+}
+
 // Purged says what Hub.Purge removed.
 type Purged struct {
 	KVKeys int  // pairs removed
@@ -22,8 +35,9 @@ type Purged struct {
 	Monitored bool
 }
 
-// Purge forgets what Halyard keeps about a user: their KV and their record
-// (monitoring start, last sighting, GitHub link), in the store first, then
+// Purge forgets what Halyard keeps about a user: their KV, their record
+// (monitoring start, last sighting, GitHub link) and what the purge hooks
+// remove (presence history and its opt-in), in the store first, then
 // in memory. A member of a watched guild stays monitored (their live
 // presence comes from Discord, not the store) with an empty KV and a fresh
 // record, published as KVUpdated. Tokens are not the hub's: callers revoke
@@ -43,7 +57,15 @@ func (h *Hub) Purge(ctx context.Context, userID string) (Purged, error) {
 	h.mu.RLock()
 	kvKeys := h.kvLocked(userID).Len()
 	_, hadRecord := h.recordOfLocked(userID)
+	hooks := h.purgeHooks
 	h.mu.RUnlock()
+
+	for _, hook := range hooks {
+		if err := hook(context.WithoutCancel(ctx), userID); err != nil {
+			h.log.Error("purge: a purge hook failed", "user", userID, "err", err)
+			return Purged{}, storeError(err)
+		}
+	}
 
 	if st := h.opts.Store; st != nil {
 		del, ok := st.(UserDeleter)

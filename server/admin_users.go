@@ -148,9 +148,10 @@ type AdminPurged struct {
 	Note      string `json:"note"`
 }
 
-// adminPurgeUser deletes a user's KV, token and record from the store and
-// from memory. History (issue 15) and other nodes (the cluster) do not
-// exist yet; once they do, the purge must reach them too.
+// adminPurgeUser deletes a user's KV, token, record, and presence history
+// with its opt-in (Hub.Purge's hook), from the store and from memory.
+// Other nodes (the cluster) do not exist yet; once they do, the purge must
+// reach them too.
 func (s *Server) adminPurgeUser(c echo.Context) error {
 	id := c.Param("id")
 	if !IsSnowflake(id) {

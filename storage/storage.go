@@ -68,17 +68,27 @@ type Config struct {
 	// (host:port) instead of the unix socket, for other processes to
 	// share (halyard store); EmbeddedURI is then their MONGODB_URI.
 	EmbeddedAddr string
+	// HistoryRetention is how long presence history is kept: the TTL of
+	// MongoDB's index on the history's end times (0: no TTL index).
+	HistoryRetention time.Duration
 }
 
 // Store is Halyard's MongoDB-backed core.Store.
 type Store struct {
-	client    *mongo.Client
-	users     *mongo.Collection
-	kv        *mongo.Collection
-	tokens    *mongo.Collection
-	health    *mongo.Collection // the write probe's one document
-	optOuts   *mongo.Collection // users who opted out (optouts.go)
-	uri       string            // redacted
+	client  *mongo.Client
+	users   *mongo.Collection
+	kv      *mongo.Collection
+	tokens  *mongo.Collection
+	health  *mongo.Collection // the write probe's one document
+	optOuts *mongo.Collection // users who opted out (optouts.go)
+	// history holds presence history intervals, historyUsers the opt-ins
+	// (history.go).
+	history      *mongo.Collection
+	historyUsers *mongo.Collection
+	// ferretDB: the server is FerretDB (embedded or not), which has no
+	// TTL indexes.
+	ferretDB  bool
+	uri       string // redacted
 	embedded  *embeddedServer
 	log       *slog.Logger
 	opTimeout time.Duration
@@ -190,10 +200,15 @@ func (s *Store) connect(ctx context.Context, cfg Config, uri string) error {
 	s.tokens = db.Collection("tokens")
 	s.health = db.Collection("health")
 	s.optOuts = db.Collection("optouts")
+	s.history = db.Collection("history")
+	s.historyUsers = db.Collection("history_users")
 	if err := s.createIndexes(ctx); err != nil {
 		return fail(fmt.Errorf("storage: creating indexes at %s: %s", s.uri, cleanReason(err, uri)))
 	}
-	if err := s.indexEmbeddedIDs(ctx, db, s.users, s.kv, s.tokens, s.optOuts); err != nil {
+	if err := s.createHistoryIndexes(ctx, cfg.HistoryRetention); err != nil {
+		return fail(fmt.Errorf("storage: creating the history indexes at %s: %s", s.uri, cleanReason(err, uri)))
+	}
+	if err := s.indexEmbeddedIDs(ctx, db, s.users, s.kv, s.tokens, s.optOuts, s.historyUsers, s.history); err != nil {
 		return fail(fmt.Errorf("storage: embedded database: %s", cleanReason(err, uri)))
 	}
 	s.log.Info("storage ready", "uri", s.uri, "database", cfg.Database, "embedded", s.Embedded())
@@ -211,6 +226,7 @@ func (s *Store) dial(cfg Config, uri string, ferretDB bool) (*mongo.Client, erro
 		SetServerSelectionTimeout(serverSelectionTimeout).
 		SetHeartbeatInterval(heartbeatInterval)
 	s.usersBatch = saveUsersBatch
+	s.ferretDB = ferretDB
 	if ferretDB {
 		opts.SetMaxPoolSize(ferretMaxCommands)
 		s.usersBatch = ferretWriteBatch

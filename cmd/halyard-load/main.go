@@ -45,6 +45,7 @@ type config struct {
 	FanoutPushes    int
 	IngestEvents    int
 	IngestUsers     int
+	HistoryUsers    int
 	Members         int
 	RestartMembers  int
 	Settle          time.Duration
@@ -71,6 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.FanoutPushes, "fanout-pushes", 20, "presence updates pushed to them (ws-fanout)")
 	fs.IntVar(&c.IngestEvents, "ingest-events", 1_000_000, "PRESENCE_UPDATEs the simulator floods (ingest)")
 	fs.IntVar(&c.IngestUsers, "ingest-users", 1000, "members the flood cycles over (ingest; at most --demo-users)")
+	fs.IntVar(&c.HistoryUsers, "history-users", 0, "members who turn presence history on (`.history on` by DM) before the flood (ingest; at most --demo-users)")
 	fs.IntVar(&c.Members, "members", 1_000_000, "simulated members of the second server (members)")
 	fs.IntVar(&c.RestartMembers, "restart-members", 100_000, "members whose records the data dir holds when restarted (restart)")
 	fs.DurationVar(&c.Settle, "settle", 3*time.Second, "wait before reading memory (ws-idle, members)")
@@ -131,6 +133,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("--ingest-events must be from 1 to 10000000")
 	case c.IngestUsers < 1 || c.IngestUsers > c.DemoUsers:
 		return c, errors.New("--ingest-users must be from 1 to --demo-users")
+	case c.HistoryUsers < 0 || c.HistoryUsers > c.DemoUsers:
+		return c, errors.New("--history-users must be from 0 to --demo-users")
 	case c.Members < 1 || c.Members > 1_000_000:
 		return c, errors.New("--members must be from 1 to 1000000")
 	case c.RestartMembers < 1 || c.RestartMembers > 1_000_000:

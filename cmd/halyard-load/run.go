@@ -51,14 +51,17 @@ type report struct {
 	FanoutFloor        *floorResult          `json:"fanout_floor,omitempty"`
 	FanoutFloorP50MS   float64               `json:"fanout_floor_p50_ms"`
 	Ingest             *ingestResult         `json:"ingest,omitempty"`
-	MembersDetail      *membersResult        `json:"members_detail,omitempty"`
-	RestartDetail      *restartResult        `json:"restart_detail,omitempty"`
-	Quick              bool                  `json:"quick"`
-	Date               string                `json:"date"`
-	CPUs               int                   `json:"cpus"`
-	GoVersion          string                `json:"go_version"`
-	LoadAvg            [2]string             `json:"loadavg"` // /proc/loadavg at start and end: other work on the machine
-	Errors             []string              `json:"errors,omitempty"`
+	History            *historyResult        `json:"history,omitempty"`
+	// IngestWithoutHistory is the flood before --history-users opted in.
+	IngestWithoutHistory *ingestResult  `json:"ingest_without_history,omitempty"`
+	MembersDetail        *membersResult `json:"members_detail,omitempty"`
+	RestartDetail        *restartResult `json:"restart_detail,omitempty"`
+	Quick                bool           `json:"quick"`
+	Date                 string         `json:"date"`
+	CPUs                 int            `json:"cpus"`
+	GoVersion            string         `json:"go_version"`
+	LoadAvg              [2]string      `json:"loadavg"` // /proc/loadavg at start and end: other work on the machine
+	Errors               []string       `json:"errors,omitempty"`
 }
 
 // progress receives lines that mark the phases of a scenario (for a
@@ -176,14 +179,43 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 		}
 	}
 	if want("ingest") && ctx.Err() == nil {
-		res, err := runIngest(ctx, srv, cfg.IngestEvents, min(cfg.IngestUsers, len(users)))
+		// The flood cycles over the first members of the simulated
+		// population, which the tool's own server has --demo-users of;
+		// of a --target's, it knows the listed ones.
+		ingestUsers := cfg.IngestUsers
+		if cfg.Target != "" {
+			ingestUsers = min(ingestUsers, len(users))
+		}
+		if cfg.HistoryUsers > 0 {
+			// The same flood on the same server before history is turned
+			// on: the figure to compare with, on a machine whose load
+			// varies between runs.
+			before, err := runIngest(ctx, srv, cfg.IngestEvents, ingestUsers)
+			rep.IngestWithoutHistory = &before
+			if err != nil {
+				fail("ingest", err)
+			}
+			fmt.Fprintf(out, "%-10s %d of %d PRESENCE_UPDATEs absorbed by the hub in %.2f s: %.0f events/s (history off)\n",
+				"ingest", before.Absorbed, before.Events, before.Seconds, before.EventsPerSec)
+			h, err := optInHistory(ctx, srv, cfg.HistoryUsers)
+			rep.History = &h
+			if err != nil {
+				fail("history", err)
+			}
+			fmt.Fprintf(out, "%-10s %d members turned presence history on (a .history on DM each) in %.1f s\n", "history", h.Users, h.Seconds)
+		}
+		res, err := runIngest(ctx, srv, cfg.IngestEvents, ingestUsers)
 		rep.Ingest = &res
 		rep.IngestEventsPerS = res.EventsPerSec
 		if err != nil {
 			fail("ingest", err)
 		}
-		fmt.Fprintf(out, "%-10s %d of %d PRESENCE_UPDATEs absorbed by the hub in %.2f s: %.0f events/s\n",
-			"ingest", res.Absorbed, res.Events, res.Seconds, res.EventsPerSec)
+		withHistory := ""
+		if cfg.HistoryUsers > 0 {
+			withHistory = fmt.Sprintf(" (history on for %d)", cfg.HistoryUsers)
+		}
+		fmt.Fprintf(out, "%-10s %d of %d PRESENCE_UPDATEs absorbed by the hub in %.2f s: %.0f events/s%s\n",
+			"ingest", res.Absorbed, res.Events, res.Seconds, res.EventsPerSec, withHistory)
 	}
 	if want("rest") || want("baseline") {
 		runREST(ctx, cfg, srv, rep, users, example, want, fail, out)

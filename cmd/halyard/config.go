@@ -27,13 +27,15 @@ type Config struct {
 	Harmy
 	Demo
 	Log
+	History
 }
 
 // DefaultConfig returns the defaults, each section's from the package that
 // owns it.
 func DefaultConfig() Config {
 	return Config{HTTP: defaultHTTP(), Socket: defaultSocket(), Discord: defaultDiscord(),
-		Storage: defaultStorage(), Harmy: defaultHarmy(), Demo: defaultDemo(), Log: defaultLog()}
+		Storage: defaultStorage(), Harmy: defaultHarmy(), Demo: defaultDemo(), Log: defaultLog(),
+		History: defaultHistory()}
 }
 
 // errUsage is returned for bad command lines; main exits 2.
@@ -56,6 +58,7 @@ func ParseConfig(args []string, environ map[string]string, stderr io.Writer) (Co
 	logLevel := fs.String("log-level", "", "debug, info, warn or error")
 	var shardCount ShardCount
 	fs.TextVar(&shardCount, "shard-count", ShardCount(1), "Discord shards: a number, or auto for Discord's recommendation (SHARD_COUNT)")
+	historyRetention := fs.String("history-retention", "", "how long presence history is kept, e.g. 720h (default 30 days)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, errUsage
 	}
@@ -90,6 +93,13 @@ func ParseConfig(args []string, environ map[string]string, stderr io.Writer) (Co
 			return cfg, fmt.Errorf("--demo-churn: %v", err)
 		}
 		cfg.Demo.Churn = d
+	}
+	if *historyRetention != "" {
+		d, err := time.ParseDuration(*historyRetention)
+		if err != nil {
+			return cfg, fmt.Errorf("--history-retention: %v", err)
+		}
+		cfg.History.HistoryRetention = d
 	}
 	cfg.Normalize()
 	return cfg, cfg.Validate()

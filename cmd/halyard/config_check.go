@@ -29,7 +29,7 @@ func (c Config) Validate() error {
 		return errors.New("BOT_TOKEN is not set: set it (see .env.example) or run with --demo to try Halyard without a Discord bot")
 	}
 	for _, check := range []func() error{c.HTTP.validate, c.Discord.validate, c.Harmy.validate,
-		c.Socket.validate, c.Demo.validate, c.Storage.Validate, c.Log.validate} {
+		c.Socket.validate, c.Demo.validate, c.Storage.Validate, c.Log.validate, c.History.validate} {
 		if err := check(); err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/halyardhq/halyard/dialects/lanyard"
 	"github.com/halyardhq/halyard/discord"
 	"github.com/halyardhq/halyard/github"
+	"github.com/halyardhq/halyard/history"
 	"github.com/halyardhq/halyard/server"
 	"github.com/halyardhq/halyard/socket"
 	"github.com/halyardhq/halyard/storage"
@@ -190,4 +191,23 @@ type Log struct {
 // defaultLog: info, as text.
 func defaultLog() Log {
 	return Log{LogLevel: "info", LogFormat: "text"}
+}
+
+// History is presence history (opt-in with `.history on`): how long it is
+// kept.
+type History struct {
+	HistoryRetention time.Duration `toml:"history_retention" env:"HISTORY_RETENTION"`
+}
+
+// defaultHistory: the history package's 30 days.
+func defaultHistory() History {
+	return History{HistoryRetention: history.DefaultRetention}
+}
+
+// validate: from an hour (the recorder prunes hourly) to ten years.
+func (h History) validate() error {
+	if h.HistoryRetention < time.Hour || h.HistoryRetention > 10*365*24*time.Hour {
+		return fmt.Errorf("HISTORY_RETENTION must be from 1h to 87600h (ten years), got %s", h.HistoryRetention)
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/halyardhq/halyard/dialects/lantern"
 	"github.com/halyardhq/halyard/dialects/lanyard"
 	"github.com/halyardhq/halyard/doctor"
+	"github.com/halyardhq/halyard/history"
 	"github.com/halyardhq/halyard/privacy"
 	"github.com/halyardhq/halyard/storage"
 )
@@ -79,6 +80,7 @@ func slashCommandNames() []string {
 	all = append(all, new(lantern.Dialect).Commands()...)
 	all = append(all, new(harmy.Dialect).Commands()...)
 	all = append(all, new(privacy.Privacy).Commands()...)
+	all = append(all, history.New(history.Options{}).Commands()...)
 	var names []string
 	for _, c := range all {
 		if c.Slash && !slices.Contains(names, c.Name) {

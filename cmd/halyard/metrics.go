@@ -1,6 +1,9 @@
 package main
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/halyardhq/halyard/history"
 	"github.com/halyardhq/halyard/server"
 )
 
@@ -24,7 +27,35 @@ func (m *Main) newMetrics() (*server.Metrics, error) {
 			return nil, err
 		}
 	}
+	if m.History != nil {
+		if err := registerHistoryMetrics(metrics, m.History); err != nil {
+			return nil, err
+		}
+	}
 	return metrics, nil
+}
+
+// registerHistoryMetrics exports the presence history recorder's figures.
+func registerHistoryMetrics(metrics *server.Metrics, rec *history.Recorder) error {
+	for _, c := range []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "halyard_history_users",
+			Help: "Users who turned presence history on."},
+			func() float64 { return float64(rec.Stats().Users) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "halyard_history_intervals_pending",
+			Help: "History intervals recorded and not yet written; it grows while the database refuses writes."},
+			func() float64 { return float64(rec.Stats().Pending) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "halyard_history_intervals_written_total",
+			Help: "History intervals written to the database."},
+			func() float64 { return float64(rec.Stats().Written) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "halyard_history_intervals_dropped_total",
+			Help: "History intervals dropped because the database refused writes for too long."},
+			func() float64 { return float64(rec.Stats().Dropped) }),
+	} {
+		if err := metrics.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // gatewayStats reads the bot's counters for the metrics.

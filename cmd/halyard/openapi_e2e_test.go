@@ -352,6 +352,26 @@ func TestOpenAPILiveResponses(t *testing.T) {
 	a.do(req{method: "DELETE", path: "/v1/users/@me/kv/b", header: me(unmonitored), status: 404})
 	a.do(req{method: "DELETE", path: "/v1/users/@me/kv/b", header: me(plain), body: bytes.Repeat([]byte(" "), 2<<20), status: 413})
 	a.do(req{method: "GET", path: "/v1/users/" + plain, status: 200})
+
+	// Presence history and the user page (Web): plain turns history on
+	// through the bot.
+	a.do(req{method: "GET", path: "/v1/users/" + plain + "/history", template: "/v1/users/{id}/history", status: 404})
+	a.do(req{method: "POST", path: "/admin/v1/demo/messages", header: admin,
+		body: []byte(fmt.Sprintf(`{"user_id":%q,"content":".history on"}`, plain)), status: 202})
+	eventually(t, "history on for plain", func() bool {
+		code, _ := c.do("GET", "/v1/users/"+plain+"/history", "", nil)
+		return code == 200
+	})
+	a.do(req{method: "GET", path: "/v1/users/" + plain + "/history", status: 200})
+	a.do(req{method: "GET", path: "/v1/users/" + plain + "/history?from=0&to=" + fmt.Sprint(time.Now().Add(time.Hour).UnixMilli()), status: 200})
+	a.do(req{method: "GET", path: "/v1/users/" + plain + "/history?from=abc", status: 400})
+	a.do(req{method: "GET", path: "/v1/users/" + plain + "/history?from=5&to=5", status: 400})
+	a.do(req{method: "GET", path: "/v1/users/" + unmonitored + "/history", status: 404})
+	a.do(req{method: "GET", path: "/u/" + plain, template: "/u/{id}", status: 200})
+	a.do(req{method: "GET", path: "/u/" + lone, status: 200})
+	a.do(req{method: "GET", path: "/u/" + unmonitored, status: 404})
+	a.do(req{method: "GET", path: "/u/abc", status: 404})
+
 	a.do(req{method: "GET", path: "/" + plain + ".png", template: "/{user_id}.{ext}", status: 200})
 	a.do(req{method: "GET", path: "/" + withAvatar + ".gif", template: "/{user_id}.{ext}", status: 200})
 	a.do(req{method: "GET", path: "/" + withAvatar + ".webp", template: "/{user_id}.{ext}", status: 502})

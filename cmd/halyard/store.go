@@ -23,6 +23,7 @@ func (m *Main) openStore(ctx context.Context, secret []byte) error {
 	cfg := &m.Config
 	scfg := storage.Config{
 		URI: cfg.MongoURI, Database: cfg.MongoName, DataDir: cfg.DataDir, Logger: m.Logger.With("component", "storage"),
+		HistoryRetention: cfg.History.HistoryRetention,
 	}
 	var store core.Store
 	s, err := storage.Open(ctx, scfg)

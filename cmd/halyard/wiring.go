@@ -22,12 +22,14 @@ import (
 	"github.com/halyardhq/halyard/discord/discordsim"
 	"github.com/halyardhq/halyard/docs"
 	"github.com/halyardhq/halyard/github"
+	"github.com/halyardhq/halyard/history"
 	"github.com/halyardhq/halyard/internal/buildinfo"
 	"github.com/halyardhq/halyard/privacy"
 	"github.com/halyardhq/halyard/server"
 	"github.com/halyardhq/halyard/socket"
 	"github.com/halyardhq/halyard/storage"
 	"github.com/halyardhq/halyard/web/landing"
+	"github.com/halyardhq/halyard/web/userpage"
 	"github.com/halyardhq/halyard/web/widget"
 )
 
@@ -58,6 +60,11 @@ type Main struct {
 	GitHub   *github.Cache
 	Metrics  *server.Metrics
 	Widget   *widget.Script // GET /widget.js
+	// History records opted-in users' presence history.
+	History *history.Recorder
+	// Now is the clock of the presence history; time.Now when nil (tests
+	// script a day of changes with it).
+	Now func() time.Time
 
 	stopChurn func()
 	deferred  *storage.Deferred
@@ -100,6 +107,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	if err := m.openHistory(openCtx); err != nil {
+		return err
+	}
+
 	// One socket engine and one connection cap per client address across
 	// every socket endpoint.
 	m.Sockets = socket.NewEngine()
@@ -112,8 +123,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Lanyard = lanyard.New(lanyard.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.HTTP.ExternalURL,
 		Prefix: cfg.Discord.CommandPrefix, Commands: m.Commands, DiscordInvite: cfg.Discord.DiscordInvite, CDNURL: cfg.Discord.CDNURL,
-		Socket: lanyard.SocketOptions{Engine: m.Sockets, MaxMessageSize: cfg.Socket.MaxMessageBytes, Caps: sockCaps, Conns: sockConns},
-		SSE:    lanyard.SSEOptions{Ping: cfg.Socket.SSEPing}})
+		History: m.History,
+		Socket:  lanyard.SocketOptions{Engine: m.Sockets, MaxMessageSize: cfg.Socket.MaxMessageBytes, Caps: sockCaps, Conns: sockConns},
+		SSE:     lanyard.SSEOptions{Ping: cfg.Socket.SSEPing}})
 	m.Commands.Register(m.Lanyard.Commands()...)
 	m.Lantern = lantern.New(lantern.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.HTTP.ExternalURL, CDNURL: cfg.Discord.CDNURL,
 		Logger: m.Logger.With("component", "lantern"),
@@ -125,6 +137,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Prefix: cfg.Discord.CommandPrefix, RatePerSecond: cfg.Harmy.RatePerSecond, RatePerMinute: cfg.Harmy.RatePerMinute,
 		TrustedProxyHeader: cfg.HTTP.TrustedProxyHeader})
 	m.Commands.Register(m.Harmy.Commands()...)
+	m.Commands.Register(m.History.Commands()...)
 	// The privacy commands come last: no dialect's prefix command may
 	// take their names (a later registration wins, core.Commands.Register).
 	m.Privacy = privacy.New(privacy.Options{Hub: m.Hub, Tokens: m.Tokens, Prefix: cfg.Discord.CommandPrefix,
@@ -166,7 +179,9 @@ func (m *Main) Run(ctx context.Context) error {
 	// After the dialects: it hands GET / to browsers that ask for HTML, and the rest to Lanyard's JSON.
 	landing.New(landing.Options{Hub: m.Hub, ExternalURL: cfg.HTTP.ExternalURL, WidgetPath: widget.Path,
 		CDNURL: cfg.Discord.CDNURL}).Register(m.Server.Echo())
-	m.Badges.Register(m.Server.Echo())                                 // /badge/:id/:kind.svg: SVG answers, errors included
+	m.Badges.Register(m.Server.Echo()) // /badge/:id/:kind.svg: SVG answers, errors included
+	userpage.New(userpage.Options{Hub: m.Hub, History: m.History, ExternalURL: cfg.HTTP.ExternalURL,
+		CDNURL: cfg.Discord.CDNURL}).Register(m.Server.Echo()) // /u/:id
 	shared := m.Server.RegisterSocket(m.Sockets, m.Lanyard, m.Lantern) // shared /socket; Lanyard first: it takes ambiguous first messages
 	shared.MaxMessageSize, shared.Conns = cfg.Socket.MaxMessageBytes, sockConns
 	if err := m.Server.Listen(cfg.HTTP.Addr); err != nil {
@@ -183,6 +198,22 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Logger.Info("gateway ready", "monitored_users", m.Hub.Count())
 	if m.Sim != nil && m.Config.Demo.Churn > 0 {
 		m.stopChurn = m.Sim.StartChurn(cfg.Demo.Churn, discordsim.ChurnPerTick(cfg.Demo.Users))
+	}
+	return nil
+}
+
+// openHistory starts the presence history recorder on the store (none
+// while an unreachable MongoDB is retried: history is then unavailable).
+func (m *Main) openHistory(ctx context.Context) error {
+	cfg := &m.Config
+	opts := history.Options{Hub: m.Hub, Logger: m.Logger.With("component", "history"), Now: m.Now,
+		Retention: cfg.History.HistoryRetention, ExternalURL: cfg.HTTP.ExternalURL, Prefix: cfg.Discord.CommandPrefix}
+	if m.Store != nil {
+		opts.Store = m.Store
+	}
+	m.History = history.New(opts)
+	if err := m.History.Open(ctx); err != nil {
+		return fmt.Errorf("loading presence history opt-ins: %v", err)
 	}
 	return nil
 }
@@ -271,6 +302,9 @@ func (m *Main) Close() error {
 	}
 	if m.Sim != nil {
 		errs = append(errs, m.Sim.Close())
+	}
+	if m.History != nil {
+		errs = append(errs, m.History.Close()) // closes open intervals: before the store
 	}
 	if m.Hub != nil {
 		errs = append(errs, m.Hub.Close())

@@ -27,6 +27,8 @@ type Options struct {
 	Socket SocketOptions
 	// SSE tunes the server-sent-events streams; zero for the defaults.
 	SSE SSEOptions
+	// History answers GET /v1/users/:id/history; nil leaves the route out.
+	History HistoryReader
 }
 
 // Dialect is the Lanyard rendering of the hub.
@@ -62,6 +64,7 @@ func New(opts Options) *Dialect {
 func (d *Dialect) Register(e *echo.Echo) {
 	d.registerInfo(e)
 	d.registerUsers(e)
+	d.registerHistory(e)
 	d.registerKV(e)
 	d.registerQuicklinks(e)
 	d.registerSocket(e)
