@@ -303,6 +303,8 @@ func TestStoreCommandSharedByNodes(t *testing.T) {
 	third := startDemoIn(t, t.TempDir(), 10, env)
 	t.Cleanup(func() { third.Close() })
 	c := client{t, third.URL()}
+	// Its members load from its simulator after start: read once synced.
+	eventually(t, "the third node's /readyz 200", func() bool { return readyz(c) })
 	for i, user := range ids[:2] {
 		u, ok := getUser(c, user)
 		if want := fmt.Sprintf("node%d", i+1); !ok || u.KV["from"] != want {
