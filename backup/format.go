@@ -97,8 +97,8 @@ type line struct {
 
 // Line kinds.
 const (
-	kindKV    = "kv"
-	kindToken = "token"
+	kindKV     = "kv"
+	kindToken  = "token"
 	kindUser   = "user"
 	kindOptOut = "optout"
 )

@@ -21,10 +21,10 @@ type Kind int
 
 // Item kinds, in the order a backup holds them.
 const (
-	KindKV    Kind = iota + 1 // one user's whole KV map
-	KindToken                 // one user's token hash
-	KindUser                  // one user record
-	KindOptOut                // one opted-out user
+	KindKV     Kind = iota + 1 // one user's whole KV map
+	KindToken                  // one user's token hash
+	KindUser                   // one user record
+	KindOptOut                 // one opted-out user
 )
 
 // Item is one thing a restore applies: a user's whole KV map, a token
