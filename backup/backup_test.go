@@ -152,6 +152,11 @@ func TestRefused(t *testing.T) {
 		{"unknown field", lines(t, head+`{"users":1}}`, `{"t":"user","id":"1","extra":true}`), "not a backup line"},
 		{"sections out of order", lines(t, head+`{"users":1,"tokens":1}}`, `{"t":"user","id":"1"}`,
 			`{"t":"token","id":"1","hash":"`+strings.Repeat("00", 32)+`"}`), "after the next section"},
+		{"opt-out without since", lines(t, head+`{"optouts":1}}`, `{"t":"optout","id":"1"}`), "needs since"},
+		{"opt-outs over the count", lines(t, head+`{"optouts":1}}`, `{"t":"optout","id":"1","since":"2026-01-02T03:04:05Z"}`,
+			`{"t":"optout","id":"2","since":"2026-01-02T03:04:05Z"}`), "incomplete"},
+		{"opt-out before a user record", lines(t, head+`{"users":1,"optouts":1}}`, `{"t":"optout","id":"1","since":"2026-01-02T03:04:05Z"}`,
+			`{"t":"user","id":"1"}`), "after the next section"},
 		{"line too long", lines(t, head+`{"users":1}}`, `{"t":"user","id":"1","username":"`+strings.Repeat("x", backup.MaxLineBytes)+`"}`), "longer than"},
 	}
 	for _, tt := range tests {
@@ -172,5 +177,44 @@ func TestDecompressedBound(t *testing.T) {
 	}
 	if _, err := r.Next(); err == nil || !strings.Contains(err.Error(), "exceeds the bound") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestOptOutsRoundTrip: opted-out users come back with their time, after
+// every other section, and a file made before the section existed (no
+// "optouts" in its header) still reads.
+func TestOptOutsRoundTrip(t *testing.T) {
+	since := time.Date(2026, 3, 4, 5, 6, 7, 8_000_000, time.UTC)
+	h := backup.NewHeader("test", time.Now(), "", backup.Counts{Users: 1, OptOuts: 2})
+	var buf bytes.Buffer
+	w, err := backup.NewWriter(&buf, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.User(core.UserRecord{ID: "1", Username: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"1", "22"} {
+		if err := w.OptOut(core.OptOut{UserID: id, Since: since}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	items, err := readAll(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 3 || items[0].Kind != backup.KindUser {
+		t.Fatalf("items %+v", items)
+	}
+	for i, id := range []string{"1", "22"} {
+		if o := items[1+i]; o.Kind != backup.KindOptOut || o.OptOut.UserID != id || !o.OptOut.Since.Equal(since) {
+			t.Errorf("opt-out %d: %+v", i, o)
+		}
+	}
+	if _, err := readAll(lines(t, head+`{"users":1}}`, `{"t":"user","id":"1"}`)); err != nil {
+		t.Errorf("a file without the section: %v", err)
 	}
 }

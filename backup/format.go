@@ -6,6 +6,7 @@
 //	{"t":"kv","id":"94490510688792576","k":"location","v":"Zürich"}
 //	{"t":"token","id":"94490510688792576","hash":"…64 hex…"}
 //	{"t":"user","id":"94490510688792576","username":"phin","monitoring_since":"…","last_seen":"…"}
+//	{"t":"optout","id":"94490510688792576","since":"…"}
 //
 // A user's KV pairs are consecutive lines, in the map's insertion order
 // (Lantern renders it). Each section has its own version in the header, so
@@ -27,6 +28,9 @@ const (
 	SectionKV     = "kv"
 	SectionTokens = "tokens"
 	SectionUsers  = "users"
+	// SectionOptOuts are the users who opted out (.optout): a restore
+	// hides them again, and never shows anyone.
+	SectionOptOuts = "optouts"
 	// SectionHistory is reserved for presence history (not kept yet):
 	// a file that holds it is refused by this version.
 	SectionHistory = "history"
@@ -34,7 +38,7 @@ const (
 
 // knownSections are the sections this version can restore, with the
 // highest version of each it reads.
-var knownSections = map[string]int{SectionKV: 1, SectionTokens: 1, SectionUsers: 1}
+var knownSections = map[string]int{SectionKV: 1, SectionTokens: 1, SectionUsers: 1, SectionOptOuts: 1}
 
 // MaxLineBytes bounds one line: a KV pair at the largest value the rules
 // allow (120 000 bytes, up to six times that JSON-escaped) fits.
@@ -58,19 +62,22 @@ type Counts struct {
 	KVPairs int `json:"kv_pairs"`
 	Tokens  int `json:"tokens"`
 	Users   int `json:"users"`
-	// History is always 0 until Halyard keeps presence history.
+	// History is always 0 until backups hold presence history.
 	History int `json:"history"`
+	// OptOuts is the opted-out users (absent from backups before they
+	// had the section: 0).
+	OptOuts int `json:"optouts,omitempty"`
 }
 
 // Items is the number of items a restore applies one by one: users' KV
-// maps, tokens and user records.
-func (c Counts) Items() int { return c.KVUsers + c.Tokens + c.Users }
+// maps, tokens, user records and opt-outs.
+func (c Counts) Items() int { return c.KVUsers + c.Tokens + c.Users + c.OptOuts }
 
 // NewHeader returns the header of a backup of this format version.
 func NewHeader(version string, created time.Time, tokenKeyCheck string, counts Counts) Header {
 	return Header{Format: FormatVersion, HalyardVersion: version, CreatedAt: created.UTC(),
 		TokenKeyCheck: tokenKeyCheck, Counts: counts,
-		Sections: map[string]int{SectionKV: 1, SectionTokens: 1, SectionUsers: 1}}
+		Sections: map[string]int{SectionKV: 1, SectionTokens: 1, SectionUsers: 1, SectionOptOuts: 1}}
 }
 
 // line is one data line; pointers tell a field absent from an empty one
@@ -85,13 +92,15 @@ type line struct {
 	MonitoringSince *time.Time `json:"monitoring_since,omitempty"`
 	LastSeen        *time.Time `json:"last_seen,omitempty"`
 	GitHub          string     `json:"github,omitempty"`
+	Since           *time.Time `json:"since,omitempty"`
 }
 
 // Line kinds.
 const (
-	kindKV    = "kv"
-	kindToken = "token"
-	kindUser  = "user"
+	kindKV     = "kv"
+	kindToken  = "token"
+	kindUser   = "user"
+	kindOptOut = "optout"
 )
 
 // Summary is what a restore did (or, in a dry run, would do).
@@ -101,6 +110,7 @@ type Summary struct {
 	KVPairs int     `json:"kv_pairs"`
 	Tokens  Changes `json:"tokens"`
 	Users   Changes `json:"users"`
+	OptOuts Changes `json:"optouts"`
 }
 
 // Changes counts the items of one kind a restore changed and left as
@@ -117,6 +127,7 @@ func (s *Summary) Add(o Summary) {
 	s.KVPairs += o.KVPairs
 	s.Tokens.add(o.Tokens)
 	s.Users.add(o.Users)
+	s.OptOuts.add(o.OptOuts)
 }
 
 func (c *Changes) add(o Changes) {

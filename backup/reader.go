@@ -21,18 +21,20 @@ type Kind int
 
 // Item kinds, in the order a backup holds them.
 const (
-	KindKV    Kind = iota + 1 // one user's whole KV map
-	KindToken                 // one user's token hash
-	KindUser                  // one user record
+	KindKV     Kind = iota + 1 // one user's whole KV map
+	KindToken                  // one user's token hash
+	KindUser                   // one user record
+	KindOptOut                 // one opted-out user
 )
 
 // Item is one thing a restore applies: a user's whole KV map, a token
-// hash or a user record.
+// hash, a user record or an opt-out.
 type Item struct {
-	Kind  Kind
-	KV    core.UserKV
-	Token core.TokenHash
-	User  core.UserRecord
+	Kind   Kind
+	KV     core.UserKV
+	Token  core.TokenHash
+	User   core.UserRecord
+	OptOut core.OptOut
 }
 
 // FormatError is a backup that cannot be read: not gzip, truncated,
@@ -125,7 +127,7 @@ func (r *Reader) readHeader(b []byte) error {
 		}
 	}
 	c := h.Counts
-	if c.KVUsers < 0 || c.KVPairs < c.KVUsers || c.Tokens < 0 || c.Users < 0 || c.History != 0 {
+	if c.KVUsers < 0 || c.KVPairs < c.KVUsers || c.Tokens < 0 || c.Users < 0 || c.History != 0 || c.OptOuts < 0 {
 		return &FormatError{Line: 1, Msg: "the header's counts are not possible"}
 	}
 	r.header = h
@@ -155,6 +157,12 @@ func (r *Reader) Next() (Item, error) {
 		}
 		r.counted.Tokens++
 		return Item{Kind: KindToken, Token: core.TokenHash{UserID: l.ID, Hash: hash}}, nil
+	case kindOptOut:
+		if l.Since == nil {
+			return Item{}, r.lineError("an opt-out line needs since")
+		}
+		r.counted.OptOuts++
+		return Item{Kind: KindOptOut, OptOut: core.OptOut{UserID: l.ID, Since: *l.Since}}, nil
 	default:
 		rec := core.UserRecord{ID: l.ID, Username: l.Username, GitHubLogin: l.GitHub}
 		if l.MonitoringSince != nil {
@@ -241,6 +249,8 @@ func (r *Reader) next() (*line, error) {
 		kind = KindToken
 	case kindUser:
 		kind = KindUser
+	case kindOptOut:
+		kind = KindOptOut
 	default:
 		return nil, r.lineError("unknown line type %q", l.T)
 	}
@@ -286,7 +296,7 @@ func (r *Reader) lineError(format string, args ...any) error {
 
 // describe words counts for messages.
 func describe(c Counts) string {
-	return fmt.Sprintf("%d KV pairs of %d users, %d tokens, %d user records", c.KVPairs, c.KVUsers, c.Tokens, c.Users)
+	return fmt.Sprintf("%d KV pairs of %d users, %d tokens, %d user records, %d opt-outs", c.KVPairs, c.KVUsers, c.Tokens, c.Users, c.OptOuts)
 }
 
 // isUserID reports whether s is a Discord id: 1 to 20 digits.

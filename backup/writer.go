@@ -62,6 +62,12 @@ func (w *Writer) User(r core.UserRecord) error {
 	return w.enc.Encode(l)
 }
 
+// OptOut writes one opted-out user.
+func (w *Writer) OptOut(o core.OptOut) error {
+	since := o.Since.UTC()
+	return w.enc.Encode(line{T: kindOptOut, ID: o.UserID, Since: &since})
+}
+
 // Item writes one item as read by a Reader.
 func (w *Writer) Item(it Item) error {
 	switch it.Kind {
@@ -69,6 +75,8 @@ func (w *Writer) Item(it Item) error {
 		return w.KV(it.KV)
 	case KindToken:
 		return w.Token(it.Token)
+	case KindOptOut:
+		return w.OptOut(it.OptOut)
 	default:
 		return w.User(it.User)
 	}

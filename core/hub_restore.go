@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"slices"
+	"time"
 )
 
 // Backups (halyard backup / restore) read and write through the running
@@ -245,4 +246,40 @@ func idCompare(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// RestoreOptOut hides userID as a stored opt-out since since would (a
+// backup's opt-out): stored first, then applied and published as
+// SetOptOut does. A user already opted out changes nothing (restoring
+// twice is harmless), and a restore never shows again a user who opted
+// out after the backup was taken. With dryRun it only reports whether the
+// user would be hidden.
+func (h *Hub) RestoreOptOut(ctx context.Context, userID string, since time.Time, dryRun bool) (changed bool, err error) {
+	if userID == "" {
+		return false, Errorf(EINVALID, "an opt-out needs a user id")
+	}
+	lock := h.kvLock(userID)
+	lock.Lock()
+	defer lock.Unlock()
+	if h.OptedOut(userID) {
+		return false, nil
+	}
+	if dryRun {
+		return true, nil
+	}
+	since = since.UTC().Truncate(time.Millisecond)
+	if st := h.opts.Store; st != nil {
+		store, ok := st.(OptOutStore)
+		if !ok {
+			return false, Errorf(EINTERNAL, "the store cannot keep opt-outs")
+		}
+		if err := store.SaveOptOut(context.WithoutCancel(ctx), userID, since); err != nil {
+			h.log.Error("restoring an opt-out failed", "user", userID, "err", err)
+			return false, storeError(err)
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.applyOptOutLocked(userID, true, since)
+	return true, nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -61,7 +63,9 @@ func (s *Server) adminBackup(c echo.Context) error {
 	}
 	kvs, recs := s.opts.Hub.Snapshot()
 	toks := s.opts.Tokens.HashSnapshot()
-	counts := backup.Counts{KVUsers: len(kvs), Tokens: len(toks), Users: len(recs)}
+	opts := s.opts.Hub.OptOuts()
+	slices.SortFunc(opts, func(a, b core.OptOut) int { return strings.Compare(a.UserID, b.UserID) })
+	counts := backup.Counts{KVUsers: len(kvs), Tokens: len(toks), Users: len(recs), OptOuts: len(opts)}
 	for _, u := range kvs {
 		counts.KVPairs += u.KV.Len()
 	}
@@ -76,7 +80,7 @@ func (s *Server) adminBackup(c echo.Context) error {
 	res.WriteHeader(http.StatusOK)
 
 	out := &stallWriter{w: res, rc: http.NewResponseController(res)}
-	err := writeBackup(out, h, kvs, toks, recs)
+	err := writeBackup(out, h, kvs, toks, recs, opts)
 	if err != nil {
 		// The status is sent: the client sees a stream that ends early,
 		// which its reader refuses (gzip trailer, counts).
@@ -86,7 +90,7 @@ func (s *Server) adminBackup(c echo.Context) error {
 }
 
 // writeBackup writes a whole backup on w.
-func writeBackup(w io.Writer, h backup.Header, kvs []core.UserKV, toks []core.TokenHash, recs []core.UserRecord) error {
+func writeBackup(w io.Writer, h backup.Header, kvs []core.UserKV, toks []core.TokenHash, recs []core.UserRecord, opts []core.OptOut) error {
 	bw, err := backup.NewWriter(w, h)
 	if err != nil {
 		return err
@@ -103,6 +107,11 @@ func writeBackup(w io.Writer, h backup.Header, kvs []core.UserKV, toks []core.To
 	}
 	for _, r := range recs {
 		if err := bw.User(r); err != nil {
+			return err
+		}
+	}
+	for _, o := range opts {
+		if err := bw.OptOut(o); err != nil {
 			return err
 		}
 	}
@@ -187,6 +196,12 @@ func (s *Server) applyRestore(ctx context.Context, r *backup.Reader, dryRun, ski
 				return sum, err
 			}
 			sum.Tokens.Count(changed)
+		case backup.KindOptOut:
+			changed, err := s.opts.Hub.RestoreOptOut(ctx, it.OptOut.UserID, it.OptOut.Since, dryRun)
+			if err != nil {
+				return sum, err
+			}
+			sum.OptOuts.Count(changed)
 		case backup.KindUser:
 			recs = append(recs, it.User)
 			if len(recs) == recordBatch {

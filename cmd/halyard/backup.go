@@ -51,8 +51,8 @@ func runBackup(ctx context.Context, args []string, environ map[string]string, st
 		return 1
 	}
 	c := h.Counts
-	fmt.Fprintf(stdout, "backup of %s (Halyard %s, %s) written to %s: %d KV pairs of %d users, %d tokens, %d user records\n",
-		node.base, h.HalyardVersion, h.CreatedAt.Format("2006-01-02 15:04:05 UTC"), *out, c.KVPairs, c.KVUsers, c.Tokens, c.Users)
+	fmt.Fprintf(stdout, "backup of %s (Halyard %s, %s) written to %s: %d KV pairs of %d users, %d tokens, %d user records, %d opt-outs\n",
+		node.base, h.HalyardVersion, h.CreatedAt.Format("2006-01-02 15:04:05 UTC"), *out, c.KVPairs, c.KVUsers, c.Tokens, c.Users, c.OptOuts)
 	return 0
 }
 

@@ -151,6 +151,8 @@ func (n *adminNode) restoreBatch(ctx context.Context, h backup.Header, items []b
 			part.Counts.Tokens++
 		case backup.KindUser:
 			part.Counts.Users++
+		case backup.KindOptOut:
+			part.Counts.OptOuts++
 		}
 	}
 	pr, pw := io.Pipe()
@@ -203,6 +205,8 @@ func itemSize(it backup.Item) int {
 		return n
 	case backup.KindToken:
 		return 120
+	case backup.KindOptOut:
+		return 100
 	}
 	return 200 + len(it.User.Username) + len(it.User.GitHubLogin)
 }
@@ -234,7 +238,7 @@ func describeRestore(path string, h backup.Header, s backup.Summary, stopped boo
 	if s.Tokens.Skipped > 0 {
 		tokens += fmt.Sprintf(", %d skipped", s.Tokens.Skipped)
 	}
-	return fmt.Sprintf("%s %s (backup of %s, Halyard %s): KV: %d users changed, %d unchanged (%d pairs); %s; user records: %d changed, %d unchanged",
+	return fmt.Sprintf("%s %s (backup of %s, Halyard %s): KV: %d users changed, %d unchanged (%d pairs); %s; user records: %d changed, %d unchanged; opt-outs: %d changed, %d unchanged",
 		verb, path, h.CreatedAt.Format("2006-01-02 15:04:05 UTC"), h.HalyardVersion,
-		s.KV.Changed, s.KV.Unchanged, s.KVPairs, tokens, s.Users.Changed, s.Users.Unchanged)
+		s.KV.Changed, s.KV.Unchanged, s.KVPairs, tokens, s.Users.Changed, s.Users.Unchanged, s.OptOuts.Changed, s.OptOuts.Unchanged)
 }
