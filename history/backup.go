@@ -64,15 +64,38 @@ func (r *Recorder) BackupHistory(ctx context.Context) ([]string, []core.HistoryI
 		}
 	}
 	slices.Sort(users)
+	return users, mergeRuns(ivs), nil
+}
+
+// mergeRuns merges the intervals of one user's status or activity that
+// touch or overlap, as memory holds a split interval's pieces (and a
+// stored one read twice), and sorts them by user then start. The interval
+// open at a backup thus continues the piece closed before it: one line,
+// with the start the node keeps, so restoring the backup into the node it
+// came from finds it held.
+func mergeRuns(ivs []core.HistoryInterval) []core.HistoryInterval {
 	slices.SortFunc(ivs, func(a, b core.HistoryInterval) int {
-		return cmp.Or(cmp.Compare(a.UserID, b.UserID), a.Start.Compare(b.Start), cmp.Compare(a.Status, b.Status),
+		return cmp.Or(cmp.Compare(a.UserID, b.UserID), cmp.Compare(a.Status, b.Status),
 			cmp.Compare(a.Activity.Name, b.Activity.Name), cmp.Compare(a.Activity.Type, b.Activity.Type),
-			cmp.Compare(a.Activity.ApplicationID, b.Activity.ApplicationID), b.End.Compare(a.End))
+			cmp.Compare(a.Activity.ApplicationID, b.Activity.ApplicationID), a.Start.Compare(b.Start))
 	})
-	// A stored interval read again by a load that overlapped its write is
-	// in memory twice: the backup holds it once (the longest).
-	ivs = slices.CompactFunc(ivs, func(a, b core.HistoryInterval) bool { return keyOf(a) == keyOf(b) })
-	return users, ivs, nil
+	var out []core.HistoryInterval
+	for _, iv := range ivs {
+		if n := len(out); n > 0 {
+			last := &out[n-1]
+			if last.UserID == iv.UserID && last.Status == iv.Status && last.Activity == iv.Activity && !iv.Start.After(last.End) {
+				if iv.End.After(last.End) {
+					last.End = iv.End
+				}
+				continue
+			}
+		}
+		out = append(out, iv)
+	}
+	slices.SortStableFunc(out, func(a, b core.HistoryInterval) int {
+		return cmp.Or(cmp.Compare(a.UserID, b.UserID), a.Start.Compare(b.Start))
+	})
+	return out
 }
 
 // RestoreUser turns history on for the user, as `.history on` does,
