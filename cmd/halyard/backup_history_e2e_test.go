@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/halyardhq/halyard/backup"
+	"github.com/halyardhq/halyard/core"
 )
 
 // TestBackupKeepsHistory: a backup carries the presence history of the
@@ -95,6 +97,27 @@ func TestBackupKeepsHistory(t *testing.T) {
 	}
 	if code, raw := timeline(cb); code != 404 || storedOptIns(t, b)[alice] || storedHistory(t, b, alice) != 0 {
 		t.Fatalf("the dry run wrote: history %d %s, opt-ins %v, %d intervals stored", code, raw, storedOptIns(t, b), storedHistory(t, b, alice))
+	}
+
+	// A bad interval line is refused with what is wrong, and nothing is
+	// written.
+	var bad bytes.Buffer
+	bw, err := backup.NewWriter(&bad, backup.NewHeader("test", end, "", backup.Counts{History: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bw.Interval(core.HistoryInterval{UserID: alice, Status: core.StatusOnline, Start: end, End: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := cb.do("POST", "/admin/v1/restore", e2eAdmin, bad.Bytes()); code != 400 ||
+		!strings.Contains(string(body), "line 2: an interval's end must be after its start") {
+		t.Fatalf("a bad interval line: %d %s", code, body)
+	}
+	if storedOptIns(t, b)[alice] || storedHistory(t, b, alice) != 0 {
+		t.Fatal("the refused restore wrote history")
 	}
 
 	code, out, errs = runCLI(t, "restore", "--url", cb.base, file)
