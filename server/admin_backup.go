@@ -164,8 +164,8 @@ func writeBackup(w io.Writer, h backup.Header, kvs []core.UserKV, toks []core.To
 
 // adminRestore applies a backup (or a part of one) to the running node:
 // each user's KV map, token hash, record, opt-out and presence history,
-// one at a time, each
-// change durable before the next and served at once. Applying the same
+// one at a time (history intervals and records in batches), each change
+// durable before the next and served at once. Applying the same
 // backup again changes nothing. ?dry_run=true reports what would change
 // and writes nothing; ?skip_tokens=true leaves tokens as they are.
 func (s *Server) adminRestore(c echo.Context) error {
