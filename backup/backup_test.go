@@ -137,7 +137,7 @@ func TestRefused(t *testing.T) {
 		{"a flipped byte", corrupt, ""},
 		{"no header", lines(t, `{"t":"kv","id":"1","k":"a","v":"b"}`), "no header"},
 		{"newer format", lines(t, `{"halyard_backup":2,"counts":{}}`), "newer"},
-		{"history section", lines(t, `{"halyard_backup":1,"sections":{"kv":1,"history":1},"counts":{}}`), `"history" section`},
+		{"newer history section", lines(t, `{"halyard_backup":1,"sections":{"kv":1,"history":2},"counts":{}}`), `"history" section (version 2)`},
 		{"newer section", lines(t, `{"halyard_backup":1,"sections":{"kv":2},"counts":{}}`), `"kv" section (version 2)`},
 		{"fewer lines than counted", lines(t, head+`{"kv_users":1,"kv_pairs":2}}`, `{"t":"kv","id":"1","k":"a","v":"b"}`), "incomplete"},
 		{"more lines than counted", lines(t, head+`{"users":1}}`, `{"t":"user","id":"1"}`, `{"t":"user","id":"2"}`), "incomplete"},

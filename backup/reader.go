@@ -21,20 +21,26 @@ type Kind int
 
 // Item kinds, in the order a backup holds them.
 const (
-	KindKV     Kind = iota + 1 // one user's whole KV map
-	KindToken                  // one user's token hash
-	KindUser                   // one user record
-	KindOptOut                 // one opted-out user
+	KindKV          Kind = iota + 1 // one user's whole KV map
+	KindToken                       // one user's token hash
+	KindUser                        // one user record
+	KindOptOut                      // one opted-out user
+	KindHistoryUser                 // one user who turned presence history on
+	KindInterval                    // one closed interval of presence history
 )
 
 // Item is one thing a restore applies: a user's whole KV map, a token
-// hash, a user record or an opt-out.
+// hash, a user record, an opt-out, a history user or interval.
 type Item struct {
 	Kind   Kind
 	KV     core.UserKV
 	Token  core.TokenHash
 	User   core.UserRecord
 	OptOut core.OptOut
+	// HistoryUser is the id of a user who turned presence history on.
+	HistoryUser string
+	// Interval is closed: End is after Start, both to the millisecond.
+	Interval core.HistoryInterval
 }
 
 // FormatError is a backup that cannot be read: not gzip, truncated,
@@ -127,7 +133,7 @@ func (r *Reader) readHeader(b []byte) error {
 		}
 	}
 	c := h.Counts
-	if c.KVUsers < 0 || c.KVPairs < c.KVUsers || c.Tokens < 0 || c.Users < 0 || c.History != 0 || c.OptOuts < 0 {
+	if c.KVUsers < 0 || c.KVPairs < c.KVUsers || c.Tokens < 0 || c.Users < 0 || c.History < 0 || c.OptOuts < 0 || c.HistoryUsers < 0 {
 		return &FormatError{Line: 1, Msg: "the header's counts are not possible"}
 	}
 	r.header = h
@@ -163,6 +169,16 @@ func (r *Reader) Next() (Item, error) {
 		}
 		r.counted.OptOuts++
 		return Item{Kind: KindOptOut, OptOut: core.OptOut{UserID: l.ID, Since: *l.Since}}, nil
+	case kindHistoryUser:
+		r.counted.HistoryUsers++
+		return Item{Kind: KindHistoryUser, HistoryUser: l.ID}, nil
+	case kindInterval:
+		iv, err := r.interval(l)
+		if err != nil {
+			return Item{}, err
+		}
+		r.counted.History++
+		return Item{Kind: KindInterval, Interval: iv}, nil
 	default:
 		rec := core.UserRecord{ID: l.ID, Username: l.Username, GitHubLogin: l.GitHub}
 		if l.MonitoringSince != nil {
@@ -251,6 +267,10 @@ func (r *Reader) next() (*line, error) {
 		kind = KindUser
 	case kindOptOut:
 		kind = KindOptOut
+	case kindHistoryUser:
+		kind = KindHistoryUser
+	case kindInterval:
+		kind = KindInterval
 	default:
 		return nil, r.lineError("unknown line type %q", l.T)
 	}
@@ -296,7 +316,8 @@ func (r *Reader) lineError(format string, args ...any) error {
 
 // describe words counts for messages.
 func describe(c Counts) string {
-	return fmt.Sprintf("%d KV pairs of %d users, %d tokens, %d user records, %d opt-outs", c.KVPairs, c.KVUsers, c.Tokens, c.Users, c.OptOuts)
+	return fmt.Sprintf("%d KV pairs of %d users, %d tokens, %d user records, %d opt-outs, %d history users, %d history intervals",
+		c.KVPairs, c.KVUsers, c.Tokens, c.Users, c.OptOuts, c.HistoryUsers, c.History)
 }
 
 // isUserID reports whether s is a Discord id: 1 to 20 digits.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 
@@ -68,6 +69,25 @@ func (w *Writer) OptOut(o core.OptOut) error {
 	return w.enc.Encode(line{T: kindOptOut, ID: o.UserID, Since: &since})
 }
 
+// HistoryUser writes one user who turned presence history on.
+func (w *Writer) HistoryUser(userID string) error {
+	return w.enc.Encode(line{T: kindHistoryUser, ID: userID})
+}
+
+// Interval writes one closed interval of presence history, its times to
+// the millisecond.
+func (w *Writer) Interval(iv core.HistoryInterval) error {
+	start, end := iv.Start.UTC().Truncate(time.Millisecond), iv.End.UTC().Truncate(time.Millisecond)
+	l := line{T: kindInterval, ID: iv.UserID, Start: &start, End: &end}
+	if iv.IsStatus() {
+		l.Status = string(iv.Status)
+	} else {
+		name, typ := iv.Activity.Name, iv.Activity.Type
+		l.Name, l.Type, l.ApplicationID = &name, &typ, iv.Activity.ApplicationID
+	}
+	return w.enc.Encode(l)
+}
+
 // Item writes one item as read by a Reader.
 func (w *Writer) Item(it Item) error {
 	switch it.Kind {
@@ -77,6 +97,10 @@ func (w *Writer) Item(it Item) error {
 		return w.Token(it.Token)
 	case KindOptOut:
 		return w.OptOut(it.OptOut)
+	case KindHistoryUser:
+		return w.HistoryUser(it.HistoryUser)
+	case KindInterval:
+		return w.Interval(it.Interval)
 	default:
 		return w.User(it.User)
 	}

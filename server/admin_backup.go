@@ -48,14 +48,33 @@ const (
 // written after start).
 var largeBodyRoutes = map[string]int64{restorePath: maxRestoreBody}
 
+// HistoryBackup is the presence history's side of backups
+// (history.Recorder implements it).
+type HistoryBackup interface {
+	// BackupHistory returns the users who turned history on and their
+	// intervals (closed; those open now closed now), by user then start.
+	BackupHistory(ctx context.Context) ([]string, []core.HistoryInterval, error)
+	// RestoreUser turns history on for the user unless it is on, and
+	// reports whether it changed anything; a dry run writes nothing.
+	RestoreUser(ctx context.Context, userID string, dryRun bool) (bool, error)
+	// RestoreHistory durably adds the intervals the node does not hold
+	// (by user, status or activity, and start) and counts them: added,
+	// already held, skipped as older than the retention.
+	RestoreHistory(ctx context.Context, ivs []core.HistoryInterval, dryRun bool) (added, held, skipped int, err error)
+}
+
+// historyBatch is how many history intervals a restore checks and
+// writes at once.
+const historyBatch = 1000
+
 // registerBackup adds the backup and restore routes to the admin group.
 func (s *Server) registerBackup(g *echo.Group) {
 	g.GET("/backup", s.adminBackup)
 	g.POST("/restore", s.adminRestore)
 }
 
-// adminBackup streams every KV map, token hash and user record, taken at
-// one moment, as a backup file.
+// adminBackup streams every KV map, token hash, user record, opt-out and
+// the presence history, taken at one moment, as a backup file.
 func (s *Server) adminBackup(c echo.Context) error {
 	if !s.opts.Tokens.Available() {
 		return JSON(c, http.StatusServiceUnavailable, adminError(http.StatusServiceUnavailable,
@@ -69,6 +88,15 @@ func (s *Server) adminBackup(c echo.Context) error {
 	for _, u := range kvs {
 		counts.KVPairs += u.KV.Len()
 	}
+	var hist historySnapshot
+	if s.opts.History != nil {
+		var err error
+		if hist.users, hist.intervals, err = s.opts.History.BackupHistory(c.Request().Context()); err != nil {
+			status := http.StatusServiceUnavailable
+			return JSON(c, status, adminError(status, "the presence history cannot be read now, so a backup would miss it: "+core.ErrorMessage(err)))
+		}
+		counts.HistoryUsers, counts.History = len(hist.users), len(hist.intervals)
+	}
 	now := time.Now().UTC()
 	h := backup.NewHeader(buildVersion(), now, s.opts.Tokens.KeyCheck(), counts)
 
@@ -80,7 +108,7 @@ func (s *Server) adminBackup(c echo.Context) error {
 	res.WriteHeader(http.StatusOK)
 
 	out := &stallWriter{w: res, rc: http.NewResponseController(res)}
-	err := writeBackup(out, h, kvs, toks, recs, opts)
+	err := writeBackup(out, h, kvs, toks, recs, opts, hist)
 	if err != nil {
 		// The status is sent: the client sees a stream that ends early,
 		// which its reader refuses (gzip trailer, counts).
@@ -89,8 +117,14 @@ func (s *Server) adminBackup(c echo.Context) error {
 	return nil
 }
 
+// historySnapshot is the presence history a backup holds.
+type historySnapshot struct {
+	users     []string
+	intervals []core.HistoryInterval
+}
+
 // writeBackup writes a whole backup on w.
-func writeBackup(w io.Writer, h backup.Header, kvs []core.UserKV, toks []core.TokenHash, recs []core.UserRecord, opts []core.OptOut) error {
+func writeBackup(w io.Writer, h backup.Header, kvs []core.UserKV, toks []core.TokenHash, recs []core.UserRecord, opts []core.OptOut, hist historySnapshot) error {
 	bw, err := backup.NewWriter(w, h)
 	if err != nil {
 		return err
@@ -115,12 +149,23 @@ func writeBackup(w io.Writer, h backup.Header, kvs []core.UserKV, toks []core.To
 			return err
 		}
 	}
+	for _, id := range hist.users {
+		if err := bw.HistoryUser(id); err != nil {
+			return err
+		}
+	}
+	for _, iv := range hist.intervals {
+		if err := bw.Interval(iv); err != nil {
+			return err
+		}
+	}
 	return bw.Close()
 }
 
 // adminRestore applies a backup (or a part of one) to the running node:
-// each user's KV map, token hash and record, one user at a time, each
-// change durable before the next and served at once. Applying the same
+// each user's KV map, token hash, record, opt-out and presence history,
+// one at a time (history intervals and records in batches), each change
+// durable before the next and served at once. Applying the same
 // backup again changes nothing. ?dry_run=true reports what would change
 // and writes nothing; ?skip_tokens=true leaves tokens as they are.
 func (s *Server) adminRestore(c echo.Context) error {
@@ -146,6 +191,10 @@ func (s *Server) adminRestore(c echo.Context) error {
 				"start this node with the backed-up node's TOKEN_SECRET (or its DATA_DIR/token_secret file), "+
 				"or restore with skip_tokens=true and issue new tokens"))
 	}
+	if (h.Counts.History > 0 || h.Counts.HistoryUsers > 0) && s.opts.History == nil {
+		return JSON(c, http.StatusServiceUnavailable, adminError(http.StatusServiceUnavailable,
+			"the backup holds presence history, which is unavailable on this node (its database was not reachable at start): try again later"))
+	}
 	sum, err := s.applyRestore(c.Request().Context(), r, dryRun, skipTokens)
 	if err != nil {
 		return s.restoreFailure(c, err, sum)
@@ -158,9 +207,21 @@ func (s *Server) adminRestore(c echo.Context) error {
 func (s *Server) applyRestore(ctx context.Context, r *backup.Reader, dryRun, skipTokens bool) (backup.Summary, error) {
 	sum := backup.Summary{DryRun: dryRun}
 	var recs []core.UserRecord
+	var ivs []core.HistoryInterval
+	flushIntervals := func() error {
+		if len(ivs) == 0 {
+			return nil
+		}
+		added, held, skipped, err := s.opts.History.RestoreHistory(ctx, ivs, dryRun)
+		sum.History.Changed += added
+		sum.History.Unchanged += held
+		sum.History.Skipped += skipped
+		ivs = ivs[:0]
+		return err
+	}
 	flush := func() error {
 		if len(recs) == 0 {
-			return nil
+			return flushIntervals()
 		}
 		n, err := s.opts.Hub.RestoreRecords(ctx, recs, dryRun)
 		sum.Users.Changed += n
@@ -168,7 +229,7 @@ func (s *Server) applyRestore(ctx context.Context, r *backup.Reader, dryRun, ski
 			sum.Users.Unchanged += len(recs) - n
 		}
 		recs = recs[:0]
-		return err
+		return errors.Join(err, flushIntervals())
 	}
 	for {
 		it, err := r.Next()
@@ -202,6 +263,19 @@ func (s *Server) applyRestore(ctx context.Context, r *backup.Reader, dryRun, ski
 				return sum, err
 			}
 			sum.OptOuts.Count(changed)
+		case backup.KindHistoryUser:
+			changed, err := s.opts.History.RestoreUser(ctx, it.HistoryUser, dryRun)
+			if err != nil {
+				return sum, err
+			}
+			sum.HistoryUsers.Count(changed)
+		case backup.KindInterval:
+			ivs = append(ivs, it.Interval)
+			if len(ivs) == historyBatch {
+				if err := flushIntervals(); err != nil {
+					return sum, err
+				}
+			}
 		case backup.KindUser:
 			recs = append(recs, it.User)
 			if len(recs) == recordBatch {

@@ -49,6 +49,11 @@ type Options struct {
 	Version string
 	// SocketStats reads each dialect's socket counters for the admin stats.
 	SocketStats map[string]func() SocketStats
+	// History is the presence history a backup carries and a restore
+	// brings back (history.Recorder); nil when history is unavailable:
+	// backups then hold no history section, and a restore of one is
+	// refused.
+	History HistoryBackup
 }
 
 // Timeouts bounds how long a client may hold a connection without making

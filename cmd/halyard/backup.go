@@ -18,8 +18,8 @@ import (
 
 const backupUsage = `usage: halyard backup --url URL --out FILE
 
-Saves a running node's KV, API token hashes and user records, taken at one
-moment, to FILE (gzip-compressed JSON lines), through its admin API: URL is
+Saves a running node's KV, API token hashes, user records, opt-outs and
+opt-in presence history, taken at one moment, to FILE (gzip-compressed JSON lines), through its admin API: URL is
 the node's base URL, ADMIN_TOKEN its admin token. Tokens are stored hashed
 with the node's token secret: keep TOKEN_SECRET (or DATA_DIR/token_secret)
 with the backup, or the tokens cannot be restored. Restore with
@@ -51,8 +51,9 @@ func runBackup(ctx context.Context, args []string, environ map[string]string, st
 		return 1
 	}
 	c := h.Counts
-	fmt.Fprintf(stdout, "backup of %s (Halyard %s, %s) written to %s: %d KV pairs of %d users, %d tokens, %d user records, %d opt-outs\n",
-		node.base, h.HalyardVersion, h.CreatedAt.Format("2006-01-02 15:04:05 UTC"), *out, c.KVPairs, c.KVUsers, c.Tokens, c.Users, c.OptOuts)
+	fmt.Fprintf(stdout, "backup of %s (Halyard %s, %s) written to %s: %d KV pairs of %d users, %d tokens, %d user records, %d opt-outs, history of %d users (%d intervals)\n",
+		node.base, h.HalyardVersion, h.CreatedAt.Format("2006-01-02 15:04:05 UTC"), *out, c.KVPairs, c.KVUsers, c.Tokens, c.Users, c.OptOuts,
+		c.HistoryUsers, c.History)
 	return 0
 }
 

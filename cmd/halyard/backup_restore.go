@@ -17,7 +17,8 @@ import (
 const restoreUsage = `usage: halyard restore --url URL FILE [--dry-run] [--skip-tokens]
 
 Restores a backup made by "halyard backup" into a running node, through its
-admin API (URL, ADMIN_TOKEN): each user's KV map, API token and record. The
+admin API (URL, ADMIN_TOKEN): each user's KV map, API token and record,
+the opt-outs, and the presence history of the users who turned it on. The
 node serves them at once, no restart. Users absent from the backup are left
 as they are; restoring the same backup again changes nothing. The file is
 checked whole before anything is sent: a truncated or corrupted one is
@@ -153,6 +154,10 @@ func (n *adminNode) restoreBatch(ctx context.Context, h backup.Header, items []b
 			part.Counts.Users++
 		case backup.KindOptOut:
 			part.Counts.OptOuts++
+		case backup.KindHistoryUser:
+			part.Counts.HistoryUsers++
+		case backup.KindInterval:
+			part.Counts.History++
 		}
 	}
 	pr, pw := io.Pipe()
@@ -205,8 +210,10 @@ func itemSize(it backup.Item) int {
 		return n
 	case backup.KindToken:
 		return 120
-	case backup.KindOptOut:
+	case backup.KindOptOut, backup.KindHistoryUser:
 		return 100
+	case backup.KindInterval:
+		return 160 + len(it.Interval.Activity.Name)
 	}
 	return 200 + len(it.User.Username) + len(it.User.GitHubLogin)
 }
@@ -238,7 +245,12 @@ func describeRestore(path string, h backup.Header, s backup.Summary, stopped boo
 	if s.Tokens.Skipped > 0 {
 		tokens += fmt.Sprintf(", %d skipped", s.Tokens.Skipped)
 	}
-	return fmt.Sprintf("%s %s (backup of %s, Halyard %s): KV: %d users changed, %d unchanged (%d pairs); %s; user records: %d changed, %d unchanged; opt-outs: %d changed, %d unchanged",
+	history := fmt.Sprintf("history: %d users turned on, %d already on; %d intervals added, %d unchanged",
+		s.HistoryUsers.Changed, s.HistoryUsers.Unchanged, s.History.Changed, s.History.Unchanged)
+	if s.History.Skipped > 0 {
+		history += fmt.Sprintf(", %d skipped (older than the retention)", s.History.Skipped)
+	}
+	return fmt.Sprintf("%s %s (backup of %s, Halyard %s): KV: %d users changed, %d unchanged (%d pairs); %s; user records: %d changed, %d unchanged; opt-outs: %d changed, %d unchanged; %s",
 		verb, path, h.CreatedAt.Format("2006-01-02 15:04:05 UTC"), h.HalyardVersion,
-		s.KV.Changed, s.KV.Unchanged, s.KVPairs, tokens, s.Users.Changed, s.Users.Unchanged, s.OptOuts.Changed, s.OptOuts.Unchanged)
+		s.KV.Changed, s.KV.Unchanged, s.KVPairs, tokens, s.Users.Changed, s.Users.Unchanged, s.OptOuts.Changed, s.OptOuts.Unchanged, history)
 }

@@ -167,6 +167,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Sim != nil {
 		srvOpts.Demo = simDriver{m.Sim}
 	}
+	if m.Store != nil { // without a store history is unavailable: backups hold none
+		srvOpts.History = m.History
+	}
 	m.Server = server.New(srvOpts)
 	if m.Metrics, err = m.newMetrics(); err != nil {
 		return err
