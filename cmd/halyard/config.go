@@ -27,6 +27,7 @@ type Config struct {
 	Harmy
 	Demo
 	Log
+	Cluster
 }
 
 // DefaultConfig returns the defaults, each section's from the package that
@@ -54,6 +55,9 @@ func ParseConfig(args []string, environ map[string]string, stderr io.Writer) (Co
 	addr := fs.String("addr", "", "listen address host:port (default :PORT)")
 	dataDir := fs.String("data-dir", "", "directory for the embedded database and the token secret (default ./data)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error")
+	natsURL := fs.String("nats-url", "", "NATS servers, comma-separated: run as one node of a cluster")
+	natsCreds := fs.String("nats-creds", "", "NATS credentials file")
+	nodeName := fs.String("node-name", "", "this node's name in the cluster (default: the host name)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, errUsage
 	}
@@ -78,6 +82,12 @@ func ParseConfig(args []string, environ map[string]string, stderr io.Writer) (Co
 			cfg.Storage.DataDir = *dataDir
 		case "log-level":
 			cfg.Log.LogLevel = *logLevel
+		case "nats-url":
+			cfg.Cluster.NATSURL = *natsURL
+		case "nats-creds":
+			cfg.Cluster.NATSCreds = *natsCreds
+		case "node-name":
+			cfg.Cluster.NodeName = *nodeName
 		}
 	})
 	if *demoChurn != "" {
