@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -72,6 +73,7 @@ type Store struct {
 	users     *mongo.Collection
 	kv        *mongo.Collection
 	tokens    *mongo.Collection
+	kvClaims  *mongo.Collection // versioned KV writes of a cluster (kv_versions.go)
 	health    *mongo.Collection // the write probe's one document
 	uri       string            // redacted
 	embedded  *embeddedServer
@@ -85,6 +87,11 @@ type Store struct {
 	// last one succeeded (guarded by probeTurn).
 	probeTurn chan struct{}
 	probeOK   time.Time
+
+	// claimsInUse is set once this process wrote or read versioned KV
+	// (a cluster node): unversioned KV writes then clear the user's
+	// claims. A single node never pays for them.
+	claimsInUse atomic.Bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -180,11 +187,12 @@ func (s *Store) connect(ctx context.Context, cfg Config, uri string) error {
 	s.users = db.Collection("users")
 	s.kv = db.Collection("kv")
 	s.tokens = db.Collection("tokens")
+	s.kvClaims = db.Collection("kv_claims")
 	s.health = db.Collection("health")
 	if err := s.createIndexes(ctx); err != nil {
 		return fail(fmt.Errorf("storage: creating indexes at %s: %s", s.uri, cleanReason(err, uri)))
 	}
-	if err := s.indexEmbeddedIDs(ctx, db, s.users, s.kv, s.tokens); err != nil {
+	if err := s.indexEmbeddedIDs(ctx, db, s.users, s.kv, s.tokens, s.kvClaims); err != nil {
 		return fail(fmt.Errorf("storage: embedded database: %s", cleanReason(err, uri)))
 	}
 	s.log.Info("storage ready", "uri", s.uri, "database", cfg.Database, "embedded", s.Embedded())
