@@ -70,8 +70,11 @@ func (h *Hub) writeKVVersioned(ctx context.Context, store VersionedKVStore, user
 			return storeError(err)
 		}
 		h.installKV(userID, next, nv, true)
-		if h.opts.OnKVWrite != nil {
-			h.opts.OnKVWrite(userID, next, nv)
+		h.mu.RLock()
+		hook := h.opts.OnKVWrite
+		h.mu.RUnlock()
+		if hook != nil {
+			hook(userID, next, nv)
 		}
 		return nil
 	}
@@ -138,4 +141,12 @@ func (h *Hub) installKV(userID string, kv KV, version int64, force bool) bool {
 		h.replace(nu, KVUpdated)
 	}
 	return true
+}
+
+// SetKVWriteHook sets HubOptions.OnKVWrite on an open hub (a cluster node
+// is connected after the hub loaded).
+func (h *Hub) SetKVWriteHook(fn func(userID string, kv KV, version int64)) {
+	h.mu.Lock()
+	h.opts.OnKVWrite = fn
+	h.mu.Unlock()
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/diamondburned/arikawa/v3/gateway"
 	"github.com/diamondburned/arikawa/v3/session"
 	"github.com/diamondburned/arikawa/v3/utils/handler"
-	"github.com/halyardhq/halyard/core"
 )
 
 // Intents are the gateway intents the bot identifies with (37635):
@@ -31,7 +30,7 @@ const largeThreshold = 250
 type Bot struct {
 	cfg   Config
 	log   *slog.Logger
-	hub   *core.Hub
+	hub   Hub
 	s     *session.Session
 	watch map[string]bool // nil: every guild
 

@@ -26,12 +26,13 @@ func (m *Main) newMetrics() (*server.Metrics, error) {
 
 // gatewayStats reads the bot's counters for the metrics.
 func (m *Main) gatewayStats() server.GatewayStats {
-	if m.Bot == nil {
+	bot := m.bot()
+	if bot == nil {
 		return server.GatewayStats{}
 	}
-	st := m.Bot.Stats()
+	st := bot.Stats()
 	return server.GatewayStats{
-		Ready:        m.Bot.Ready(),
+		Ready:        bot.Ready(),
 		Reconnects:   st.Reconnects,
 		Resumes:      st.Resumes,
 		Identifies:   st.Identifies,
