@@ -96,6 +96,7 @@ func (h *Hub) ReloadKV(ctx context.Context, userID string) error {
 	}
 	kv, ver, err := store.LoadUserKV(ctx, userID)
 	if err != nil {
+		h.log.Error("loading KV failed", "user", userID, "err", err)
 		return storeError(err)
 	}
 	h.installKV(userID, kv, ver, true)

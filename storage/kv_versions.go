@@ -59,16 +59,19 @@ func (s *Store) LoadUserKV(ctx context.Context, userID string) (core.KV, int64, 
 	} else if err != nil {
 		return core.KV{}, 0, fmt.Errorf("storage: loading KV of %s: %w", userID, err)
 	}
+	from := d.Version
 	for {
 		var c kvClaim
 		err := s.kvClaims.FindOne(ctx, bson.D{{Key: "_id", Value: claimID(userID, d.Version+1)}}).Decode(&c)
 		if errors.Is(err, mongo.ErrNoDocuments) {
-			return d.kv(), d.Version, nil
+			break
 		}
 		if err != nil {
 			return core.KV{}, 0, fmt.Errorf("storage: loading KV claims of %s: %w", userID, err)
 		}
 		d = kvDoc{UserID: userID, Pairs: c.Pairs, UpdatedAt: time.Now().UTC(), Version: c.Version}
+	}
+	if d.Version > from { // copy the latest claim once, not each step
 		raw, err := bson.Marshal(d)
 		if err == nil {
 			err = s.copyClaim(ctx, userID, raw, d.Version)
@@ -77,6 +80,7 @@ func (s *Store) LoadUserKV(ctx context.Context, userID string) (core.KV, int64, 
 			return core.KV{}, 0, fmt.Errorf("storage: rolling KV of %s forward: %w", userID, err)
 		}
 	}
+	return d.kv(), d.Version, nil
 }
 
 // LoadKVVersions calls fn for every stored map, emptied ones included,

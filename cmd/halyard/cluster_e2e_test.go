@@ -1,0 +1,293 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/halyardhq/halyard/discord/discordsim"
+	"github.com/halyardhq/halyard/storage"
+)
+
+// startNATSCluster starts n NATS servers with JetStream, routed to each
+// other on loopback, and returns their client URLs once JetStream answers.
+func startNATSCluster(t *testing.T, n int) []string {
+	t.Helper()
+	clusterPorts := make([]int, n)
+	for i := range clusterPorts {
+		clusterPorts[i] = freePort(t)
+	}
+	var routes []string
+	for _, p := range clusterPorts {
+		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
+	}
+	urls := make([]string, n)
+	for i := range n {
+		opts := &natsserver.Options{ServerName: fmt.Sprintf("nats-%d", i), Host: "127.0.0.1", Port: -1,
+			JetStream: true, StoreDir: filepath.Join(t.TempDir(), "js"), NoLog: true, NoSigs: true,
+			Cluster: natsserver.ClusterOpts{Name: "halyard-test", Host: "127.0.0.1", Port: clusterPorts[i]},
+			Routes:  natsserver.RoutesFromStr(strings.Join(routes, ","))}
+		s, err := natsserver.NewServer(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go s.Start()
+		if !s.ReadyForConnections(20 * time.Second) {
+			t.Fatal("nats server not ready")
+		}
+		t.Cleanup(s.Shutdown)
+		urls[i] = s.ClientURL()
+	}
+	nc, err := nats.Connect(strings.Join(urls, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	waitUntil(t, "JetStream to elect its leader", time.Minute, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := js.AccountInfo(ctx)
+		return err == nil
+	})
+	return urls
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// clusterRig is three nodes sharing one simulator, one store and NATS.
+type clusterRig struct {
+	t     *testing.T
+	sim   *discordsim.Sim
+	store *storage.Store
+	nodes []*Main
+}
+
+func startClusterNode(t *testing.T, sim *discordsim.Sim, storeURI, natsURL, name string) *Main {
+	t.Helper()
+	m := NewMain()
+	m.Stdout, m.Stderr = io.Discard, io.Discard
+	if os.Getenv("HALYARD_TEST_LOG") != "" {
+		m.Stderr = os.Stderr
+	}
+	args := []string{"--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "warn"}
+	env := map[string]string{"BOT_TOKEN": sim.Token(), "DISCORD_GATEWAY_URL": sim.GatewayURL(),
+		"DISCORD_API_URL": sim.RESTURL(), "MONGODB_URI": storeURI, "NATS_URL": natsURL, "NODE_NAME": name,
+		"ADMIN_TOKEN": "test-admin-token", "TOKEN_SECRET": strings.Repeat("s", 40)}
+	if err := m.ParseFlags(args, env); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestClusterThreeNodes runs three real nodes (the production wiring)
+// against one simulated Discord, one embedded store and a three-server
+// NATS cluster: presence reaches every node's REST and sockets, a token
+// and KV written on one node work on the others, concurrent KV writes
+// from the three lose nothing, and when the shard's holder goes another
+// node takes the gateway while the others' sockets stay open.
+func TestClusterThreeNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three nodes")
+	}
+	urls := startNATSCluster(t, 3)
+	st, err := storage.Open(t.Context(), storage.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sim, err := discordsim.New(discordsim.Config{Seed: 7, Members: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	var nodes []*Main
+	for i := range 3 {
+		m := startClusterNode(t, sim, st.URI(), strings.Join(urls, ","), fmt.Sprintf("node-%d", i))
+		defer m.Close()
+		nodes = append(nodes, m)
+	}
+	clients := make([]client, 3)
+	for i, m := range nodes {
+		clients[i] = client{t, m.URL()}
+	}
+	for i, c := range clients {
+		waitUntil(t, fmt.Sprintf("node %d ready", i), 2*time.Minute, func() bool {
+			code, _ := c.do("GET", "/readyz", "", nil)
+			return code == 200
+		})
+	}
+	ids := sim.MemberIDs(sim.GuildIDs()[0])
+	sockets := make([]*lanyardFolder, 3)
+	for i, m := range nodes {
+		sockets[i] = dialLanyardAll(t, m.URL())
+		defer sockets[i].close()
+	}
+
+	// Presence through the simulator reaches every node.
+	sim.Churn(500)
+	for i := range nodes {
+		assertServesTruth(t, fmt.Sprintf("node %d", i), clients[i], sim, ids)
+	}
+
+	// A token issued on node 0 writes KV on node 2; node 1 serves it.
+	user := ids[0]
+	token, err := nodes[0].Tokens.Issue(t.Context(), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "node 2 to accept node 0's token", 30*time.Second, func() bool {
+		code, _ := clients[2].doType("PUT", "/v1/users/@me/kv/greeting", token, "text/plain", "hello")
+		return code == 200 || code == 204
+	})
+	waitUntil(t, "node 1 to serve node 2's KV", 30*time.Second, func() bool {
+		return kvOf(t, clients[1], user)["greeting"] == "hello"
+	})
+
+	// Concurrent writes to one user from three nodes: PUT on two, PATCH
+	// on the third; nothing lost, every node ends on the stored map.
+	const writes = 50
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range writes {
+				key := fmt.Sprintf("n%d_%d", i, j)
+				var code int
+				var body []byte
+				if i == 1 {
+					code, body = clients[i].doType("PATCH", "/v1/users/@me/kv", token, "application/json", fmt.Sprintf(`{%q:"v"}`, key))
+				} else {
+					code, body = clients[i].doType("PUT", "/v1/users/@me/kv/"+key, token, "text/plain", "v")
+				}
+				if code != 200 && code != 204 {
+					t.Errorf("node %d write %d: %d %s", i, j, code, body)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	stored, _, err := st.LoadUserKV(t.Context(), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Len() != 3*writes+1 {
+		t.Fatalf("stored map has %d pairs, want %d", stored.Len(), 3*writes+1)
+	}
+	for i, c := range clients {
+		waitUntil(t, fmt.Sprintf("node %d to serve every write", i), 30*time.Second, func() bool {
+			return len(kvOf(t, c, user)) == 3*writes+1
+		})
+	}
+
+	// The holder goes mid-churn; another node takes the shard and every
+	// survivor converges to the simulator; their sockets stay open.
+	holder := nodes[0].Cluster.LeaseHolders()[0]
+	var dead int
+	for i, m := range nodes {
+		if m.Cluster.Name() == holder {
+			dead = i
+		}
+	}
+	stopChurn := sim.StartChurn(10*time.Millisecond, 20)
+	sockets[dead].close()
+	if err := nodes[dead].Close(); err != nil {
+		t.Logf("closing the holder: %v", err)
+	}
+	var survivors []int
+	for i := range nodes {
+		if i != dead {
+			survivors = append(survivors, i)
+		}
+	}
+	waitUntil(t, "another node to hold the shard", time.Minute, func() bool {
+		h := nodes[survivors[0]].Cluster.LeaseHolders()[0]
+		return h != "" && h != holder
+	})
+	sim.Churn(2000)
+	stopChurn()
+	for _, i := range survivors {
+		assertServesTruth(t, fmt.Sprintf("survivor node %d", i), clients[i], sim, ids)
+		var last []string
+		waitUntil(t, fmt.Sprintf("node %d's socket to equal its REST", i), time.Minute, func() bool {
+			last = sockets[i].diff(clients[i], ids)
+			return len(last) == 0
+		}, func() string { return strings.Join(last, "\n") })
+		if _, _, _, err := sockets[i].status(); err != nil {
+			t.Errorf("node %d's socket closed: %v", i, err)
+		}
+	}
+}
+
+// assertServesTruth waits until the node's REST shows every member with
+// the simulator's status and activities.
+func assertServesTruth(t *testing.T, what string, c client, sim *discordsim.Sim, ids []string) {
+	t.Helper()
+	var diff string
+	waitUntil(t, what+" to serve the simulator's truth", 2*time.Minute, func() bool {
+		for _, id := range ids {
+			truth, ok := sim.Truth(id)
+			if !ok {
+				continue
+			}
+			code, body := c.do("GET", "/v1/users/"+id, "", nil)
+			var resp struct {
+				Data struct {
+					Status     string          `json:"discord_status"`
+					Activities json.RawMessage `json:"activities"`
+				} `json:"data"`
+			}
+			if code != 200 || json.Unmarshal(body, &resp) != nil {
+				diff = fmt.Sprintf("%s: %d %s", id, code, body)
+				return false
+			}
+			if resp.Data.Status != truth.Status || !sameJSON(orEmptyArray(resp.Data.Activities), orEmptyArray(truth.Activities)) {
+				diff = fmt.Sprintf("%s: served %s %s, truth %s %s", id, resp.Data.Status, resp.Data.Activities, truth.Status, truth.Activities)
+				return false
+			}
+		}
+		return true
+	}, func() string { return diff })
+}
+
+// kvOf returns the user's KV as the node's REST serves it.
+func kvOf(t *testing.T, c client, user string) map[string]string {
+	code, body := c.do("GET", "/v1/users/"+user, "", nil)
+	var resp struct {
+		Data struct {
+			KV map[string]string `json:"kv"`
+		} `json:"data"`
+	}
+	if code != 200 || json.Unmarshal(body, &resp) != nil {
+		return nil
+	}
+	return resp.Data.KV
+}
