@@ -146,9 +146,9 @@ func (n *Node) Open(ctx context.Context) error {
 	n.pub = newPublisher(nc, n.cfg.Name, n.stream, n.log, &n.stats)
 	n.tee = &Tee{hub: n.cfg.Hub, pub: n.pub}
 	for subj, h := range map[string]nats.MsgHandler{
-		subjectHub + "*":            n.onBatch,
-		subjectKV:                   n.onAnnouncement,
-		subjectNodes:                n.onHeartbeat,
+		subjectHub + "*":             n.onBatch,
+		subjectKV:                    n.onAnnouncement,
+		subjectNodes:                 n.onHeartbeat,
 		subjectSnapshot + n.cfg.Name: n.serveSnapshot,
 	} {
 		sub, err := nc.Subscribe(subj, h)

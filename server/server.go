@@ -49,6 +49,9 @@ type Options struct {
 	Version string
 	// SocketStats reads each dialect's socket counters for the admin stats.
 	SocketStats map[string]func() SocketStats
+	// Cluster is this node's view of its cluster for GET
+	// /admin/v1/cluster; nil on a single node.
+	Cluster ClusterView
 }
 
 // Timeouts bounds how long a client may hold a connection without making

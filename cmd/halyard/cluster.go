@@ -7,6 +7,7 @@ import (
 
 	"github.com/halyardhq/halyard/cluster"
 	"github.com/halyardhq/halyard/discord"
+	"github.com/halyardhq/halyard/server"
 )
 
 // startCluster joins the cluster (NATS_URL): the node subscribes to the
@@ -14,20 +15,27 @@ import (
 // session opens when this node takes the shard's lease.
 func (m *Main) startCluster(ctx context.Context, botCfg discord.Config) error {
 	cfg := &m.Config
+	if err := m.Cluster.Open(ctx); err != nil {
+		return err
+	}
+	botCfg.Hub = m.Cluster.Tee()
+	m.shards.setConfig(botCfg)
+	m.Cluster.Start()
+	m.Logger.Info("joined the cluster", "node", cfg.Cluster.Name(), "nats", cfg.Cluster.NATSURL)
+	return nil
+}
+
+// newClusterNode makes (without connecting) this node's membership, so
+// the HTTP server and /readyz can refer to it from their start.
+func (m *Main) newClusterNode() {
+	cfg := &m.Config
 	m.Cluster = cluster.New(cluster.Config{URLs: cfg.Cluster.NATSURL, Creds: cfg.Cluster.NATSCreds,
 		Name: cfg.Cluster.Name(), Hub: m.Hub, Tokens: m.Tokens, Logger: m.Logger.With("component", "cluster"),
 		Sockets: func() int {
 			return int(m.Lanyard.SocketStats().Open + m.Lantern.SocketStats().Open)
 		}})
-	if err := m.Cluster.Open(ctx); err != nil {
-		return err
-	}
-	botCfg.Hub = m.Cluster.Tee()
-	m.shards = &singleShardBot{cfg: botCfg, m: m}
+	m.shards = &singleShardBot{m: m}
 	m.Cluster.SetShards(m.shards)
-	m.Cluster.Start()
-	m.Logger.Info("joined the cluster", "node", cfg.Cluster.Name(), "nats", cfg.Cluster.NATSURL)
-	return nil
 }
 
 // singleShardBot opens today's one-session bot as shard 0 of 1 when the
@@ -39,6 +47,12 @@ type singleShardBot struct {
 	m   *Main
 
 	mu sync.Mutex
+}
+
+func (s *singleShardBot) setConfig(cfg discord.Config) {
+	s.mu.Lock()
+	s.cfg = cfg
+	s.mu.Unlock()
 }
 
 // ShardCount is 1: one gateway session.
@@ -89,4 +103,24 @@ func (m *Main) setBot(b *discord.Bot) *discord.Bot {
 	old := m.Bot
 	m.Bot = b
 	return old
+}
+
+// clusterView shows the cluster to the admin API; the node joins after
+// the server is built, so it is read at each request.
+type clusterView struct{ m *Main }
+
+// ClusterStatus is this node's view of the cluster.
+func (v clusterView) ClusterStatus() server.ClusterStatus {
+	node := v.m.Cluster
+	st := server.ClusterStatus{Node: v.m.Config.Cluster.Name(), ShardCount: 1}
+	if node == nil {
+		return st
+	}
+	if v.m.shards != nil {
+		st.ShardCount = v.m.shards.ShardCount()
+	}
+	for _, n := range node.Nodes() {
+		st.Nodes = append(st.Nodes, server.ClusterNode{Name: n.Name, Shards: n.Shards, Sockets: n.Sockets, LastSeen: n.LastSeen.UTC()})
+	}
+	return st
 }

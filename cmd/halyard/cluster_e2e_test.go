@@ -128,9 +128,16 @@ func TestClusterThreeNodes(t *testing.T) {
 	}
 	defer sim.Close()
 	var nodes []*Main
+	closed := map[int]bool{} // Main.Close runs once
+	defer func() {
+		for i, m := range nodes {
+			if !closed[i] {
+				m.Close()
+			}
+		}
+	}()
 	for i := range 3 {
 		m := startClusterNode(t, sim, st.URI(), strings.Join(urls, ","), fmt.Sprintf("node-%d", i))
-		defer m.Close()
 		nodes = append(nodes, m)
 	}
 	clients := make([]client, 3)
@@ -147,8 +154,14 @@ func TestClusterThreeNodes(t *testing.T) {
 	sockets := make([]*lanyardFolder, 3)
 	for i, m := range nodes {
 		sockets[i] = dialLanyardAll(t, m.URL())
-		defer sockets[i].close()
 	}
+	defer func() {
+		for _, s := range sockets {
+			if s != nil {
+				s.close()
+			}
+		}
+	}()
 
 	// Presence through the simulator reaches every node.
 	sim.Churn(500)
@@ -219,6 +232,8 @@ func TestClusterThreeNodes(t *testing.T) {
 	}
 	stopChurn := sim.StartChurn(10*time.Millisecond, 20)
 	sockets[dead].close()
+	sockets[dead] = nil
+	closed[dead] = true
 	if err := nodes[dead].Close(); err != nil {
 		t.Logf("closing the holder: %v", err)
 	}

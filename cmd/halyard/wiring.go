@@ -150,9 +150,18 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Sim != nil {
 		srvOpts.Demo = simDriver{m.Sim}
 	}
+	if cfg.Cluster.Enabled() {
+		m.newClusterNode()
+		srvOpts.Cluster = clusterView{m}
+	}
 	m.Server = server.New(srvOpts)
 	if m.Metrics, err = m.newMetrics(); err != nil {
 		return err
+	}
+	if m.Cluster != nil {
+		if err := m.Metrics.Register(m.Cluster.Collector()); err != nil {
+			return err
+		}
 	}
 	m.Server.EnableMetrics(m.Metrics)
 	docs.Register(m.Server.Echo()) // /docs: Swagger UI and the OpenAPI document
