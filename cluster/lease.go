@@ -60,10 +60,19 @@ func (n *Node) leaseShard(ctx context.Context, s, count int) {
 	e, err := n.leases.Get(ctx, key)
 	switch {
 	case err == nil:
+		holder := string(e.Value())
 		n.mu.Lock()
-		n.holders[s] = string(e.Value())
+		n.holders[s] = holder
 		n.freeSeen[s] = 0
+		p := n.peerLocked(holder)
+		// A holder whose stream this node has not followed from its
+		// start (joined late, came back from a partition, holder idle
+		// since): load its snapshot.
+		stale := holder != n.cfg.Name && !p.loaded && !p.syncing
 		n.mu.Unlock()
+		if stale {
+			n.startResync(holder)
+		}
 		return
 	case !errors.Is(err, jetstream.ErrKeyNotFound):
 		n.log.Debug("cluster: reading a lease failed", "shard", s, "err", err)

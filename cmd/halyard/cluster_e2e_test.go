@@ -21,9 +21,38 @@ import (
 	"github.com/halyardhq/halyard/storage"
 )
 
+// natsNode is one in-process NATS server of a test cluster; restart
+// brings it back on the same ports and store after shutdown.
+type natsNode struct {
+	t    *testing.T
+	opts *natsserver.Options
+	srv  *natsserver.Server
+	url  string
+}
+
+func (n *natsNode) start() {
+	n.t.Helper()
+	s, err := natsserver.NewServer(n.opts)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(20 * time.Second) {
+		n.t.Fatal("nats server not ready")
+	}
+	n.srv = s
+	n.url = s.ClientURL()
+	n.opts.Port = s.Addr().(*net.TCPAddr).Port // a restart keeps the address
+}
+
+func (n *natsNode) shutdown() {
+	n.srv.Shutdown()
+	n.srv.WaitForShutdown()
+}
+
 // startNATSCluster starts n NATS servers with JetStream, routed to each
-// other on loopback, and returns their client URLs once JetStream answers.
-func startNATSCluster(t *testing.T, n int) []string {
+// other on loopback, and returns them once JetStream answers.
+func startNATSCluster(t *testing.T, n int) []*natsNode {
 	t.Helper()
 	clusterPorts := make([]int, n)
 	for i := range clusterPorts {
@@ -33,22 +62,17 @@ func startNATSCluster(t *testing.T, n int) []string {
 	for _, p := range clusterPorts {
 		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
 	}
-	urls := make([]string, n)
+	servers := make([]*natsNode, n)
+	var urls []string
 	for i := range n {
 		opts := &natsserver.Options{ServerName: fmt.Sprintf("nats-%d", i), Host: "127.0.0.1", Port: -1,
 			JetStream: true, StoreDir: filepath.Join(t.TempDir(), "js"), NoLog: true, NoSigs: true,
 			Cluster: natsserver.ClusterOpts{Name: "halyard-test", Host: "127.0.0.1", Port: clusterPorts[i]},
 			Routes:  natsserver.RoutesFromStr(strings.Join(routes, ","))}
-		s, err := natsserver.NewServer(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		go s.Start()
-		if !s.ReadyForConnections(20 * time.Second) {
-			t.Fatal("nats server not ready")
-		}
-		t.Cleanup(s.Shutdown)
-		urls[i] = s.ClientURL()
+		servers[i] = &natsNode{t: t, opts: opts}
+		servers[i].start()
+		t.Cleanup(func() { servers[i].srv.Shutdown() })
+		urls = append(urls, servers[i].url)
 	}
 	nc, err := nats.Connect(strings.Join(urls, ","))
 	if err != nil {
@@ -62,7 +86,7 @@ func startNATSCluster(t *testing.T, n int) []string {
 		_, err := js.AccountInfo(ctx)
 		return err == nil
 	})
-	return urls
+	return servers
 }
 
 func freePort(t *testing.T) int {
@@ -116,7 +140,11 @@ func TestClusterThreeNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three nodes")
 	}
-	urls := startNATSCluster(t, 3)
+	servers := startNATSCluster(t, 3)
+	var urls []string
+	for _, s := range servers {
+		urls = append(urls, s.url)
+	}
 	st, err := storage.Open(t.Context(), storage.Config{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
