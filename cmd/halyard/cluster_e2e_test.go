@@ -67,7 +67,9 @@ func startNATSCluster(t *testing.T, n int) []*natsNode {
 	for i := range n {
 		opts := &natsserver.Options{ServerName: fmt.Sprintf("nats-%d", i), Host: "127.0.0.1", Port: -1,
 			JetStream: true, StoreDir: filepath.Join(t.TempDir(), "js"), NoLog: true, NoSigs: true,
-			Cluster: natsserver.ClusterOpts{Name: "halyard-test", Host: "127.0.0.1", Port: clusterPorts[i]},
+			// NoAdvertise: a client knows only the servers it was given, so
+			// stopping its one server cuts it off (no reconnect elsewhere).
+			Cluster: natsserver.ClusterOpts{Name: "halyard-test", Host: "127.0.0.1", Port: clusterPorts[i], NoAdvertise: true},
 			Routes:  natsserver.RoutesFromStr(strings.Join(routes, ","))}
 		servers[i] = &natsNode{t: t, opts: opts}
 		servers[i].start()
