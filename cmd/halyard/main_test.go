@@ -51,7 +51,7 @@ func startDemoIn(t *testing.T, dataDir string, users int, env map[string]string)
 }
 
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 }
 
