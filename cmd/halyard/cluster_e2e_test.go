@@ -103,14 +103,8 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// clusterRig is three nodes sharing one simulator, one store and NATS.
-type clusterRig struct {
-	t     *testing.T
-	sim   *discordsim.Sim
-	store *storage.Store
-	nodes []*Main
-}
-
+// startClusterNode runs one node of a test cluster: the production
+// wiring pointed at the shared simulator, store and NATS.
 func startClusterNode(t testing.TB, sim *discordsim.Sim, storeURI, natsURL, name string) *Main {
 	t.Helper()
 	m := NewMain()
