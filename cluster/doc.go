@@ -29,7 +29,13 @@
 // KV and tokens. A write is stored first (storage's versioned KV:
 // compare-and-set on a per-user version, so concurrent writers on several
 // nodes lose nothing), then announced on halyard.kv with the user, the
-// version and the map; a node applies a version newer than its own. A
+// version and the map; a node applies a version newer than its own.
+// Compare-and-set was chosen over routing each user's writes to an owner
+// node: it needs no owner election or hand-over, a write never waits on
+// another node, and a node cut off from NATS can still write (the store
+// decides). On FerretDB a filtered replace is not atomic, so a version is
+// won by inserting a claim document (storage/kv_versions.go); every write
+// first re-reads the stored map, so the answer reflects it. A
 // token change is announced with the user only and every node reloads
 // that user's hash from the store. A gap in a node's announcements or a
 // reconnect reloads every map and hash from the store.

@@ -90,6 +90,9 @@ func keepAll(string) bool { return true }
 // startResync loads name's snapshot in the background, retrying until it
 // succeeds or name is no longer a node worth following.
 func (n *Node) startResync(name string) {
+	if n.ctx.Err() != nil {
+		return // closing: Close waits for the goroutines already started
+	}
 	n.mu.Lock()
 	p := n.peerLocked(name)
 	p.syncing, p.loaded = true, false
