@@ -35,12 +35,13 @@ func startNATS(tb testing.TB) string {
 // shardLog is a ShardController that opens no gateway (these tests drive
 // the tee themselves) and records what the lease asked.
 type shardLog struct {
+	count  int // shards; 1 when zero
 	mu     sync.Mutex
 	open   map[int]bool
 	opened int
 }
 
-func (s *shardLog) ShardCount() int { return 1 }
+func (s *shardLog) ShardCount() int { return max(1, s.count) }
 
 func (s *shardLog) OpenShard(_ context.Context, id int) error {
 	s.mu.Lock()
@@ -68,12 +69,17 @@ func (s *shardLog) isOpen(id int) bool {
 
 func newNode(tb testing.TB, url, name string) (*Node, *core.Hub, *shardLog) {
 	tb.Helper()
+	return newShardedNode(tb, url, name, 1)
+}
+
+func newShardedNode(tb testing.TB, url, name string, shardCount int) (*Node, *core.Hub, *shardLog) {
+	tb.Helper()
 	hub := core.NewHub(core.HubOptions{})
 	if err := hub.Open(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { hub.Close() })
-	shards := &shardLog{}
+	shards := &shardLog{count: shardCount}
 	logger := slog.New(slog.DiscardHandler)
 	if os.Getenv("HALYARD_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", name)
@@ -207,6 +213,32 @@ func TestLeaseFailover(t *testing.T) {
 	waitFor(t, "b to take the shard", func() bool { return shardsB.isOpen(0) })
 	if len(a.Readiness()) == 0 {
 		t.Fatal("a cut-off node says it is ready")
+	}
+}
+
+// TestTwoShardsSpreadAndFailOver: two nodes share two shards (the first
+// node took both and gives one back); when one node goes, the other ends
+// with both, each opened exactly once at a time.
+func TestTwoShardsSpreadAndFailOver(t *testing.T) {
+	url := startNATS(t)
+	a, _, shardsA := newShardedNode(t, url, "a", 2)
+	a.Start()
+	waitFor(t, "a to take both shards", func() bool { return shardsA.isOpen(0) && shardsA.isOpen(1) })
+	b, _, shardsB := newShardedNode(t, url, "b", 2)
+	b.Start()
+	waitFor(t, "one shard each", func() bool {
+		return len(a.heldShards()) == 1 && len(b.heldShards()) == 1 &&
+			shardsA.isOpen(a.heldShards()[0]) && shardsB.isOpen(b.heldShards()[0])
+	})
+	for s := range 2 {
+		if shardsA.isOpen(s) && shardsB.isOpen(s) {
+			t.Fatalf("shard %d open on both nodes", s)
+		}
+	}
+	a.Close()
+	waitFor(t, "b to hold both shards", func() bool { return shardsB.isOpen(0) && shardsB.isOpen(1) })
+	if shardsA.isOpen(0) || shardsA.isOpen(1) {
+		t.Fatal("the closed node kept a shard open")
 	}
 }
 

@@ -37,6 +37,27 @@ func (n *Node) leaseRound(timeout time.Duration) {
 		n.leaseShard(ctx, s, count)
 		cancel()
 	}
+	n.shedExtraShard(count)
+}
+
+// shedExtraShard gives back one shard when this node holds more than its
+// fair share of the live nodes (a node that started first took them all):
+// the others, under their share, take it in their next round.
+func (n *Node) shedExtraShard(count int) {
+	n.mu.Lock()
+	live := n.liveNodesLocked()
+	fair := (count + live - 1) / live
+	extra := -1
+	if live > 1 && len(n.held) > fair {
+		for s := range n.held {
+			extra = max(extra, s)
+		}
+	}
+	n.mu.Unlock()
+	if extra >= 0 {
+		n.log.Info("cluster: giving a shard back to spread the shards", "shard", extra, "fair_share", fair)
+		n.releaseShard(extra)
+	}
 }
 
 func (n *Node) leaseShard(ctx context.Context, s, count int) {
@@ -91,6 +112,7 @@ func (n *Node) leaseShard(ctx context.Context, s, count int) {
 	}
 	nrev, err := n.leases.Create(ctx, key, []byte(n.cfg.Name))
 	if err != nil {
+		n.log.Debug("cluster: a free shard was not taken", "shard", s, "err", err)
 		return // another node was first
 	}
 	n.mu.Lock()

@@ -73,6 +73,7 @@ type Node struct {
 	subs   []*nats.Subscription
 
 	connected atomic.Bool
+	closeOnce sync.Once
 
 	mu        sync.Mutex
 	peers     map[string]*peer  // by node name: their streams of hub changes
@@ -218,8 +219,13 @@ func (n *Node) Connected() bool { return n.connected.Load() }
 
 // Close gives up this node's shards (closing their sessions and freeing
 // their leases for the others at once), sends what is queued and
-// disconnects.
+// disconnects. Closing again does nothing.
 func (n *Node) Close() error {
+	n.closeOnce.Do(n.close)
+	return nil
+}
+
+func (n *Node) close() {
 	if n.cancel != nil {
 		n.cancel()
 	}
@@ -235,7 +241,6 @@ func (n *Node) Close() error {
 		_ = n.nc.FlushTimeout(time.Second)
 		n.nc.Close()
 	}
-	return nil
 }
 
 // Readiness lists why this node is not ready to serve as part of the
