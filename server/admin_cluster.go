@@ -28,11 +28,11 @@ type ClusterNode struct {
 	LastSeen time.Time `json:"last_seen"`
 }
 
-// adminCluster serves GET /admin/v1/cluster; a single node (no NATS_URL)
-// answers 404.
+// adminCluster serves GET /admin/v1/cluster (404 when the program gave
+// the server no view).
 func (s *Server) adminCluster(c echo.Context) error {
 	if s.opts.Cluster == nil {
-		return JSON(c, http.StatusNotFound, adminError(http.StatusNotFound, "this node is not part of a cluster (NATS_URL is not set)"))
+		return JSON(c, http.StatusNotFound, adminError(http.StatusNotFound, http.StatusText(http.StatusNotFound)))
 	}
 	st := s.opts.Cluster.ClusterStatus()
 	for i := range st.Nodes {

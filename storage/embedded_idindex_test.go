@@ -96,8 +96,8 @@ func TestEmbeddedIDIndexAddedToOldDataDir(t *testing.T) {
 		dropped++
 	}
 	db.Close()
-	if dropped != 3 {
-		t.Fatalf("dropped %d indexes, want 3 (kv, tokens, users)", dropped)
+	if dropped != 4 {
+		t.Fatalf("dropped %d indexes, want 4 (kv, kv_claims, tokens, users)", dropped)
 	}
 
 	s = openTemp(t, Config{DataDir: dir})

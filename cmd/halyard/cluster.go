@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/halyardhq/halyard/cluster"
 	"github.com/halyardhq/halyard/discord"
@@ -109,11 +110,18 @@ func (m *Main) setBot(b *discord.Bot) *discord.Bot {
 // the server is built, so it is read at each request.
 type clusterView struct{ m *Main }
 
-// ClusterStatus is this node's view of the cluster.
+// ClusterStatus is this node's view of the cluster; a single node (no
+// NATS_URL) is a cluster of one holding the one shard.
 func (v clusterView) ClusterStatus() server.ClusterStatus {
 	node := v.m.Cluster
 	st := server.ClusterStatus{Node: v.m.Config.Cluster.Name(), ShardCount: 1}
 	if node == nil {
+		self := server.ClusterNode{Name: st.Node, Shards: []int{}, LastSeen: time.Now().UTC(),
+			Sockets: int(v.m.Lanyard.SocketStats().Open + v.m.Lantern.SocketStats().Open)}
+		if bot := v.m.bot(); bot != nil && bot.Ready() {
+			self.Shards = []int{0}
+		}
+		st.Nodes = []server.ClusterNode{self}
 		return st
 	}
 	if v.m.shards != nil {

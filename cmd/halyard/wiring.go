@@ -152,8 +152,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if cfg.Cluster.Enabled() {
 		m.newClusterNode()
-		srvOpts.Cluster = clusterView{m}
 	}
+	srvOpts.Cluster = clusterView{m}
 	m.Server = server.New(srvOpts)
 	if m.Metrics, err = m.newMetrics(); err != nil {
 		return err
