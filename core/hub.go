@@ -26,6 +26,13 @@ type HubOptions struct {
 	// RenderCacheBytes bounds the memory of cached renderings (oldest are
 	// evicted and rebuilt on demand); 256 MiB when zero.
 	RenderCacheBytes int64
+	// VersionedKV makes KV writes compare-and-set on a per-user version
+	// (Store must be a VersionedKVStore): several nodes write one store
+	// (a cluster). Off, a write replaces the stored map as before.
+	VersionedKV bool
+	// OnKVWrite is called after each durable versioned KV write with the
+	// new map and version, so a cluster can tell the other nodes.
+	OnKVWrite func(userID string, kv KV, version int64)
 }
 
 // Hub owns the live presence of every monitored user and the in-memory copy
@@ -39,6 +46,7 @@ type Hub struct {
 	mu      sync.RWMutex
 	users   map[string]*User      // monitored users
 	kv      map[string]KV         // every user's KV, monitored or not
+	kvVer   map[string]int64      // stored version of each KV (VersionedKV only)
 	records map[string]UserRecord // users not monitored now, and GitHub links (hub_records.go)
 	dirty   map[string]struct{}   // records not yet written
 	// optOuts: users who opted out, since when; hidden from every read
@@ -86,6 +94,7 @@ func NewHub(opts HubOptions) *Hub {
 		log:       opts.Logger,
 		users:     map[string]*User{},
 		kv:        map[string]KV{},
+		kvVer:     map[string]int64{},
 		records:   map[string]UserRecord{},
 		dirty:     map[string]struct{}{},
 		synced:    make(chan struct{}),
@@ -100,12 +109,7 @@ func NewHub(opts HubOptions) *Hub {
 // writer of user records.
 func (h *Hub) Open(ctx context.Context) error {
 	if h.opts.Store != nil {
-		if err := h.opts.Store.LoadKV(ctx, func(userID string, kv KV) error {
-			h.mu.Lock()
-			h.kv[userID] = kv
-			h.mu.Unlock()
-			return nil
-		}); err != nil {
+		if err := h.loadKV(ctx); err != nil {
 			return err
 		}
 		if err := h.opts.Store.LoadUsers(ctx, func(r UserRecord) error {
@@ -124,6 +128,22 @@ func (h *Hub) Open(ctx context.Context) error {
 	h.flushDone = make(chan struct{})
 	go h.flushLoop()
 	return nil
+}
+
+// loadKV reads every stored KV map (with its version when VersionedKV).
+func (h *Hub) loadKV(ctx context.Context) error {
+	if vs, ok := h.opts.Store.(VersionedKVStore); ok && h.opts.VersionedKV {
+		return vs.LoadKVVersions(ctx, func(userID string, kv KV, ver int64) error {
+			h.installKV(userID, kv, ver, true)
+			return nil
+		})
+	}
+	return h.opts.Store.LoadKV(ctx, func(userID string, kv KV) error {
+		h.mu.Lock()
+		h.kv[userID] = kv
+		h.mu.Unlock()
+		return nil
+	})
 }
 
 // Close writes pending user records and stops the background writer.

@@ -97,6 +97,9 @@ func (h *Hub) writeKV(ctx context.Context, userID string, change func(KV) (KV, e
 	if !h.IsMonitored(userID) {
 		return Errorf(ENOTMONITORED, "user is not monitored")
 	}
+	if vs, ok := h.opts.Store.(VersionedKVStore); ok && h.opts.VersionedKV {
+		return h.writeKVVersioned(ctx, vs, userID, change)
+	}
 	cur := h.KV(userID)
 	next, err := change(cur)
 	if err != nil {

@@ -40,6 +40,8 @@ type Tokens struct {
 	mu     sync.RWMutex
 	byUser map[string][]byte // user id → hash
 	byHash map[string]string // string(hash) → user id
+	// onChange tells a cluster about this node's token writes (OnChange).
+	onChange func(userID string, hash []byte)
 
 	// unloaded is set while the stored hashes could not be read (the
 	// database was unreachable at start): no token can be told valid, so
@@ -121,6 +123,7 @@ func (t *Tokens) Import(ctx context.Context, userID, token string) error {
 	t.mu.Lock()
 	t.set(userID, hash)
 	t.mu.Unlock()
+	t.notify(userID, hash)
 	return nil
 }
 
@@ -135,6 +138,7 @@ func (t *Tokens) Revoke(ctx context.Context, userID string) error {
 		delete(t.byUser, userID)
 	}
 	t.mu.Unlock()
+	t.notify(userID, nil)
 	return nil
 }
 

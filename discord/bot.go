@@ -15,7 +15,6 @@ import (
 	"github.com/diamondburned/arikawa/v3/discord"
 	"github.com/diamondburned/arikawa/v3/gateway"
 	"github.com/diamondburned/arikawa/v3/session/shard"
-	"github.com/halyardhq/halyard/core"
 )
 
 // Intents are the gateway intents the bot identifies with (37635):
@@ -33,7 +32,7 @@ const largeThreshold = 250
 type Bot struct {
 	cfg        Config
 	log        *slog.Logger
-	hub        *core.Hub
+	hub        Hub
 	client     *api.Client
 	manager    *shard.Manager
 	shards     []*shardConn    // index: shard id

@@ -31,8 +31,9 @@ type Config struct {
 	GuildIDs []string
 	// Prefix starts a prefix command (DefaultPrefix when empty).
 	Prefix string
-	// Hub receives the members and presences; required.
-	Hub *core.Hub
+	// Hub receives the members and presences; required. A *core.Hub, or
+	// a cluster's tee that also publishes them to the other nodes.
+	Hub Hub
 	// Commands are the commands the bot answers; nil answers none.
 	Commands *core.Commands
 	// Logger receives the bot's logs; nil discards them.
@@ -53,6 +54,20 @@ type Config struct {
 	// OpenShard once it holds their lease).
 	Shards []int
 }
+
+// Hub is what the bot writes the gateway's members and presences into,
+// and asks whether a user is monitored. *core.Hub implements it.
+type Hub interface {
+	UpsertMember(guildID string, m core.Member)
+	UpdatePresence(userID string, p *core.Presence)
+	RemoveMember(guildID, userID string)
+	PruneGuild(guildID string, keep func(userID string) bool)
+	RemoveGuild(guildID string)
+	MarkSynced()
+	IsMonitored(userID string) bool
+}
+
+var _ Hub = (*core.Hub)(nil)
 
 // withDefaults validates c and fills in the defaults.
 func (c Config) withDefaults() (Config, error) {

@@ -37,6 +37,7 @@ func (s *Server) registerAdmin() {
 	g.DELETE("/users/:id/token", s.adminRevokeToken)
 	s.registerAdminUsers(g) // admin_users.go: one user, purge, stats
 	s.registerBackup(g)
+	g.GET("/cluster", s.adminCluster) // admin_cluster.go
 	if s.opts.Demo != nil {
 		s.registerDemo(g)
 	}

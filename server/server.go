@@ -54,6 +54,9 @@ type Options struct {
 	// backups then hold no history section, and a restore of one is
 	// refused.
 	History HistoryBackup
+	// Cluster is this node's view of its cluster for GET
+	// /admin/v1/cluster; nil on a single node.
+	Cluster ClusterView
 }
 
 // Timeouts bounds how long a client may hold a connection without making

@@ -96,8 +96,8 @@ func TestEmbeddedIDIndexAddedToOldDataDir(t *testing.T) {
 		dropped++
 	}
 	db.Close()
-	if dropped != 6 {
-		t.Fatalf("dropped %d indexes, want 6 (kv, optouts, tokens, users, history_users, history)", dropped)
+	if dropped != 7 {
+		t.Fatalf("dropped %d indexes, want 7 (kv, kv_claims, optouts, tokens, users, history_users, history)", dropped)
 	}
 
 	s = openTemp(t, Config{DataDir: dir})

@@ -19,6 +19,9 @@ type kvDoc struct {
 	UserID    string    `bson:"_id"`
 	Pairs     []kvPair  `bson:"pairs"`
 	UpdatedAt time.Time `bson:"updated_at"`
+	// Version counts the map's versioned writes (a cluster's
+	// compare-and-set, kv_versions.go); absent on maps written without.
+	Version int64 `bson:"ver,omitempty"`
 }
 
 // kvPair is one key/value pair of a kvDoc.
@@ -52,6 +55,9 @@ func (s *Store) LoadKV(ctx context.Context, fn func(userID string, kv core.KV) e
 func (s *Store) SaveKV(ctx context.Context, userID string, kv core.KV) error {
 	ctx, cancel := s.opContext(ctx)
 	defer cancel()
+	if err := s.deleteKVClaims(ctx, userID); err != nil {
+		return err
+	}
 	if kv.Len() == 0 {
 		if _, err := s.kv.DeleteOne(ctx, bson.D{{Key: "_id", Value: userID}}); err != nil {
 			return fmt.Errorf("storage: deleting KV of %s: %w", userID, err)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -75,12 +76,13 @@ type Config struct {
 
 // Store is Halyard's MongoDB-backed core.Store.
 type Store struct {
-	client  *mongo.Client
-	users   *mongo.Collection
-	kv      *mongo.Collection
-	tokens  *mongo.Collection
-	health  *mongo.Collection // the write probe's one document
-	optOuts *mongo.Collection // users who opted out (optouts.go)
+	client   *mongo.Client
+	users    *mongo.Collection
+	kv       *mongo.Collection
+	tokens   *mongo.Collection
+	kvClaims *mongo.Collection // versioned KV writes of a cluster (kv_versions.go)
+	health   *mongo.Collection // the write probe's one document
+	optOuts  *mongo.Collection // users who opted out (optouts.go)
 	// history holds presence history intervals, historyUsers the opt-ins
 	// (history.go).
 	history      *mongo.Collection
@@ -100,6 +102,11 @@ type Store struct {
 	// last one succeeded (guarded by probeTurn).
 	probeTurn chan struct{}
 	probeOK   time.Time
+
+	// claimsInUse is set once this process wrote or read versioned KV
+	// (a cluster node): unversioned KV writes then clear the user's
+	// claims. A single node never pays for them.
+	claimsInUse atomic.Bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -198,6 +205,7 @@ func (s *Store) connect(ctx context.Context, cfg Config, uri string) error {
 	s.users = db.Collection("users")
 	s.kv = db.Collection("kv")
 	s.tokens = db.Collection("tokens")
+	s.kvClaims = db.Collection("kv_claims")
 	s.health = db.Collection("health")
 	s.optOuts = db.Collection("optouts")
 	s.history = db.Collection("history")
@@ -208,7 +216,7 @@ func (s *Store) connect(ctx context.Context, cfg Config, uri string) error {
 	if err := s.createHistoryIndexes(ctx, cfg.HistoryRetention); err != nil {
 		return fail(fmt.Errorf("storage: creating the history indexes at %s: %s", s.uri, cleanReason(err, uri)))
 	}
-	if err := s.indexEmbeddedIDs(ctx, db, s.users, s.kv, s.tokens, s.optOuts, s.historyUsers, s.history); err != nil {
+	if err := s.indexEmbeddedIDs(ctx, db, s.users, s.kv, s.tokens, s.kvClaims, s.optOuts, s.historyUsers, s.history); err != nil {
 		return fail(fmt.Errorf("storage: embedded database: %s", cleanReason(err, uri)))
 	}
 	s.log.Info("storage ready", "uri", s.uri, "database", cfg.Database, "embedded", s.Embedded())

@@ -2,10 +2,12 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/halyardhq/halyard/core"
 )
@@ -59,4 +61,20 @@ func (s *Store) DeleteTokenHash(ctx context.Context, userID string) error {
 		return fmt.Errorf("storage: deleting token hash of %s: %w", userID, err)
 	}
 	return nil
+}
+
+// LoadTokenHash returns the user's stored token hash, nil when none (a
+// cluster node reloads one user's token after another node changed it).
+func (s *Store) LoadTokenHash(ctx context.Context, userID string) ([]byte, error) {
+	ctx, cancel := s.opContext(ctx)
+	defer cancel()
+	var d tokenDoc
+	err := s.tokens.FindOne(ctx, bson.D{{Key: "_id", Value: userID}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: loading token hash of %s: %w", userID, err)
+	}
+	return d.Hash, nil
 }

@@ -28,6 +28,7 @@ type Config struct {
 	Demo
 	Log
 	History
+	Cluster
 }
 
 // DefaultConfig returns the defaults, each section's from the package that
@@ -59,6 +60,9 @@ func ParseConfig(args []string, environ map[string]string, stderr io.Writer) (Co
 	var shardCount ShardCount
 	fs.TextVar(&shardCount, "shard-count", ShardCount(1), "Discord shards: a number, or auto for Discord's recommendation (SHARD_COUNT)")
 	historyRetention := fs.String("history-retention", "", "how long presence history is kept, e.g. 720h (default 30 days)")
+	natsURL := fs.String("nats-url", "", "NATS servers, comma-separated: run as one node of a cluster")
+	natsCreds := fs.String("nats-creds", "", "NATS credentials file")
+	nodeName := fs.String("node-name", "", "this node's name in the cluster (default: the host name)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, errUsage
 	}
@@ -85,6 +89,12 @@ func ParseConfig(args []string, environ map[string]string, stderr io.Writer) (Co
 			cfg.Log.LogLevel = *logLevel
 		case "shard-count":
 			cfg.Discord.ShardCount = shardCount
+		case "nats-url":
+			cfg.Cluster.NATSURL = *natsURL
+		case "nats-creds":
+			cfg.Cluster.NATSCreds = *natsCreds
+		case "node-name":
+			cfg.Cluster.NodeName = *nodeName
 		}
 	})
 	if *demoChurn != "" {

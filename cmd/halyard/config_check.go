@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 func (c *Config) Normalize() {
 	c.HTTP.normalize()
 	c.Discord.normalize()
+	c.Cluster.normalize()
 }
 
 // Validate checks the settings that do not need the network; it changes
@@ -29,7 +31,7 @@ func (c Config) Validate() error {
 		return errors.New("BOT_TOKEN is not set: set it (see .env.example) or run with --demo to try Halyard without a Discord bot")
 	}
 	for _, check := range []func() error{c.HTTP.validate, c.Discord.validate, c.Harmy.validate,
-		c.Socket.validate, c.Demo.validate, c.Storage.Validate, c.Log.validate, c.History.validate} {
+		c.Socket.validate, c.Demo.validate, c.Storage.Validate, c.Log.validate, c.History.validate, c.Cluster.validate} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -150,4 +152,49 @@ func (l Log) validate() error {
 func isHTTPURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// normalize trims the server list and the node name (Name fills in the
+// host name when it is empty, so the configuration prints as written).
+func (c *Cluster) normalize() {
+	var urls []string
+	for _, u := range strings.Split(c.NATSURL, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			urls = append(urls, u)
+		}
+	}
+	c.NATSURL = strings.Join(urls, ",")
+	c.NodeName = strings.TrimSpace(c.NodeName)
+}
+
+// Name is this node's name: NODE_NAME, else the host name.
+func (c Cluster) Name() string {
+	if c.NodeName != "" {
+		return c.NodeName
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return strings.ReplaceAll(h, ".", "-")
+	}
+	return "halyard"
+}
+
+// validate checks the NATS URLs and the node name, which becomes part of
+// NATS subjects and lease values: no spaces, dots or wildcards.
+func (c Cluster) validate() error {
+	for _, u := range strings.Split(c.NATSURL, ",") {
+		if u == "" {
+			continue
+		}
+		p, err := url.Parse(u)
+		if err != nil || p.Host == "" || (p.Scheme != "nats" && p.Scheme != "tls" && p.Scheme != "ws" && p.Scheme != "wss") {
+			return fmt.Errorf("NATS_URL must list nats://, tls://, ws:// or wss:// URLs separated by commas, got %q", u)
+		}
+	}
+	if c.NATSCreds != "" && c.NATSURL == "" {
+		return errors.New("NATS_CREDS is set but NATS_URL is not: set NATS_URL to run as a cluster node")
+	}
+	if len(c.NodeName) > 64 || strings.ContainsAny(c.NodeName, " \t\r\n.*>") {
+		return fmt.Errorf("NODE_NAME must be at most 64 characters without spaces, dots, '*' or '>', got %q", c.NodeName)
+	}
+	return nil
 }

@@ -182,6 +182,20 @@ func defaultDemo() Demo {
 	return Demo{Users: 50, Churn: 3 * time.Second}
 }
 
+// Cluster makes this process one node of several (docs: README
+// "Cluster"): NATSURL lists the NATS servers (comma-separated), NATSCreds
+// names a credentials file (.creds, as `nsc` writes it), NodeName is this
+// node's name in the cluster (the host name when empty). Without NATSURL
+// Halyard is one node and opens no NATS connection.
+type Cluster struct {
+	NATSURL   string `toml:"nats_url" env:"NATS_URL"`
+	NATSCreds string `toml:"nats_creds" env:"NATS_CREDS"`
+	NodeName  string `toml:"node_name" env:"NODE_NAME"`
+}
+
+// Enabled reports whether this process is a node of a cluster.
+func (c Cluster) Enabled() bool { return c.NATSURL != "" }
+
 // Log is the process log.
 type Log struct {
 	LogLevel  string `toml:"log_level" env:"LOG_LEVEL"`

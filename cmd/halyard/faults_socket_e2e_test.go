@@ -297,7 +297,7 @@ func TestGatewayFaultsLanyardSocket(t *testing.T) {
 
 // waitUntil polls cond until it holds or bound passes (a hang guard for a
 // shared, loaded machine, not a timing assertion).
-func waitUntil(t *testing.T, what string, bound time.Duration, cond func() bool, diag ...func() string) {
+func waitUntil(t testing.TB, what string, bound time.Duration, cond func() bool, diag ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(bound)
 	for !cond() {

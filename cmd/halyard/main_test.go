@@ -51,7 +51,7 @@ func startDemoIn(t *testing.T, dataDir string, users int, env map[string]string)
 }
 
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 }
 
@@ -84,7 +84,7 @@ func (c client) doType(method, path, auth, ctype, body string) (int, []byte) {
 }
 
 // eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {

@@ -60,12 +60,13 @@ func registerHistoryMetrics(metrics *server.Metrics, rec *history.Recorder) erro
 
 // gatewayStats reads the bot's counters for the metrics.
 func (m *Main) gatewayStats() server.GatewayStats {
-	if m.Bot == nil {
+	bot := m.bot()
+	if bot == nil {
 		return server.GatewayStats{}
 	}
-	st := m.Bot.Stats()
+	st := bot.Stats()
 	return server.GatewayStats{
-		Ready:        m.Bot.Ready(),
+		Ready:        bot.Ready(),
 		Reconnects:   st.Reconnects,
 		Resumes:      st.Resumes,
 		Identifies:   st.Identifies,

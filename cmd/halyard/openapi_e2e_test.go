@@ -501,6 +501,8 @@ func TestOpenAPILiveResponses(t *testing.T) {
 	a.do(req{method: "GET", path: "/admin/v1/users?search=" + strings.Repeat("x", 101), header: admin, status: 400})
 	a.do(req{method: "GET", path: "/admin/v1/stats", header: admin, status: 200})
 	a.do(req{method: "GET", path: "/admin/v1/stats", status: 401})
+	a.do(req{method: "GET", path: "/admin/v1/cluster", header: admin, status: 200})
+	a.do(req{method: "GET", path: "/admin/v1/cluster", status: 401})
 	a.do(req{method: "DELETE", path: "/admin/v1/users/" + plain, header: admin, status: 200})
 	a.do(req{method: "DELETE", path: "/admin/v1/users/" + unmonitored, header: admin, status: 200})
 	a.do(req{method: "DELETE", path: "/admin/v1/users/" + unmonitored, header: admin, status: 404})

@@ -41,7 +41,8 @@ func (m *Main) openStore(ctx context.Context, secret []byte) error {
 	if m.Tokens, err = core.NewTokens(secret, store); err != nil {
 		return err
 	}
-	m.Hub = core.NewHub(core.HubOptions{Store: store, Logger: m.Logger.With("component", "hub")})
+	m.Hub = core.NewHub(core.HubOptions{Store: store, Logger: m.Logger.With("component", "hub"),
+		VersionedKV: m.Config.Cluster.Enabled()}) // several nodes write one store
 	if m.deferred != nil {
 		m.Tokens.Defer()
 		if err := m.Hub.Open(ctx); err != nil { // loads nothing yet

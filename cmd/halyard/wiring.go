@@ -11,9 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/halyardhq/halyard/badge"
+	"github.com/halyardhq/halyard/cluster"
 	"github.com/halyardhq/halyard/core"
 	"github.com/halyardhq/halyard/dialects/harmy"
 	"github.com/halyardhq/halyard/dialects/lantern"
@@ -65,6 +67,11 @@ type Main struct {
 	// Now is the clock of the presence history; time.Now when nil (tests
 	// script a day of changes with it).
 	Now func() time.Time
+	// Cluster is this node's membership of a cluster (NATS_URL); nil
+	// for a single node.
+	Cluster *cluster.Node
+
+	botMu sync.Mutex // guards Bot, which a cluster node makes once it joined
 
 	stopChurn func()
 	deferred  *storage.Deferred
@@ -151,13 +158,15 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 
-	m.Bot, err = discord.New(discord.Config{
+	botCfg := discord.Config{
 		Token: cfg.Discord.BotToken, GatewayURL: cfg.Discord.GatewayURL, RESTBase: cfg.Discord.APIURL, GuildIDs: cfg.Discord.GuildIDs,
 		Prefix: cfg.Discord.CommandPrefix, Hub: m.Hub, Commands: m.Commands, Logger: m.Logger.With("component", "discord"),
 		FastIdentify: cfg.Demo.Enabled, ShardCount: int(cfg.Discord.ShardCount),
-	})
-	if err != nil {
-		return err
+	}
+	if !cfg.Cluster.Enabled() {
+		if m.Bot, err = discord.New(botCfg); err != nil {
+			return err
+		}
 	}
 
 	srvOpts := server.Options{Hub: m.Hub, Tokens: m.Tokens, Logger: m.Logger.With("component", "http"),
@@ -170,9 +179,18 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Store != nil { // without a store history is unavailable: backups hold none
 		srvOpts.History = m.History
 	}
+	if cfg.Cluster.Enabled() {
+		m.newClusterNode()
+	}
+	srvOpts.Cluster = clusterView{m}
 	m.Server = server.New(srvOpts)
 	if m.Metrics, err = m.newMetrics(); err != nil {
 		return err
+	}
+	if m.Cluster != nil {
+		if err := m.Metrics.Register(m.Cluster.Collector()); err != nil {
+			return err
+		}
 	}
 	m.Server.EnableMetrics(m.Metrics)
 	docs.Register(m.Server.Echo()) // /docs: Swagger UI and the OpenAPI document
@@ -193,6 +211,11 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Server.Serve()
 	m.Logger.Info("serving HTTP", "addr", m.Server.Addr(), "external_url", cfg.HTTP.ExternalURL)
 
+	if cfg.Cluster.Enabled() {
+		// The gateway session opens when this node takes the shard's
+		// lease; /readyz says when the node has the cluster's state.
+		return m.startCluster(ctx, botCfg)
+	}
 	gwCtx, gwCancel := context.WithTimeout(ctx, 60*time.Second)
 	defer gwCancel()
 	if err := m.Bot.Open(gwCtx); err != nil {
@@ -257,7 +280,12 @@ func (m *Main) startDemo() error {
 // or not taking writes.
 func (m *Main) readiness(ctx context.Context) []string {
 	var reasons []string
-	if m.Bot == nil || !m.Bot.Ready() {
+	if m.Cluster != nil {
+		reasons = append(reasons, m.Cluster.Readiness()...)
+		if bot := m.bot(); bot != nil && !bot.Ready() {
+			reasons = append(reasons, "gateway session is not ready")
+		}
+	} else if m.Bot == nil || !m.Bot.Ready() {
 		reasons = append(reasons, "gateway session is not ready")
 	} else if !m.Hub.IsSynced() {
 		reasons = append(reasons, "guild members are still loading")
@@ -297,8 +325,11 @@ func (m *Main) Close() error {
 	if m.Sockets != nil {
 		m.Sockets.Close() // 1001 Going Away to every socket of every dialect, waited for
 	}
-	if m.Bot != nil {
-		errs = append(errs, m.Bot.Close())
+	if m.Cluster != nil {
+		errs = append(errs, m.Cluster.Close()) // closes this node's shards, frees their leases
+	}
+	if bot := m.setBot(nil); bot != nil {
+		errs = append(errs, bot.Close())
 	}
 	if m.GitHub != nil {
 		errs = append(errs, m.GitHub.Close())

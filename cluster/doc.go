@@ -1,0 +1,45 @@
+// Package cluster runs several Halyard nodes as one service over NATS
+// (docs: DESIGN.md "Several nodes", README "Cluster"). Nothing here is a
+// home-made protocol: it is NATS subjects, request/reply and a JetStream
+// key/value bucket.
+//
+// Gateway. Each Discord shard has one holder: the node whose entry
+// "shard-<id>" in the JetStream KV bucket halyard_leases names it. The
+// bucket's entries live LeaseTTL after their last write; the holder
+// rewrites its entries every LeaseTTL/3 with update-at-revision, and a
+// node that fails to (lost the race, cut off from NATS) closes that shard
+// at once. A free shard is taken with create-if-absent, so at most one
+// node holds it; when a holder dies its entry expires and another node
+// takes the shard within LeaseTTL plus one renewal period.
+//
+// Hub changes. The bot writes members and presences into a Tee: it
+// applies each change to the local core.Hub and queues it for the bus.
+// A Publisher sends the queue in batches (gob) on halyard.hub.<node>,
+// each batch numbered by the node's stream (a fresh id at every start, and
+// a sequence number from 1). Every other node applies the changes through
+// the same core.Hub methods the bot calls. A node that sees a gap in a
+// stream's sequence, a stream it joined in the middle, or a reconnect to
+// NATS asks that node for a snapshot (request/reply on halyard.snap.<node>,
+// answered in chunks to the requester's inbox). The snapshot carries the
+// sequence number it is at; batches that arrive meanwhile are buffered and
+// those after the snapshot are applied on top (replaying a change is
+// harmless: every change sets a value). A node is ready once it has the
+// state of every shard's holder.
+//
+// KV and tokens. A write is stored first (storage's versioned KV:
+// compare-and-set on a per-user version, so concurrent writers on several
+// nodes lose nothing), then announced on halyard.kv with the user, the
+// version and the map; a node applies a version newer than its own.
+// Compare-and-set was chosen over routing each user's writes to an owner
+// node: it needs no owner election or hand-over, a write never waits on
+// another node, and a node cut off from NATS can still write (the store
+// decides). On FerretDB a filtered replace is not atomic, so a version is
+// won by inserting a claim document (storage/kv_versions.go); every write
+// first re-reads the stored map, so the answer reflects it. A
+// token change is announced with the user only and every node reloads
+// that user's hash from the store. A gap in a node's announcements or a
+// reconnect reloads every map and hash from the store.
+//
+// Nodes. Every node announces itself on halyard.nodes every Heartbeat
+// (its shards, its socket count); Nodes lists those seen lately.
+package cluster

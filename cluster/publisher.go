@@ -1,0 +1,120 @@
+package cluster
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// flushEvery is how long a change may wait for others to share its bus
+// message: the cost of one message is spread over up to maxBatchOps
+// changes under load, and a lone change waits at most this long.
+const flushEvery = 2 * time.Millisecond
+
+// Publisher sends this node's hub changes on halyard.hub.<node> in
+// numbered batches.
+type Publisher struct {
+	nc      *nats.Conn
+	subject string
+	stream  string
+	node    string
+	log     *slog.Logger
+	stats   *Stats
+
+	mu      sync.Mutex
+	pending []op
+	seq     uint64 // last sequence number sent (under mu)
+	wake    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+func newPublisher(nc *nats.Conn, node, stream string, log *slog.Logger, stats *Stats) *Publisher {
+	p := &Publisher{nc: nc, subject: subjectHub + node, stream: stream, node: node, log: log, stats: stats,
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go p.loop()
+	return p
+}
+
+// add queues a change; the caller holds the tee's lock, so the queue is in
+// the hub's order.
+func (p *Publisher) add(o op) {
+	p.mu.Lock()
+	p.pending = append(p.pending, o)
+	n := len(p.pending)
+	p.mu.Unlock()
+	if n >= maxBatchOps {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// lastSeq returns the sequence number of the last batch sent. Changes
+// applied to the hub before the call are in a batch numbered at most
+// this, or still queued (sent later with a higher number).
+func (p *Publisher) lastSeq() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.seq
+}
+
+func (p *Publisher) loop() {
+	defer close(p.done)
+	t := time.NewTicker(flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			p.flush()
+			return
+		case <-t.C:
+		case <-p.wake:
+		}
+		p.flush()
+	}
+}
+
+// flush sends every queued change, numbering the batches under mu so
+// lastSeq and the numbers agree.
+func (p *Publisher) flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(p.pending) > 0 {
+		n := min(len(p.pending), maxBatchOps)
+		p.send(p.pending[:n])
+		p.pending = p.pending[n:]
+	}
+	p.pending = nil
+}
+
+func (p *Publisher) send(ops []op) {
+	b := batch{Stream: p.stream, Node: p.node, Seq: p.seq + 1, Sent: time.Now().UnixNano(), Ops: ops}
+	data, err := encode(&b)
+	if err == nil && len(data) > maxMessageBytes && len(ops) > 1 {
+		half := len(ops) / 2
+		p.send(ops[:half])
+		p.send(ops[half:])
+		return
+	}
+	p.seq++ // a batch lost from here on is a gap the followers see
+	if err != nil {
+		p.log.Error("cluster: a hub change cannot be encoded; other nodes resync", "err", err)
+		return
+	}
+	if err := p.nc.Publish(p.subject, data); err != nil {
+		p.log.Warn("cluster: publishing hub changes failed; other nodes resync", "err", err)
+		return
+	}
+	p.stats.BusOut.Add(1)
+	p.stats.OpsOut.Add(uint64(len(ops)))
+}
+
+// close sends what is queued and stops.
+func (p *Publisher) close() {
+	close(p.stop)
+	<-p.done
+}
