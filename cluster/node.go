@@ -262,7 +262,7 @@ func (n *Node) Readiness() []string {
 		case !ok:
 			reasons = append(reasons, fmt.Sprintf("shard %d has no holder yet", s))
 		case holder == n.cfg.Name:
-			if !n.tee.Synced() {
+			if !n.shardsSyncedLocked() {
 				reasons = append(reasons, fmt.Sprintf("shard %d: guild members are still loading", s))
 			}
 		default:
@@ -272,6 +272,17 @@ func (n *Node) Readiness() []string {
 		}
 	}
 	return reasons
+}
+
+// shardsSyncedLocked reports whether the shards this node holds have
+// loaded their guilds' members: the controller's own answer when it has
+// one (a sharded bot knows each shard's sync; it opens shards one lease at
+// a time, after its first sync was marked), else the tee's first sync.
+func (n *Node) shardsSyncedLocked() bool {
+	if s, ok := n.cfg.Shards.(interface{ Synced() bool }); ok {
+		return s.Synced()
+	}
+	return n.tee.Synced()
 }
 
 // Stats returns the node's counters.

@@ -109,6 +109,12 @@ func freePort(t testing.TB) int {
 // wiring pointed at the shared simulator, store and NATS.
 func startClusterNode(t testing.TB, sim *discordsim.Sim, storeURI, natsURL, name string) *Main {
 	t.Helper()
+	return startClusterNodeEnv(t, sim, storeURI, natsURL, name, nil)
+}
+
+// startClusterNodeEnv is startClusterNode with more settings (extra).
+func startClusterNodeEnv(t testing.TB, sim *discordsim.Sim, storeURI, natsURL, name string, extra map[string]string) *Main {
+	t.Helper()
 	m := NewMain()
 	m.Stdout, m.Stderr = io.Discard, io.Discard
 	if os.Getenv("HALYARD_TEST_LOG") != "" {
@@ -118,6 +124,7 @@ func startClusterNode(t testing.TB, sim *discordsim.Sim, storeURI, natsURL, name
 	env := map[string]string{"BOT_TOKEN": sim.Token(), "DISCORD_GATEWAY_URL": sim.GatewayURL(),
 		"DISCORD_API_URL": sim.RESTURL(), "MONGODB_URI": storeURI, "NATS_URL": natsURL, "NODE_NAME": name,
 		"ADMIN_TOKEN": "test-admin-token", "TOKEN_SECRET": strings.Repeat("s", 40)}
+	maps.Copy(env, extra)
 	if err := m.ParseFlags(args, env); err != nil {
 		t.Fatal(err)
 	}
