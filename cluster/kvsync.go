@@ -20,6 +20,12 @@ func (n *Node) announceToken(userID string, _ []byte) {
 	n.announce(announcement{Kind: announceToken, User: userID})
 }
 
+// announceOptOut tells the other nodes a user hid or showed themselves;
+// they apply it (the store already holds it).
+func (n *Node) announceOptOut(userID string, optOut bool, since time.Time) {
+	n.announce(announcement{Kind: announceOptOut, User: userID, OptOut: optOut, Since: since})
+}
+
 // announce numbers and sends an announcement; numbering and sending
 // under one lock keeps the numbers in sending order, so a receiver sees a
 // gap only when one was lost.
@@ -57,6 +63,8 @@ func (n *Node) onAnnouncement(m *nats.Msg) {
 	switch a.Kind {
 	case announceKV:
 		n.cfg.Hub.ApplyKV(a.User, pairsKV(a.Pairs), a.Version)
+	case announceOptOut:
+		n.cfg.Hub.ApplyOptOut(a.User, a.OptOut, a.Since)
 	case announceToken:
 		if n.cfg.Tokens != nil {
 			n.wg.Add(1)
@@ -127,6 +135,9 @@ func (n *Node) kvReloader() {
 func (n *Node) reloadAll(ctx context.Context) error {
 	if n.cfg.Hub != nil {
 		if err := n.cfg.Hub.ReloadAllKV(ctx); err != nil {
+			return err
+		}
+		if err := n.cfg.Hub.ReloadOptOuts(ctx); err != nil {
 			return err
 		}
 	}

@@ -172,6 +172,7 @@ func (n *Node) Open(ctx context.Context) error {
 	}
 	if n.cfg.Hub != nil {
 		n.cfg.Hub.SetKVWriteHook(n.announceKV)
+		n.cfg.Hub.SetOptOutHook(n.announceOptOut)
 	}
 	if n.cfg.Tokens != nil {
 		n.cfg.Tokens.OnChange(n.announceToken)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/gob"
 	"fmt"
+	"time"
 
 	"github.com/halyardhq/halyard/core"
 )
@@ -70,6 +71,7 @@ type announceKind uint8
 const (
 	announceKV announceKind = iota + 1
 	announceToken
+	announceOptOut // a user hid or showed themselves (.optout / .optin)
 )
 
 // announcement is one KV or token change on halyard.kv.
@@ -80,6 +82,8 @@ type announcement struct {
 	User    string
 	Version int64
 	Pairs   [][2]string
+	OptOut  bool      // announceOptOut: hidden (true) or shown again
+	Since   time.Time // announceOptOut: when they opted out
 }
 
 // heartbeat is a node's announcement of itself on halyard.nodes.

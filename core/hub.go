@@ -52,6 +52,8 @@ type Hub struct {
 	// optOuts: users who opted out, since when; hidden from every read
 	// and event (hub_optout.go).
 	optOuts map[string]time.Time
+	// optOutHook tells a cluster about this node's opt-out changes (SetOptOutHook).
+	optOutHook func(userID string, optOut bool, since time.Time)
 	// flushMu serialises record flushes with Purge (hub_purge.go).
 	flushMu sync.Mutex
 	// oneGuild holds one shared []string{id} per guild (guildListLocked).

@@ -70,8 +70,9 @@ func (h *Hub) SetOptOut(ctx context.Context, userID string, optOut bool) (change
 	}
 
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.applyOptOutLocked(userID, optOut, since)
+	h.mu.Unlock()
+	h.notifyOptOut(userID, optOut, since)
 	return true, nil
 }
 

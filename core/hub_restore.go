@@ -279,7 +279,8 @@ func (h *Hub) RestoreOptOut(ctx context.Context, userID string, since time.Time,
 		}
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.applyOptOutLocked(userID, true, since)
+	h.mu.Unlock()
+	h.notifyOptOut(userID, true, since)
 	return true, nil
 }

@@ -13,9 +13,10 @@ import (
 
 // TestClusterTwoShardsTwoNodes: with SHARD_COUNT=2 the two shards' leases
 // spread over two nodes, each opening only the gateway session of the
-// shard it holds (real sharded bots against a sharded simulator); when one
-// node goes, the survivor takes the other shard too, opens its session and
-// serves presence pushed through it.
+// shard it holds (real sharded bots against a sharded simulator); an
+// opt-out made through one node's bot applies on both; when one node goes,
+// the survivor takes the other shard too, opens its session and serves
+// presence pushed through it.
 func TestClusterTwoShardsTwoNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a NATS cluster and two nodes")
@@ -58,6 +59,31 @@ func TestClusterTwoShardsTwoNodes(t *testing.T) {
 			return code == 200
 		}, func() string { return "last /readyz: " + string(last) })
 	}
+
+	// .optout, answered by the shard-0 holder (DMs arrive on shard 0),
+	// hides the user on both nodes, sockets and REST alike; .optin shows
+	// them again on both.
+	hidden := sim.MemberIDs(sim.GuildIDs()[0])[3]
+	optCmd := func(cmd, wantReply string, wantCode int) {
+		t.Helper()
+		before := len(sim.DMMessages(hidden))
+		if _, err := sim.SendDM(hidden, cmd); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "the answer to "+cmd, 30*time.Second, func() bool {
+			msgs := sim.DMMessages(hidden)
+			return len(msgs) > before && strings.HasPrefix(msgs[len(msgs)-1].Content, wantReply)
+		})
+		for i, m := range nodes {
+			c := client{t, m.URL()}
+			waitUntil(t, fmt.Sprintf("node %d answering %d for the user after %s", i, wantCode, cmd), 30*time.Second, func() bool {
+				code, _ := c.do("GET", "/v1/users/"+hidden, "", nil)
+				return code == wantCode
+			})
+		}
+	}
+	optCmd(".optout", "You have opted out.", 404)
+	optCmd(".optin", "", 200)
 
 	nodes[0].Close()
 	closed[0] = true
