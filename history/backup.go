@@ -33,7 +33,7 @@ func keyOf(iv core.HistoryInterval) historyKey {
 // moment, and a node restored from it records on from the restore.
 func (r *Recorder) BackupHistory(ctx context.Context) ([]string, []core.HistoryInterval, error) {
 	if r.opts.Store == nil {
-		return nil, nil, errUnavailable
+		return nil, nil, r.unavailable()
 	}
 	if err := r.waitLoaded(ctx, nil); err != nil {
 		return nil, nil, err
@@ -103,7 +103,7 @@ func mergeRuns(ivs []core.HistoryInterval) []core.HistoryInterval {
 // run changes nothing.
 func (r *Recorder) RestoreUser(ctx context.Context, userID string, dryRun bool) (bool, error) {
 	if r.opts.Store == nil {
-		return false, errUnavailable
+		return false, r.unavailable()
 	}
 	if r.Enabled(userID) {
 		return false, nil
@@ -121,7 +121,7 @@ func (r *Recorder) RestoreUser(ctx context.Context, userID string, dryRun bool) 
 // a dry run changes nothing and counts what it would add.
 func (r *Recorder) RestoreHistory(ctx context.Context, ivs []core.HistoryInterval, dryRun bool) (added, held, skipped int, err error) {
 	if r.opts.Store == nil {
-		return 0, 0, 0, errUnavailable
+		return 0, 0, 0, r.unavailable()
 	}
 	ids := map[string]bool{}
 	for _, iv := range ivs {

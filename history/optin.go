@@ -9,6 +9,20 @@ import (
 // errUnavailable is the answer while history has no store.
 var errUnavailable = core.Errorf(core.EUNAVAILABLE, "presence history is unavailable: the database was not reachable at start")
 
+// errClustered is the answer on a node of a cluster: every node would
+// record the same changes into the shared store, and opt-ins made through
+// one node's bot would not reach the others' memory, so history is off
+// until it records on one node and answers from the store on all.
+var errClustered = core.Errorf(core.EUNAVAILABLE, "presence history is not available on a cluster of several nodes yet")
+
+// unavailable is the error while history cannot be used.
+func (r *Recorder) unavailable() error {
+	if r.opts.Clustered {
+		return errClustered
+	}
+	return errUnavailable
+}
+
 // Enabled reports whether the user turned history on.
 func (r *Recorder) Enabled(userID string) bool {
 	r.mu.Lock()
@@ -21,7 +35,7 @@ func (r *Recorder) Enabled(userID string) bool {
 // restarts), then recorded from now on. Turning it on twice is harmless.
 func (r *Recorder) Enable(ctx context.Context, userID string) error {
 	if r.opts.Store == nil {
-		return errUnavailable
+		return r.unavailable()
 	}
 	if err := r.opts.Store.SetHistoryUser(ctx, userID, true); err != nil {
 		return storeError(err)
@@ -47,7 +61,7 @@ func (r *Recorder) Enable(ctx context.Context, userID string) error {
 // is recorded; what was recorded stays until it expires or is cleared.
 func (r *Recorder) Disable(ctx context.Context, userID string) error {
 	if r.opts.Store == nil {
-		return errUnavailable
+		return r.unavailable()
 	}
 	if err := r.opts.Store.SetHistoryUser(ctx, userID, false); err != nil {
 		return storeError(err)
@@ -67,7 +81,7 @@ func (r *Recorder) Disable(ctx context.Context, userID string) error {
 // recorded again from now.
 func (r *Recorder) Clear(ctx context.Context, userID string) (int64, error) {
 	if r.opts.Store == nil {
-		return 0, errUnavailable
+		return 0, r.unavailable()
 	}
 	r.writeMu.Lock() // no batch taken before the deletion is written after it
 	defer r.writeMu.Unlock()

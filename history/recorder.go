@@ -75,6 +75,9 @@ type Options struct {
 	Resolution    time.Duration
 	FlushInterval time.Duration
 	SplitAfter    time.Duration
+	// Clustered: this node is one of several (NATS_URL). History is then
+	// unavailable (errClustered) and Store must be nil.
+	Clustered bool
 	// ExternalURL and Prefix are for the bot's replies.
 	ExternalURL string
 	Prefix      string

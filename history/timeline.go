@@ -15,6 +15,9 @@ import (
 // before to is EINVALID. It is answered from memory: the database is
 // read once, when the recorder opens (or the user turns history on).
 func (r *Recorder) Timeline(ctx context.Context, userID string, from, to *time.Time) (core.Timeline, error) {
+	if r.opts.Clustered {
+		return core.Timeline{}, errClustered
+	}
 	now := r.now()
 	tl := core.Timeline{UserID: userID, To: now}
 	if to != nil {

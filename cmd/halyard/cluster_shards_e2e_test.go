@@ -85,6 +85,14 @@ func TestClusterTwoShardsTwoNodes(t *testing.T) {
 	optCmd(".optout", "You have opted out.", 404)
 	optCmd(".optin", "", 200)
 
+	// Presence history is off on a cluster (every node would record the
+	// same changes): the API says so with a 503, the command too.
+	if code, body := (client{t, nodes[1].URL()}).do("GET", "/v1/users/"+hidden+"/history", "", nil); code != 503 ||
+		!strings.Contains(string(body), "not available on a cluster") {
+		t.Errorf("history on a cluster node: %d %s", code, body)
+	}
+	optCmd(".history on", "Could not turn presence history on: presence history is not available on a cluster", 200)
+
 	nodes[0].Close()
 	closed[0] = true
 	survivor := nodes[1]

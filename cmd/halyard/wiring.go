@@ -176,7 +176,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Sim != nil {
 		srvOpts.Demo = simDriver{m.Sim}
 	}
-	if m.Store != nil { // without a store history is unavailable: backups hold none
+	if m.Store != nil && !cfg.Cluster.Enabled() { // without a store history is unavailable: backups hold none
 		srvOpts.History = m.History
 	}
 	if cfg.Cluster.Enabled() {
@@ -233,8 +233,9 @@ func (m *Main) Run(ctx context.Context) error {
 func (m *Main) openHistory(ctx context.Context) error {
 	cfg := &m.Config
 	opts := history.Options{Hub: m.Hub, Logger: m.Logger.With("component", "history"), Now: m.Now,
-		Retention: cfg.History.HistoryRetention, ExternalURL: cfg.HTTP.ExternalURL, Prefix: cfg.Discord.CommandPrefix}
-	if m.Store != nil {
+		Retention: cfg.History.HistoryRetention, ExternalURL: cfg.HTTP.ExternalURL, Prefix: cfg.Discord.CommandPrefix,
+		Clustered: cfg.Cluster.Enabled()}
+	if m.Store != nil && !opts.Clustered {
 		opts.Store = m.Store
 	}
 	m.History = history.New(opts)

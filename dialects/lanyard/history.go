@@ -66,6 +66,8 @@ func (d *Dialect) getHistory(c echo.Context) error {
 		return errHistoryDisabled.write(c)
 	case core.EINVALID:
 		return badHistoryQuery(core.ErrorMessage(err)).write(c)
+	case core.EUNAVAILABLE: // the recorder says why (no database, a cluster)
+		return apiError{http.StatusServiceUnavailable, "service_unavailable", core.ErrorMessage(err)}.write(c)
 	default:
 		return writeError(c, err, false)
 	}
