@@ -117,12 +117,7 @@ func runSSEIdle(ctx context.Context, srv *server, n int, users []string, settle 
 	if res.Streams == 0 {
 		return res, firstErr
 	}
-	select {
-	case <-ctx.Done():
-		return res, ctx.Err()
-	case <-time.After(settle):
-	}
-	after, err := scrape(client, srv.Base)
+	after, err := scrapeAfter(ctx, client, srv.Base, settle)
 	if err != nil {
 		return res, err
 	}

@@ -189,12 +189,7 @@ func runWSIdle(ctx context.Context, srv *server, n, procs int, users []string, s
 	if held == 0 {
 		return res, cerr
 	}
-	select {
-	case <-ctx.Done():
-		return res, ctx.Err()
-	case <-time.After(settle):
-	}
-	after, err := scrape(client, srv.Base)
+	after, err := scrapeAfter(ctx, client, srv.Base, settle)
 	if err != nil {
 		return res, err
 	}
@@ -205,4 +200,15 @@ func runWSIdle(ctx context.Context, srv *server, n, procs int, users []string, s
 	res.RSSBefore, res.RSSAfter = before["process_resident_memory_bytes"], after["process_resident_memory_bytes"]
 	res.ServerSockets = after["halyard_socket_connections"]
 	return res, nil
+}
+
+// scrapeAfter waits settle (the server's memory settling after a
+// scenario's connections opened), then reads its /metrics.
+func scrapeAfter(ctx context.Context, client *http.Client, base string, settle time.Duration) (metrics, error) {
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(settle):
+	}
+	return scrape(client, base)
 }

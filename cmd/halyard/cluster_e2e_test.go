@@ -112,6 +112,24 @@ func startClusterNode(t testing.TB, sim *discordsim.Sim, storeURI, natsURL, name
 	return startClusterNodeEnv(t, sim, storeURI, natsURL, name, nil)
 }
 
+// clusterParts starts what a cluster's nodes share besides NATS: one
+// simulator with cfg and one embedded store; both end after the test's
+// own deferred closes (its nodes).
+func clusterParts(t testing.TB, cfg discordsim.Config) (*discordsim.Sim, *storage.Store) {
+	t.Helper()
+	st, err := storage.Open(t.Context(), storage.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sim, err := discordsim.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return sim, st
+}
+
 // startClusterNodeEnv is startClusterNode with more settings (extra).
 func startClusterNodeEnv(t testing.TB, sim *discordsim.Sim, storeURI, natsURL, name string, extra map[string]string) *Main {
 	t.Helper()
@@ -152,16 +170,7 @@ func TestClusterThreeNodes(t *testing.T) {
 	for _, s := range servers {
 		urls = append(urls, s.url)
 	}
-	st, err := storage.Open(t.Context(), storage.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	sim, err := discordsim.New(discordsim.Config{Seed: 7, Members: 2000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim, st := clusterParts(t, discordsim.Config{Seed: 7, Members: 2000})
 	var nodes []*Main
 	closed := map[int]bool{} // Main.Close runs once
 	defer func() {

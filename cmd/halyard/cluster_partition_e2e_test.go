@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/halyardhq/halyard/discord/discordsim"
-	"github.com/halyardhq/halyard/storage"
 
 	"strings"
 	"time"
@@ -21,16 +20,7 @@ func TestClusterPartitionedHolder(t *testing.T) {
 		t.Skip("starts three nodes")
 	}
 	servers := startNATSCluster(t, 3)
-	st, err := storage.Open(t.Context(), storage.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	sim, err := discordsim.New(discordsim.Config{Seed: 11, Members: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim, st := clusterParts(t, discordsim.Config{Seed: 11, Members: 1000})
 	var nodes []*Main
 	defer func() {
 		for _, m := range nodes {

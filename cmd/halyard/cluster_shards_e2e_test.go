@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/halyardhq/halyard/discord/discordsim"
-	"github.com/halyardhq/halyard/storage"
 )
 
 // TestClusterTwoShardsTwoNodes: with SHARD_COUNT=2 the two shards' leases
@@ -21,16 +20,7 @@ func TestClusterTwoShardsTwoNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a NATS cluster and two nodes")
 	}
-	sim, err := discordsim.New(discordsim.Config{Seed: 5, Members: 400, Guilds: 4, Shards: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	st, err := storage.Open(t.Context(), storage.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	sim, st := clusterParts(t, discordsim.Config{Seed: 5, Members: 400, Guilds: 4, Shards: 2})
 	servers := startNATSCluster(t, 3)
 	env := map[string]string{"SHARD_COUNT": "2"}
 	nodes := []*Main{

@@ -415,23 +415,7 @@ func TestHistoryEndToEnd(t *testing.T) {
 // reply's content and flags.
 func historySlash(t *testing.T, m *Main, guild, user, sub string) (string, int) {
 	t.Helper()
-	var id string
-	eventually(t, "/history registered", func() bool {
-		var err error
-		id, err = m.Sim.Interact(guild, user, "history", json.RawMessage(`[{"name":"`+sub+`","type":1}]`))
-		return err == nil
-	})
-	var resp struct {
-		Data struct {
-			Content string `json:"content"`
-			Flags   int    `json:"flags"`
-		} `json:"data"`
-	}
-	eventually(t, "the interaction answered", func() bool {
-		raw, ok := m.Sim.InteractionResponse(id)
-		return ok && json.Unmarshal(raw, &resp) == nil
-	})
-	return resp.Data.Content, resp.Data.Flags
+	return slashCommand(t, m, guild, user, "history", `[{"name":"`+sub+`","type":1}]`)
 }
 
 // TestHistorySlashCommand: /history on|clear|off through the simulator's

@@ -31,10 +31,18 @@ import (
 // reply's content and flags.
 func lanternSlash(t *testing.T, m *Main, guild, user string, options string) (content string, flags int) {
 	t.Helper()
+	return slashCommand(t, m, guild, user, "storage", options)
+}
+
+// slashCommand runs the slash command name with options (JSON) as user in
+// guild through the simulator's interactions and returns the reply's
+// content and flags.
+func slashCommand(t *testing.T, m *Main, guild, user, name, options string) (content string, flags int) {
+	t.Helper()
 	var id string
-	eventually(t, "/storage registered", func() bool {
+	eventually(t, "/"+name+" registered", func() bool {
 		var err error
-		id, err = m.Sim.Interact(guild, user, "storage", json.RawMessage(options))
+		id, err = m.Sim.Interact(guild, user, name, json.RawMessage(options))
 		return err == nil
 	})
 	var resp struct {

@@ -80,23 +80,7 @@ func (w *wsFrames) none(frames []string, id, when string) {
 // content and flags.
 func privacySlash(t *testing.T, m *Main, user, options string) (string, int) {
 	t.Helper()
-	var id string
-	eventually(t, "/privacy registered", func() bool {
-		var err error
-		id, err = m.Sim.Interact(m.Sim.GuildIDs()[0], user, "privacy", json.RawMessage(options))
-		return err == nil
-	})
-	var resp struct {
-		Data struct {
-			Content string `json:"content"`
-			Flags   int    `json:"flags"`
-		} `json:"data"`
-	}
-	eventually(t, "the interaction answered", func() bool {
-		raw, ok := m.Sim.InteractionResponse(id)
-		return ok && json.Unmarshal(raw, &resp) == nil
-	})
-	return resp.Data.Content, resp.Data.Flags
+	return slashCommand(t, m, m.Sim.GuildIDs()[0], user, "privacy", options)
 }
 
 // notMonitoredID returns an id of the same length as id that no member
