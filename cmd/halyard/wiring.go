@@ -131,8 +131,11 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Lanyard = lanyard.New(lanyard.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.HTTP.ExternalURL,
 		Prefix: cfg.Discord.CommandPrefix, Commands: m.Commands, DiscordInvite: cfg.Discord.DiscordInvite, CDNURL: cfg.Discord.CDNURL,
 		History: m.History,
-		Socket:  lanyard.SocketOptions{Engine: m.Sockets, MaxMessageSize: cfg.Socket.MaxMessageBytes, Caps: sockCaps, Conns: sockConns},
-		SSE:     lanyard.SSEOptions{Ping: cfg.Socket.SSEPing}})
+		// GET /: browsers that ask for HTML get the landing page.
+		Root: landing.New(landing.Options{Hub: m.Hub, ExternalURL: cfg.HTTP.ExternalURL, WidgetPath: widget.Path,
+			CDNURL: cfg.Discord.CDNURL}).Wrap,
+		Socket: lanyard.SocketOptions{Engine: m.Sockets, MaxMessageSize: cfg.Socket.MaxMessageBytes, Caps: sockCaps, Conns: sockConns},
+		SSE:    lanyard.SSEOptions{Ping: cfg.Socket.SSEPing}})
 	m.Commands.Register(m.Lanyard.Commands()...)
 	m.Lantern = lantern.New(lantern.Options{Hub: m.Hub, Tokens: m.Tokens, ExternalURL: cfg.HTTP.ExternalURL, CDNURL: cfg.Discord.CDNURL,
 		Logger: m.Logger.With("component", "lantern"),
@@ -197,9 +200,6 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Server.Register(m.Lanyard, m.Lantern, m.Harmy)
 	m.Widget = widget.New(widget.Options{CDNURL: cfg.Discord.CDNURL})
 	m.Widget.Register(m.Server.Echo())
-	// After the dialects: it hands GET / to browsers that ask for HTML, and the rest to Lanyard's JSON.
-	landing.New(landing.Options{Hub: m.Hub, ExternalURL: cfg.HTTP.ExternalURL, WidgetPath: widget.Path,
-		CDNURL: cfg.Discord.CDNURL}).Register(m.Server.Echo())
 	m.Badges.Register(m.Server.Echo()) // /badge/:id/:kind.svg: SVG answers, errors included
 	userpage.New(userpage.Options{Hub: m.Hub, History: m.History, ExternalURL: cfg.HTTP.ExternalURL,
 		CDNURL: cfg.Discord.CDNURL}).Register(m.Server.Echo()) // /u/:id

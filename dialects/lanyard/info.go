@@ -9,7 +9,11 @@ import (
 // registerInfo adds GET / (the cross-dialect service info) and /discord.
 // HEAD is never mapped to GET (docs/compat/lanyard.md §2.3), so HEAD / is 404.
 func (d *Dialect) registerInfo(e *echo.Echo) {
-	e.GET("/", d.getInfo)
+	root := echo.HandlerFunc(d.getInfo)
+	if d.opts.Root != nil {
+		root = d.opts.Root(root)
+	}
+	e.GET("/", root)
 	e.GET("/discord", d.getDiscord)
 	e.GET("/discord/", d.getDiscord)
 }

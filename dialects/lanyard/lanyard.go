@@ -29,6 +29,9 @@ type Options struct {
 	SSE SSEOptions
 	// History answers GET /v1/users/:id/history; nil leaves the route out.
 	History HistoryReader
+	// Root wraps GET / (the landing page answers browsers there and hands
+	// API clients on); composed once, at registration.
+	Root echo.MiddlewareFunc
 }
 
 // Dialect is the Lanyard rendering of the hub.

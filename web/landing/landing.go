@@ -74,19 +74,13 @@ func New(opts Options) *Page {
 	return &Page{opts: opts}
 }
 
-// Register makes GET / answer HTML to browsers. It wraps the routed
-// handler rather than adding a route, so the dialect that owns GET / keeps
-// it; register it after the dialects.
-func (p *Page) Register(e *echo.Echo) { e.Use(p.negotiate) }
-
-// negotiate serves the page for GET / when Accept prefers HTML, else
-// passes the request on. Both answers vary on Accept, for caches.
-func (p *Page) negotiate(next echo.HandlerFunc) echo.HandlerFunc {
+// Wrap makes the handler of GET / (owned by the Lanyard dialect, which
+// composes it once when it registers the route) answer HTML to browsers:
+// the page when Accept prefers HTML, else next. Both answers vary on
+// Accept, for caches. No other route pays for it.
+func (p *Page) Wrap(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if r.Method != http.MethodGet || r.URL.Path != "/" || c.Path() != "/" {
-			return next(c)
-		}
 		c.Response().Header().Add("Vary", "Accept")
 		if !PrefersHTML(r.Header.Values("Accept")) {
 			return next(c)
