@@ -117,13 +117,25 @@ func (h *Hub) writeKV(ctx context.Context, userID string, change func(KV) (KV, e
 
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.kv[userID] = next
+	h.setKVLocked(userID, next)
+	return nil
+}
+
+// setKVLocked makes kv the user's map (an empty one is dropped) and
+// publishes a monitored user's new snapshot as KVUpdated: every KV change
+// (a write, another node's, a restore) ends here. Called with h.mu held
+// for writing.
+func (h *Hub) setKVLocked(userID string, kv KV) {
+	if kv.Len() == 0 {
+		delete(h.kv, userID)
+	} else {
+		h.kv[userID] = kv
+	}
 	if u, ok := h.users[userID]; ok {
 		nu := u.clone()
-		nu.KV = next
+		nu.KV = kv
 		h.replace(nu, KVUpdated)
 	}
-	return nil
 }
 
 func (h *Hub) kvLock(userID string) *sync.Mutex {

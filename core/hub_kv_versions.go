@@ -131,16 +131,7 @@ func (h *Hub) installKV(userID string, kv KV, version int64, force bool) bool {
 		return false
 	}
 	h.kvVer[userID] = version
-	if kv.Len() == 0 {
-		delete(h.kv, userID)
-	} else {
-		h.kv[userID] = kv
-	}
-	if u, ok := h.users[userID]; ok {
-		nu := u.clone()
-		nu.KV = kv
-		h.replace(nu, KVUpdated)
-	}
+	h.setKVLocked(userID, kv)
 	return true
 }
 

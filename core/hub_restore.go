@@ -89,16 +89,7 @@ func (h *Hub) RestoreKV(ctx context.Context, userID string, kv KV, dryRun bool) 
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if kv.Len() == 0 {
-		delete(h.kv, userID)
-	} else {
-		h.kv[userID] = kv
-	}
-	if u, ok := h.users[userID]; ok {
-		nu := u.clone()
-		nu.KV = kv
-		h.replace(nu, KVUpdated)
-	}
+	h.setKVLocked(userID, kv)
 	return true, nil
 }
 
