@@ -128,20 +128,26 @@ func (res *fanoutResult) fill(r *fanoutRun, held int) {
 
 // post sends body to url with the admin token and wants 202 Accepted.
 func post(ctx context.Context, client *http.Client, url, token, body string) error {
+	status, b, err := postJSON(ctx, client, url, token, body)
+	if err == nil && status != http.StatusAccepted {
+		err = fmt.Errorf("POST %s: %d %s %s", url, status, http.StatusText(status), b)
+	}
+	return err
+}
+
+// postJSON posts a JSON body with the admin token and returns the answer.
+func postJSON(ctx context.Context, client *http.Client, url, token, body string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		return fmt.Errorf("POST %s: %s %s", req.URL.Path, resp.Status, b)
-	}
-	return nil
+	return resp.StatusCode, b, nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -74,20 +73,15 @@ var errIsBot = errors.New("the bot's own member")
 // optIn sends `.history on` as the user and waits until it took.
 func optIn(ctx context.Context, client *http.Client, srv *server, id string) error {
 	body := fmt.Sprintf(`{"user_id":%q,"content":".history on"}`, id)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.Base+"/admin/v1/demo/messages", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+srv.AdminToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
+	status, b, err := postJSON(ctx, client, srv.Base+"/admin/v1/demo/messages", srv.AdminToken, body)
 	if err != nil {
 		return err
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusBadRequest && strings.Contains(string(b), "cannot DM itself") {
+	if status == http.StatusBadRequest && strings.Contains(string(b), "cannot DM itself") {
 		return errIsBot
 	}
-	if resp.StatusCode != http.StatusAccepted {
-		return fmt.Errorf("POST /admin/v1/demo/messages: %s %s", resp.Status, b)
+	if status != http.StatusAccepted {
+		return fmt.Errorf("POST /admin/v1/demo/messages: %d %s", status, b)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
