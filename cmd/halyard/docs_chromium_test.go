@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,35 +18,9 @@ import (
 // $HALYARD_DOCS_SCREENSHOT when set). Skipped without chromium, except in
 // CI (CI=true), where .ci/run installs it.
 func TestDocsInChromium(t *testing.T) {
-	browser, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is not on PATH; .ci/run installs it")
-		}
-		t.Skip("chromium is not on PATH (apt-get install chromium); skipping the Swagger UI check")
-	}
+	ctx := newChromium(t, 1400, 1000, 90*time.Second)
 	m := startDemoWith(t, 3, nil)
 	doc := loadDocument(t, m.URL())
-
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(browser),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-dev-shm-usage", true), // /dev/shm is small in containers
-		chromedp.WindowSize(1400, 1000),
-		chromedp.UserDataDir(t.TempDir()),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
 
 	want := map[string]bool{} // "GET /v1/users/{id}"
 	for path, item := range doc.Paths.Map() {

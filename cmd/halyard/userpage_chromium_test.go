@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"html"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -106,26 +104,7 @@ func TestUserPage(t *testing.T) {
 		}
 	}
 
-	browser, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is not on PATH; .ci/run installs it")
-		}
-		t.Skip("chromium is not on PATH (apt-get install chromium); skipping the browser part")
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1100, 900), chromedp.UserDataDir(t.TempDir()),
-		chromedp.Env("TZ=UTC"), // day ticks at UTC midnights, as counted below
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
+	ctx := newChromium(t, 1100, 900, 90*time.Second, chromedp.Env("TZ=UTC")) // day ticks at UTC midnights, as counted below
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(m.URL()+"/u/"+alice),
 		chromedp.WaitReady(`#history[data-drawn="true"]`)); err != nil {

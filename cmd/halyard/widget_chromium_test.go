@@ -29,7 +29,7 @@ import (
 // shows the next change. Screenshots of light, dark and compact elements
 // are saved; the time from push to repaint is logged as a figure.
 func TestWidgetInChromium(t *testing.T) {
-	ctx := newChromium(t)
+	ctx := newChromium(t, 1000, 900, 4*time.Minute)
 	cdn := artStandIn(t)
 	env := map[string]string{"DISCORD_CDN_URL": cdn.URL}
 	dataDir := t.TempDir()
@@ -289,7 +289,7 @@ func TestWidgetInChromium(t *testing.T) {
 // WebSocket upgrades (as some corporate proxies do): the element, pointed
 // there by its api attribute, still shows the user over REST.
 func TestWidgetRESTFallback(t *testing.T) {
-	ctx := newChromium(t)
+	ctx := newChromium(t, 1000, 900, 4*time.Minute)
 	m := startDemoWith(t, 3, nil)
 	cl := client{t, m.URL()}
 	eventually(t, "readyz 200 (members synced)", func() bool { code, _ := cl.do("GET", "/readyz", "", nil); return code == 200 })

@@ -117,7 +117,7 @@ func presenceJSON(id, name, status, custom string) string {
 // user_id, re-subscribes with the full list when an element for a new id
 // appears, and reconnects by itself when the server closes the socket.
 func TestWidgetSocketProtocol(t *testing.T) {
-	ctx := newChromium(t)
+	ctx := newChromium(t, 1000, 900, 4*time.Minute)
 	srv, conns := scriptedLanyard(t)
 	const a, b, c = "111111111111111111", "222222222222222222", "333333333333333333"
 	page := widgetPage(t, srv.URL, fmt.Sprintf(`<halyard-presence id="a" user="%s"></halyard-presence><halyard-presence id="b" user="%s"></halyard-presence>`, a, b))
