@@ -65,9 +65,11 @@ type busIngest struct {
 	Follower string  `json:"follower"`
 	Applied  int64   `json:"applied"` // halyard_cluster_changes_applied_total on the follower
 	Seconds  float64 `json:"seconds"` // flood request → the follower's last applied change
-	// HolderEvents is the holder's own hub events over the same time.
-	HolderEvents int64 `json:"holder_hub_events"`
-	BusBatches   int64 `json:"bus_batches"` // halyard_cluster_bus_messages_in_total on the follower
+	// HolderEvents is the holder's own hub events of the flood, the last
+	// of them HolderSeconds after the request (read in the same loop).
+	HolderEvents  int64   `json:"holder_hub_events"`
+	HolderSeconds float64 `json:"holder_seconds"`
+	BusBatches    int64   `json:"bus_batches"` // halyard_cluster_bus_messages_in_total on the follower
 }
 
 // failoverResult is the failover figures, each from the kill -9.
@@ -181,8 +183,8 @@ func runCluster(ctx context.Context, bin string, sz clusterSizes, out io.Writer)
 		if err != nil {
 			fail("ingest", err)
 		}
-		fmt.Fprintf(out, "%-10s ingest through the bus: %d of %d PRESENCE_UPDATEs applied by %s's hub in %.2f s: %.0f events/s (goal ≥ 100 000/s; %d batches)\n",
-			"cluster", in.Applied, in.Events, in.Follower, in.Seconds, res.IngestEventsPerS, in.BusBatches)
+		fmt.Fprintf(out, "%-10s ingest through the bus: %d of %d PRESENCE_UPDATEs applied by %s's hub in %.2f s: %.0f events/s (goal ≥ 100 000/s; %d batches); the holder's own hub had %d after %.2f s\n",
+			"cluster", in.Applied, in.Events, in.Follower, in.Seconds, res.IngestEventsPerS, in.BusBatches, in.HolderEvents, in.HolderSeconds)
 	}
 	if ctx.Err() == nil {
 		r, single, err := c.restVersusSingle(ctx, followers[0])

@@ -182,9 +182,12 @@ func (c *clusterRun) ingest(ctx context.Context, holder, follower int) (busInges
 	if err := post(ctx, c.client, c.simBase+"/admin/v1/demo/flood", c.token, fmt.Sprintf(`{"events":%d,"users":%d}`, res.Events, users)); err != nil {
 		return res, err
 	}
-	const applied = "halyard_cluster_changes_applied_total"
-	base := before[applied]
+	// The holder is read in the same loop: when its own hub had the
+	// whole flood says whether the gateway or the bus set the pace.
+	const applied, events = "halyard_cluster_changes_applied_total", "halyard_hub_events_total"
+	base, holderBase := before[applied], holderBefore[events]
 	last, lastAt := base, t0
+	holderLast, holderAt := holderBase, t0
 	var after metrics
 	for ctx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
@@ -197,6 +200,11 @@ func (c *clusterRun) ingest(ctx context.Context, holder, follower int) (busInges
 		if v := m[applied]; v > last {
 			last, lastAt = v, now
 		}
+		if holderLast-holderBase < float64(res.Events) {
+			if hm, err := scrape(c.client, c.nodes[holder].Base); err == nil && hm[events] > holderLast {
+				holderLast, holderAt = hm[events], time.Now()
+			}
+		}
 		if last-base >= float64(res.Events) || now.Sub(lastAt) > 5*time.Second {
 			break
 		}
@@ -204,9 +212,8 @@ func (c *clusterRun) ingest(ctx context.Context, holder, follower int) (busInges
 	res.Applied = int64(last - base)
 	res.Seconds = round(lastAt.Sub(t0).Seconds(), 3)
 	res.BusBatches = int64(after["halyard_cluster_bus_messages_in_total"] - before["halyard_cluster_bus_messages_in_total"])
-	if holderAfter, err := scrape(c.client, c.nodes[holder].Base); err == nil {
-		res.HolderEvents = int64(holderAfter["halyard_hub_events_total"] - holderBefore["halyard_hub_events_total"])
-	}
+	res.HolderEvents = int64(holderLast - holderBase)
+	res.HolderSeconds = round(holderAt.Sub(t0).Seconds(), 3)
 	if res.Applied == 0 {
 		return res, errors.New("the follower applied no change of the flood")
 	}

@@ -62,7 +62,7 @@ func TestClusterScenario(t *testing.T) {
 	if p := d.Followers; !(p.P50 <= p.P99 && p.P99 <= p.Max) {
 		t.Errorf("delivery percentiles out of order: %+v", p)
 	}
-	if in := c.Ingest; in.Applied != flood || in.HolderEvents < flood || in.BusBatches < 1 || in.Follower == c.Holder {
+	if in := c.Ingest; in.Applied != flood || in.HolderEvents < flood || in.HolderSeconds <= 0 || in.BusBatches < 1 || in.Follower == c.Holder {
 		t.Errorf("ingest: %+v; want the whole flood of %d applied by a follower", in, flood)
 	}
 	f := c.Failover
