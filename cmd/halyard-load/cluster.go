@@ -176,7 +176,7 @@ func runCluster(ctx context.Context, bin string, sz clusterSizes, out io.Writer)
 	}
 	if ctx.Err() == nil {
 		in, err := c.ingest(ctx, holder, followers[0])
-		res.Ingest, res.IngestEventsPerS = &in, 0
+		res.Ingest = &in
 		if in.Seconds > 0 {
 			res.IngestEventsPerS = round(float64(in.Applied)/in.Seconds, 0)
 		}
