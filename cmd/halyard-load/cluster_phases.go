@@ -291,4 +291,3 @@ func (c *clusterRun) singleSockets(ctx context.Context, single *server) (socketM
 	}
 	return memoryPerConn(before, after, held), nil
 }
-
