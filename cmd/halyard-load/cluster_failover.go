@@ -34,10 +34,12 @@ func (c *clusterRun) failover(ctx context.Context, holder int) (failoverResult, 
 	if err := c.nodes[holder].Kill(); err != nil {
 		return res, err
 	}
-	pushCtx, stopPushes := context.WithCancel(ctx)
+	pushCtx, cancelPushes := context.WithCancel(ctx)
+	pushErr, pushDone := make(chan error, 1), make(chan struct{})
+	stopPushes := func() { cancelPushes(); <-pushDone }
 	defer stopPushes()
-	pushErr := make(chan error, 1)
 	go func() {
+		defer close(pushDone)
 		start := time.Now().UnixMilli()
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
@@ -78,6 +80,7 @@ func (c *clusterRun) failover(ctx context.Context, holder int) (failoverResult, 
 							res.Follower = c.names[j]
 						}
 					}
+					break
 				}
 			}
 			continue
@@ -101,7 +104,6 @@ func (c *clusterRun) failover(ctx context.Context, holder int) (failoverResult, 
 			}
 		}
 	}
-	stopPushes()
 	res.SocketsClosed = int(r.closed.Load())
 	return res, nil
 }
