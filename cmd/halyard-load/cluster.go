@@ -125,8 +125,7 @@ type clusterRun struct {
 	simEnv  []string // the settings a node needs to log in to the simulator
 	nodes   []*server
 	names   []string
-	users   []string
-	example string
+	example string // the user every subscriber follows and every push changes
 }
 
 // runCluster runs the cluster scenario: three NATS servers, `halyard
@@ -281,7 +280,7 @@ func (c *clusterRun) start(ctx context.Context, res *clusterResult) error {
 	}
 	res.ReadyS = round(time.Since(t0).Seconds(), 2)
 	res.NodeList = c.names
-	c.users, c.example, err = listUsers(ctx, c.nodes[0])
+	_, c.example, err = listUsers(ctx, c.nodes[0])
 	return err
 }
 
