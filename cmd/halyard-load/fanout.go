@@ -33,18 +33,12 @@ func (r *fanoutRun) receive(c *wsConn) {
 			return
 		}
 		at := time.Now()
-		i := bytes.Index(m, markPrefix)
-		if i < 0 {
+		k, ok := markOf(m)
+		if !ok {
 			continue
 		}
-		rest := m[i+len(markPrefix):]
-		j := 0
-		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
-			j++
-		}
-		k, err := strconv.Atoi(string(rest[:j]))
 		r.mu.Lock()
-		if err == nil && k < len(r.pushedAt) && !r.pushedAt[k].IsZero() {
+		if k < len(r.pushedAt) && !r.pushedAt[k].IsZero() {
 			r.lat = append(r.lat, at.Sub(r.pushedAt[k]))
 			r.got[k].Add(1)
 			if r.sample == nil {
@@ -53,6 +47,21 @@ func (r *fanoutRun) receive(c *wsConn) {
 		}
 		r.mu.Unlock()
 	}
+}
+
+// markOf is the push number of the mark in a frame, if it carries one.
+func markOf(m []byte) (int, bool) {
+	i := bytes.Index(m, markPrefix)
+	if i < 0 {
+		return 0, false
+	}
+	rest := m[i+len(markPrefix):]
+	j := 0
+	for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+		j++
+	}
+	k, err := strconv.Atoi(string(rest[:j]))
+	return k, err == nil
 }
 
 // fanoutResult is the ws-fanout scenario's figures.

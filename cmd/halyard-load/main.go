@@ -5,6 +5,7 @@
 //
 //	go run ./cmd/halyard-load --quick --json   # every scenario, small, < 1 min
 //	go run ./cmd/halyard-load --ws-conns 100000 --fanout-subs 10000 --members 1000000
+//	go run ./cmd/halyard-load --scenarios cluster --json   # three nodes on NATS (issue 14)
 //
 // Loopback only, bounded in time and count; the server it starts is
 // stopped at the end and on Ctrl-C.
@@ -26,7 +27,12 @@ import (
 )
 
 // scenarioNames in the order they run.
-var scenarioNames = []string{"ws-idle", "sse-idle", "ws-fanout", "ingest", "rest", "baseline", "members", "restart"}
+var scenarioNames = []string{"ws-idle", "sse-idle", "ws-fanout", "ingest", "rest", "baseline", "members", "restart", "cluster"}
+
+// defaultScenarios run when --scenarios is not given: all but cluster,
+// which starts seven more processes (three NATS servers, a store, a
+// simulator, three nodes) and runs only when named.
+var defaultScenarios = scenarioNames[:len(scenarioNames)-1]
 
 // config is the command line.
 type config struct {
@@ -50,6 +56,11 @@ type config struct {
 	RestartMembers  int
 	Settle          time.Duration
 	ServerReadyWait time.Duration
+	// The cluster scenario (issue 14).
+	ClusterSubs   int // Lanyard subscribers per node
+	ClusterPushes int
+	ClusterIngest int
+	NATSBin       string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -61,7 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.ServerBin, "server-bin", "", "halyard binary to run (default: go build ./cmd/halyard of this module)")
 	fs.StringVar(&c.Target, "target", "", "load an already running server at http://127.0.0.1:PORT instead (demo mode, ADMIN_TOKEN; members is skipped)")
 	fs.StringVar(&c.AdminToken, "admin-token", os.Getenv("ADMIN_TOKEN"), "the --target's admin token (default $ADMIN_TOKEN)")
-	scen := fs.String("scenarios", strings.Join(scenarioNames, ","), "comma-separated scenarios to run")
+	scen := fs.String("scenarios", strings.Join(defaultScenarios, ","), "comma-separated scenarios to run, from: "+strings.Join(scenarioNames, ", "))
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "load time per REST route (and the baseline)")
 	fs.IntVar(&c.Conns, "conns", 16, "keep-alive connections for rest and baseline")
 	fs.IntVar(&c.DemoUsers, "demo-users", 1000, "simulated members of the server under load")
@@ -75,7 +86,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.HistoryUsers, "history-users", 0, "members who turn presence history on (`.history on` by DM) before the flood (ingest; at most --demo-users)")
 	fs.IntVar(&c.Members, "members", 1_000_000, "simulated members of the second server (members)")
 	fs.IntVar(&c.RestartMembers, "restart-members", 100_000, "members whose records the data dir holds when restarted (restart)")
-	fs.DurationVar(&c.Settle, "settle", 3*time.Second, "wait before reading memory (ws-idle, members)")
+	fs.DurationVar(&c.Settle, "settle", 3*time.Second, "wait before reading memory (ws-idle, members, cluster)")
+	fs.IntVar(&c.ClusterSubs, "cluster-subs", 1000, "Lanyard subscribers of one user per node (cluster; --demo-users is the simulator's members, --ingest-users the flood's, --duration the REST time per side)")
+	fs.IntVar(&c.ClusterPushes, "cluster-pushes", 200, "presences pushed at the shard holder (cluster)")
+	fs.IntVar(&c.ClusterIngest, "cluster-ingest-events", 200_000, "PRESENCE_UPDATEs flooded through the holder to the bus (cluster)")
+	fs.StringVar(&c.NATSBin, "nats-bin", "", "nats-server binary for the cluster scenario (default: go build github.com/nats-io/nats-server/v2, this module's dependency)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -102,6 +117,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		quick("members", func() { c.Members = 20_000 })
 		quick("restart-members", func() { c.RestartMembers = 2000 })
 		quick("settle", func() { c.Settle = time.Second })
+		quick("cluster-subs", func() { c.ClusterSubs = 100 })
+		quick("cluster-pushes", func() { c.ClusterPushes = 20 })
+		quick("cluster-ingest-events", func() { c.ClusterIngest = 20_000 })
 	}
 	for _, s := range strings.Split(*scen, ",") {
 		if s = strings.TrimSpace(s); s == "" {
@@ -139,6 +157,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("--members must be from 1 to 1000000")
 	case c.RestartMembers < 1 || c.RestartMembers > 1_000_000:
 		return c, errors.New("--restart-members must be from 1 to 1000000")
+	case c.ClusterSubs < 1 || c.ClusterSubs > 5000:
+		return c, errors.New("--cluster-subs must be from 1 to 5000 (per node, three nodes)")
+	case c.ClusterPushes < 1 || c.ClusterPushes > 1000:
+		return c, errors.New("--cluster-pushes must be from 1 to 1000")
+	case c.ClusterIngest < 1 || c.ClusterIngest > 10_000_000:
+		return c, errors.New("--cluster-ingest-events must be from 1 to 10000000")
 	}
 	c.ServerReadyWait = 2 * time.Minute
 	return c, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,10 +87,17 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.WSConns != 7 || c.FanoutSubs != 500 || c.Duration != 1500*time.Millisecond || len(c.Scenarios) != len(scenarioNames) {
+	if c.WSConns != 7 || c.FanoutSubs != 500 || c.Duration != 1500*time.Millisecond || !slices.Equal(c.Scenarios, defaultScenarios) {
 		t.Errorf("quick with an explicit size: %+v", c)
 	}
-	for _, bad := range [][]string{{"--scenarios", "rest,nope"}, {"--ws-conns", "0"}, {"--ingest-users", "2000"}, {"extra"}} {
+	if slices.Contains(c.Scenarios, "cluster") {
+		t.Errorf("cluster runs by default: %v", c.Scenarios)
+	}
+	if c, err := parseFlags([]string{"--scenarios", "cluster"}, &bytes.Buffer{}); err != nil || !slices.Equal(c.Scenarios, []string{"cluster"}) {
+		t.Errorf("--scenarios cluster: %v, %v", c.Scenarios, err)
+	}
+	for _, bad := range [][]string{{"--scenarios", "rest,nope"}, {"--ws-conns", "0"}, {"--ingest-users", "2000"}, {"extra"},
+		{"--cluster-subs", "0"}, {"--cluster-pushes", "1001"}, {"--cluster-ingest-events", "0"}} {
 		if _, err := parseFlags(bad, &bytes.Buffer{}); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

@@ -62,6 +62,9 @@ type report struct {
 	GoVersion            string         `json:"go_version"`
 	LoadAvg              [2]string      `json:"loadavg"` // /proc/loadavg at start and end: other work on the machine
 	Errors               []string       `json:"errors,omitempty"`
+
+	// Cluster is issue 14's figures: three nodes on NATS.
+	Cluster *clusterResult `json:"cluster,omitempty"`
 }
 
 // progress receives lines that mark the phases of a scenario (for a
@@ -85,14 +88,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	fmt.Fprintf(out, "halyard-load: %d CPUs, %s, RLIMIT_NOFILE %d\n", rep.CPUs, rep.GoVersion, limit)
 
 	var bin string
-	var srv *server
-	if cfg.Target != "" {
-		base, addr, err := checkLoopback(cfg.Target)
-		if err != nil {
-			return rep, err
-		}
-		srv = &server{Base: base, Addr: addr, AdminToken: cfg.AdminToken}
-	} else {
+	if cfg.Target == "" {
 		bin = cfg.ServerBin
 		if bin == "" {
 			dir, err := os.MkdirTemp("", "halyard-load-bin-")
@@ -105,9 +101,85 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 				return rep, err
 			}
 		}
+	}
+	// The scenarios before members load one demo server; members,
+	// restart and cluster start their own.
+	if slices.ContainsFunc(cfg.Scenarios, func(s string) bool { return !slices.Contains([]string{"members", "restart", "cluster"}, s) }) {
+		if err := runOnOneServer(ctx, cfg, bin, rep, want, fail, out); err != nil {
+			return rep, err
+		}
+	}
+
+	if want("members") && ctx.Err() == nil {
+		if bin == "" {
+			fmt.Fprintf(out, "%-10s skipped: needs a server the tool starts (not --target)\n", "members")
+		} else {
+			res, err := runMembers(ctx, bin, cfg.Members, cfg.Settle)
+			rep.MembersDetail = &res
+			rep.Members, rep.MembersRSSBytes, rep.MembersReadyMS = res.Members, res.RSS, res.ReadyMS
+			// The simulated members and the bot's own member: Halyard
+			// monitors its bot like any member, as Lanyard does.
+			if err == nil && int(res.Monitored) != cfg.Members+1 {
+				err = fmt.Errorf("the server monitors %.0f users, want %d (the members and the bot)", res.Monitored, cfg.Members+1)
+			}
+			if err != nil {
+				fail("members", err)
+			}
+			fmt.Fprintf(out, "%-10s %.0f members monitored, ready %.0f ms after exec, RSS %.1f MiB (heap in use %.1f MiB)\n",
+				"members", res.Monitored, res.ReadyMS, res.RSS/(1<<20), res.HeapInuse/(1<<20))
+		}
+	}
+	if want("restart") && ctx.Err() == nil {
+		if bin == "" {
+			fmt.Fprintf(out, "%-10s skipped: needs a server the tool starts (not --target)\n", "restart")
+		} else {
+			res, err := runRestart(ctx, bin, cfg.RestartMembers)
+			rep.RestartDetail = &res
+			rep.RestartMembers, rep.RestartReadyMS, rep.RestartFirstWriteMS = res.Members, res.ReadyMS, res.FirstWriteMS
+			if err != nil {
+				fail("restart", err)
+			}
+			fmt.Fprintf(out, "%-10s %d members' records (written in %.1f s): ready %.0f ms and first KV write accepted %.0f ms after exec; %.0f records rewritten in %.1f s; stopped in %.0f ms\n",
+				"restart", res.Members, res.PopulateS, res.ReadyMS, res.FirstWriteMS, res.Rewritten, res.RewriteS, res.StopMS)
+		}
+	}
+	if want("cluster") && ctx.Err() == nil {
+		if bin == "" {
+			fmt.Fprintf(out, "%-10s skipped: needs servers the tool starts (not --target)\n", "cluster")
+		} else {
+			sz := clusterSizes{Users: cfg.DemoUsers, SubsPerNode: cfg.ClusterSubs, Pushes: cfg.ClusterPushes, IngestEvents: cfg.ClusterIngest,
+				IngestUsers: cfg.IngestUsers, Conns: cfg.Conns, RESTLeg: cfg.Duration / 2, Settle: cfg.Settle, NATSBin: cfg.NATSBin}
+			res, err := runCluster(ctx, bin, sz, out)
+			rep.Cluster = &res
+			if err != nil {
+				fail("cluster", err)
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+	if len(rep.Errors) > 0 {
+		return rep, fmt.Errorf("%d scenario(s) failed", len(rep.Errors))
+	}
+	return rep, nil
+}
+
+// runOnOneServer runs the scenarios that load one demo server (the
+// tool's own, started from bin, or --target) and stops it at the end, to
+// free the cores and memory for the scenarios after it.
+func runOnOneServer(ctx context.Context, cfg config, bin string, rep *report, want func(string) bool, fail func(string, error), out io.Writer) error {
+	var srv *server
+	if cfg.Target != "" {
+		base, addr, err := checkLoopback(cfg.Target)
+		if err != nil {
+			return err
+		}
+		srv = &server{Base: base, Addr: addr, AdminToken: cfg.AdminToken}
+	} else {
 		var err error
 		if srv, err = startServer(ctx, bin, cfg.DemoUsers, cfg.ServerReadyWait); err != nil {
-			return rep, err
+			return err
 		}
 		defer srv.Stop()
 		rep.StartMS = round(float64(srv.Start)/float64(time.Millisecond), 1)
@@ -116,7 +188,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 
 	users, example, err := listUsers(ctx, srv)
 	if err != nil {
-		return rep, err
+		return err
 	}
 
 	// ws-idle first: the memory per connection is read against a fresh
@@ -220,48 +292,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	if want("rest") || want("baseline") {
 		runREST(ctx, cfg, srv, rep, users, example, want, fail, out)
 	}
-	srv.Stop() // free the cores and memory before the second server
-
-	if want("members") && ctx.Err() == nil {
-		if bin == "" {
-			fmt.Fprintf(out, "%-10s skipped: needs a server the tool starts (not --target)\n", "members")
-		} else {
-			res, err := runMembers(ctx, bin, cfg.Members, cfg.Settle)
-			rep.MembersDetail = &res
-			rep.Members, rep.MembersRSSBytes, rep.MembersReadyMS = res.Members, res.RSS, res.ReadyMS
-			// The simulated members and the bot's own member: Halyard
-			// monitors its bot like any member, as Lanyard does.
-			if err == nil && int(res.Monitored) != cfg.Members+1 {
-				err = fmt.Errorf("the server monitors %.0f users, want %d (the members and the bot)", res.Monitored, cfg.Members+1)
-			}
-			if err != nil {
-				fail("members", err)
-			}
-			fmt.Fprintf(out, "%-10s %.0f members monitored, ready %.0f ms after exec, RSS %.1f MiB (heap in use %.1f MiB)\n",
-				"members", res.Monitored, res.ReadyMS, res.RSS/(1<<20), res.HeapInuse/(1<<20))
-		}
-	}
-	if want("restart") && ctx.Err() == nil {
-		if bin == "" {
-			fmt.Fprintf(out, "%-10s skipped: needs a server the tool starts (not --target)\n", "restart")
-		} else {
-			res, err := runRestart(ctx, bin, cfg.RestartMembers)
-			rep.RestartDetail = &res
-			rep.RestartMembers, rep.RestartReadyMS, rep.RestartFirstWriteMS = res.Members, res.ReadyMS, res.FirstWriteMS
-			if err != nil {
-				fail("restart", err)
-			}
-			fmt.Fprintf(out, "%-10s %d members' records (written in %.1f s): ready %.0f ms and first KV write accepted %.0f ms after exec; %.0f records rewritten in %.1f s; stopped in %.0f ms\n",
-				"restart", res.Members, res.PopulateS, res.ReadyMS, res.FirstWriteMS, res.Rewritten, res.RewriteS, res.StopMS)
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return rep, err
-	}
-	if len(rep.Errors) > 0 {
-		return rep, fmt.Errorf("%d scenario(s) failed", len(rep.Errors))
-	}
-	return rep, nil
+	return nil
 }
 
 // runREST loads every dialect's presence GET, then the baseline serving

@@ -83,20 +83,36 @@ func startProcess(ctx context.Context, bin string, demoUsers int, sim *discordsi
 // startProcessIn is startProcess on the given data directory (which stays
 // when the server stops) with the given admin token.
 func startProcessIn(ctx context.Context, bin, dataDir, token string, demoUsers int, sim *discordsim.Sim, readyTimeout time.Duration) (*server, error) {
+	var args, env []string
+	if sim == nil {
+		args = []string{"--demo", "--demo-churn", "0", "--demo-users", fmt.Sprint(demoUsers)}
+	} else {
+		// A real-mode Halyard whose bot logs in to the tool's simulator.
+		env = []string{"BOT_TOKEN=" + sim.Token(), "DISCORD_GATEWAY_URL=" + sim.GatewayURL(), "DISCORD_API_URL=" + sim.RESTURL()}
+	}
+	s, err := spawnServer(ctx, bin, dataDir, token, args, env, readyTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.waitReady(ctx, s.Exec, readyTimeout); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// spawnServer runs bin on a free loopback port with its data in
+// dataDir/data, the given extra arguments and environment (on top of
+// serverEnv's), and returns once it serves HTTP; it does not wait for
+// /readyz.
+func spawnServer(ctx context.Context, bin, dataDir, token string, extraArgs, extraEnv []string, timeout time.Duration) (*server, error) {
 	// The server picks its own port and says which in its log: a port the
 	// tool picked and freed could be taken by another process before the
 	// server binds it, and that process's /readyz would pass for ours.
-	args := []string{"--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dataDir, "data"), "--log-level", "info"}
-	env := serverEnv(token)
-	if sim == nil {
-		args = append(args, "--demo", "--demo-churn", "0", "--demo-users", fmt.Sprint(demoUsers))
-	} else {
-		// A real-mode Halyard whose bot logs in to the tool's simulator.
-		env = append(env, "BOT_TOKEN="+sim.Token(), "DISCORD_GATEWAY_URL="+sim.GatewayURL(), "DISCORD_API_URL="+sim.RESTURL())
-	}
+	args := append([]string{"--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dataDir, "data"), "--log-level", "info"}, extraArgs...)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dataDir // no stray ./config.toml
-	cmd.Env = env
+	cmd.Env = append(serverEnv(token), extraEnv...)
 	logs := &tail{max: 16 << 10}
 	addrs := newServingAddr(logs)
 	cmd.Stdout, cmd.Stderr = addrs, addrs
@@ -112,20 +128,16 @@ func startProcessIn(ctx context.Context, bin, dataDir, token string, demoUsers i
 	select {
 	case addr := <-addrs.found:
 		s.Base, s.Addr = "http://"+addr, addr
+		return s, nil
 	case <-s.exited:
 		return nil, fmt.Errorf("the server exited before it served:\n%s", s.logs)
 	case <-ctx.Done():
 		s.Stop()
 		return nil, ctx.Err()
-	case <-time.After(readyTimeout):
+	case <-time.After(timeout):
 		s.Stop()
-		return nil, fmt.Errorf("the server did not serve within %s:\n%s", readyTimeout, s.logs)
+		return nil, fmt.Errorf("the server did not serve within %s:\n%s", timeout, s.logs)
 	}
-	if err := s.waitReady(ctx, s.Exec, readyTimeout); err != nil {
-		s.Stop()
-		return nil, err
-	}
-	return s, nil
 }
 
 // servingAddr passes a process's output on to a tail and reports the
@@ -175,7 +187,8 @@ func serverEnv(token string) []string {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
 		case "BOT_TOKEN", "DISCORD_GATEWAY_URL", "DISCORD_API_URL", "GUILD_IDS", "MONGODB_URI", "MONGODB_NAME", "DATA_DIR", "PORT", "ADDR", "ADMIN_TOKEN",
-			"EXTERNAL_URL", "HARMY_RATE_PER_SECOND", "HARMY_RATE_PER_MINUTE", "TRUSTED_PROXY_HEADER", "LOG_LEVEL", "DEMO_USERS":
+			"EXTERNAL_URL", "HARMY_RATE_PER_SECOND", "HARMY_RATE_PER_MINUTE", "TRUSTED_PROXY_HEADER", "LOG_LEVEL", "DEMO_USERS",
+			"NATS_URL", "NATS_CREDS", "NODE_NAME", "SHARD_COUNT", "TOKEN_SECRET":
 			continue
 		}
 		env = append(env, kv)

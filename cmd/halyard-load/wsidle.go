@@ -89,6 +89,12 @@ func connectMany(ctx context.Context, addr string, n int, users []string, park b
 
 // connectManyFrom is connectMany over the source addresses from firstSrc.
 func connectManyFrom(ctx context.Context, addr string, n, firstSrc int, users []string, park bool, subs *subscribers, onConn func(*wsConn)) (int, error) {
+	return connectDialects(ctx, addr, n, firstSrc, []string{"lanyard", "lantern"}, users, park, subs, onConn)
+}
+
+// connectDialects is connectManyFrom with subscriber i in dialects[i %
+// len(dialects)].
+func connectDialects(ctx context.Context, addr string, n, firstSrc int, dialects, users []string, park bool, subs *subscribers, onConn func(*wsConn)) (int, error) {
 	srcs := sourceAddrsFrom(firstSrc, n)
 	var next, held atomic.Int64
 	var firstErr error
@@ -104,10 +110,7 @@ func connectManyFrom(ctx context.Context, addr string, n, firstSrc int, users []
 				if i >= n {
 					return
 				}
-				dialect := "lanyard"
-				if i%2 == 1 {
-					dialect = "lantern"
-				}
+				dialect := dialects[i%len(dialects)]
 				c, err := subscribe(addr, dialect, users[i%len(users)], srcs[i/perSourceAddr], 10*time.Second)
 				if err != nil {
 					errOnce.Do(func() { firstErr = fmt.Errorf("subscriber %d (%s): %w", i, dialect, err) })
