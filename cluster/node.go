@@ -53,7 +53,10 @@ type Config struct {
 	// itself (DefaultHeartbeat when zero).
 	LeaseTTL  time.Duration
 	Heartbeat time.Duration
-	Logger    *slog.Logger
+	// RecordsEvery is how often the node stores its changed user records
+	// and tells the others (DefaultRecordsEvery when zero).
+	RecordsEvery time.Duration
+	Logger       *slog.Logger
 }
 
 // Node is this process's membership of the cluster.
@@ -86,6 +89,11 @@ type Node struct {
 
 	reloadKV chan struct{} // wakes the KV reloader
 	kvMu     sync.Mutex    // orders announcement numbers with publishing
+
+	// Records marks of the other nodes' streams (records.go).
+	recordGen atomic.Uint64
+	marksMu   sync.Mutex
+	marks     map[string]*streamMarks // by stream
 }
 
 // New returns a node; Open connects it.
@@ -99,10 +107,13 @@ func New(cfg Config) *Node {
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = DefaultHeartbeat
 	}
+	if cfg.RecordsEvery <= 0 {
+		cfg.RecordsEvery = DefaultRecordsEvery
+	}
 	return &Node{cfg: cfg, log: cfg.Logger, stream: cfg.Name + "-" + nuid.Next(),
 		peers: map[string]*peer{}, kvStreams: map[string]uint64{}, held: map[int]uint64{},
 		holders: map[int]string{}, freeSeen: map[int]int{}, nodes: map[string]NodeInfo{},
-		reloadKV: make(chan struct{}, 1)}
+		reloadKV: make(chan struct{}, 1), marks: map[string]*streamMarks{}}
 }
 
 // Name is this node's name.
@@ -210,9 +221,10 @@ func (n *Node) openLeases(ctx context.Context) error {
 // Start takes part in the shard leases and announces this node; it
 // returns at once.
 func (n *Node) Start() {
-	n.wg.Add(2)
+	n.wg.Add(3)
 	go n.leaseLoop()
 	go n.heartbeatLoop()
+	go n.recordLoop()
 }
 
 // Connected reports whether the node is connected to NATS.
