@@ -64,6 +64,16 @@ func TestSaveKVVersionConcurrentWritersLoseNothing(t *testing.T) {
 	if ver != writers*writes || kv.Len() != writers*writes {
 		t.Fatalf("version %d and %d pairs after %d writes", ver, kv.Len(), writers*writes)
 	}
+	// Old claims were swept meanwhile: what is kept starts at the
+	// floor of the last sweep.
+	lastSweep := ver / claimSweepEvery * claimSweepEvery
+	claims, err := shared.kvClaims.CountDocuments(t.Context(), bson.D{{Key: "user", Value: user}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := ver - (lastSweep - claimSweepEvery) + 1; claims != want {
+		t.Fatalf("%d claims kept after %d concurrent writes, want %d", claims, ver, want)
+	}
 }
 
 // TestSaveKVVersionRules: the first write (no document, or one written
