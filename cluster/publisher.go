@@ -8,9 +8,11 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// flushEvery is how long a change may wait for others to share its bus
-// message: the cost of one message is spread over up to maxBatchOps
-// changes under load, and a lone change waits at most this long.
+// flushEvery is the least time between two bus messages of hub changes:
+// a change after a quiet spell goes out at once, and changes that come
+// faster wait for others to share their message (up to maxBatchOps), so
+// the cost of a message is spread under load and a lone change does not
+// wait.
 const flushEvery = 2 * time.Millisecond
 
 // Publisher sends this node's hub changes on halyard.hub.<node> in
@@ -26,14 +28,15 @@ type Publisher struct {
 	mu      sync.Mutex
 	pending []op
 	seq     uint64 // last sequence number sent (under mu)
-	wake    chan struct{}
+	wake    chan struct{} // a change was queued on an empty queue
+	full    chan struct{} // the queue holds a full batch
 	stop    chan struct{}
 	done    chan struct{}
 }
 
 func newPublisher(nc *nats.Conn, node, stream string, log *slog.Logger, stats *Stats) *Publisher {
 	p := &Publisher{nc: nc, subject: subjectHub + node, stream: stream, node: node, log: log, stats: stats,
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		wake: make(chan struct{}, 1), full: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go p.loop()
 	return p
 }
@@ -45,11 +48,18 @@ func (p *Publisher) add(o op) {
 	p.pending = append(p.pending, o)
 	n := len(p.pending)
 	p.mu.Unlock()
-	if n >= maxBatchOps {
-		select {
-		case p.wake <- struct{}{}:
-		default:
-		}
+	switch {
+	case n == 1:
+		signal(p.wake)
+	case n >= maxBatchOps:
+		signal(p.full)
+	}
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
 	}
 }
 
@@ -64,17 +74,32 @@ func (p *Publisher) lastSeq() uint64 {
 
 func (p *Publisher) loop() {
 	defer close(p.done)
-	t := time.NewTicker(flushEvery)
-	defer t.Stop()
+	t := time.NewTimer(0)
+	<-t.C
+	var last time.Time
 	for {
 		select {
 		case <-p.stop:
 			p.flush()
 			return
-		case <-t.C:
 		case <-p.wake:
+		case <-p.full:
+		}
+		// Changes are queued: send them now, or once flushEvery has
+		// passed since the last message (unless a batch is full).
+		if wait := flushEvery - time.Since(last); wait > 0 {
+			t.Reset(wait)
+			select {
+			case <-p.stop:
+				p.flush()
+				return
+			case <-t.C:
+			case <-p.full:
+				t.Stop()
+			}
 		}
 		p.flush()
+		last = time.Now()
 	}
 }
 

@@ -27,32 +27,33 @@ import (
 // the kv document's rolls the document forward, so a writer that stopped
 // between the two steps loses nothing.
 //
-// Old claims are swept: the winner of every claimSweepEvery-th version
+// Old claims are swept: the winner of every claimWindow-th version
 // deletes one window of claims well behind it (sweepKVClaims), keeping the
-// last claimSweepEvery versions at least. A deleted claim could be
+// last claimWindow versions at least. A deleted claim could be
 // inserted again by a stale writer (one that read the map before that
 // version was won) and look won, so a winner whose copy finds the kv
 // document already at its version or later reads the document's version:
-// claimSweepEvery versions or more ahead means its claim's window may have
+// claimWindow versions or more ahead means its claim's window may have
 // been swept, and the claim is a conflict (the writer re-reads and tries
 // again). A window is swept only by the winner of a version
-// claimSweepEvery past it, after its own copy, so a claim of a swept
+// claimWindow past it, after its own copy, so a claim of a swept
 // version always meets a document that far ahead. A genuine winner meets
 // one only if it stalled between its claim and its copy while
-// claimSweepEvery later versions were won on top of it; it then writes
+// claimWindow later versions were won on top of it; it then writes
 // its change again on the newer map (a write applied twice, nothing
 // lost). What the sweep relies on is what the roll-forward relies on: no
-// copy of a claim stalls inside the store while claimSweepEvery later
+// copy of a claim stalls inside the store while claimWindow later
 // versions are won (a copy that set the document back over a swept window
 // would find no claims to roll forward over).
 //
 // The kv document stays the map's one home for backups, imports and the
 // single node. Versioned writes on MongoDB pay the same commands.
 
-// claimSweepEvery is how often (in versions) a user's claims are swept,
-// and the size of the window swept: the claims kept are the last
-// claimSweepEvery to 2·claimSweepEvery versions.
-const claimSweepEvery = 32
+// claimWindow is how often (in versions) a user's claims are swept, and
+// the size of the window swept: the claims kept are the last claimWindow
+// to 2·claimWindow versions. Generous: a copy stalled inside FerretDB
+// (whose writers wait their turn on SQLite's lock) must not outlast it.
+const claimWindow = 256
 
 var _ core.VersionedKVStore = (*Store)(nil)
 
@@ -158,15 +159,15 @@ func (s *Store) SaveKVVersion(ctx context.Context, userID string, kv core.KV, ex
 		switch {
 		case verr != nil:
 			return 0, fmt.Errorf("storage: checking KV version %d of %s: %w", next, userID, verr)
-		case at >= next+claimSweepEvery:
+		case at >= next+s.claimWindow:
 			_, _ = s.kvClaims.DeleteOne(ctx, bson.D{{Key: "_id", Value: claimID(userID, next)}})
 			return 0, core.ErrKVVersionConflict
 		case err != nil:
 			s.log.Warn("storage: copying a KV claim into its document failed; readers roll it forward", "user", userID, "err", err)
 		}
 	}
-	if next%claimSweepEvery == 0 && next >= 2*claimSweepEvery {
-		s.sweepKVClaims(ctx, userID, next-2*claimSweepEvery, next-claimSweepEvery)
+	if w := s.claimWindow; next%w == 0 && next >= 2*w {
+		s.sweepKVClaims(ctx, userID, next-2*w, next-w)
 	}
 	return next, nil
 }

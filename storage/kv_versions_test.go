@@ -22,6 +22,7 @@ import (
 func TestSaveKVVersionConcurrentWritersLoseNothing(t *testing.T) {
 	user := uid(t, 1)
 	const writers, writes = 3, 40
+	smallClaimWindow(t)
 	stores := make([]*Store, writers)
 	for i := range stores {
 		stores[i] = secondClient(t)
@@ -66,12 +67,13 @@ func TestSaveKVVersionConcurrentWritersLoseNothing(t *testing.T) {
 	}
 	// Old claims were swept meanwhile: what is kept starts at the
 	// floor of the last sweep.
-	lastSweep := ver / claimSweepEvery * claimSweepEvery
+	w := shared.claimWindow
+	lastSweep := ver / w * w
 	claims, err := shared.kvClaims.CountDocuments(t.Context(), bson.D{{Key: "user", Value: user}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := ver - (lastSweep - claimSweepEvery) + 1; claims != want {
+	if want := ver - (lastSweep - w) + 1; claims != want {
 		t.Fatalf("%d claims kept after %d concurrent writes, want %d", claims, ver, want)
 	}
 }
@@ -120,17 +122,27 @@ func secondClient(t *testing.T) *Store {
 	t.Cleanup(func() { client.Disconnect(context.Background()) })
 	db := client.Database(shared.kv.Database().Name())
 	return &Store{client: client, kv: db.Collection(shared.kv.Name()), kvClaims: db.Collection(shared.kvClaims.Name()),
-		log: shared.log, opTimeout: shared.opTimeout}
+		log: shared.log, opTimeout: shared.opTimeout, claimWindow: shared.claimWindow}
+}
+
+// smallClaimWindow makes the shared store sweep KV claims every 32
+// versions for the test (sweeps in fewer writes) and returns that.
+func smallClaimWindow(t *testing.T) int64 {
+	old := shared.claimWindow
+	shared.claimWindow = 32
+	t.Cleanup(func() { shared.claimWindow = old })
+	return shared.claimWindow
 }
 
 // TestKVClaimsSwept: many writes to one user keep a bounded number of
-// claims (the last claimSweepEvery to 2·claimSweepEvery versions), the
+// claims (the last claimWindow to 2·claimWindow versions), the
 // map and version stay right, and a stale writer whose version's claim
 // was swept cannot win it again: it conflicts and the map is unchanged.
 func TestKVClaimsSwept(t *testing.T) {
 	ctx := t.Context()
 	user := uid(t, 1)
-	const writes = 5*claimSweepEvery + 7
+	w := smallClaimWindow(t)
+	writes := 5*w + 7
 	var ver int64
 	for j := range writes {
 		kv, v, err := shared.LoadUserKV(ctx, user)
@@ -151,7 +163,7 @@ func TestKVClaimsSwept(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The last sweep was at version 5·S and removed everything below 4·S.
-	if want := int64(writes - 4*claimSweepEvery + 1); claims != want {
+	if want := writes - 4*w + 1; claims != want {
 		t.Fatalf("%d claims kept after %d writes, want %d", claims, writes, want)
 	}
 
