@@ -27,7 +27,8 @@ type Publisher struct {
 
 	mu      sync.Mutex
 	pending []op
-	seq     uint64 // last sequence number sent (under mu)
+	seq     uint64    // last sequence number sent (under mu)
+	last    time.Time // when the last batch was sent (under mu)
 	wake    chan struct{} // a change was queued on an empty queue
 	full    chan struct{} // the queue holds a full batch
 	stop    chan struct{}
@@ -43,10 +44,20 @@ func newPublisher(nc *nats.Conn, node, stream string, log *slog.Logger, stats *S
 
 // add queues a change; the caller holds the tee's lock, so the queue is in
 // the hub's order.
+// A change after a quiet spell is sent right here, on the caller's
+// goroutine: on a busy machine the bus message then does not wait for
+// the publisher's goroutine to be scheduled behind the local fan-out.
 func (p *Publisher) add(o op) {
 	p.mu.Lock()
 	p.pending = append(p.pending, o)
 	n := len(p.pending)
+	if n == 1 {
+		if now := time.Now(); now.Sub(p.last) >= flushEvery {
+			p.flushLocked(now)
+			p.mu.Unlock()
+			return
+		}
+	}
 	p.mu.Unlock()
 	switch {
 	case n == 1:
@@ -76,7 +87,6 @@ func (p *Publisher) loop() {
 	defer close(p.done)
 	t := time.NewTimer(0)
 	<-t.C
-	var last time.Time
 	for {
 		select {
 		case <-p.stop:
@@ -85,9 +95,12 @@ func (p *Publisher) loop() {
 		case <-p.wake:
 		case <-p.full:
 		}
-		// Changes are queued: send them now, or once flushEvery has
-		// passed since the last message (unless a batch is full).
-		if wait := flushEvery - time.Since(last); wait > 0 {
+		// Changes are queued: send them once flushEvery has passed since
+		// the last message (at once when a batch is full).
+		p.mu.Lock()
+		wait := flushEvery - time.Since(p.last)
+		p.mu.Unlock()
+		if wait > 0 {
 			t.Reset(wait)
 			select {
 			case <-p.stop:
@@ -99,21 +112,29 @@ func (p *Publisher) loop() {
 			}
 		}
 		p.flush()
-		last = time.Now()
 	}
 }
 
-// flush sends every queued change, numbering the batches under mu so
-// lastSeq and the numbers agree.
+// flush sends every queued change.
 func (p *Publisher) flush() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.flushLocked(time.Now())
+}
+
+// flushLocked sends every queued change, numbering the batches under mu so
+// lastSeq and the numbers agree.
+func (p *Publisher) flushLocked(now time.Time) {
+	if len(p.pending) == 0 {
+		return
+	}
 	for len(p.pending) > 0 {
 		n := min(len(p.pending), maxBatchOps)
 		p.send(p.pending[:n])
 		p.pending = p.pending[n:]
 	}
 	p.pending = nil
+	p.last = now
 }
 
 func (p *Publisher) send(ops []op) {
