@@ -27,8 +27,8 @@ type Publisher struct {
 
 	mu      sync.Mutex
 	pending []op
-	seq     uint64    // last sequence number sent (under mu)
-	last    time.Time // when the last batch was sent (under mu)
+	seq     uint64        // last sequence number sent (under mu)
+	last    time.Time     // when the last batch was sent (under mu)
 	wake    chan struct{} // a change was queued on an empty queue
 	full    chan struct{} // the queue holds a full batch
 	stop    chan struct{}
