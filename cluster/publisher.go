@@ -43,10 +43,9 @@ func newPublisher(nc *nats.Conn, node, stream string, log *slog.Logger, stats *S
 }
 
 // add queues a change; the caller holds the tee's lock, so the queue is in
-// the hub's order.
-// A change after a quiet spell is sent right here, on the caller's
-// goroutine: on a busy machine the bus message then does not wait for
-// the publisher's goroutine to be scheduled behind the local fan-out.
+// the hub's order. A change after a quiet spell is sent right here, on the
+// caller's goroutine: on a busy machine the bus message then does not wait
+// for the publisher's goroutine to be scheduled behind the local fan-out.
 func (p *Publisher) add(o op) {
 	p.mu.Lock()
 	p.pending = append(p.pending, o)
