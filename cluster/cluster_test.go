@@ -74,7 +74,14 @@ func newNode(tb testing.TB, url, name string) (*Node, *core.Hub, *shardLog) {
 
 func newShardedNode(tb testing.TB, url, name string, shardCount int) (*Node, *core.Hub, *shardLog) {
 	tb.Helper()
-	hub := core.NewHub(core.HubOptions{})
+	return newStoredNode(tb, url, name, shardCount, nil)
+}
+
+// newStoredNode is newShardedNode with a store under the node's hub (nil:
+// none).
+func newStoredNode(tb testing.TB, url, name string, shardCount int, store core.HubStore) (*Node, *core.Hub, *shardLog) {
+	tb.Helper()
+	hub := core.NewHub(core.HubOptions{Store: store})
 	if err := hub.Open(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
@@ -85,7 +92,7 @@ func newShardedNode(tb testing.TB, url, name string, shardCount int) (*Node, *co
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", name)
 	}
 	n := New(Config{URLs: url, Name: name, Hub: hub, Shards: shards, LeaseTTL: 1500 * time.Millisecond,
-		Heartbeat: 500 * time.Millisecond, Logger: logger})
+		Heartbeat: 500 * time.Millisecond, RecordsEvery: 200 * time.Millisecond, Logger: logger})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := n.Open(ctx); err != nil {

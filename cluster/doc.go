@@ -12,10 +12,20 @@
 // node holds it; when a holder dies its entry expires and another node
 // takes the shard within LeaseTTL plus one renewal period.
 //
+// Joining. Open connects with nats.go's RetryOnFailedConnect: servers that
+// do not answer at start are not an error; the node serves what it has,
+// answers /readyz 503 ("not joined"), and joins (lease bucket,
+// subscriptions, a reload of KV and tokens, then the lease and heartbeat
+// loops) once a server answers. KV, token and opt-out writes made meanwhile
+// are announced through the client's reconnect buffer.
+//
 // Hub changes. The bot writes members and presences into a Tee: it
 // applies each change to the local core.Hub and queues it for the bus.
-// A Publisher sends the queue in batches (gob) on halyard.hub.<node>,
-// each batch numbered by the node's stream (a fresh id at every start, and
+// A Publisher sends the queue in batches (gob) on halyard.hub.<node>:
+// a change after a quiet spell (no message for flushEvery) is sent at
+// once on the caller's goroutine, and changes that come faster share a
+// message sent flushEvery after the last one (or when maxBatchOps are
+// queued). Batches are numbered by the node's stream (a fresh id at every start, and
 // a sequence number from 1). Every other node applies the changes through
 // the same core.Hub methods the bot calls. A node that sees a gap in a
 // stream's sequence, a stream it joined in the middle, or a reconnect to
@@ -35,10 +45,34 @@
 // another node, and a node cut off from NATS can still write (the store
 // decides). On FerretDB a filtered replace is not atomic, so a version is
 // won by inserting a claim document (storage/kv_versions.go); every write
-// first re-reads the stored map, so the answer reflects it. A
+// first re-reads the stored map, so the answer reflects it. Claims are
+// swept in windows 256 versions behind the last won (a claim of a swept
+// version meets a document that far ahead and conflicts). A
 // token change is announced with the user only and every node reloads
 // that user's hash from the store. A gap in a node's announcements or a
 // reconnect reloads every map and hash from the store.
+//
+// Records. One node writes each user record a change dirties: the node
+// whose bot made the change (its hub's ordinary dirty mark). A node that
+// applies a member change from the bus (core.Hub.ApplyMember) only notes
+// the record as foreign, under the change's stream and a generation of
+// its own count. Every RecordsEvery the node with changes of its own puts
+// a records mark in its stream (opRecordsMark, numbered) and then flushes
+// its hub's records; the next mark says up to which earlier mark every
+// record is stored (Durable). Every change before a mark is, by then, in
+// the hub's dirty set or stored, so a successful flush after queueing the
+// mark makes it durable. A follower that applies mark m notes the
+// generation it reached; on a later Durable m it forgets that stream's
+// notes older than that generation. A node that takes a shard's lease
+// adopts every note it still has (writes those records itself: what the
+// old holder changed and did not say it stored), and a node forgets the
+// notes of streams that hold no shard once every shard has a holder (the
+// holder that took them over adopted its own). The gaps: two holders
+// lost within one RecordsEvery of each other, or a holder that dies and
+// takes its old lease back at once, can lose the last seconds of record
+// changes (username, monitoring start, last seen; never presence, KV or
+// tokens); a user in guilds of two shards held by two nodes has two
+// writers; an opt-in applied from the bus marks the record on every node.
 //
 // Nodes. Every node announces itself on halyard.nodes every Heartbeat
 // (its shards, its socket count); Nodes lists those seen lately.

@@ -76,8 +76,15 @@ func (n *Node) peerLocked(name string) *peer {
 
 // applyBatch runs a batch's changes on the hub.
 func (n *Node) applyBatch(b *batch) {
+	from := n.noteFrom(b.Stream)
 	for i := range b.Ops {
-		apply(n.cfg.Hub, &b.Ops[i], keepAll)
+		o := &b.Ops[i]
+		if o.Kind == opRecordsMark {
+			n.applyRecordsMark(from.Origin, o)
+			from.Gen = n.recordGen.Load()
+			continue
+		}
+		apply(n.cfg.Hub, o, keepAll, from)
 	}
 	n.stats.OpsIn.Add(uint64(len(b.Ops)))
 	if b.Sent > 0 {
@@ -154,9 +161,10 @@ func (n *Node) installSnapshot(name string, snap *snapshotChunk) bool {
 	}
 	inShards := func(g string) bool { return held[ShardOf(g, snap.ShardCount)] }
 	members := map[string]map[string]bool{} // guild → users in the snapshot
+	from := n.noteFrom(snap.Stream)
 	for i := range snap.Ops {
 		o := &snap.Ops[i]
-		apply(n.cfg.Hub, o, inShards)
+		apply(n.cfg.Hub, o, inShards, from)
 		if o.Kind == opUpsertMember {
 			if members[o.Guild] == nil {
 				members[o.Guild] = map[string]bool{}

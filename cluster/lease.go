@@ -38,6 +38,7 @@ func (n *Node) leaseRound(timeout time.Duration) {
 		cancel()
 	}
 	n.shedExtraShard(count)
+	n.forgetLeftOrigins(count)
 }
 
 // shedExtraShard gives back one shard when this node holds more than its
@@ -120,7 +121,10 @@ func (n *Node) leaseShard(ctx context.Context, s, count int) {
 	n.holders[s] = n.cfg.Name
 	n.freeSeen[s] = 0
 	n.mu.Unlock()
-	n.log.Info("cluster: took the lease of a shard; opening it", "shard", s)
+	// The user records the old holder changed and did not say it stored
+	// are this node's to write now.
+	adopted := n.cfg.Hub.AdoptForeignRecords()
+	n.log.Info("cluster: took the lease of a shard; opening it", "shard", s, "records_adopted", adopted)
 	n.wg.Add(1)
 	go n.openShard(s)
 }

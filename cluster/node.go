@@ -53,7 +53,10 @@ type Config struct {
 	// itself (DefaultHeartbeat when zero).
 	LeaseTTL  time.Duration
 	Heartbeat time.Duration
-	Logger    *slog.Logger
+	// RecordsEvery is how often the node stores its changed user records
+	// and tells the others (DefaultRecordsEvery when zero).
+	RecordsEvery time.Duration
+	Logger       *slog.Logger
 }
 
 // Node is this process's membership of the cluster.
@@ -73,6 +76,7 @@ type Node struct {
 	subs   []*nats.Subscription
 
 	connected atomic.Bool
+	joined    chan struct{} // closed once the node joined (join)
 	closeOnce sync.Once
 
 	mu        sync.Mutex
@@ -86,6 +90,11 @@ type Node struct {
 
 	reloadKV chan struct{} // wakes the KV reloader
 	kvMu     sync.Mutex    // orders announcement numbers with publishing
+
+	// Records marks of the other nodes' streams (records.go).
+	recordGen atomic.Uint64
+	marksMu   sync.Mutex
+	marks     map[string]*streamMarks // by stream
 }
 
 // New returns a node; Open connects it.
@@ -99,10 +108,13 @@ func New(cfg Config) *Node {
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = DefaultHeartbeat
 	}
+	if cfg.RecordsEvery <= 0 {
+		cfg.RecordsEvery = DefaultRecordsEvery
+	}
 	return &Node{cfg: cfg, log: cfg.Logger, stream: cfg.Name + "-" + nuid.Next(),
 		peers: map[string]*peer{}, kvStreams: map[string]uint64{}, held: map[int]uint64{},
 		holders: map[int]string{}, freeSeen: map[int]int{}, nodes: map[string]NodeInfo{},
-		reloadKV: make(chan struct{}, 1)}
+		reloadKV: make(chan struct{}, 1), marks: map[string]*streamMarks{}, joined: make(chan struct{})}
 }
 
 // Name is this node's name.
@@ -116,10 +128,24 @@ func (n *Node) SetShards(c ShardController) { n.cfg.Shards = c }
 
 // Open connects to NATS, creates the lease bucket, subscribes to the
 // other nodes' changes and reloads every KV map and token hash (after
-// subscribing, so nothing written meanwhile is missed).
+// subscribing, so nothing written meanwhile is missed). NATS servers that
+// do not answer are not an error: the node keeps trying in the background
+// (not ready meanwhile: Readiness) and joins once they answer; a bad
+// setting (credentials file, NATS without JetStream) is.
 func (n *Node) Open(ctx context.Context) error {
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	connected := make(chan struct{}, 1)
 	opts := []nats.Option{nats.Name("halyard " + n.cfg.Name), nats.NoEcho(), nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond), nats.Timeout(5 * time.Second),
+		// Servers down at start: connect in the background as after a
+		// disconnect (ConnectHandler says when).
+		nats.RetryOnFailedConnect(true),
+		nats.ConnectHandler(func(*nats.Conn) {
+			select {
+			case connected <- struct{}{}:
+			default:
+			}
+		}),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			n.connected.Store(false)
 			n.log.Warn("cluster: cut off from NATS", "err", err)
@@ -138,38 +164,10 @@ func (n *Node) Open(ctx context.Context) error {
 		return fmt.Errorf("cluster: cannot reach NATS at %s: %v", redactURLs(n.cfg.URLs), err)
 	}
 	n.nc = nc
-	n.connected.Store(true)
-	if err := n.openLeases(ctx); err != nil {
-		nc.Close()
-		return err
-	}
-	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.pub = newPublisher(nc, n.cfg.Name, n.stream, n.log, &n.stats)
 	n.tee = &Tee{hub: n.cfg.Hub, pub: n.pub}
-	for subj, h := range map[string]nats.MsgHandler{
-		subjectHub + "*":             n.onBatch,
-		subjectKV:                    n.onAnnouncement,
-		subjectNodes:                 n.onHeartbeat,
-		subjectSnapshot + n.cfg.Name: n.serveSnapshot,
-	} {
-		sub, err := nc.Subscribe(subj, h)
-		if err != nil {
-			n.Close()
-			return fmt.Errorf("cluster: subscribing to %s: %v", subj, err)
-		}
-		// Bursts of changes must not drop messages (a drop is a gap
-		// and a resync): generous pending limits.
-		_ = sub.SetPendingLimits(1<<20, 1<<30)
-		n.subs = append(n.subs, sub)
-	}
-	if err := nc.FlushTimeout(5 * time.Second); err != nil {
-		n.Close()
-		return fmt.Errorf("cluster: NATS: %v", err)
-	}
-	if err := n.reloadAll(ctx); err != nil {
-		n.Close()
-		return err
-	}
+	// Writes made here are announced from now on; while NATS does not
+	// answer, the client buffers them (or the others see a gap).
 	if n.cfg.Hub != nil {
 		n.cfg.Hub.SetKVWriteHook(n.announceKV)
 		n.cfg.Hub.SetOptOutHook(n.announceOptOut)
@@ -177,8 +175,74 @@ func (n *Node) Open(ctx context.Context) error {
 	if n.cfg.Tokens != nil {
 		n.cfg.Tokens.OnChange(n.announceToken)
 	}
+	if !nc.IsConnected() {
+		n.log.Warn("cluster: NATS does not answer; joining once it does (not ready meanwhile)", "nats", redactURLs(n.cfg.URLs))
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			select {
+			case <-n.ctx.Done():
+				return
+			case <-connected:
+			}
+			for {
+				err := n.join(n.ctx)
+				if err == nil {
+					n.log.Info("cluster: joined", "server", nc.ConnectedUrlRedacted())
+					return
+				}
+				n.log.Warn("cluster: joining failed; retrying", "err", err)
+				select {
+				case <-n.ctx.Done():
+					return
+				case <-time.After(time.Second):
+				}
+			}
+		}()
+		return nil
+	}
+	if err := n.join(ctx); err != nil {
+		n.Close()
+		return err
+	}
+	return nil
+}
+
+// join does what needs NATS: the lease bucket, the subscriptions, a
+// reload of KV and tokens after them; then the node takes part (Start's
+// loops wait for it).
+func (n *Node) join(ctx context.Context) error {
+	if err := n.openLeases(ctx); err != nil {
+		return err
+	}
+	for subj, h := range map[string]nats.MsgHandler{
+		subjectHub + "*":             n.onBatch,
+		subjectKV:                    n.onAnnouncement,
+		subjectNodes:                 n.onHeartbeat,
+		subjectSnapshot + n.cfg.Name: n.serveSnapshot,
+	} {
+		sub, err := n.nc.Subscribe(subj, h)
+		if err != nil {
+			n.unsubscribe()
+			return fmt.Errorf("cluster: subscribing to %s: %v", subj, err)
+		}
+		// Bursts of changes must not drop messages (a drop is a gap
+		// and a resync): generous pending limits.
+		_ = sub.SetPendingLimits(1<<20, 1<<30)
+		n.subs = append(n.subs, sub)
+	}
+	if err := n.nc.FlushTimeout(5 * time.Second); err != nil {
+		n.unsubscribe()
+		return fmt.Errorf("cluster: NATS: %v", err)
+	}
+	if err := n.reloadAll(ctx); err != nil {
+		n.unsubscribe()
+		return err
+	}
+	n.connected.Store(n.nc.IsConnected())
 	n.wg.Add(1)
 	go n.kvReloader()
+	close(n.joined)
 	return nil
 }
 
@@ -207,12 +271,30 @@ func (n *Node) openLeases(ctx context.Context) error {
 	return fmt.Errorf("cluster: creating the lease bucket %s (is JetStream enabled on the NATS servers?): %v", leaseBucket, lastErr)
 }
 
-// Start takes part in the shard leases and announces this node; it
-// returns at once.
+// unsubscribe drops the node's subscriptions (a failed join, Close).
+func (n *Node) unsubscribe() {
+	for _, s := range n.subs {
+		_ = s.Unsubscribe()
+	}
+	n.subs = nil
+}
+
+// Start takes part in the shard leases and announces this node, once it
+// joined; it returns at once.
 func (n *Node) Start() {
-	n.wg.Add(2)
-	go n.leaseLoop()
-	go n.heartbeatLoop()
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-n.joined:
+		}
+		n.wg.Add(3)
+		go n.leaseLoop()
+		go n.heartbeatLoop()
+		go n.recordLoop()
+	}()
 }
 
 // Connected reports whether the node is connected to NATS.
@@ -236,9 +318,7 @@ func (n *Node) close() {
 		n.pub.close()
 	}
 	if n.nc != nil {
-		for _, s := range n.subs {
-			_ = s.Unsubscribe()
-		}
+		n.unsubscribe()
 		_ = n.nc.FlushTimeout(time.Second)
 		n.nc.Close()
 	}
@@ -247,6 +327,11 @@ func (n *Node) close() {
 // Readiness lists why this node is not ready to serve as part of the
 // cluster: cut off from NATS, or missing the state of a shard.
 func (n *Node) Readiness() []string {
+	select {
+	case <-n.joined:
+	default:
+		return []string{"not joined to the cluster yet (NATS does not answer)"}
+	}
 	if !n.connected.Load() {
 		return []string{"cut off from the cluster bus (NATS)"}
 	}

@@ -8,9 +8,11 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// flushEvery is how long a change may wait for others to share its bus
-// message: the cost of one message is spread over up to maxBatchOps
-// changes under load, and a lone change waits at most this long.
+// flushEvery is the least time between two bus messages of hub changes:
+// a change after a quiet spell goes out at once, and changes that come
+// faster wait for others to share their message (up to maxBatchOps), so
+// the cost of a message is spread under load and a lone change does not
+// wait.
 const flushEvery = 2 * time.Millisecond
 
 // Publisher sends this node's hub changes on halyard.hub.<node> in
@@ -25,31 +27,49 @@ type Publisher struct {
 
 	mu      sync.Mutex
 	pending []op
-	seq     uint64 // last sequence number sent (under mu)
-	wake    chan struct{}
+	seq     uint64        // last sequence number sent (under mu)
+	last    time.Time     // when the last batch was sent (under mu)
+	wake    chan struct{} // a change was queued on an empty queue
+	full    chan struct{} // the queue holds a full batch
 	stop    chan struct{}
 	done    chan struct{}
 }
 
 func newPublisher(nc *nats.Conn, node, stream string, log *slog.Logger, stats *Stats) *Publisher {
 	p := &Publisher{nc: nc, subject: subjectHub + node, stream: stream, node: node, log: log, stats: stats,
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		wake: make(chan struct{}, 1), full: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go p.loop()
 	return p
 }
 
 // add queues a change; the caller holds the tee's lock, so the queue is in
-// the hub's order.
+// the hub's order. A change after a quiet spell is sent right here, on the
+// caller's goroutine: on a busy machine the bus message then does not wait
+// for the publisher's goroutine to be scheduled behind the local fan-out.
 func (p *Publisher) add(o op) {
 	p.mu.Lock()
 	p.pending = append(p.pending, o)
 	n := len(p.pending)
-	p.mu.Unlock()
-	if n >= maxBatchOps {
-		select {
-		case p.wake <- struct{}{}:
-		default:
+	if n == 1 {
+		if now := time.Now(); now.Sub(p.last) >= flushEvery {
+			p.flushLocked(now)
+			p.mu.Unlock()
+			return
 		}
+	}
+	p.mu.Unlock()
+	switch {
+	case n == 1:
+		signal(p.wake)
+	case n >= maxBatchOps:
+		signal(p.full)
+	}
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
 	}
 }
 
@@ -64,31 +84,56 @@ func (p *Publisher) lastSeq() uint64 {
 
 func (p *Publisher) loop() {
 	defer close(p.done)
-	t := time.NewTicker(flushEvery)
-	defer t.Stop()
+	t := time.NewTimer(0)
+	<-t.C
 	for {
 		select {
 		case <-p.stop:
 			p.flush()
 			return
-		case <-t.C:
 		case <-p.wake:
+		case <-p.full:
+		}
+		// Changes are queued: send them once flushEvery has passed since
+		// the last message (at once when a batch is full).
+		p.mu.Lock()
+		wait := flushEvery - time.Since(p.last)
+		p.mu.Unlock()
+		if wait > 0 {
+			t.Reset(wait)
+			select {
+			case <-p.stop:
+				p.flush()
+				return
+			case <-t.C:
+			case <-p.full:
+				t.Stop()
+			}
 		}
 		p.flush()
 	}
 }
 
-// flush sends every queued change, numbering the batches under mu so
-// lastSeq and the numbers agree.
+// flush sends every queued change.
 func (p *Publisher) flush() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.flushLocked(time.Now())
+}
+
+// flushLocked sends every queued change, numbering the batches under mu so
+// lastSeq and the numbers agree.
+func (p *Publisher) flushLocked(now time.Time) {
+	if len(p.pending) == 0 {
+		return
+	}
 	for len(p.pending) > 0 {
 		n := min(len(p.pending), maxBatchOps)
 		p.send(p.pending[:n])
 		p.pending = p.pending[n:]
 	}
 	p.pending = nil
+	p.last = now
 }
 
 func (p *Publisher) send(ops []op) {

@@ -13,8 +13,9 @@ type Tee struct {
 	hub *core.Hub
 	pub *Publisher
 
-	mu     sync.Mutex // keeps the bus order equal to the hub's
-	synced bool
+	mu      sync.Mutex // keeps the bus order equal to the hub's
+	synced  bool
+	changes uint64 // hub changes made through the tee (under mu)
 }
 
 // UpsertMember applies and publishes a member (GUILD_CREATE, chunks, joins
@@ -23,6 +24,7 @@ func (t *Tee) UpsertMember(guildID string, m core.Member) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.hub.UpsertMember(guildID, m)
+	t.changes++
 	t.pub.add(op{Kind: opUpsertMember, Guild: guildID, Member: m})
 }
 
@@ -31,6 +33,7 @@ func (t *Tee) UpdatePresence(userID string, p *core.Presence) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.hub.UpdatePresence(userID, p)
+	t.changes++
 	t.pub.add(op{Kind: opUpdatePresence, User: userID, Presence: p})
 }
 
@@ -39,6 +42,7 @@ func (t *Tee) RemoveMember(guildID, userID string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.hub.RemoveMember(guildID, userID)
+	t.changes++
 	t.pub.add(op{Kind: opRemoveMember, Guild: guildID, User: userID})
 }
 
@@ -58,6 +62,7 @@ func (t *Tee) PruneGuild(guildID string, keep func(userID string) bool) {
 	for _, id := range removed {
 		t.pub.add(op{Kind: opRemoveMember, Guild: guildID, User: id})
 	}
+	t.changes += uint64(len(removed))
 }
 
 // RemoveGuild applies and publishes forgetting a guild.
@@ -65,6 +70,7 @@ func (t *Tee) RemoveGuild(guildID string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.hub.RemoveGuild(guildID)
+	t.changes++
 	t.pub.add(op{Kind: opRemoveGuild, Guild: guildID})
 }
 
@@ -73,8 +79,25 @@ func (t *Tee) MarkSynced() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.hub.MarkSynced()
+	t.changes++
 	t.synced = true
 	t.pub.add(op{Kind: opSynced})
+}
+
+// markRecords queues a records mark (records.go) and returns how many hub
+// changes came before it.
+func (t *Tee) markRecords(mark, durable uint64) uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pub.add(op{Kind: opRecordsMark, Mark: mark, Durable: durable})
+	return t.changes
+}
+
+// changeCount returns how many hub changes went through the tee.
+func (t *Tee) changeCount() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.changes
 }
 
 // IsMonitored asks the local hub.
@@ -88,12 +111,13 @@ func (t *Tee) Synced() bool {
 }
 
 // apply runs one change from another node on hub, through the method the
-// bot would have called.
-func apply(hub *core.Hub, o *op, keep func(guildID string) bool) {
+// bot would have called; a record it changes is that node's to write
+// (from). Records marks are the caller's (applyBatch).
+func apply(hub *core.Hub, o *op, keep func(guildID string) bool, from core.ForeignRecord) {
 	switch o.Kind {
 	case opUpsertMember:
 		if keep(o.Guild) {
-			hub.UpsertMember(o.Guild, o.Member)
+			hub.ApplyMember(from, o.Guild, o.Member)
 		}
 	case opUpdatePresence:
 		hub.UpdatePresence(o.User, o.Presence)

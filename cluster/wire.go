@@ -31,6 +31,7 @@ const (
 	opRemoveMember
 	opRemoveGuild
 	opSynced
+	opRecordsMark // records up to a mark are stored (records.go)
 )
 
 // op is one hub change, as the bot made it on the holder.
@@ -40,6 +41,10 @@ type op struct {
 	User     string
 	Member   core.Member
 	Presence *core.Presence
+	// opRecordsMark: Mark numbers a point of the stream (0: none), and
+	// Durable says every record changed before that earlier mark is
+	// stored (0: none yet).
+	Mark, Durable uint64
 }
 
 // batch is one bus message of a node's stream of hub changes.

@@ -49,6 +49,12 @@ type Hub struct {
 	kvVer   map[string]int64      // stored version of each KV (VersionedKV only)
 	records map[string]UserRecord // users not monitored now, and GitHub links (hub_records.go)
 	dirty   map[string]struct{}   // records not yet written
+	// foreign: records another node changed and writes; this hub writes
+	// them only if it takes over (hub_records_cluster.go).
+	foreign map[string]ForeignRecord
+	// marking, while set, says whose change is being applied: the
+	// record marks it makes go to foreign, not dirty.
+	marking *ForeignRecord
 	// optOuts: users who opted out, since when; hidden from every read
 	// and event (hub_optout.go).
 	optOuts map[string]time.Time

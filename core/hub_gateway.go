@@ -31,6 +31,12 @@ func (h *Hub) UpsertMember(guildID string, m Member) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.upsertMemberLocked(guildID, m)
+}
+
+// upsertMemberLocked is UpsertMember with h.mu held for writing (and
+// ApplyMember's: hub_records_cluster.go).
+func (h *Hub) upsertMemberLocked(guildID string, m Member) {
 	now := h.opts.Now()
 	old, monitored := h.users[m.User.ID]
 	prev, _ := h.recordOfLocked(m.User.ID)

@@ -22,7 +22,7 @@ func (h *Hub) recordLocked(userID string, now time.Time) UserRecord {
 	if !ok || r.MonitoringSince.IsZero() {
 		r.ID = userID
 		r.MonitoringSince = now
-		h.dirty[userID] = struct{}{}
+		h.markRecordLocked(userID)
 	}
 	if r.GitHubLogin == "" {
 		delete(h.records, userID)
@@ -58,7 +58,7 @@ func (h *Hub) noteRecordLocked(u *User, prev UserRecord) {
 		prev.Username == u.Discord.Username {
 		return
 	}
-	h.dirty[u.ID] = struct{}{}
+	h.markRecordLocked(u.ID)
 }
 
 // keepRecordLocked stores the record of a user who stops being monitored.
@@ -79,10 +79,10 @@ func (h *Hub) flushLoop() {
 	for {
 		select {
 		case <-t.C:
-			h.FlushRecords(context.Background())
+			_ = h.FlushRecords(context.Background()) // logged; retried next tick
 		case <-h.flushStop:
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			h.FlushRecords(ctx)
+			_ = h.FlushRecords(ctx)
 			cancel()
 			return
 		}
@@ -90,10 +90,12 @@ func (h *Hub) flushLoop() {
 }
 
 // FlushRecords writes every changed user record now. Records that fail to
-// write stay marked and are retried on the next flush.
-func (h *Hub) FlushRecords(ctx context.Context) {
+// write stay marked and are retried on the next flush, and the error is
+// returned; nil means every record changed before the call is stored (a
+// cluster announces that: hub_records_cluster.go).
+func (h *Hub) FlushRecords(ctx context.Context) error {
 	if h.opts.Store == nil {
-		return
+		return nil
 	}
 	h.flushMu.Lock()
 	defer h.flushMu.Unlock()
@@ -123,7 +125,7 @@ func (h *Hub) FlushRecords(ctx context.Context) {
 		}
 		h.mu.Unlock()
 		if len(recs) == 0 {
-			return
+			return nil
 		}
 		h.stats.recordsWriting.Store(int64(len(recs)))
 		if err := h.opts.Store.SaveUsers(ctx, recs); err != nil {
@@ -134,8 +136,9 @@ func (h *Hub) FlushRecords(ctx context.Context) {
 			}
 			h.stats.recordsWriting.Store(0)
 			h.mu.Unlock()
-			return
+			return err
 		}
 		h.stats.recordsWriting.Store(0)
+		h.stats.recordsWritten.Add(int64(len(recs)))
 	}
 }

@@ -9,6 +9,8 @@ type hubStats struct {
 	dropped    atomic.Int64
 	// recordsWriting is the size of the record batch being written now.
 	recordsWriting atomic.Int64
+	// recordsWritten counts the user records this hub stored.
+	recordsWritten atomic.Int64
 }
 
 func (s *hubStats) observe(deliveries, dropped int) {
@@ -27,6 +29,12 @@ type HubStats struct {
 	// RecordsPending is how many changed user records wait for the
 	// background writer; it grows while the store refuses writes.
 	RecordsPending int
+	// RecordsWritten counts the user records this hub stored.
+	RecordsWritten int64
+	// RecordsForeign is how many changed records another node of a
+	// cluster writes, kept until it says they are stored
+	// (hub_records_cluster.go).
+	RecordsForeign int
 }
 
 // Stats returns the hub's counters.
@@ -36,6 +44,7 @@ func (h *Hub) Stats() HubStats {
 	h.subMu.Unlock()
 	h.mu.Lock()
 	pending := len(h.dirty) + int(h.stats.recordsWriting.Load())
+	foreign := len(h.foreign)
 	h.mu.Unlock()
 	return HubStats{
 		Events:      h.stats.events.Load(),
@@ -45,5 +54,7 @@ func (h *Hub) Stats() HubStats {
 		Subscribers: all,
 
 		RecordsPending: pending,
+		RecordsWritten: h.stats.recordsWritten.Load(),
+		RecordsForeign: foreign,
 	}
 }

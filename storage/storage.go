@@ -107,6 +107,9 @@ type Store struct {
 	// (a cluster node): unversioned KV writes then clear the user's
 	// claims. A single node never pays for them.
 	claimsInUse atomic.Bool
+	// claimWindow is the sweep's window of KV claims (kv_versions.go);
+	// tests make it small.
+	claimWindow int64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -132,7 +135,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.OpTimeout <= 0 {
 		cfg.OpTimeout = DefaultOpTimeout
 	}
-	s := &Store{log: cfg.Logger, opTimeout: cfg.OpTimeout, usersBatch: saveUsersBatch, probeTurn: make(chan struct{}, 1)}
+	s := &Store{log: cfg.Logger, opTimeout: cfg.OpTimeout, usersBatch: saveUsersBatch, probeTurn: make(chan struct{}, 1),
+		claimWindow: claimWindow}
 
 	uri := cfg.URI
 	if uri == "" {

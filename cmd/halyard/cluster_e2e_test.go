@@ -244,6 +244,31 @@ func TestClusterThreeNodes(t *testing.T) {
 		})
 	}
 
+	// One writer of user records: the holder stores every member's
+	// record; the followers only note them until the holder says they
+	// are stored, and write none of them.
+	holder := nodes[0].Cluster.LeaseHolders()[0]
+	waitUntil(t, "the holder to store the records and the followers to forget their notes", time.Minute, func() bool {
+		for _, m := range nodes {
+			st := m.Hub.Stats()
+			if m.Cluster.Name() == holder && st.RecordsWritten < int64(len(ids)) || st.RecordsForeign != 0 {
+				return false
+			}
+		}
+		return true
+	})
+	for i, m := range nodes {
+		if m.Cluster.Name() == holder {
+			continue
+		}
+		if err := m.Hub.FlushRecords(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if w := m.Hub.Stats().RecordsWritten; w != 0 {
+			t.Fatalf("follower node %d wrote %d user records of the holder's changes", i, w)
+		}
+	}
+
 	// A token issued on node 0 writes KV on node 2; node 1 serves it.
 	user := ids[0]
 	token, err := nodes[0].Tokens.Issue(t.Context(), user)
@@ -349,7 +374,6 @@ func TestClusterThreeNodes(t *testing.T) {
 
 	// The holder goes mid-churn; another node takes the shard and every
 	// survivor converges to the simulator; their sockets stay open.
-	holder := nodes[0].Cluster.LeaseHolders()[0]
 	var dead int
 	for i, m := range nodes {
 		if m.Cluster.Name() == holder {
@@ -391,6 +415,21 @@ func TestClusterThreeNodes(t *testing.T) {
 		// and comes back through INIT_STATE, as on one node after a
 		// gateway fault (TestGatewayFaultsLanyardSocket). Logged.
 		t.Logf("node %d's Lanyard socket: %d updates folded, %d closes with 1013 (reconnected)", i, updates, kicks)
+	}
+	// The new holder writes the records now (its re-sync saw every
+	// member again); the other survivor still writes none.
+	newHolder := nodes[survivors[0]].Cluster.LeaseHolders()[0]
+	for _, i := range survivors {
+		if err := nodes[i].Hub.FlushRecords(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		w := nodes[i].Hub.Stats().RecordsWritten
+		switch name := nodes[i].Cluster.Name(); {
+		case name == newHolder && w == 0:
+			t.Errorf("the new holder %s wrote no user record", name)
+		case name != newHolder && w != 0:
+			t.Errorf("follower %s wrote %d user records", name, w)
+		}
 	}
 }
 
