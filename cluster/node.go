@@ -246,29 +246,53 @@ func (n *Node) join(ctx context.Context) error {
 	return nil
 }
 
-// openLeases creates (or opens) the lease bucket, replicated on three
-// servers when the NATS cluster has them, else on one.
+// openLeases opens the lease bucket, or creates it replicated on three
+// servers when the NATS cluster has them, else on one. Nodes started
+// together race to create it: a create that loses waits out JetStream's
+// API timeout, so each attempt is short and the next one first opens the
+// bucket the winner made.
 func (n *Node) openLeases(ctx context.Context) error {
 	js, err := jetstream.New(n.nc)
 	if err != nil {
 		return fmt.Errorf("cluster: JetStream: %v", err)
 	}
 	var lastErr error
-	for _, replicas := range []int{3, 1} {
-		kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: leaseBucket,
-			Description: "Halyard: which node holds each Discord shard", TTL: n.cfg.LeaseTTL,
-			History: 1, Replicas: replicas})
-		if err == nil {
+	for ctx.Err() == nil {
+		if kv, err := js.KeyValue(ctx, leaseBucket); err == nil {
 			n.leases = kv
 			return nil
 		}
-		lastErr = err
-		if kv, gerr := js.KeyValue(ctx, leaseBucket); gerr == nil {
-			n.leases = kv
-			return nil
+		for _, replicas := range []int{3, 1} {
+			kv, err := n.createLeases(ctx, js, replicas)
+			if err == nil {
+				n.leases = kv
+				return nil
+			}
+			lastErr = err
+			if errors.Is(err, context.DeadlineExceeded) {
+				break // another node's create may be under way: open it
+			}
+		}
+		if !errors.Is(lastErr, context.DeadlineExceeded) {
+			break // refused outright (no JetStream, no room): retrying will not help
 		}
 	}
+	if lastErr == nil {
+		lastErr = ctx.Err()
+	}
 	return fmt.Errorf("cluster: creating the lease bucket %s (is JetStream enabled on the NATS servers?): %v", leaseBucket, lastErr)
+}
+
+// leaseCreateTimeout bounds one attempt at creating the lease bucket.
+const leaseCreateTimeout = time.Second
+
+// createLeases makes one bounded attempt at creating the lease bucket.
+func (n *Node) createLeases(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.KeyValue, error) {
+	ctx, cancel := context.WithTimeout(ctx, leaseCreateTimeout)
+	defer cancel()
+	return js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: leaseBucket,
+		Description: "Halyard: which node holds each Discord shard", TTL: n.cfg.LeaseTTL,
+		History: 1, Replicas: replicas})
 }
 
 // unsubscribe drops the node's subscriptions (a failed join, Close).
