@@ -127,7 +127,9 @@ func (u *DiscordUser) HasJSON() bool { return len(u.Raw) > 0 || !u.Packed.IsZero
 func (u *DiscordUser) JSONLen() int { return jsonLen(u.Raw, u.Packed) }
 
 // SameJSON reports whether u and v have the same JSON.
-func (u *DiscordUser) SameJSON(v *DiscordUser) bool { return sameJSON(u.Raw, u.Packed, v.Raw, v.Packed) }
+func (u *DiscordUser) SameJSON(v *DiscordUser) bool {
+	return sameJSON(u.Raw, u.Packed, v.Raw, v.Packed)
+}
 
 // JSON returns the activity object verbatim (nil when there is none); a
 // packed one is rebuilt in a new slice.
