@@ -62,6 +62,9 @@ func PackJSON(dst, raw []byte) []byte {
 // packShaped is PackJSON with an interned shape; ok is false (and dst
 // unchanged) when raw cannot be packed that way.
 func packShaped(dst, raw []byte) (out []byte, ok bool) {
+	if bytes.IndexByte(raw, holeMark) >= 0 {
+		return dst, false
+	}
 	start := len(dst)
 	var shapeBuf [512]byte
 	shape := shapeBuf[:0]
@@ -141,19 +144,21 @@ func packShaped(dst, raw []byte) (out []byte, ok bool) {
 // stringEnd returns the index of the quote closing the string whose
 // contents start at raw[i], or -1.
 func stringEnd(raw []byte, i int) int {
-	for i < len(raw) {
-		switch raw[i] {
-		case '"':
-			return i
-		case '\\':
-			i += 2
-		case holeMark:
+	for {
+		j := bytes.IndexByte(raw[i:], '"')
+		if j < 0 {
 			return -1
-		default:
-			i++
 		}
+		j += i
+		k := j // an even run of backslashes before the quote escapes none
+		for k > i && raw[k-1] == '\\' {
+			k--
+		}
+		if (j-k)%2 == 0 {
+			return j
+		}
+		i = j + 1
 	}
-	return -1
 }
 
 func isNumberByte(c byte) bool {
