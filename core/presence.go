@@ -59,8 +59,6 @@ type Activity struct {
 	State         string
 	ApplicationID string
 	SyncID        string
-	SessionID     string
-	Platform      string
 	CreatedAt     int64 // Unix ms, 0 when absent
 	Start         int64 // timestamps.start, Unix ms, 0 when absent
 	End           int64 // timestamps.end, Unix ms, 0 when absent

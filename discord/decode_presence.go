@@ -145,7 +145,7 @@ func packActivities(items [][]byte) []core.Activity {
 func shareActivity(a *core.Activity, p core.PackedJSON, raw []byte) {
 	a.Packed = p
 	for _, s := range []*string{&a.ID, &a.Name, &a.URL, &a.Details, &a.State, &a.ApplicationID, &a.SyncID,
-		&a.SessionID, &a.Platform, &a.LargeImage, &a.LargeText, &a.SmallImage, &a.SmallText, &a.PartyID} {
+		&a.LargeImage, &a.LargeText, &a.SmallImage, &a.SmallText, &a.PartyID} {
 		*s = p.Share(raw, *s)
 	}
 	if a.Emoji != nil {
