@@ -29,7 +29,7 @@ const holeMark = 0
 
 // Limits of the shape table: shapes are few (Discord's objects have a
 // fixed set of optional fields), but they come from the network, so past
-// these a value is not packed and the caller keeps it verbatim.
+// these a value with a new shape is kept verbatim instead.
 const (
 	maxShapes     = 1 << 14
 	maxShapeBytes = 4 << 20
