@@ -52,7 +52,7 @@ func (h *Hub) upsertMemberLocked(guildID string, m Member) {
 		nu.MonitoringSince = rec.MonitoringSince
 		nu.LastSeen = rec.LastSeen
 	}
-	if len(m.User.Raw) > 0 {
+	if m.User.HasJSON() {
 		nu.Discord = m.User
 	}
 	if len(nu.Guilds) == 0 {
@@ -74,7 +74,7 @@ func (h *Hub) upsertMemberLocked(guildID string, m Member) {
 	switch {
 	case !monitored:
 		h.replace(nu, MemberJoined)
-	case m.SetPresence, string(nu.Discord.Raw) != string(old.Discord.Raw), nu.Nick != old.Nick:
+	case m.SetPresence, !nu.Discord.SameJSON(&old.Discord), nu.Nick != old.Nick:
 		// A fresh sync re-sends even an unchanged presence, as Lanyard does
 		// (docs/compat/lanyard.md §3.6).
 		h.replace(nu, PresenceUpdated)
@@ -128,7 +128,7 @@ func (h *Hub) UpdateUser(u DiscordUser) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	old, ok := h.users[u.ID]
-	if !ok || string(old.Discord.Raw) == string(u.Raw) {
+	if !ok || old.Discord.SameJSON(&u) {
 		return
 	}
 	nu := old.clone()

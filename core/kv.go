@@ -96,7 +96,7 @@ func ValidateKVPair(key, value string) error {
 // sorted key order and returns the first failure.
 func ValidateKVPairs(pairs KV) error {
 	for _, k := range pairs.SortedKeys() {
-		if err := ValidateKVPair(k, pairs.vals[k]); err != nil {
+		if err := ValidateKVPair(k, pairs.vals()[k]); err != nil {
 			return err
 		}
 	}
@@ -106,8 +106,8 @@ func ValidateKVPairs(pairs KV) error {
 // MergedKVCount is the number of pairs after merging pairs into kv.
 func MergedKVCount(kv, pairs KV) int {
 	n := kv.Len()
-	for _, k := range pairs.keys {
-		if _, ok := kv.vals[k]; !ok {
+	for _, k := range pairs.keys() {
+		if _, ok := kv.vals()[k]; !ok {
 			n++
 		}
 	}

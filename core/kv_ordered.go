@@ -18,9 +18,31 @@ import (
 // The zero KV is empty and ready to use. Copying a KV shares it, as with a
 // map; a KV held by a *User is shared and must be treated as read-only: use
 // Clone before changing it.
-type KV struct {
-	keys []string          // insertion order
-	vals map[string]string // nil while empty
+//
+// A KV is one pointer: every monitored user's snapshot holds one, and most
+// are empty.
+type KV struct{ d *kvData }
+
+// kvData is a non-empty KV's pairs.
+type kvData struct {
+	keys []string // insertion order
+	vals map[string]string
+}
+
+// keys returns the keys in insertion order (shared).
+func (kv KV) keys() []string {
+	if kv.d == nil {
+		return nil
+	}
+	return kv.d.keys
+}
+
+// vals returns the pairs (shared; nil while empty).
+func (kv KV) vals() map[string]string {
+	if kv.d == nil {
+		return nil
+	}
+	return kv.d.vals
 }
 
 // KVOf returns a KV holding the given pairs, written in order: key, value,
@@ -38,30 +60,30 @@ func KVOf(keyValues ...string) KV {
 }
 
 // Len is the number of pairs.
-func (kv KV) Len() int { return len(kv.keys) }
+func (kv KV) Len() int { return len(kv.keys()) }
 
 // Get returns the value of key and whether it is set.
 func (kv KV) Get(key string) (string, bool) {
-	v, ok := kv.vals[key]
+	v, ok := kv.vals()[key]
 	return v, ok
 }
 
 // Value returns the value of key, "" when it is not set.
-func (kv KV) Value(key string) string { return kv.vals[key] }
+func (kv KV) Value(key string) string { return kv.vals()[key] }
 
 // Has reports whether key is set.
 func (kv KV) Has(key string) bool {
-	_, ok := kv.vals[key]
+	_, ok := kv.vals()[key]
 	return ok
 }
 
 // Keys returns the keys in insertion order, in a slice the caller owns.
-func (kv KV) Keys() []string { return slices.Clone(kv.keys) }
+func (kv KV) Keys() []string { return slices.Clone(kv.keys()) }
 
 // SortedKeys returns the keys in byte-wise sorted order, in a slice the
 // caller owns.
 func (kv KV) SortedKeys() []string {
-	keys := slices.Clone(kv.keys)
+	keys := slices.Clone(kv.keys())
 	slices.Sort(keys)
 	return keys
 }
@@ -69,8 +91,8 @@ func (kv KV) SortedKeys() []string {
 // All yields the pairs in insertion order without allocating.
 func (kv KV) All() iter.Seq2[string, string] {
 	return func(yield func(string, string) bool) {
-		for _, k := range kv.keys {
-			if !yield(k, kv.vals[k]) {
+		for _, k := range kv.keys() {
+			if !yield(k, kv.vals()[k]) {
 				return
 			}
 		}
@@ -80,8 +102,8 @@ func (kv KV) All() iter.Seq2[string, string] {
 // Map returns the pairs as a new map (no order), for encoders that sort
 // map keys.
 func (kv KV) Map() map[string]string {
-	m := make(map[string]string, len(kv.keys))
-	for k, v := range kv.vals {
+	m := make(map[string]string, len(kv.keys()))
+	for k, v := range kv.vals() {
 		m[k] = v
 	}
 	return m
@@ -89,45 +111,45 @@ func (kv KV) Map() map[string]string {
 
 // Clone returns a copy of kv that the caller may change.
 func (kv KV) Clone() KV {
-	if len(kv.keys) == 0 {
+	if len(kv.keys()) == 0 {
 		return KV{}
 	}
-	out := KV{keys: make([]string, len(kv.keys), len(kv.keys)+1), vals: make(map[string]string, len(kv.keys)+1)}
-	copy(out.keys, kv.keys)
-	for k, v := range kv.vals {
+	out := &kvData{keys: make([]string, len(kv.d.keys), len(kv.d.keys)+1), vals: make(map[string]string, len(kv.d.keys)+1)}
+	copy(out.keys, kv.d.keys)
+	for k, v := range kv.d.vals {
 		out.vals[k] = v
 	}
-	return out
+	return KV{out}
 }
 
 // Set writes one pair: a new key goes last, an existing key keeps its place.
 func (kv *KV) Set(key, value string) {
-	if kv.vals == nil {
-		kv.vals = map[string]string{}
+	if kv.d == nil {
+		kv.d = &kvData{vals: map[string]string{}}
 	}
-	if _, ok := kv.vals[key]; !ok {
-		kv.keys = append(kv.keys, key)
+	if _, ok := kv.d.vals[key]; !ok {
+		kv.d.keys = append(kv.d.keys, key)
 	}
-	kv.vals[key] = value
+	kv.d.vals[key] = value
 }
 
 // Delete removes key; removing an absent key does nothing.
 func (kv *KV) Delete(key string) {
-	if _, ok := kv.vals[key]; !ok {
+	if _, ok := kv.vals()[key]; !ok {
 		return
 	}
-	delete(kv.vals, key)
-	i := slices.Index(kv.keys, key)
-	kv.keys = slices.Delete(kv.keys, i, i+1)
+	delete(kv.d.vals, key)
+	i := slices.Index(kv.d.keys, key)
+	kv.d.keys = slices.Delete(kv.d.keys, i, i+1)
 }
 
 // Equal reports whether kv and other hold the same pairs in the same order.
 func (kv KV) Equal(other KV) bool {
-	if !slices.Equal(kv.keys, other.keys) {
+	if !slices.Equal(kv.keys(), other.keys()) {
 		return false
 	}
-	for k, v := range kv.vals {
-		if other.vals[k] != v {
+	for k, v := range kv.vals() {
+		if other.vals()[k] != v {
 			return false
 		}
 	}
@@ -141,7 +163,7 @@ func (kv KV) MarshalJSON() ([]byte, error) {
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	b.WriteByte('{')
-	for i, k := range kv.keys {
+	for i, k := range kv.keys() {
 		if i > 0 {
 			b.WriteByte(',')
 		}
@@ -150,7 +172,7 @@ func (kv KV) MarshalJSON() ([]byte, error) {
 		}
 		b.Truncate(b.Len() - 1) // Encode's newline
 		b.WriteByte(':')
-		if err := enc.Encode(kv.vals[k]); err != nil {
+		if err := enc.Encode(kv.vals()[k]); err != nil {
 			return nil, err
 		}
 		b.Truncate(b.Len() - 1)

@@ -43,11 +43,14 @@ type Emoji struct {
 	Animated bool
 }
 
-// Activity is one Discord activity. Raw holds Discord's JSON object verbatim
-// (every field it sent, in its order) for the dialects that echo it; the
-// other fields are parsed from it leniently for the renderings that need them.
+// Activity is one Discord activity. Its JSON is Discord's object verbatim
+// (every field it sent, in its order) for the dialects that echo it: the
+// decoder keeps it Packed, a hand-built activity may set Raw instead; read
+// it with JSON or AppendJSON. The other fields are parsed from it leniently
+// for the renderings that need them (the decoder's share Packed's memory).
 type Activity struct {
 	Raw           json.RawMessage
+	Packed        PackedJSON
 	ID            string
 	Name          string
 	Type          int
@@ -56,8 +59,6 @@ type Activity struct {
 	State         string
 	ApplicationID string
 	SyncID        string
-	SessionID     string
-	Platform      string
 	CreatedAt     int64 // Unix ms, 0 when absent
 	Start         int64 // timestamps.start, Unix ms, 0 when absent
 	End           int64 // timestamps.end, Unix ms, 0 when absent
@@ -87,24 +88,89 @@ func (p *Presence) Equal(q *Presence) bool {
 		return false
 	}
 	for i := range p.Activities {
-		if !bytes.Equal(p.Activities[i].Raw, q.Activities[i].Raw) {
+		if !p.Activities[i].SameJSON(&q.Activities[i]) {
 			return false
 		}
 	}
 	return true
 }
 
-// DiscordUser is a Discord user object. Raw is Discord's JSON verbatim, so
+// DiscordUser is a Discord user object. Its JSON is Discord's verbatim, so
 // fields Halyard does not know (primary_guild, collectibles, future ones)
-// reach the clients; the named fields are parsed from it.
+// reach the clients: the decoder keeps it Packed, a hand-built user may set
+// Raw instead; read it with JSON or AppendJSON. The named fields are parsed
+// from it.
 type DiscordUser struct {
 	Raw           json.RawMessage
+	Packed        PackedJSON
 	ID            string
 	Username      string
 	Discriminator string
 	GlobalName    string
 	Avatar        string
 	Bot           bool
+}
+
+// JSON returns the user object verbatim (nil when there is none); a
+// packed one is rebuilt in a new slice.
+func (u *DiscordUser) JSON() json.RawMessage { return jsonOf(u.Raw, u.Packed) }
+
+// AppendJSON appends the user object verbatim to dst.
+func (u *DiscordUser) AppendJSON(dst []byte) []byte { return appendJSON(dst, u.Raw, u.Packed) }
+
+// HasJSON reports whether the user object's JSON is known.
+func (u *DiscordUser) HasJSON() bool { return len(u.Raw) > 0 || !u.Packed.IsZero() }
+
+// JSONLen is the length of the user object's JSON.
+func (u *DiscordUser) JSONLen() int { return jsonLen(u.Raw, u.Packed) }
+
+// SameJSON reports whether u and v have the same JSON.
+func (u *DiscordUser) SameJSON(v *DiscordUser) bool {
+	return sameJSON(u.Raw, u.Packed, v.Raw, v.Packed)
+}
+
+// JSON returns the activity object verbatim (nil when there is none); a
+// packed one is rebuilt in a new slice.
+func (a *Activity) JSON() json.RawMessage { return jsonOf(a.Raw, a.Packed) }
+
+// AppendJSON appends the activity object verbatim to dst.
+func (a *Activity) AppendJSON(dst []byte) []byte { return appendJSON(dst, a.Raw, a.Packed) }
+
+// HasJSON reports whether the activity's JSON is known.
+func (a *Activity) HasJSON() bool { return len(a.Raw) > 0 || !a.Packed.IsZero() }
+
+// SameJSON reports whether a and b have the same JSON.
+func (a *Activity) SameJSON(b *Activity) bool { return sameJSON(a.Raw, a.Packed, b.Raw, b.Packed) }
+
+// Raw takes precedence over Packed in the helpers below: a value has one
+// or the other.
+
+func jsonOf(raw json.RawMessage, p PackedJSON) json.RawMessage {
+	if len(raw) > 0 || p.IsZero() {
+		return raw
+	}
+	return p.Bytes()
+}
+
+func appendJSON(dst []byte, raw json.RawMessage, p PackedJSON) []byte {
+	if len(raw) > 0 {
+		return append(dst, raw...)
+	}
+	return p.AppendTo(dst)
+}
+
+func jsonLen(raw json.RawMessage, p PackedJSON) int {
+	if len(raw) > 0 {
+		return len(raw)
+	}
+	return p.Len()
+}
+
+func sameJSON(raw json.RawMessage, p PackedJSON, raw2 json.RawMessage, p2 PackedJSON) bool {
+	if len(raw) == 0 && len(raw2) == 0 {
+		return p.Equal(p2)
+	}
+	return bytes.Equal(jsonOf(raw, p), jsonOf(raw2, p2))
 }
 
 // User is an immutable snapshot of one monitored user: Discord profile,

@@ -97,7 +97,7 @@ func activitiesJSON(u *core.User) []byte {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		buf.Write(a.Raw)
+		buf.Write(a.JSON())
 	}
 	buf.WriteByte(']')
 	return buf.Bytes()
@@ -144,8 +144,8 @@ func compareUser(tr discordsim.Truth, u *core.User, strict bool) []string {
 		// simulator no longer knows; it can never be later.
 		diffs = append(diffs, fmt.Sprintf("monitoring since %v, later than the join time %v", u.MonitoringSince, tr.JoinedAt))
 	}
-	if !jsonEqual(u.Discord.Raw, tr.User) {
-		diffs = append(diffs, fmt.Sprintf("user %s, want %s", u.Discord.Raw, tr.User))
+	if !jsonEqual(u.Discord.JSON(), tr.User) {
+		diffs = append(diffs, fmt.Sprintf("user %s, want %s", u.Discord.JSON(), tr.User))
 	}
 	guilds := slices.Clone(u.Guilds)
 	want := slices.Clone(tr.Guilds)
@@ -296,8 +296,8 @@ func TestBotHostilePopulation(t *testing.T) {
 			if a.CreatedAt != want[i].CreatedAt || a.Start != want[i].Timestamps.Start || a.End != want[i].Timestamps.End {
 				t.Fatalf("%s activity %d: got %d/%d/%d, want %+v", id, i, a.CreatedAt, a.Start, a.End, want[i])
 			}
-			if !bytes.Contains(a.Raw, []byte(`"_sim_unknown_`)) {
-				t.Fatalf("%s activity %d lost its unknown field: %s", id, i, a.Raw)
+			if !bytes.Contains(a.JSON(), []byte(`"_sim_unknown_`)) {
+				t.Fatalf("%s activity %d lost its unknown field: %s", id, i, a.JSON())
 			}
 			checked++
 		}

@@ -39,10 +39,6 @@ func decodeActivity(raw json.RawMessage) (core.Activity, bool) {
 			appID = v
 		case "sync_id":
 			a.SyncID, _ = readString(v, true)
-		case "session_id":
-			a.SessionID, _ = readString(v, true)
-		case "platform":
-			a.Platform, _ = readString(v, true)
 		case "created_at":
 			a.CreatedAt, _ = readInt(v)
 		case "flags":

@@ -101,15 +101,15 @@ func FuzzDecodeMember(f *testing.F) {
 		if m.User.ID == "" {
 			t.Fatal("member without a user id")
 		}
-		if valid && !json.Valid(m.User.Raw) {
-			t.Fatalf("user Raw %q is not JSON", m.User.Raw)
+		if valid && !json.Valid(m.User.JSON()) {
+			t.Fatalf("user Raw %q is not JSON", m.User.JSON())
 		}
 		snap := []string{strings.Clone(m.User.ID), strings.Clone(m.User.Username), strings.Clone(m.User.GlobalName),
-			strings.Clone(m.User.Avatar), strings.Clone(m.Nick), string(m.User.Raw)}
+			strings.Clone(m.User.Avatar), strings.Clone(m.Nick), string(m.User.JSON())}
 		for i := range buf {
 			buf[i] = 'x'
 		}
-		now := []string{m.User.ID, m.User.Username, m.User.GlobalName, m.User.Avatar, m.Nick, string(m.User.Raw)}
+		now := []string{m.User.ID, m.User.Username, m.User.GlobalName, m.User.Avatar, m.Nick, string(m.User.JSON())}
 		for i := range snap {
 			if snap[i] != now[i] {
 				t.Fatalf("decoded field %d aliases the payload: %q became %q", i, snap[i], now[i])

@@ -150,7 +150,6 @@ func decodeMembers(membersRaw, presencesRaw json.RawMessage) (members []core.Mem
 			bad++
 			return
 		}
-		w.copyActs = true
 		presences[id] = w.presence()
 	})
 	eachElement(membersRaw, func(it []byte) {

@@ -15,10 +15,6 @@ type presenceWire struct {
 	status       []byte
 	clientStatus *clientStatusWire
 	activities   []byte // the raw array
-	// copyActs makes presence copy the activities out of the payload: set
-	// for presences inside a GUILD_CREATE or a member chunk, whose payload
-	// must not stay alive for the sake of one user.
-	copyActs bool
 }
 
 type clientStatusWire struct {
@@ -95,32 +91,70 @@ func (w *presenceWire) presence() *core.Presence {
 	}
 	var stack [8][]byte
 	items := stack[:0]
-	total := 0
 	eachElement(w.activities, func(it []byte) {
 		if kind(it) == '{' {
 			items = append(items, it)
-			total += len(it)
 		}
 	})
 	if len(items) == 0 {
 		return sharedPresence(p)
 	}
-	if w.copyActs {
-		// One allocation for all the activities; each keeps a capped slice.
-		buf := make([]byte, 0, total)
-		for i, it := range items {
-			start := len(buf)
-			buf = append(buf, it...)
-			items[i] = buf[start:len(buf):len(buf)]
-		}
-	}
-	p.Activities = make([]core.Activity, 0, len(items))
-	for _, it := range items {
-		if a, ok := decodeActivity(it); ok {
-			p.Activities = append(p.Activities, a)
-		}
-	}
+	p.Activities = packActivities(items)
 	return p
+}
+
+// packActivities decodes activity objects and keeps their JSON packed
+// (core.PackedJSON), all of them in one allocation of exactly their packed
+// size, which their parsed strings share: the payload (a whole member
+// chunk, or a presence update) does not stay alive for them.
+func packActivities(items [][]byte) []core.Activity {
+	acts := make([]core.Activity, 0, len(items))
+	var srcStack [8][]byte
+	var endStack [8]int
+	srcs, ends := srcStack[:0], endStack[:0]
+	var scratch [2048]byte
+	buf := scratch[:0]
+	for _, it := range items {
+		a, ok := decodeActivity(it)
+		if !ok {
+			continue
+		}
+		if len(a.Raw) != len(it) || &a.Raw[0] != &it[0] {
+			// Normalised (a numeric id became a string): parse the new
+			// JSON, so the strings lie in the bytes that are packed.
+			a, _ = decodeActivity(a.Raw)
+		}
+		srcs = append(srcs, a.Raw)
+		a.Raw = nil
+		acts = append(acts, a)
+		buf = core.PackJSON(buf, srcs[len(srcs)-1])
+		ends = append(ends, len(buf))
+	}
+	own := clone(buf)
+	start := 0
+	for i := range acts {
+		p := core.PackedJSONOf(own[start:ends[i]:ends[i]])
+		start = ends[i]
+		shareActivity(&acts[i], p, srcs[i])
+	}
+	return acts
+}
+
+// shareActivity moves a's JSON into p (its packed form) and its parsed
+// strings, read from raw, onto p's memory.
+func shareActivity(a *core.Activity, p core.PackedJSON, raw []byte) {
+	a.Packed = p
+	for _, s := range []*string{&a.ID, &a.Name, &a.URL, &a.Details, &a.State, &a.ApplicationID, &a.SyncID,
+		&a.LargeImage, &a.LargeText, &a.SmallImage, &a.SmallText, &a.PartyID} {
+		*s = p.Share(raw, *s)
+	}
+	if a.Emoji != nil {
+		a.Emoji.Name = p.Share(raw, a.Emoji.Name)
+		a.Emoji.ID = p.Share(raw, a.Emoji.ID)
+	}
+	for i := range a.Buttons {
+		a.Buttons[i] = p.Share(raw, a.Buttons[i])
+	}
 }
 
 // activityless holds one immutable Presence per status and client_status

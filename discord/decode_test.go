@@ -79,8 +79,8 @@ func TestDecodeActivityHostile(t *testing.T) {
 		`"assets":{"large_image":"mp:external/abc","large_text":"Go","small_image":565944799887179808},` +
 		`"party":{"id":"spotify:1"},"buttons":["View Repository",{"label":"Docs","url":"x"}],"flags":48.0,` +
 		`"details":{"bad":"type"},"future_field":{"nested":[1,2]}}`
-	if string(a.Raw) != want {
-		t.Errorf("raw\n got %s\nwant %s", a.Raw, want)
+	if string(a.JSON()) != want {
+		t.Errorf("raw\n got %s\nwant %s", a.JSON(), want)
 	}
 }
 
@@ -88,8 +88,8 @@ func TestDecodeActivityVerbatim(t *testing.T) {
 	raw := `{"id":"spotify:1","name":"Spotify","type":2,"flags":48,"created_at":1767268800000,"sync_id":"4cOd",` +
 		`"party":{"id":"spotify:13"},"timestamps":{"start":1,"end":2},"assets":{"large_image":"spotify:ab","large_text":"Album"}}`
 	a, ok := decodeActivity(json.RawMessage(raw))
-	if !ok || string(a.Raw) != raw {
-		t.Fatalf("raw changed: %s", a.Raw)
+	if !ok || string(a.JSON()) != raw {
+		t.Fatalf("raw changed: %s", a.JSON())
 	}
 	if a.SyncID != "4cOd" || a.LargeImage != "spotify:ab" || a.Start != 1 || a.End != 2 || a.Type != 2 {
 		t.Errorf("%+v", a)
@@ -159,7 +159,7 @@ func TestDecodeUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(u.Raw) != raw || u.ID != "94490510688792576" || u.Username != "phin" || u.GlobalName != "" || u.Avatar != "a_74" {
+	if string(u.JSON()) != raw || u.ID != "94490510688792576" || u.Username != "phin" || u.GlobalName != "" || u.Avatar != "a_74" {
 		t.Errorf("%+v", u)
 	}
 	if u, err := decodeUser(json.RawMessage(`{"id":94490510688792576,"username":["odd"],"bot":"yes"}`)); err != nil || u.ID != "94490510688792576" || u.Username != "" {

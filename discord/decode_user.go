@@ -10,19 +10,19 @@ import (
 // errNoUserID rejects a member or presence whose user has no usable id.
 var errNoUserID = errors.New("user object without an id")
 
-// decodeUser parses a Discord user object. Raw is the object verbatim, so
+// decodeUser parses a Discord user object. Its JSON is kept verbatim, so
 // fields Halyard does not name (primary_guild, collectibles, …) reach the
-// dialects. Raw is a private copy of exactly the object (raw usually lies
-// in a whole member chunk, which must not stay alive for one user), and
-// the parsed strings share that copy instead of holding their own.
+// dialects, and packed (core.PackedJSON: the values without the keys and
+// nulls every user repeats) in a private allocation of its own (raw
+// usually lies in a whole member chunk, which must not stay alive for one
+// user); the parsed strings share it instead of holding their own.
 func decodeUser(raw json.RawMessage) (core.DiscordUser, error) {
 	var u core.DiscordUser
 	if kind(raw) != '{' {
 		return u, errNoUserID
 	}
-	own := json.RawMessage(clone(raw))
 	var id, username, discriminator, globalName, avatar, bot []byte
-	err := eachMember(own, func(key string, v []byte) {
+	err := eachMember(raw, func(key string, v []byte) {
 		switch key {
 		case "id":
 			id = v
@@ -45,11 +45,27 @@ func decodeUser(raw json.RawMessage) (core.DiscordUser, error) {
 	if u.ID == "" {
 		return core.DiscordUser{}, errNoUserID
 	}
-	u.Raw = own
-	u.Username, _ = readString(username, true)
-	u.Discriminator, _ = readString(discriminator, true)
-	u.GlobalName, _ = readString(globalName, true)
-	u.Avatar, _ = readString(avatar, true)
+	u.Packed = packOwn(raw)
+	p := u.Packed
+	u.ID = p.Share(raw, u.ID)
+	u.Username = shareString(p, raw, username)
+	u.Discriminator = shareString(p, raw, discriminator)
+	u.GlobalName = shareString(p, raw, globalName)
+	u.Avatar = shareString(p, raw, avatar)
 	u.Bot, _ = readBool(bot)
 	return u, nil
+}
+
+// packOwn packs raw into an allocation of exactly its packed size.
+func packOwn(raw []byte) core.PackedJSON {
+	var scratch [1024]byte
+	packed := core.PackJSON(scratch[:0], raw)
+	return core.PackedJSONOf(clone(packed))
+}
+
+// shareString reads a string member of raw (see readString) sharing p,
+// the packed form of raw.
+func shareString(p core.PackedJSON, raw, v []byte) string {
+	s, _ := readString(v, true)
+	return p.Share(raw, s)
 }

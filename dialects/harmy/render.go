@@ -49,7 +49,7 @@ func writeSpotify(b *bytes.Buffer, a *core.Activity) {
 		SyncID        json.RawMessage `json:"sync_id"`
 		Assets        json.RawMessage `json:"assets"`
 	}
-	_ = json.Unmarshal(a.Raw, &raw) // a malformed field renders as null, never breaks the user
+	_ = json.Unmarshal(a.JSON(), &raw) // a malformed field renders as null, never breaks the user
 	b.WriteString(`{"name":`)
 	b.Write(marshal(a.Name))
 	b.WriteString(`,"type":`)

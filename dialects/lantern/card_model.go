@@ -56,7 +56,7 @@ func newCardUser(u *core.User, hosts imageHosts) *cardUser {
 		DefaultAvatar: defaultAvatarIndex(u.ID, disc),
 	}
 	cu.Status, cu.LastSeen = statusAndLastSeen(u)
-	prof := parseProfile(d.Raw)
+	prof := parseProfile(d.JSON())
 	if prof.PublicFlags != nil {
 		cu.Badges = flagNames(*prof.PublicFlags)
 	}

@@ -17,7 +17,7 @@ const discordCDN = "https://cdn.discordapp.com"
 // server_tag, status, last_seen_at. The Spotify clock values are those of
 // now; Dialect.UserJSON refreshes them on every read.
 func RenderUser(u *core.User, now time.Time) []byte {
-	prof := parseProfile(u.Discord.Raw)
+	prof := parseProfile(u.Discord.JSON())
 	b := make([]byte, 0, 1024)
 	b = append(b, `{"metadata":`...)
 	b = appendMetadata(b, u, &prof)

@@ -36,7 +36,7 @@ const customStatus = "Custom Status"
 
 // appendActivity appends one entry of activities (docs/compat/lantern.md §3.5).
 func appendActivity(b []byte, a *core.Activity) []byte {
-	shape := parseShape(a.Raw)
+	shape := parseShape(a.JSON())
 	if a.Name == customStatus {
 		return appendCustomStatus(b, a, &shape)
 	}
@@ -248,7 +248,7 @@ func platformStatus(s core.Status) string {
 
 // appendSpotify appends the spotify object (docs/compat/lantern.md §3.4).
 func appendSpotify(b []byte, a *core.Activity, now time.Time) []byte {
-	shape := parseShape(a.Raw)
+	shape := parseShape(a.JSON())
 	b = append(b, `{"track_id":`...)
 	b = appendNullable(b, a.SyncID)
 	b = append(b, `,"song":`...)

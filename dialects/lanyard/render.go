@@ -13,7 +13,7 @@ import (
 // user and activities passed through verbatim.
 func RenderPresence(u *core.User) []byte {
 	var b bytes.Buffer
-	b.Grow(512 + len(u.Discord.Raw))
+	b.Grow(512 + u.Discord.JSONLen())
 	var cs core.ClientStatus
 	if u.Presence != nil {
 		cs = u.Presence.ClientStatus
@@ -32,20 +32,20 @@ func RenderPresence(u *core.User) []byte {
 	b.WriteString(`,"activities":[`)
 	first := true
 	for _, a := range u.Activities() {
-		if len(a.Raw) == 0 {
+		if !a.HasJSON() {
 			continue
 		}
 		if !first {
 			b.WriteByte(',')
 		}
 		first = false
-		b.Write(a.Raw)
+		b.Write(a.AppendJSON(b.AvailableBuffer()))
 	}
 	b.WriteString(`],"discord_status":`)
 	writeJSON(&b, string(u.Status()))
 	b.WriteString(`,"discord_user":`)
-	if len(u.Discord.Raw) > 0 {
-		b.Write(u.Discord.Raw)
+	if u.Discord.HasJSON() {
+		b.Write(u.Discord.AppendJSON(b.AvailableBuffer()))
 	} else {
 		writeJSON(&b, map[string]string{"id": u.ID})
 	}
@@ -59,7 +59,7 @@ func RenderPresence(u *core.User) []byte {
 	if spotify == nil {
 		b.WriteString("null")
 	} else {
-		writeSpotify(&b, spotify.Raw)
+		writeSpotify(&b, spotify.JSON())
 	}
 	b.WriteByte('}')
 	return b.Bytes()
