@@ -13,12 +13,15 @@ import (
 	"github.com/halyardhq/halyard/server"
 )
 
-// getUser serves GET /user/:id: 400 for an id that is not a snowflake, 404
+// getUser serves GET /user/:id within the rate limits (limited): 400 for an id that is not a snowflake, 404
 // for a user not monitored, 401 for a token that is not the user's own,
 // else the presence (pre-rendered per snapshot), the KV when the request
 // carries the user's token ({} without a token) and the linked GitHub
 // profile from the cache.
 func (d *Dialect) getUser(c echo.Context) error {
+	if over, err := d.limited(c); over {
+		return err
+	}
 	id := c.Param("id")
 	if !validSnowflake(id) {
 		return writeError(c, core.Errorf(core.EINVALID, "Invalid user id: expected a Discord user id (snowflake)"))
