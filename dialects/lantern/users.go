@@ -112,13 +112,18 @@ func (d *Dialect) getUser(c echo.Context) error {
 // parameters are decoded or not depending on the path, so they are not
 // used.
 func pathSegment(c echo.Context, i int) string {
-	segs := strings.Split(c.Request().URL.EscapedPath(), "/")
-	if i >= len(segs) {
-		return ""
+	p := c.Request().URL.EscapedPath()
+	for ; i > 0; i-- { // skip segments 0 to i-1, each ended by a '/'
+		j := strings.IndexByte(p, '/')
+		if j < 0 {
+			return ""
+		}
+		p = p[j+1:]
 	}
-	s, err := url.PathUnescape(segs[i])
+	seg, _, _ := strings.Cut(p, "/")
+	s, err := url.PathUnescape(seg) // seg itself when it has no '%'
 	if err != nil {
-		return segs[i]
+		return seg
 	}
 	return s
 }
