@@ -43,15 +43,18 @@ func (d *Dialect) getUser(c echo.Context) error {
 	presence := d.opts.Hub.Render(d.presence, u)
 	gh := renderGitHub(d.githubProfile(c.Request().Context(), id))
 
-	body := make([]byte, 0, len(presence)+len(kv)+len(gh)+32)
-	body = append(body, `{"presence":`...)
+	buf := server.AnswerBuffer(len(presence) + len(kv) + len(gh) + 32)
+	body := append(*buf, `{"presence":`...)
 	body = append(body, presence...)
 	body = append(body, `,"KV":`...)
 	body = append(body, kv...)
 	body = append(body, `,"github":`...)
 	body = append(body, gh...)
 	body = append(body, '}')
-	return server.JSONBlob(c, http.StatusOK, body)
+	err := server.JSONBlob(c, http.StatusOK, body) // copied out before it returns
+	*buf = body
+	server.ReleaseAnswerBuffer(buf)
+	return err
 }
 
 // requestToken returns the token of the first Authorization header, bare

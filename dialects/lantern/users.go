@@ -104,7 +104,24 @@ func (d *Dialect) getUser(c echo.Context) error {
 	if svg := q.get("svg"); len(svg) == 1 && svg[0] == "1" {
 		return d.serveCard(c, u)
 	}
-	return server.JSONBlob(c, http.StatusOK, d.UserJSON(u))
+	return d.writeUser(c, u)
+}
+
+// writeUser answers u's user object (UserJSON): the cached rendering
+// itself, or, when the Spotify clock moved, a copy patched in a pooled
+// buffer rather than a new one per request.
+func (d *Dialect) writeUser(c echo.Context, u *core.User) error {
+	r := d.opts.Hub.Render(d.user, u)
+	i, j, cur, end, ok := clockEdits(r, u, d.opts.Now())
+	if !ok {
+		return server.JSONBlob(c, http.StatusOK, r)
+	}
+	buf := server.AnswerBuffer(len(r))
+	out := patchClock(*buf, r, i, j, cur, end)
+	err := server.JSONBlob(c, http.StatusOK, out) // written before it returns
+	*buf = out
+	server.ReleaseAnswerBuffer(buf)
+	return err
 }
 
 // pathSegment returns the i-th segment of the request path (1 is "api"),
