@@ -42,6 +42,7 @@ type Dialect struct {
 	user  core.RendererID // the user object (docs/compat/lantern.md §3), cached per snapshot
 	card  *cardRenderer   // the SVG card (docs/compat/lantern.md §4) and its image cache
 	socks *sockets        // live WebSocket connections (docs/compat/lantern.md §6)
+	bulk  *bulkCache      // the bulk route's last answers by query
 	// frames are the socket event frames carrying a user object, built
 	// once per snapshot and shared by every connection.
 	frames map[int]core.RendererID
@@ -56,7 +57,7 @@ func New(opts Options) *Dialect {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	d := &Dialect{opts: opts, log: opts.Logger}
+	d := &Dialect{opts: opts, log: opts.Logger, bulk: newBulkCache()}
 	if opts.CardImages.Now == nil {
 		opts.CardImages.Now = opts.Now
 	}
