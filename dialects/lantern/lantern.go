@@ -124,6 +124,13 @@ func (d *Dialect) RewritePath(req *http.Request) {
 	if len(p) < 5 || !strings.EqualFold(p[:5], "/api/") || isNormalPath(p) {
 		return
 	}
+	normalizePath(req, p)
+}
+
+// normalizePath rewrites req's path p (its escaped form, under /api/):
+// each literal segment in Lantern's case, up to the first that is not one
+// case-insensitively, and a single trailing slash dropped.
+func normalizePath(req *http.Request, p string) {
 	segs := strings.Split(p, "/")
 	for i := 1; i < len(segs); i++ {
 		want, ok := literalSegment(i)
