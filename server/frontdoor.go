@@ -8,48 +8,78 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// PathRewriter is implemented by a Dialect whose paths are matched more
+// loosely than echo's router matches them (Lantern: case-insensitive
+// literal segments, one trailing slash, as Express matches them). The
+// server calls RewritePath on every request before routing; it changes
+// the request's path only when its own paths call for it.
+type PathRewriter interface {
+	RewritePath(r *http.Request)
+}
+
 // ServeHTTP serves one request: CORS first (every response carries it;
 // preflights are answered before routing, docs/compat/cross-dialect.md
-// §1.3), then the router. Tests that serve the Server, not only its
+// §1.3), then the dialects' path rewrites, the router and the route's
+// handler inside serveRouted. Tests that serve the Server, not only its
 // Echo, get exactly what clients get.
+//
+// It does what echo's own ServeHTTP does (a pooled context, the router's
+// Find, the handler) without echo's middleware chains: echo builds them
+// around the handler again on every request, a closure per middleware,
+// and this is the path of every GET. Middleware added with the Echo's Use
+// or Pre is therefore not run; the server's one wrapper is serveRouted,
+// and a dialect that needs to see paths before routing implements
+// PathRewriter.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if answerCORS(w, r) {
 		return
 	}
-	s.echo.ServeHTTP(w, r)
+	for _, rw := range s.rewriters {
+		rw.RewritePath(r)
+	}
+	c := s.echo.AcquireContext()
+	c.Reset(r, w)
+	s.echo.Router().Find(r.Method, echo.GetPath(r), c)
+	s.serveRouted(c, c.Handler())
+	s.echo.ReleaseContext(c)
 }
 
-// around is the one middleware every routed request passes: the body cap,
-// the request's metrics and its log line. One function, not three: echo
-// wraps its middlewares around the route's handler on every request, a
-// closure each, and these are the hot path of every GET.
+// around is serveRouted as an echo middleware, for an Echo served by
+// echo itself (DemoHandler).
+func (s *Server) around(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		s.serveRouted(c, next)
+		return nil
+	}
+}
+
+// serveRouted runs the route's handler h inside what every routed request
+// passes: the body cap, the request's metrics and its log line; an error
+// h returns is answered here (by the server's error handler).
 //
 // WebSocket upgrades are left out of the metrics: their "duration" is the
 // whole session, counted by the socket metrics instead.
-func (s *Server) around(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		m := s.metrics
-		if m != nil && strings.EqualFold(c.Request().Header.Get("Upgrade"), "websocket") {
-			m = nil
-		}
-		if m != nil {
-			m.inFlight.Inc()
-			defer m.inFlight.Dec()
-		}
-		var err error
-		if s.capBody(c) {
-			err = TooLarge(c)
-		} else {
-			err = next(c)
-		}
-		if err != nil {
-			c.Error(err) // write the error response now, so its status is known
-		}
-		if m != nil {
-			m.record(c, start)
-		}
-		s.logRequest(c, start)
-		return nil
+func (s *Server) serveRouted(c echo.Context, h echo.HandlerFunc) {
+	start := time.Now()
+	m := s.metrics
+	if m != nil && strings.EqualFold(c.Request().Header.Get("Upgrade"), "websocket") {
+		m = nil
 	}
+	if m != nil {
+		m.inFlight.Inc()
+		defer m.inFlight.Dec()
+	}
+	var err error
+	if s.capBody(c) {
+		err = TooLarge(c)
+	} else {
+		err = h(c)
+	}
+	if err != nil {
+		c.Error(err) // write the error response now, so its status is known
+	}
+	if m != nil {
+		m.record(c, start)
+	}
+	s.logRequest(c, start)
 }

@@ -1,7 +1,10 @@
 package server
 
 import (
+	"maps"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -23,6 +26,18 @@ type Metrics struct {
 	handler  http.Handler
 	requests *prometheus.HistogramVec
 	inFlight prometheus.Gauge
+	// observers are requests' histograms by label values, looked up once
+	// per label set (observerFor): WithLabelValues hashes, checks and
+	// looks up the three values again on every request.
+	observers   atomic.Pointer[map[requestLabels]prometheus.Observer]
+	observersMu sync.Mutex // serializes additions to observers
+}
+
+// requestLabels are one request's label values (the method and status
+// class by their index in methodLabels and statusClasses).
+type requestLabels struct {
+	route         string
+	method, class uint8
 }
 
 // NewMetrics returns a registry with the HTTP, hub, build, Go runtime and
@@ -96,27 +111,60 @@ func (m *Metrics) record(c echo.Context, start time.Time) {
 	if route == "" {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(route, methodLabel(c.Request().Method), statusClass(c.Response().Status)).
+	m.observerFor(requestLabels{route, methodIndex(c.Request().Method), statusIndex(c.Response().Status)}).
 		Observe(time.Since(start).Seconds())
 }
 
-// methodLabel keeps the method label to the standard methods.
-func methodLabel(method string) string {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodOptions:
-		return method
+// observerFor returns the requests histogram of the label set l.
+func (m *Metrics) observerFor(l requestLabels) prometheus.Observer {
+	if all := m.observers.Load(); all != nil {
+		if o, ok := (*all)[l]; ok {
+			return o
+		}
 	}
-	return "OTHER"
+	m.observersMu.Lock()
+	defer m.observersMu.Unlock()
+	old := m.observers.Load()
+	if old != nil {
+		if o, ok := (*old)[l]; ok {
+			return o
+		}
+	}
+	o := m.requests.WithLabelValues(l.route, methodLabels[l.method], statusClasses[l.class])
+	all := make(map[requestLabels]prometheus.Observer, 1)
+	if old != nil {
+		maps.Copy(all, *old)
+	}
+	all[l] = o
+	m.observers.Store(&all)
+	return o
 }
 
-// statusClass is "2xx", "4xx"… for a status code.
-func statusClass(status int) string {
+// methodLabels are the method label's values: the standard methods, then
+// "OTHER" for any other.
+var methodLabels = [...]string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodDelete, http.MethodOptions, "OTHER"}
+
+// methodIndex keeps the method label to the standard methods: the index of
+// method's label in methodLabels.
+func methodIndex(method string) uint8 {
+	for i, m := range methodLabels[:len(methodLabels)-1] {
+		if method == m {
+			return uint8(i)
+		}
+	}
+	return uint8(len(methodLabels) - 1)
+}
+
+// statusIndex is the index of a status code's class in statusClasses:
+// "1xx", "2xx"…, "other" outside 100–599.
+func statusIndex(status int) uint8 {
 	if status < 100 || status > 599 {
-		return "other"
+		return uint8(len(statusClasses) - 1)
 	}
-	return statusClasses[status/100-1]
+	return uint8(status/100 - 1)
 }
 
-// statusClasses are statusClass's answers, built once (not per request).
-var statusClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+// statusClasses are the status class label's values, built once (not per
+// request).
+var statusClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx", "other"}

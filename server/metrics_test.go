@@ -53,7 +53,9 @@ func TestMetricsExposition(t *testing.T) {
 		}
 	})
 	do(t, "GET", base+"/healthz", nil, nil)
+	do(t, "GET", base+"/healthz", nil, nil) // the second is counted with the first, in the same series
 	do(t, "GET", base+"/nope", nil, nil)
+	do(t, "PROPFIND", base+"/nope", nil, nil)
 	do(t, "PUT", base+"/v1/echo", nil, strings.NewReader(strings.Repeat("a", 2<<20))) // refused by the body cap
 	do(t, "OPTIONS", base+"/x", map[string]string{"Origin": "https://x.test", "Access-Control-Request-Method": "PUT"}, nil)
 
@@ -70,7 +72,9 @@ func TestMetricsExposition(t *testing.T) {
 			"halyard_user_records_pending ",
 			"halyard_hub_all_users_subscribers 0",
 			`halyard_http_request_duration_seconds_bucket{code="2xx",method="GET",route="/healthz",le="0.005"}`,
+			`halyard_http_request_duration_seconds_count{code="2xx",method="GET",route="/healthz"} 2`,
 			`halyard_http_request_duration_seconds_count{code="4xx",method="GET",route="unmatched"} 1`,
+			`halyard_http_request_duration_seconds_count{code="4xx",method="OTHER",route="unmatched"} 1`,
 			`halyard_http_request_duration_seconds_count{code="4xx",method="PUT",route="/v1/echo"} 1`,
 			"halyard_http_requests_in_flight 1",
 			"halyard_gateway_ready 1",

@@ -19,7 +19,9 @@ import (
 
 // Dialect is one public API rendering of the hub (Lanyard, Lantern, harmy).
 type Dialect interface {
-	// Register adds the dialect's routes.
+	// Register adds the dialect's routes. Middleware added with the
+	// Echo's Use or Pre is not run (Server.ServeHTTP); a dialect that
+	// rewrites paths before routing implements PathRewriter.
 	Register(e *echo.Echo)
 	// ErrorFormat declares the paths the dialect owns and how the server
 	// answers for it there (unknown routes, bodies over the cap, errors
@@ -113,6 +115,9 @@ type Server struct {
 	// formats are the registered dialects' error formats and the admin
 	// API's; set before Serve, read only after.
 	formats []ErrorFormat
+	// rewriters are the registered dialects that rewrite paths before
+	// routing (PathRewriter); set before Serve, read only after.
+	rewriters []PathRewriter
 }
 
 // New builds the router with the base routes; dialects add theirs with
@@ -126,7 +131,6 @@ func New(opts Options) *Server {
 	e.HidePort = true
 	s := &Server{opts: opts, log: opts.Logger, echo: e, formats: []ErrorFormat{adminFormat()}}
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.around)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	if opts.AdminToken != "" {
@@ -135,13 +139,19 @@ func New(opts Options) *Server {
 	return s
 }
 
-// Echo returns the router, for dialects to register on.
+// Echo returns the router, for dialects to register routes on. The
+// server runs its routes itself (ServeHTTP): middleware added with the
+// Echo's Use or Pre is not run.
 func (s *Server) Echo() *echo.Echo { return s.echo }
 
-// Register adds every dialect's routes and error format.
+// Register adds every dialect's routes and error format, and its path
+// rewrite when it has one (PathRewriter).
 func (s *Server) Register(dialects ...Dialect) {
 	for _, d := range dialects {
 		s.formats = append(s.formats, d.ErrorFormat().withDefaults())
+		if rw, ok := d.(PathRewriter); ok {
+			s.rewriters = append(s.rewriters, rw)
+		}
 		d.Register(s.echo)
 	}
 }

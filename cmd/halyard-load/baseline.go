@@ -49,27 +49,27 @@ func maybeServeBaseline() bool {
 }
 
 // startBaseline runs the baseline child serving body with contentType
-// and returns its address and a stop function.
-func startBaseline(ctx context.Context, body []byte, contentType string) (string, func(), error) {
+// and returns its address, its process id and a stop function.
+func startBaseline(ctx context.Context, body []byte, contentType string) (string, int, func(), error) {
 	dir, err := os.MkdirTemp("", "halyard-load-baseline-")
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	file := filepath.Join(dir, "body")
 	if err := os.WriteFile(file, body, 0o600); err != nil {
 		os.RemoveAll(dir)
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	if err := os.WriteFile(file+".type", []byte(contentType), 0o600); err != nil {
 		os.RemoveAll(dir)
-		return "", nil, err
+		return "", 0, nil, err
 	}
-	addr, stop, err := startChild(ctx, baselineEnv, file)
+	addr, pid, stop, err := startChildProc(ctx, baselineEnv, file, 30*time.Second)
 	if err != nil {
 		os.RemoveAll(dir)
-		return "", nil, err
+		return "", 0, nil, err
 	}
-	return addr, func() { stop(); os.RemoveAll(dir) }, nil
+	return addr, pid, func() { stop(); os.RemoveAll(dir) }, nil
 }
 
 // startChild re-executes the tool with env=value set and returns the
@@ -80,20 +80,26 @@ func startChild(ctx context.Context, env, value string) (string, func(), error) 
 
 // startChildWait is startChild waiting up to wait for the first line.
 func startChildWait(ctx context.Context, env, value string, wait time.Duration) (string, func(), error) {
+	addr, _, stop, err := startChildProc(ctx, env, value, wait)
+	return addr, stop, err
+}
+
+// startChildProc is startChildWait also returning the child's process id.
+func startChildProc(ctx context.Context, env, value string, wait time.Duration) (string, int, func(), error) {
 	self, err := os.Executable()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	cmd := exec.Command(self)
 	cmd.Env = append(os.Environ(), env+"="+value)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	stop := func() {
 		_ = cmd.Process.Kill()
@@ -108,14 +114,14 @@ func startChildWait(ctx context.Context, env, value string, wait time.Duration) 
 	case addr := <-line:
 		if addr == "" {
 			stop()
-			return "", nil, fmt.Errorf("the %s process did not start", env)
+			return "", 0, nil, fmt.Errorf("the %s process did not start", env)
 		}
-		return addr, stop, nil
+		return addr, cmd.Process.Pid, stop, nil
 	case <-ctx.Done():
 		stop()
-		return "", nil, ctx.Err()
+		return "", 0, nil, ctx.Err()
 	case <-time.After(wait):
 		stop()
-		return "", nil, fmt.Errorf("the %s process did not answer within %s", env, wait)
+		return "", 0, nil, fmt.Errorf("the %s process did not answer within %s", env, wait)
 	}
 }

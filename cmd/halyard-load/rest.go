@@ -38,10 +38,16 @@ func restRoutes(userID string, ids []string) []route {
 
 // restResult is one route's figures.
 type restResult struct {
-	RPS    float64 `json:"rps"`
-	Errors int64   `json:"errors"`
-	Bytes  int     `json:"bytes"` // body size of one answer
-	Lat    summary `json:"latency"`
+	RPS      float64 `json:"rps"`
+	Errors   int64   `json:"errors"`
+	Bytes    int     `json:"bytes"` // body size of one answer
+	Lat      summary `json:"latency"`
+	Requests int64   `json:"requests"` // answered
+	// CPUPerReqUS is the serving process's CPU time (user and system, all
+	// its threads) per answered request, in µs: unlike req/s it hardly
+	// moves with the neighbours' load. 0 when the process is not the
+	// tool's child (--target).
+	CPUPerReqUS float64 `json:"cpu_us_per_req,omitempty"`
 }
 
 // loadGET sends GET path over conns keep-alive connections for d and
@@ -89,7 +95,8 @@ func loadGET(ctx context.Context, addr, path string, conns int, d time.Duration)
 		}
 		return restResult{}, firstEr
 	}
-	return restResult{RPS: round(float64(total-errs)/el.Seconds(), 0), Errors: errs, Bytes: size, Lat: all.summarize()}, nil
+	return restResult{RPS: round(float64(total-errs)/el.Seconds(), 0), Errors: errs, Bytes: size, Lat: all.summarize(),
+		Requests: total}, nil
 }
 
 // oneConnection loops requests on one connection until ctx ends,

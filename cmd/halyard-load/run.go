@@ -17,14 +17,21 @@ import (
 // report is the --json object. The first keys are the ones issue 8 asks
 // for; the rest are the details behind them.
 type report struct {
-	RestRPS           map[string]float64 `json:"rest_rps"`
-	BaselineRPS       float64            `json:"baseline_rps"`
-	RestRatioMin      float64            `json:"rest_ratio_min"`
-	RestP99MS         float64            `json:"rest_p99_ms"`
-	WSIdleConns       int                `json:"ws_idle_conns"`
-	WSBytesPerConn    float64            `json:"ws_bytes_per_conn"`
-	FanoutSubscribers int                `json:"fanout_subscribers"`
-	FanoutP99MS       float64            `json:"fanout_p99_ms"`
+	RestRPS      map[string]float64 `json:"rest_rps"`
+	BaselineRPS  float64            `json:"baseline_rps"`
+	RestRatioMin float64            `json:"rest_ratio_min"`
+	RestP99MS    float64            `json:"rest_p99_ms"`
+	// The same comparisons by the server's CPU time per request (issue
+	// 17): baseline's ÷ the route's (the worst single-user route; the
+	// bulk of 50 against its own baseline), and bulk req/s ÷ its
+	// baseline's. 0 when not measured.
+	RestCPURatioMin   float64 `json:"rest_cpu_ratio_min"`
+	BulkCPURatio      float64 `json:"bulk_cpu_ratio"`
+	BulkRatio         float64 `json:"bulk_ratio"`
+	WSIdleConns       int     `json:"ws_idle_conns"`
+	WSBytesPerConn    float64 `json:"ws_bytes_per_conn"`
+	FanoutSubscribers int     `json:"fanout_subscribers"`
+	FanoutP99MS       float64 `json:"fanout_p99_ms"`
 	// The same fan-out from a bare writer loop (issue 17): the floor.
 	FanoutFloorP99MS float64 `json:"fanout_floor_p99_ms"`
 	FanoutFloorRatio float64 `json:"fanout_floor_ratio"` // fanout_p99_ms ÷ fanout_floor_p99_ms
@@ -301,12 +308,20 @@ func runREST(ctx context.Context, cfg config, srv *server, rep *report, users []
 	want func(string) bool, fail func(string, error), out io.Writer) {
 	routes := restRoutes(example, users[:min(50, len(users))])
 	if want("rest") {
+		// Steady state: the members' records, written to the store in the
+		// first seconds after start, would share the CPU with the first
+		// route's requests.
+		if err := waitRecordsWritten(ctx, &http.Client{Timeout: 10 * time.Second}, srv, len(users), 2*time.Minute); err != nil {
+			fail("rest", err)
+		}
 		rep.Rest = map[string]restResult{}
 		for _, r := range routes {
 			if ctx.Err() != nil {
 				return
 			}
+			cpu := startCPU(srv.pid())
 			res, err := loadGET(ctx, srv.Addr, r.Path, cfg.Conns, cfg.Duration)
+			res.CPUPerReqUS = cpu.perRequest(res.Requests)
 			if err == nil && res.Errors > 0 {
 				err = fmt.Errorf("%s: %d answers were not 200", r.Name, res.Errors)
 			}
@@ -315,8 +330,8 @@ func runREST(ctx context.Context, cfg config, srv *server, rep *report, users []
 			}
 			rep.Rest[r.Name], rep.RestRPS[r.Name] = res, res.RPS
 			rep.RestP99MS = max(rep.RestP99MS, res.Lat.P99)
-			fmt.Fprintf(out, "%-10s %-45s %8.0f req/s  p50 %.3f ms  p99 %.3f ms  p999 %.3f ms  (%d B, %d conns)\n",
-				"rest", r.Name, res.RPS, res.Lat.P50, res.Lat.P99, res.Lat.P999, res.Bytes, cfg.Conns)
+			fmt.Fprintf(out, "%-10s %-45s %8.0f req/s  p50 %.3f ms  p99 %.3f ms  p999 %.3f ms  (%d B, %d conns)  %.1f µs CPU/req\n",
+				"rest", r.Name, res.RPS, res.Lat.P50, res.Lat.P99, res.Lat.P999, res.Bytes, cfg.Conns, res.CPUPerReqUS)
 		}
 	}
 	if !want("baseline") || ctx.Err() != nil {
@@ -327,19 +342,21 @@ func runREST(ctx context.Context, cfg config, srv *server, rep *report, users []
 		fail("baseline", err)
 		return
 	}
-	addr, stop, err := startBaseline(ctx, body, ctype)
+	addr, pid, stop, err := startBaseline(ctx, body, ctype)
 	if err != nil {
 		fail("baseline", err)
 		return
 	}
 	defer stop()
+	cpu := startCPU(pid)
 	res, err := loadGET(ctx, addr, "/", cfg.Conns, cfg.Duration)
 	if err != nil {
 		fail("baseline", err)
 	}
+	res.CPUPerReqUS = cpu.perRequest(res.Requests)
 	rep.Baseline, rep.BaselineRPS = &res, res.RPS
-	fmt.Fprintf(out, "%-10s %-45s %8.0f req/s  p50 %.3f ms  p99 %.3f ms  p999 %.3f ms  (%d B from memory, bare net/http, own process)\n",
-		"baseline", "same bytes as "+routes[0].Name, res.RPS, res.Lat.P50, res.Lat.P99, res.Lat.P999, res.Bytes)
+	fmt.Fprintf(out, "%-10s %-45s %8.0f req/s  p50 %.3f ms  p99 %.3f ms  p999 %.3f ms  (%d B from memory, bare net/http, own process)  %.1f µs CPU/req\n",
+		"baseline", "same bytes as "+routes[0].Name, res.RPS, res.Lat.P50, res.Lat.P99, res.Lat.P999, res.Bytes, res.CPUPerReqUS)
 	// The ratio covers the single-user GETs; the bulk of 50 answers 50
 	// users' bytes and has its own goal (req/s).
 	if res.RPS > 0 && len(rep.Rest) > 0 {
@@ -355,6 +372,20 @@ func runREST(ctx context.Context, cfg config, srv *server, rep *report, users []
 		rep.RestRatioMin = round(ratio, 3)
 		fmt.Fprintf(out, "%-10s worst single-user route ÷ baseline = %.3f\n", "ratio", rep.RestRatioMin)
 	}
+	if res.CPUPerReqUS > 0 && len(rep.Rest) > 0 {
+		ratio := -1.0
+		for _, r := range routes {
+			if cpu := rep.Rest[r.Name].CPUPerReqUS; r.Path != routes[2].Path && cpu > 0 {
+				if v := res.CPUPerReqUS / cpu; ratio < 0 || v < ratio {
+					ratio = v
+				}
+			}
+		}
+		if ratio > 0 {
+			rep.RestCPURatioMin = round(ratio, 3)
+			fmt.Fprintf(out, "%-10s CPU per request: baseline ÷ worst single-user route = %.3f\n", "ratio", rep.RestCPURatioMin)
+		}
+	}
 	// The same ceiling for the bulk answer's bytes: what 12,000 req/s of
 	// it would ask of the machine.
 	body, ctype, err = fetch(ctx, srv.Base+routes[2].Path)
@@ -362,19 +393,28 @@ func runREST(ctx context.Context, cfg config, srv *server, rep *report, users []
 		fail("baseline", err)
 		return
 	}
-	addr, stopBulk, err := startBaseline(ctx, body, ctype)
+	addr, pid, stopBulk, err := startBaseline(ctx, body, ctype)
 	if err != nil {
 		fail("baseline", err)
 		return
 	}
 	defer stopBulk()
+	cpu = startCPU(pid)
 	bulk, err := loadGET(ctx, addr, "/", cfg.Conns, cfg.Duration)
 	if err != nil {
 		fail("baseline", err)
 	}
+	bulk.CPUPerReqUS = cpu.perRequest(bulk.Requests)
 	rep.BaselineBulk, rep.BaselineBulkRPS = &bulk, bulk.RPS
-	fmt.Fprintf(out, "%-10s %-45s %8.0f req/s  p50 %.3f ms  p99 %.3f ms  p999 %.3f ms  (%d B from memory, bare net/http, own process)\n",
-		"baseline", "same bytes as "+routes[2].Name, bulk.RPS, bulk.Lat.P50, bulk.Lat.P99, bulk.Lat.P999, bulk.Bytes)
+	fmt.Fprintf(out, "%-10s %-45s %8.0f req/s  p50 %.3f ms  p99 %.3f ms  p999 %.3f ms  (%d B from memory, bare net/http, own process)  %.1f µs CPU/req\n",
+		"baseline", "same bytes as "+routes[2].Name, bulk.RPS, bulk.Lat.P50, bulk.Lat.P99, bulk.Lat.P999, bulk.Bytes, bulk.CPUPerReqUS)
+	if got, ok := rep.Rest[routes[2].Name]; ok && bulk.RPS > 0 {
+		rep.BulkRatio = round(got.RPS/bulk.RPS, 3)
+		if got.CPUPerReqUS > 0 {
+			rep.BulkCPURatio = round(bulk.CPUPerReqUS/got.CPUPerReqUS, 3)
+		}
+		fmt.Fprintf(out, "%-10s bulk ÷ its baseline = %.3f (CPU per request: baseline ÷ bulk = %.3f)\n", "ratio", rep.BulkRatio, rep.BulkCPURatio)
+	}
 }
 
 // loadAvg is the first three fields of /proc/loadavg ("" elsewhere).

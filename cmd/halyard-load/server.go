@@ -57,6 +57,14 @@ type server struct {
 	exited        chan struct{}
 }
 
+// pid is the server process's id, 0 for a --target the tool did not start.
+func (s *server) pid() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // startServer runs bin in demo mode on a free loopback port with a fresh
 // data directory and waits for /readyz.
 func startServer(ctx context.Context, bin string, demoUsers int, readyTimeout time.Duration) (*server, error) {

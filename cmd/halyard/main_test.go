@@ -30,7 +30,7 @@ func startDemo(t *testing.T, dataDir string, users int) *Main {
 // startDemoIn runs the production wiring in demo mode on dataDir (so a
 // test can restart on the same store) with the test admin token and extra
 // environment. The caller closes it.
-func startDemoIn(t *testing.T, dataDir string, users int, env map[string]string) *Main {
+func startDemoIn(t testing.TB, dataDir string, users int, env map[string]string) *Main {
 	t.Helper()
 	m := NewMain()
 	m.Stdout, m.Stderr = io.Discard, io.Discard

@@ -72,32 +72,32 @@ func (l *rateLimiter) take(ctx context.Context, client string) verdict {
 	return v
 }
 
-// rateLimit is the middleware of the harmy routes: a request over either
-// limit is answered 429 with Retry-After; every answer carries
-// X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (whole
-// seconds until the described window ends, to within a second; at least
-// 1 on a 429, like Retry-After).
-func (d *Dialect) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if !d.limits.enabled() {
-			return next(c)
-		}
-		now := time.Now()
-		v := d.limits.take(c.Request().Context(), clientID(c.Request(), d.opts.TrustedProxyHeader))
-		h := c.Response().Header()
-		reset := max(v.reset-now.Unix(), 0)
-		if !v.allowed {
-			reset = max(reset, 1)
-		}
-		h.Set("X-RateLimit-Limit", strconv.FormatInt(v.limit, 10))
-		h.Set("X-RateLimit-Remaining", strconv.FormatInt(v.remaining, 10))
-		h.Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
-		if !v.allowed {
-			h.Set("Retry-After", strconv.FormatInt(reset, 10))
-			return errRateLimited.write(c)
-		}
-		return next(c)
+// limited applies the rate limits to a request of the harmy routes, first
+// thing in their handler (not as echo route middleware, which costs a
+// closure per request): a request over either limit is answered 429 with
+// Retry-After, and limited reports true with the answer's error; every
+// answer carries X-RateLimit-Limit, X-RateLimit-Remaining and
+// X-RateLimit-Reset (whole seconds until the described window ends, to
+// within a second; at least 1 on a 429, like Retry-After).
+func (d *Dialect) limited(c echo.Context) (bool, error) {
+	if !d.limits.enabled() {
+		return false, nil
 	}
+	now := time.Now()
+	v := d.limits.take(c.Request().Context(), clientID(c.Request(), d.opts.TrustedProxyHeader))
+	h := c.Response().Header()
+	reset := max(v.reset-now.Unix(), 0)
+	if !v.allowed {
+		reset = max(reset, 1)
+	}
+	h.Set("X-RateLimit-Limit", strconv.FormatInt(v.limit, 10))
+	h.Set("X-RateLimit-Remaining", strconv.FormatInt(v.remaining, 10))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+	if !v.allowed {
+		h.Set("Retry-After", strconv.FormatInt(reset, 10))
+		return true, errRateLimited.write(c)
+	}
+	return false, nil
 }
 
 // clientID names the client a request counts against: Halyard's one rule

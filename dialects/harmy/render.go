@@ -121,11 +121,15 @@ type githubProfile struct {
 // renderGitHub renders p as harmy's "github" object, null for nil.
 func renderGitHub(p *github.Profile) []byte {
 	if p == nil {
-		return []byte("null")
+		return jsonNull
 	}
 	return marshal(githubProfile{ID: p.ID, Username: p.Login, AvatarURL: p.AvatarURL, URL: p.HTMLURL,
 		Company: p.Company, Blog: p.Blog, Bio: p.Bio, PublicRepos: p.PublicRepos})
 }
+
+// jsonNull is renderGitHub's answer without a profile, shared: its
+// callers only copy it.
+var jsonNull = []byte("null")
 
 // marshal encodes v without HTML escaping, as JSON.stringify does.
 func marshal(v any) []byte {

@@ -13,12 +13,15 @@ import (
 	"github.com/halyardhq/halyard/server"
 )
 
-// getUser serves GET /user/:id: 400 for an id that is not a snowflake, 404
+// getUser serves GET /user/:id within the rate limits (limited): 400 for an id that is not a snowflake, 404
 // for a user not monitored, 401 for a token that is not the user's own,
 // else the presence (pre-rendered per snapshot), the KV when the request
 // carries the user's token ({} without a token) and the linked GitHub
 // profile from the cache.
 func (d *Dialect) getUser(c echo.Context) error {
+	if over, err := d.limited(c); over {
+		return err
+	}
 	id := c.Param("id")
 	if !validSnowflake(id) {
 		return writeError(c, core.Errorf(core.EINVALID, "Invalid user id: expected a Discord user id (snowflake)"))
@@ -40,15 +43,18 @@ func (d *Dialect) getUser(c echo.Context) error {
 	presence := d.opts.Hub.Render(d.presence, u)
 	gh := renderGitHub(d.githubProfile(c.Request().Context(), id))
 
-	body := make([]byte, 0, len(presence)+len(kv)+len(gh)+32)
-	body = append(body, `{"presence":`...)
+	buf := server.AnswerBuffer(len(presence) + len(kv) + len(gh) + 32)
+	body := append(*buf, `{"presence":`...)
 	body = append(body, presence...)
 	body = append(body, `,"KV":`...)
 	body = append(body, kv...)
 	body = append(body, `,"github":`...)
 	body = append(body, gh...)
 	body = append(body, '}')
-	return server.JSONBlob(c, http.StatusOK, body)
+	err := server.JSONBlob(c, http.StatusOK, body) // copied out before it returns
+	*buf = body
+	server.ReleaseAnswerBuffer(buf)
+	return err
 }
 
 // requestToken returns the token of the first Authorization header, bare

@@ -58,7 +58,7 @@ func parseCardOptions(q query) cardOptions {
 	if first("theme") == "light" {
 		o.Theme = "light"
 	}
-	if v := first("borderRadius"); numeric.MatchString(v) {
+	if v := first("borderRadius"); isNumeric(v) {
 		f, _ := strconv.ParseFloat(v, 64) // ±Inf on overflow, clamped below
 		o.BorderRadius = math.Min(math.Max(f, 0), cardMaxBorderRadius)
 	}

@@ -42,6 +42,7 @@ type Dialect struct {
 	user  core.RendererID // the user object (docs/compat/lantern.md §3), cached per snapshot
 	card  *cardRenderer   // the SVG card (docs/compat/lantern.md §4) and its image cache
 	socks *sockets        // live WebSocket connections (docs/compat/lantern.md §6)
+	bulk  *bulkCache      // the bulk route's last answers by query
 	// frames are the socket event frames carrying a user object, built
 	// once per snapshot and shared by every connection.
 	frames map[int]core.RendererID
@@ -56,7 +57,7 @@ func New(opts Options) *Dialect {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	d := &Dialect{opts: opts, log: opts.Logger}
+	d := &Dialect{opts: opts, log: opts.Logger, bulk: newBulkCache()}
 	if opts.CardImages.Now == nil {
 		opts.CardImages.Now = opts.Now
 	}
@@ -72,8 +73,7 @@ func New(opts Options) *Dialect {
 
 // Register adds the Lantern routes.
 func (d *Dialect) Register(e *echo.Echo) {
-	e.Pre(normalizePath)
-	d.registerUsers(e)
+	d.registerUsers(e) // paths are normalized before routing: RewritePath
 	d.registerStorage(e)
 	d.registerSocket(e)
 	// Every other /api path, and a method a path does not have, is
@@ -100,38 +100,80 @@ func (d *Dialect) UserJSON(u *core.User) []byte {
 
 // The path segments Express matches case-insensitively (docs/compat/lantern.md §1.3); parameters
 // (user ids, storage keys) keep their case.
-var literalSegments = map[int]string{1: "api", 2: "v1", 3: "users", 5: "storage"}
+// literalSegments[i] is segment i's literal, "" where the segment is a
+// parameter.
+var literalSegments = [...]string{1: "api", 2: "v1", 3: "users", 5: "storage"}
 
-// normalizePath makes Lantern's paths case-insensitive and drops a single
-// trailing slash, as Express 5 matches them (docs/compat/lantern.md §1.3). Only paths under /api/
-// are touched: the rest belongs to other dialects.
-func normalizePath(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		req := c.Request()
-		p := req.URL.EscapedPath()
-		if len(p) < 5 || !strings.EqualFold(p[:5], "/api/") {
-			return next(c)
+// literalSegment returns path segment i's literal, ok false when segment i
+// is a parameter or past Lantern's paths.
+func literalSegment(i int) (want string, ok bool) {
+	if i >= len(literalSegments) {
+		return "", false
+	}
+	return literalSegments[i], literalSegments[i] != ""
+}
+
+// RewritePath makes Lantern's paths case-insensitive and drops a single
+// trailing slash, as Express 5 matches them (docs/compat/lantern.md §1.3),
+// before the server routes the request (server.PathRewriter). Only paths
+// under /api/ are touched: the rest belongs to other dialects. A path
+// already in its normal form, every request of a well-behaved client, is
+// recognized without allocating.
+func (d *Dialect) RewritePath(req *http.Request) {
+	p := req.URL.EscapedPath()
+	if len(p) < 5 || !strings.EqualFold(p[:5], "/api/") || isNormalPath(p) {
+		return
+	}
+	normalizePath(req, p)
+}
+
+// normalizePath rewrites req's path p (its escaped form, under /api/):
+// each literal segment in Lantern's case, up to the first that is not one
+// case-insensitively, and a single trailing slash dropped.
+func normalizePath(req *http.Request, p string) {
+	segs := strings.Split(p, "/")
+	for i := 1; i < len(segs); i++ {
+		want, ok := literalSegment(i)
+		if !ok {
+			continue
 		}
-		segs := strings.Split(p, "/")
-		for i := 1; i < len(segs); i++ {
-			want, ok := literalSegments[i]
-			if !ok {
-				continue
+		if !strings.EqualFold(segs[i], want) {
+			break
+		}
+		segs[i] = want
+	}
+	if n := len(segs); n > 2 && segs[n-1] == "" && segs[n-2] != "" {
+		segs = segs[:n-1]
+	}
+	np := strings.Join(segs, "/")
+	if np != p {
+		if u, err := url.Parse(np); err == nil {
+			req.URL.Path, req.URL.RawPath = u.Path, u.RawPath
+		}
+	}
+}
+
+// isNormalPath reports whether RewritePath would leave p (under /api/) as
+// it is: no single trailing slash to drop, and each literal segment, up
+// to the first that is not one case-insensitively, already in its case.
+func isNormalPath(p string) bool {
+	if n := len(p); p[n-1] == '/' && p[n-2] != '/' {
+		return false
+	}
+	rest := p[1:] // after the leading '/': segment 1 onwards
+	for i := 1; ; i++ {
+		seg, tail, more := strings.Cut(rest, "/")
+		if want, ok := literalSegment(i); ok {
+			if !strings.EqualFold(seg, want) {
+				return true // RewritePath stops here too
 			}
-			if !strings.EqualFold(segs[i], want) {
-				break
-			}
-			segs[i] = want
-		}
-		if n := len(segs); n > 2 && segs[n-1] == "" && segs[n-2] != "" {
-			segs = segs[:n-1]
-		}
-		np := strings.Join(segs, "/")
-		if np != p {
-			if u, err := url.Parse(np); err == nil {
-				req.URL.Path, req.URL.RawPath = u.Path, u.RawPath
+			if seg != want {
+				return false
 			}
 		}
-		return next(c)
+		if !more {
+			return true
+		}
+		rest = tail
 	}
 }

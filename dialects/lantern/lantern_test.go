@@ -31,13 +31,14 @@ type testServer struct {
 	tokens  *core.Tokens
 	dialect *Dialect
 
-	mu     sync.Mutex
-	hubNow time.Time
+	mu         sync.Mutex
+	hubNow     time.Time
+	dialectNow time.Time
 }
 
 func newTestServer(t testing.TB, store core.HubStore) *testServer {
 	t.Helper()
-	ts := &testServer{t: t, hubNow: testNow}
+	ts := &testServer{t: t, hubNow: testNow, dialectNow: testNow}
 	hub := core.NewHub(core.HubOptions{Store: store, Now: ts.hubClock})
 	if err := hub.Open(context.Background()); err != nil {
 		t.Fatal(err)
@@ -47,7 +48,7 @@ func newTestServer(t testing.TB, store core.HubStore) *testServer {
 	// Card images come from a local stand-in, never the real CDN.
 	cdn := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(cdn.Close)
-	d := New(Options{Hub: hub, Tokens: tokens, ExternalURL: "http://halyard.test", CDNURL: cdn.URL, Now: func() time.Time { return testNow }})
+	d := New(Options{Hub: hub, Tokens: tokens, ExternalURL: "http://halyard.test", CDNURL: cdn.URL, Now: ts.dialectClock})
 	ly := lanyard.New(lanyard.Options{Hub: hub, Tokens: tokens, ExternalURL: "http://halyard.test"})
 	srv := server.New(server.Options{Hub: hub, Tokens: tokens})
 	srv.Register(ly, d)
@@ -70,6 +71,20 @@ func (s *testServer) hubClock() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.hubNow
+}
+
+// dialectClock is the dialect's clock (the Spotify clock values):
+// testNow unless a test moves it with setDialectNow.
+func (s *testServer) dialectClock() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dialectNow
+}
+
+func (s *testServer) setDialectNow(t time.Time) {
+	s.mu.Lock()
+	s.dialectNow = t
+	s.mu.Unlock()
 }
 
 func (s *testServer) setHubNow(t time.Time) {

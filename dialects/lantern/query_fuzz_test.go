@@ -45,7 +45,7 @@ func FuzzUsersQuery(f *testing.F) {
 			}
 		}
 		if validateUserID(pathID) == "" {
-			if !numeric.MatchString(pathID) || len(pathID) < minIDLen || len(pathID) > maxIDLn {
+			if !numericReference.MatchString(pathID) || len(pathID) < minIDLen || len(pathID) > maxIDLn {
 				t.Fatalf("accepted path id %q", pathID)
 			}
 		}

@@ -9,21 +9,38 @@ import (
 
 // clockString formats a duration in milliseconds as Lantern's "mm:ss"
 // (docs/compat/lantern.md §3.4): whole seconds truncated toward zero, hours dropped; negatives are
-// "00:00" (§9 #6). Always five bytes.
+// "00:00" (§9 #6). Always five bytes, a slice of clockTable: every read of
+// a user listening to Spotify formats two.
 func clockString(ms int64) string {
 	s := ms / 1000
 	if s <= 0 {
 		return "00:00"
 	}
-	m, sec := (s/60)%60, s%60
-	return string([]byte{byte('0' + m/10), byte('0' + m%10), ':', byte('0' + sec/10), byte('0' + sec%10)})
+	k := s % 3600 // (minutes % 60) * 60 + seconds
+	return clockTable[k*5 : k*5+5]
 }
+
+// clockTable is "00:0000:01…59:59", every clock value in order.
+var clockTable = func() string {
+	b := make([]byte, 0, 3600*5)
+	for m := range 60 {
+		for sec := range 60 {
+			b = append(b, byte('0'+m/10), byte('0'+m%10), ':', byte('0'+sec/10), byte('0'+sec%10))
+		}
+	}
+	return string(b)
+}()
 
 // spotifyClock returns current_human_readable and end_human_readable of a
 // Spotify activity at now: a missing start or end counts as now.
 func spotifyClock(a *core.Activity, now time.Time) (current, end string) {
+	return clockAt(a.Start, a.End, now)
+}
+
+// clockAt is spotifyClock of an activity with the given start and end
+// timestamps (Unix milliseconds, 0 when absent).
+func clockAt(start, stop int64, now time.Time) (current, end string) {
 	n := now.UnixMilli()
-	start, stop := a.Start, a.End
 	if start == 0 {
 		start = n
 	}
@@ -47,10 +64,7 @@ func refreshClock(rendered []byte, u *core.User, now time.Time) []byte {
 	if !ok {
 		return rendered
 	}
-	out := bytes.Clone(rendered)
-	copy(out[i:i+5], cur)
-	copy(out[j:j+5], end)
-	return out
+	return patchClock(make([]byte, 0, len(rendered)), rendered, i, j, cur, end)
 }
 
 // appendClocked appends rendered with the Spotify clock values of now to
@@ -60,6 +74,12 @@ func appendClocked(dst, rendered []byte, u *core.User, now time.Time) []byte {
 	if !ok {
 		return append(dst, rendered...)
 	}
+	return patchClock(dst, rendered, i, j, cur, end)
+}
+
+// patchClock appends rendered to dst with the clock values at i and j
+// (clockEdits) replaced by cur and end.
+func patchClock(dst, rendered []byte, i, j int, cur, end string) []byte {
 	base := len(dst)
 	dst = append(dst, rendered...)
 	copy(dst[base+i:base+i+5], cur)

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,9 +24,15 @@ func (d *Dialect) registerUsers(e *echo.Echo) {
 
 // getUsers serves the bulk route (docs/compat/lantern.md §2.3 as decided in §9): 1–50 ids given
 // as repeated user_ids (or user_ids[]), answered in request order; ids that
-// are not monitored are left out.
+// are not monitored are left out. A repeated query whose users have not
+// changed is answered from the bulk cache.
 func (d *Dialect) getUsers(c echo.Context) error {
-	q := parseQuery(c.Request().URL.RawQuery)
+	raw := c.Request().URL.RawQuery
+	now := d.opts.Now()
+	if body := d.bulk.get(raw, d.opts.Hub, now); body != nil {
+		return server.JSONBlob(c, http.StatusOK, body)
+	}
+	q := parseQuery(raw)
 	ids := slices.Concat(q.get("user_ids"), q.get("user_ids[]"))
 	if msg := validateBulkIDs(ids); msg != "" {
 		return invalid(msg).write(c)
@@ -37,54 +42,39 @@ func (d *Dialect) getUsers(c echo.Context) error {
 	}
 	// Each user's bytes come pre-rendered from the hub; only the Spotify
 	// clock is patched, while copying into one buffer of the exact size.
-	now := d.opts.Now()
-	users := make([]*core.User, 0, len(ids))
-	parts := make([][]byte, 0, len(ids))
-	size := 2
-	for _, id := range ids {
+	users := make([]*core.User, len(ids)) // nil where not monitored
+	parts := make([][]byte, len(ids))
+	size, found := 2, 0
+	for i, id := range ids {
 		u, ok := d.opts.Hub.Get(id)
 		if !ok {
 			continue
 		}
-		r := d.opts.Hub.Render(d.user, u)
-		users = append(users, u)
-		parts = append(parts, r)
-		size += len(r) + 1
+		users[i], parts[i] = u, d.opts.Hub.Render(d.user, u)
+		size += len(parts[i]) + 1
+		found++
 	}
-	if len(parts) == 0 {
+	if found == 0 {
 		return errNoneMonitored.write(c)
 	}
-	buf, _ := bulkBuffers.Get().(*[]byte)
-	if buf == nil {
-		buf = new([]byte)
-	}
-	out := (*buf)[:0]
-	if cap(out) < size {
-		out = make([]byte, 0, size)
-	}
-	out = append(out, '[')
+	buf := server.AnswerBuffer(size)
+	out := append(*buf, '[')
 	for i, r := range parts {
-		if i > 0 {
+		if users[i] == nil {
+			continue
+		}
+		if len(out) > 1 {
 			out = append(out, ',')
 		}
 		out = appendClocked(out, r, users[i], now)
 	}
 	out = append(out, ']')
 	err := server.JSONBlob(c, http.StatusOK, out) // written before it returns
-	if cap(out) <= maxPooledBulk {
-		*buf = out[:0]
-		bulkBuffers.Put(buf)
-	}
+	d.bulk.put(raw, ids, users, out, now)
+	*buf = out
+	server.ReleaseAnswerBuffer(buf)
 	return err
 }
-
-// bulkBuffers holds answer buffers of the bulk route between requests: an
-// answer of 50 users is ~50–120 KB, and allocating it per request was most
-// of the route's garbage.
-var bulkBuffers sync.Pool
-
-// maxPooledBulk keeps an unusually large answer's buffer out of the pool.
-const maxPooledBulk = 1 << 20
 
 // getUser serves one user (docs/compat/lantern.md §2.4): the JSON user object, or the SVG card
 // when svg is exactly one "1".
@@ -104,7 +94,24 @@ func (d *Dialect) getUser(c echo.Context) error {
 	if svg := q.get("svg"); len(svg) == 1 && svg[0] == "1" {
 		return d.serveCard(c, u)
 	}
-	return server.JSONBlob(c, http.StatusOK, d.UserJSON(u))
+	return d.writeUser(c, u)
+}
+
+// writeUser answers u's user object (UserJSON): the cached rendering
+// itself, or, when the Spotify clock moved, a copy patched in a pooled
+// buffer rather than a new one per request.
+func (d *Dialect) writeUser(c echo.Context, u *core.User) error {
+	r := d.opts.Hub.Render(d.user, u)
+	i, j, cur, end, ok := clockEdits(r, u, d.opts.Now())
+	if !ok {
+		return server.JSONBlob(c, http.StatusOK, r)
+	}
+	buf := server.AnswerBuffer(len(r))
+	out := patchClock(*buf, r, i, j, cur, end)
+	err := server.JSONBlob(c, http.StatusOK, out) // written before it returns
+	*buf = out
+	server.ReleaseAnswerBuffer(buf)
+	return err
 }
 
 // pathSegment returns the i-th segment of the request path (1 is "api"),
@@ -112,13 +119,18 @@ func (d *Dialect) getUser(c echo.Context) error {
 // parameters are decoded or not depending on the path, so they are not
 // used.
 func pathSegment(c echo.Context, i int) string {
-	segs := strings.Split(c.Request().URL.EscapedPath(), "/")
-	if i >= len(segs) {
-		return ""
+	p := c.Request().URL.EscapedPath()
+	for ; i > 0; i-- { // skip segments 0 to i-1, each ended by a '/'
+		j := strings.IndexByte(p, '/')
+		if j < 0 {
+			return ""
+		}
+		p = p[j+1:]
 	}
-	s, err := url.PathUnescape(segs[i])
+	seg, _, _ := strings.Cut(p, "/")
+	s, err := url.PathUnescape(seg) // seg itself when it has no '%'
 	if err != nil {
-		return segs[i]
+		return seg
 	}
 	return s
 }

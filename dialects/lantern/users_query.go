@@ -2,7 +2,6 @@ package lantern
 
 import (
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -22,7 +21,9 @@ type query []queryParam
 // parseQuery parses a raw query string.
 func parseQuery(raw string) query {
 	var q query
-	for _, part := range strings.Split(raw, "&") {
+	for raw != "" {
+		var part string
+		part, raw, _ = strings.Cut(raw, "&")
 		if part == "" {
 			continue
 		}
@@ -60,8 +61,29 @@ func (q query) get(name string) []string {
 	return nil
 }
 
-// numeric is validator.js's isNumeric.
-var numeric = regexp.MustCompile(`^[+-]?([0-9]*[.])?[0-9]+$`)
+// isNumeric is validator.js's isNumeric, the regular expression
+// ^[+-]?([0-9]*[.])?[0-9]+$ written out: it is run on every user id of
+// every request, where the regexp package took a quarter of the route's
+// time (numeric_test.go holds the two to the same answers).
+func isNumeric(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if dot := strings.IndexByte(s, '.'); dot >= 0 {
+		return allDigits(s[:dot]) && s[dot+1:] != "" && allDigits(s[dot+1:])
+	}
+	return s != "" && allDigits(s)
+}
+
+// allDigits reports whether every byte of s is an ASCII digit (true for "").
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // textLength is validator.js's length: code points, not counting the
 // variation selectors U+FE0E and U+FE0F.
@@ -94,7 +116,7 @@ const (
 // validateUserID checks a path user id (docs/compat/lantern.md §2.4) and returns the failure
 // message, or "".
 func validateUserID(id string) string {
-	if !numeric.MatchString(id) {
+	if !isNumeric(id) {
 		return msgUserIDNumber
 	}
 	if n := textLength(id); n < minIDLen || n > maxIDLn {
@@ -172,7 +194,7 @@ func validateCardQuery(q query) string {
 		}
 	}
 	for _, v := range q.get("borderRadius") {
-		if !numeric.MatchString(v) {
+		if !isNumeric(v) {
 			return "borderRadius must be a number."
 		}
 	}
@@ -193,7 +215,7 @@ func validateCardQuery(q query) string {
 func validateBinary(q query, name string) string {
 	values := q.get(name)
 	for _, v := range values {
-		if !numeric.MatchString(v) {
+		if !isNumeric(v) {
 			return name + " must be a number."
 		}
 	}
