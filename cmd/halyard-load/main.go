@@ -50,6 +50,9 @@ type config struct {
 	RestartMembers  int
 	Settle          time.Duration
 	ServerReadyWait time.Duration
+	// HeapProfile is where ws-idle saves the server's heap profile
+	// while its subscribers are held ("": none).
+	HeapProfile string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -76,6 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.Members, "members", 1_000_000, "simulated members of the second server (members)")
 	fs.IntVar(&c.RestartMembers, "restart-members", 100_000, "members whose records the data dir holds when restarted (restart)")
 	fs.DurationVar(&c.Settle, "settle", 3*time.Second, "wait before reading memory (ws-idle, members)")
+	fs.StringVar(&c.HeapProfile, "heap-profile", "", "save the server's heap profile to this file while the ws-idle subscribers are held (go tool pprof -sample_index=inuse_space); starts the server with HALYARD_PPROF=1")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

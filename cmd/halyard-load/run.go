@@ -106,6 +106,11 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 			}
 		}
 		var err error
+		if cfg.HeapProfile != "" {
+			// The server inherits the tool's environment (serverEnv):
+			// this turns its admin profiling routes on.
+			_ = os.Setenv(pprofEnv, "1")
+		}
 		if srv, err = startServer(ctx, bin, cfg.DemoUsers, cfg.ServerReadyWait); err != nil {
 			return rep, err
 		}
@@ -122,7 +127,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	// ws-idle first: the memory per connection is read against a fresh
 	// server, before other loads leave garbage and freed spans behind.
 	if want("ws-idle") && ctx.Err() == nil {
-		res, err := runWSIdle(ctx, srv, cfg.WSConns, cfg.WSProcs, users, cfg.Settle)
+		res, err := runWSIdle(ctx, srv, cfg.WSConns, cfg.WSProcs, users, cfg.Settle, cfg.HeapProfile)
 		rep.WSIdle = &res
 		rep.WSIdleConns, rep.WSBytesPerConn, rep.WSHeapBytesPerConn = res.Conns, res.RSSPerConn, res.HeapPerConn
 		if err != nil || res.Error != "" {
