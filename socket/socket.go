@@ -33,16 +33,19 @@ type Handler interface {
 // in the engine's epoll set (netpoll_linux.go) and a pool goroutine runs
 // a read turn only when bytes arrive; elsewhere one goroutine per socket
 // waits for the first byte (waiter.go). gorilla/websocket still does
-// the framing, reading from a 512-byte buffer that the engine can see into.
+// the framing, reading from a 512-byte buffer that the engine can see into
+// and lends only for read turns (readbuf.go).
 type Socket struct {
 	// Conn is the WebSocket. Its writes are the owner's; its reads are the
 	// engine's.
 	Conn *websocket.Conn
 
-	e     *Engine
-	br    *bufio.Reader // the buffer gorilla reads from
-	actor *Actor
-	h     Handler
+	e      *Engine
+	br     *bufio.Reader // the reader gorilla reads from; its buffer is lent (readbuf.go)
+	lent   *bufio.Reader // the pooled reader whose buffer br holds; nil while br holds none
+	polled bool          // in the epoll set: read turns run only on readiness, so br's buffer goes back between them
+	actor  *Actor
+	h      Handler
 
 	idle      time.Duration
 	idleTimer *time.Timer
@@ -53,7 +56,7 @@ type Socket struct {
 	idleCheck bool // the idle timer fired
 	started   bool
 	stopped   bool
-	done      chan struct{} // closed once reading stopped
+	done      chan struct{} // closed once reading stopped; only a waiter (waiter.go) has one
 	poll      pollState     // platform registration
 	onClose   func()        // releases the client's connection slot (ConnLimiter)
 
@@ -82,8 +85,8 @@ const (
 	socketReadBuffer = 512
 )
 
-func (e *Engine) newSocket(ws *websocket.Conn, br *bufio.Reader) *Socket {
-	s := &Socket{Conn: ws, e: e, br: br, done: make(chan struct{})}
+func (e *Engine) newSocket(ws *websocket.Conn, br, lent *bufio.Reader) *Socket {
+	s := &Socket{Conn: ws, e: e, br: br, lent: lent}
 	s.actor = e.NewActor(s.run)
 	s.last.Store(time.Now().UnixNano())
 	return s
@@ -99,9 +102,15 @@ func (s *Socket) Start(h Handler) {
 	s.started = true
 	s.h = h
 	s.mu.Unlock()
-	if !s.pollStart() {
-		go s.wait() // not a pollable descriptor, or no epoll here
+	if s.pollStart() {
+		return
 	}
+	s.mu.Lock()
+	if !s.stopped {
+		s.done = make(chan struct{})
+		go s.wait(s.done) // not a pollable descriptor, or no epoll here
+	}
+	s.mu.Unlock()
 }
 
 // SetHandler hands the socket to another handler. Call it only from a
@@ -161,10 +170,12 @@ func (s *Socket) run() {
 	// Read first: frames that arrived before the idle timer fired but were
 	// not read yet (a busy machine) count as activity.
 	if readable {
+		s.borrowReadBuffer()
 		if err := s.readTurn(); err != nil {
 			s.end(err)
 			return
 		}
+		s.returnReadBuffer()
 		s.rearm()
 	}
 	if idleCheck && idle > 0 {
@@ -282,7 +293,9 @@ func (s *Socket) stopReading() bool {
 		s.idleTimer.Stop()
 	}
 	s.pollStop()
-	close(s.done)
+	if s.done != nil {
+		close(s.done)
+	}
 	if s.onClose != nil {
 		s.onClose()
 	}

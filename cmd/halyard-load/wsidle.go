@@ -154,8 +154,11 @@ type wsIdleResult struct {
 	// runtime's memory statistics (delta ÷ connections): heap objects
 	// (heap_alloc, garbage included), spans in use beyond them
 	// (span_slack), freed heap pages the runtime has not returned to the
-	// OS yet (heap_unreleased), goroutine stacks, and the runtime's own
-	// bookkeeping (runtime_other: span, GC and profiling metadata).
+	// OS yet (heap_unreleased), goroutine stacks, the runtime's own
+	// bookkeeping (GC metadata, span structures, the rest) and the
+	// difference between RSS and what the runtime obtained from the OS
+	// (not_go: negative while the runtime holds address space that was
+	// never touched or was released).
 	SplitPerConn map[string]float64 `json:"split_per_conn,omitempty"`
 	Error        string             `json:"error,omitempty"`
 }
@@ -230,14 +233,15 @@ func runWSIdle(ctx context.Context, srv *server, n, procs int, users []string, s
 func memorySplit(before, after metrics, n int) map[string]float64 {
 	d := func(name string) float64 { return after[name] - before[name] }
 	per := func(v float64) float64 { return round(v/float64(n), 1) }
-	other := d("go_memstats_mspan_sys_bytes") + d("go_memstats_mcache_sys_bytes") + d("go_memstats_gc_sys_bytes") +
-		d("go_memstats_other_sys_bytes") + d("go_memstats_buck_hash_sys_bytes")
 	return map[string]float64{
 		"heap_alloc":      per(d("go_memstats_heap_alloc_bytes")),
 		"span_slack":      per(d("go_memstats_heap_inuse_bytes") - d("go_memstats_heap_alloc_bytes")),
 		"heap_unreleased": per(d("go_memstats_heap_idle_bytes") - d("go_memstats_heap_released_bytes")),
 		"stacks":          per(d("go_memstats_stack_inuse_bytes")),
-		"runtime_other":   per(other),
+		"runtime_gc":      per(d("go_memstats_gc_sys_bytes")),
+		"runtime_spans":   per(d("go_memstats_mspan_sys_bytes") + d("go_memstats_mcache_sys_bytes")),
+		"runtime_other":   per(d("go_memstats_other_sys_bytes") + d("go_memstats_buck_hash_sys_bytes")),
+		"not_go":          per(d("process_resident_memory_bytes") - d("go_memstats_sys_bytes")),
 	}
 }
 
