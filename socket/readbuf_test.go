@@ -16,7 +16,7 @@ import (
 type recordingHandler struct{ got chan string }
 
 func (h recordingHandler) SocketMessage(_ int, data []byte) { h.got <- string(data) }
-func (h recordingHandler) SocketReadEnd(error)             { close(h.got) }
+func (h recordingHandler) SocketReadEnd(error)              { close(h.got) }
 
 // newReadBufServer serves one socket on /ws with a recordingHandler and
 // returns its URL, the server's Socket (once a client connected) and the
