@@ -26,9 +26,7 @@ import (
 )
 
 func main() {
-	environ := environMap()
-	setGCDefault(environ) // gc.go; here, not in run: tests call run in their own process
-	os.Exit(run(os.Args[1:], environ, os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], environMap(), os.Stdout, os.Stderr))
 }
 
 // run is main without the process exit, so tests can call it.
