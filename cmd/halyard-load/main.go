@@ -5,6 +5,7 @@
 //
 //	go run ./cmd/halyard-load --quick --json   # every scenario, small, < 1 min
 //	go run ./cmd/halyard-load --ws-conns 100000 --fanout-subs 10000 --members 1000000
+//	go run ./cmd/halyard-load --scenarios ws-idle --heap-profile idle.heap   # where the sockets' bytes go
 //
 // Loopback only, bounded in time and count; the server it starts is
 // stopped at the end and on Ctrl-C.
