@@ -29,7 +29,7 @@ type Subscription struct {
 
 	// guarded by hub.subMu
 	all    bool
-	ids    map[string]struct{}
+	ids    IDSet
 	closed bool
 }
 
@@ -52,7 +52,7 @@ func (h *Hub) SubscribeNotify(queue int, notify func()) *Subscription {
 	if queue <= 0 {
 		queue = DefaultQueueSize
 	}
-	return &Subscription{hub: h, notify: notify, limit: queue, ids: map[string]struct{}{}}
+	return &Subscription{hub: h, notify: notify, limit: queue}
 }
 
 // Drain appends the pending events to buf, in order, and empties the
@@ -81,10 +81,10 @@ func (s *Subscription) Add(ids ...string) {
 		return
 	}
 	for _, id := range ids {
-		if _, ok := s.ids[id]; ok {
+		if s.ids.Has(id) {
 			continue
 		}
-		s.ids[id] = struct{}{}
+		s.ids.Add(id)
 		set := h.subsByUser[id]
 		if set == nil {
 			set = map[*Subscription]struct{}{}
@@ -124,19 +124,14 @@ func (s *Subscription) SetAll(all bool) {
 func (s *Subscription) Follows(id string) bool {
 	s.hub.subMu.Lock()
 	defer s.hub.subMu.Unlock()
-	_, ok := s.ids[id]
-	return ok || s.all
+	return s.ids.Has(id) || s.all
 }
 
 // IDs returns the users followed individually.
 func (s *Subscription) IDs() []string {
 	s.hub.subMu.Lock()
 	defer s.hub.subMu.Unlock()
-	out := make([]string, 0, len(s.ids))
-	for id := range s.ids {
-		out = append(out, id)
-	}
-	return out
+	return s.ids.List()
 }
 
 // Overflowed reports whether the hub dropped the subscription because its
@@ -153,10 +148,10 @@ func (s *Subscription) Close() {
 }
 
 func (s *Subscription) removeLocked(id string) {
-	if _, ok := s.ids[id]; !ok {
+	if !s.ids.Has(id) {
 		return
 	}
-	delete(s.ids, id)
+	s.ids.Remove(id)
 	if set := s.hub.subsByUser[id]; set != nil {
 		delete(set, s)
 		if len(set) == 0 {
@@ -170,7 +165,7 @@ func (s *Subscription) closeLocked() {
 		return
 	}
 	s.closed = true
-	for id := range s.ids {
+	for _, id := range s.ids.List() {
 		s.removeLocked(id)
 	}
 	delete(s.hub.subsAll, s)

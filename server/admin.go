@@ -41,6 +41,9 @@ func (s *Server) registerAdmin() {
 	if s.opts.Demo != nil {
 		s.registerDemo(g)
 	}
+	if s.opts.Pprof {
+		s.registerPprof(g) // admin_pprof.go
+	}
 }
 
 // requireAdmin checks Authorization: Bearer <ADMIN_TOKEN> in constant time.

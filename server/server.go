@@ -59,6 +59,9 @@ type Options struct {
 	// Cluster is this node's view of its cluster for GET
 	// /admin/v1/cluster; nil on a single node.
 	Cluster ClusterView
+	// Pprof adds Go's runtime profiles under /admin/v1/debug/pprof/
+	// (admin_pprof.go); off unless the operator sets HALYARD_PPROF=1.
+	Pprof bool
 }
 
 // Timeouts bounds how long a client may hold a connection without making

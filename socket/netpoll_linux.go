@@ -124,9 +124,16 @@ func (s *Socket) pollStart() bool {
 	if s.stopped {
 		return true
 	}
+	// Before the descriptor is in the set: from then on read turns may
+	// run, and they own br.
+	s.polled = true
+	s.returnReadBufferLocked()
 	st, ok := s.e.poller().add(s.Conn.NetConn(), s)
 	if ok {
 		s.poll = st
+	} else {
+		s.polled = false
+		s.borrowReadBufferLocked() // a waiter peeks into br while the socket is idle
 	}
 	return ok
 }

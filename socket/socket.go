@@ -33,14 +33,16 @@ type Handler interface {
 // in the engine's epoll set (netpoll_linux.go) and a pool goroutine runs
 // a read turn only when bytes arrive; elsewhere one goroutine per socket
 // waits for the first byte (waiter.go). gorilla/websocket still does
-// the framing, reading from a 512-byte buffer that the engine can see into.
+// the framing, reading from a 512-byte buffer that the engine can see into
+// and lends only for read turns (readbuf.go).
 type Socket struct {
 	// Conn is the WebSocket. Its writes are the owner's; its reads are the
 	// engine's.
 	Conn *websocket.Conn
 
 	e     *Engine
-	br    *bufio.Reader // the buffer gorilla reads from
+	br    *bufio.Reader // the reader gorilla reads from; its buffer is lent (readbuf.go)
+	lent  *bufio.Reader // the pooled reader whose buffer br holds; nil while br holds none
 	actor *Actor
 	h     Handler
 
@@ -53,18 +55,25 @@ type Socket struct {
 	idleCheck bool // the idle timer fired
 	started   bool
 	stopped   bool
-	done      chan struct{} // closed once reading stopped
+	polled    bool          // in the epoll set: read turns run only on readiness, so br's buffer goes back between them
+	done      chan struct{} // closed once reading stopped; only a waiter (waiter.go) has one
 	poll      pollState     // platform registration
 	onClose   func()        // releases the client's connection slot (ConnLimiter)
 
-	// End's state: once ending, client messages are dropped and the end
-	// of reading closes the connection.
-	ending    atomic.Bool
-	endOnce   sync.Once
-	endLinger bool
-	endGrace  time.Duration
-	endTimer  *time.Timer
-	endDone   func()
+	// ending is End's state, set once End is called: client messages
+	// are then dropped and the end of reading closes the connection. A
+	// pointer, so that the sockets that are not ending (nearly all) do not
+	// carry it.
+	ending atomic.Pointer[endState]
+}
+
+// endState is an ending socket's: how to close it, and when at the latest.
+type endState struct {
+	once   sync.Once
+	linger bool
+	grace  time.Duration
+	timer  *time.Timer // guarded by the socket's mu
+	done   func()
 }
 
 // Timings of a read turn.
@@ -82,8 +91,8 @@ const (
 	socketReadBuffer = 512
 )
 
-func (e *Engine) newSocket(ws *websocket.Conn, br *bufio.Reader) *Socket {
-	s := &Socket{Conn: ws, e: e, br: br, done: make(chan struct{})}
+func (e *Engine) newSocket(ws *websocket.Conn, br, lent *bufio.Reader) *Socket {
+	s := &Socket{Conn: ws, e: e, br: br, lent: lent}
 	s.actor = e.NewActor(s.run)
 	s.last.Store(time.Now().UnixNano())
 	return s
@@ -99,9 +108,15 @@ func (s *Socket) Start(h Handler) {
 	s.started = true
 	s.h = h
 	s.mu.Unlock()
-	if !s.pollStart() {
-		go s.wait() // not a pollable descriptor, or no epoll here
+	if s.pollStart() {
+		return
 	}
+	s.mu.Lock()
+	if !s.stopped {
+		s.done = make(chan struct{})
+		go s.wait(s.done) // not a pollable descriptor, or no epoll here
+	}
+	s.mu.Unlock()
 }
 
 // SetHandler hands the socket to another handler. Call it only from a
@@ -161,10 +176,12 @@ func (s *Socket) run() {
 	// Read first: frames that arrived before the idle timer fired but were
 	// not read yet (a busy machine) count as activity.
 	if readable {
+		s.borrowReadBuffer()
 		if err := s.readTurn(); err != nil {
 			s.end(err)
 			return
 		}
+		s.returnReadBuffer()
 		s.rearm()
 	}
 	if idleCheck && idle > 0 {
@@ -245,7 +262,7 @@ func (s *Socket) readTurn() error {
 				return err
 			}
 			s.touch()
-			if !s.ending.Load() {
+			if s.ending.Load() == nil {
 				s.h.SocketMessage(typ, data)
 			}
 		}
@@ -263,7 +280,7 @@ func (s *Socket) end(err error) {
 	if !s.stopReading() {
 		return
 	}
-	if s.ending.Load() {
+	if s.ending.Load() != nil {
 		s.finishEnd()
 		return
 	}
@@ -282,7 +299,9 @@ func (s *Socket) stopReading() bool {
 		s.idleTimer.Stop()
 	}
 	s.pollStop()
-	close(s.done)
+	if s.done != nil {
+		close(s.done)
+	}
 	if s.onClose != nil {
 		s.onClose()
 	}
@@ -313,8 +332,8 @@ func (s *Socket) LingerClose(grace time.Duration) {
 // the connection is closed, on whichever goroutine closed it. Call End
 // once, from the socket's owner.
 func (s *Socket) End(code int, reason string, grace time.Duration, linger bool, done func()) {
-	s.endLinger, s.endGrace, s.endDone = linger, grace, done
-	s.ending.Store(true)
+	st := &endState{linger: linger, grace: grace, done: done}
+	s.ending.Store(st)
 	gentle := linger
 	if code != 0 && SendClose(s.Conn, code, reason) == nil {
 		gentle = true
@@ -322,7 +341,7 @@ func (s *Socket) End(code int, reason string, grace time.Duration, linger bool, 
 	s.mu.Lock()
 	stopped := s.stopped
 	if gentle && !stopped {
-		s.endTimer = time.AfterFunc(grace, s.finishEnd)
+		st.timer = time.AfterFunc(grace, s.finishEnd)
 	}
 	s.mu.Unlock()
 	if !gentle || stopped {
@@ -332,19 +351,20 @@ func (s *Socket) End(code int, reason string, grace time.Duration, linger bool, 
 
 // finishEnd closes an ending socket, once.
 func (s *Socket) finishEnd() {
-	s.endOnce.Do(func() {
+	st := s.ending.Load()
+	st.once.Do(func() {
 		s.mu.Lock()
-		if s.endTimer != nil {
-			s.endTimer.Stop()
+		if st.timer != nil {
+			st.timer.Stop()
 		}
 		s.mu.Unlock()
-		if s.endLinger {
-			s.LingerClose(s.endGrace)
+		if st.linger {
+			s.LingerClose(st.grace)
 		} else {
 			s.Close()
 		}
-		if s.endDone != nil {
-			s.endDone()
+		if st.done != nil {
+			st.done()
 		}
 	})
 }

@@ -57,18 +57,19 @@ func (e *Engine) Upgrade(c echo.Context) (*Socket, error) {
 		return nil, err
 	}
 	c.Response().Status = http.StatusSwitchingProtocols // for the request log
-	return e.newSocket(ws, hw.br), nil
+	return e.newSocket(ws, hw.br, hw.lent), nil
 }
 
 // hijackWriter hands gorilla a small bufio.Reader of our own when it
 // hijacks the connection, instead of net/http's 4 KiB one: gorilla reads
 // frames from it, and the engine looks into it (Buffered, Peek) to run
-// read turns without blocking. The writer side is a tiny scratch buffer
+// read turns without blocking, and lends it a buffer only for those
+// (readbuf.go). The writer side is a tiny scratch buffer
 // for the handshake response; frames are written through gorilla's pooled
 // write buffers.
 type hijackWriter struct {
 	http.ResponseWriter
-	br *bufio.Reader
+	br, lent *bufio.Reader // see Socket
 }
 
 // Hijack implements http.Hijacker.
@@ -80,7 +81,8 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if brw.Reader.Buffered() > 0 {
 		return nc, brw, nil // gorilla refuses data sent before the handshake
 	}
-	w.br = bufio.NewReaderSize(nc, socketReadBuffer)
+	w.br = new(bufio.Reader)
+	w.lent = lendReadBuffer(w.br, nc) // gorilla takes br only if it has a buffer
 	return nc, bufio.NewReadWriter(w.br, bufio.NewWriterSize(nc, 16)), nil
 }
 

@@ -7,7 +7,7 @@ var noDeadline time.Time
 // wait is the fallback reader for a socket the engine cannot poll (TLS,
 // or no epoll on this platform): one goroutine blocks until the client's
 // next byte and then hands the socket to a read turn, as readiness would.
-func (s *Socket) wait() {
+func (s *Socket) wait(done <-chan struct{}) {
 	for {
 		_ = s.Conn.NetConn().SetReadDeadline(noDeadline)
 		// Wait for one byte beyond what a previous turn left buffered (an
@@ -25,7 +25,7 @@ func (s *Socket) wait() {
 		s.actor.Wake()
 		select {
 		case <-turn:
-		case <-s.done:
+		case <-done:
 			return
 		}
 	}

@@ -6,6 +6,7 @@
 //	go run ./cmd/halyard-load --quick --json   # every scenario, small, < 1 min
 //	go run ./cmd/halyard-load --ws-conns 100000 --fanout-subs 10000 --members 1000000
 //	go run ./cmd/halyard-load --scenarios cluster --json   # three nodes on NATS (issue 14)
+//	go run ./cmd/halyard-load --scenarios ws-idle --heap-profile idle.heap   # where the sockets' bytes go
 //
 // Loopback only, bounded in time and count; the server it starts is
 // stopped at the end and on Ctrl-C.
@@ -61,6 +62,9 @@ type config struct {
 	ClusterPushes int
 	ClusterIngest int
 	NATSBin       string
+	// HeapProfile is where ws-idle saves the server's heap profile
+	// while its subscribers are held ("": none).
+	HeapProfile string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -91,6 +95,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.ClusterPushes, "cluster-pushes", 200, "presences pushed at the shard holder (cluster)")
 	fs.IntVar(&c.ClusterIngest, "cluster-ingest-events", 200_000, "PRESENCE_UPDATEs flooded through the holder to the bus (cluster)")
 	fs.StringVar(&c.NATSBin, "nats-bin", "", "nats-server binary for the cluster scenario (default: go build github.com/nats-io/nats-server/v2, this module's dependency)")
+	fs.StringVar(&c.HeapProfile, "heap-profile", "", "save the server's heap profile to this file while the ws-idle subscribers are held (go tool pprof -sample_index=inuse_space); starts the server with HALYARD_PPROF=1")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

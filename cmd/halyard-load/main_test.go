@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -28,9 +29,11 @@ func TestQuickEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts two servers")
 	}
+	heapProfile := filepath.Join(t.TempDir(), "idle.heap")
 	cfg, err := parseFlags([]string{"--quick", "--json", "--server-bin", os.Getenv("HALYARD_LOAD_SERVER_BIN"),
 		"--duration", "300ms", "--conns", "4", "--demo-users", "60", "--ws-conns", "1000", "--ws-procs", "2", "--fanout-subs", "40",
-		"--fanout-pushes", "3", "--ingest-events", "2000", "--ingest-users", "60", "--members", "1500", "--restart-members", "500", "--settle", "200ms"}, os.Stderr)
+		"--fanout-pushes", "3", "--ingest-events", "2000", "--ingest-users", "60", "--members", "1500", "--restart-members", "500", "--settle", "200ms",
+		"--heap-profile", heapProfile}, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +76,19 @@ func TestQuickEndToEnd(t *testing.T) {
 	if rep.WSIdle.Procs != 2 || rep.FanoutFloor.Subscribers != 40 || rep.FanoutFloor.Delivered != 40*3 {
 		t.Errorf("ws-idle from %d processes (want 2); floor held %d, delivered %d (want 40, 120)",
 			rep.WSIdle.Procs, rep.FanoutFloor.Subscribers, rep.FanoutFloor.Delivered)
+	}
+	// --heap-profile: the server's profile (gzipped protobuf), the live
+	// heap after its collection, and the RSS split.
+	if b, err := os.ReadFile(heapProfile); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("heap profile: %v, %d bytes, not gzip", err, len(b))
+	}
+	if rep.WSIdle.HeapAfterGCPerConn <= 0 {
+		t.Errorf("heap_inuse_after_gc_bytes_per_conn = %v", rep.WSIdle.HeapAfterGCPerConn)
+	}
+	for _, k := range []string{"heap_alloc", "span_slack", "heap_unreleased", "stacks", "runtime_gc", "runtime_spans", "runtime_other", "not_go"} {
+		if _, ok := rep.WSIdle.SplitPerConn[k]; !ok {
+			t.Errorf("split_per_conn lacks %s: %v", k, rep.WSIdle.SplitPerConn)
+		}
 	}
 	if rep.Fanout.Delivered != 40*3 || rep.Ingest.Absorbed != 2000 {
 		t.Errorf("fan-out delivered %d of 120, ingest absorbed %d of 2000", rep.Fanout.Delivered, rep.Ingest.Absorbed)

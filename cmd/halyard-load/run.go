@@ -185,6 +185,11 @@ func runOnOneServer(ctx context.Context, cfg config, bin string, rep *report, wa
 		srv = &server{Base: base, Addr: addr, AdminToken: cfg.AdminToken}
 	} else {
 		var err error
+		if cfg.HeapProfile != "" {
+			// The server inherits the tool's environment (serverEnv):
+			// this turns its admin profiling routes on.
+			_ = os.Setenv(pprofEnv, "1")
+		}
 		if srv, err = startServer(ctx, bin, cfg.DemoUsers, cfg.ServerReadyWait); err != nil {
 			return err
 		}
@@ -201,7 +206,7 @@ func runOnOneServer(ctx context.Context, cfg config, bin string, rep *report, wa
 	// ws-idle first: the memory per connection is read against a fresh
 	// server, before other loads leave garbage and freed spans behind.
 	if want("ws-idle") && ctx.Err() == nil {
-		res, err := runWSIdle(ctx, srv, cfg.WSConns, cfg.WSProcs, users, cfg.Settle)
+		res, err := runWSIdle(ctx, srv, cfg.WSConns, cfg.WSProcs, users, cfg.Settle, cfg.HeapProfile)
 		rep.WSIdle = &res
 		rep.WSIdleConns, rep.WSBytesPerConn, rep.WSHeapBytesPerConn = res.Conns, res.RSSPerConn, res.HeapPerConn
 		if err != nil || res.Error != "" {

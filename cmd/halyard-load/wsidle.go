@@ -149,7 +149,21 @@ type wsIdleResult struct {
 	RSSBefore         float64 `json:"rss_before_bytes"`
 	RSSAfter          float64 `json:"rss_after_bytes"`
 	ServerSockets     float64 `json:"server_socket_connections"` // halyard_socket_connections at the reading (dialects that export it)
-	Error             string  `json:"error,omitempty"`
+	// HeapAfterGCPerConn is the heap in use per connection once the heap
+	// profile's collection ran (--heap-profile only): the live bytes,
+	// where HeapPerConn also counts garbage not collected yet.
+	HeapAfterGCPerConn float64 `json:"heap_inuse_after_gc_bytes_per_conn,omitempty"`
+	// SplitPerConn is where the RSS per connection goes, from the Go
+	// runtime's memory statistics (delta ÷ connections): heap objects
+	// (heap_alloc, garbage included), spans in use beyond them
+	// (span_slack), freed heap pages the runtime has not returned to the
+	// OS yet (heap_unreleased), goroutine stacks, the runtime's own
+	// bookkeeping (GC metadata, span structures, the rest) and the
+	// difference between RSS and what the runtime obtained from the OS
+	// (not_go: negative while the runtime holds address space that was
+	// never touched or was released).
+	SplitPerConn map[string]float64 `json:"split_per_conn,omitempty"`
+	Error        string             `json:"error,omitempty"`
 }
 
 // runWSIdle holds n idle subscribers and reads the server's memory per
@@ -157,8 +171,9 @@ type wsIdleResult struct {
 //
 // procs child processes hold the subscribers (0: as many as the tool's
 // descriptor limit needs; 1: the tool itself), so the server, not the
-// tool, is what caps the count.
-func runWSIdle(ctx context.Context, srv *server, n, procs int, users []string, settle time.Duration) (wsIdleResult, error) {
+// tool, is what caps the count. With heapProfile set, the server's heap
+// profile is saved there right after the reading.
+func runWSIdle(ctx context.Context, srv *server, n, procs int, users []string, settle time.Duration, heapProfile string) (wsIdleResult, error) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	before, err := scrape(client, srv.Base)
 	if err != nil {
@@ -202,7 +217,35 @@ func runWSIdle(ctx context.Context, srv *server, n, procs int, users []string, s
 	res.GoroutinesPerConn = round((after["go_goroutines"]-before["go_goroutines"])/float64(held), 2)
 	res.RSSBefore, res.RSSAfter = before["process_resident_memory_bytes"], after["process_resident_memory_bytes"]
 	res.ServerSockets = after["halyard_socket_connections"]
+	res.SplitPerConn = memorySplit(before, after, held)
+	if heapProfile != "" {
+		if err := saveHeapProfile(ctx, client, srv, heapProfile); err != nil {
+			return res, err
+		}
+		gced, err := scrape(client, srv.Base)
+		if err != nil {
+			return res, err
+		}
+		res.HeapAfterGCPerConn = round((gced["go_memstats_heap_inuse_bytes"]-before["go_memstats_heap_inuse_bytes"])/float64(held), 1)
+	}
 	return res, nil
+}
+
+// memorySplit splits the growth of the server's memory between two
+// scrapes into the runtime's parts, per connection (see SplitPerConn).
+func memorySplit(before, after metrics, n int) map[string]float64 {
+	d := func(name string) float64 { return after[name] - before[name] }
+	per := func(v float64) float64 { return round(v/float64(n), 1) }
+	return map[string]float64{
+		"heap_alloc":      per(d("go_memstats_heap_alloc_bytes")),
+		"span_slack":      per(d("go_memstats_heap_inuse_bytes") - d("go_memstats_heap_alloc_bytes")),
+		"heap_unreleased": per(d("go_memstats_heap_idle_bytes") - d("go_memstats_heap_released_bytes")),
+		"stacks":          per(d("go_memstats_stack_inuse_bytes")),
+		"runtime_gc":      per(d("go_memstats_gc_sys_bytes")),
+		"runtime_spans":   per(d("go_memstats_mspan_sys_bytes") + d("go_memstats_mcache_sys_bytes")),
+		"runtime_other":   per(d("go_memstats_other_sys_bytes") + d("go_memstats_buck_hash_sys_bytes")),
+		"not_go":          per(d("process_resident_memory_bytes") - d("go_memstats_sys_bytes")),
+	}
 }
 
 // scrapeAfter waits settle (the server's memory settling after a

@@ -75,6 +75,7 @@ type Main struct {
 
 	stopChurn func()
 	deferred  *storage.Deferred
+	pprof     bool // HALYARD_PPROF=1: the admin API serves runtime profiles
 }
 
 // NewMain returns a Main with default configuration.
@@ -89,6 +90,7 @@ func (m *Main) ParseFlags(args []string, environ map[string]string) error {
 		return err
 	}
 	m.Config = cfg
+	m.pprof = environ[server.PprofEnv] == "1"
 	return nil
 }
 
@@ -174,7 +176,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	srvOpts := server.Options{Hub: m.Hub, Tokens: m.Tokens, Logger: m.Logger.With("component", "http"),
 		AdminToken: cfg.HTTP.AdminToken, Ready: m.readiness, TrustedProxyHeader: cfg.HTTP.TrustedProxyHeader,
-		Timeouts:    cfg.HTTP.Timeouts(),
+		Timeouts: cfg.HTTP.Timeouts(), Pprof: m.pprof,
 		SocketStats: map[string]func() server.SocketStats{"lanyard": m.Lanyard.SocketStats, "lantern": m.Lantern.SocketStats}}
 	if m.Sim != nil {
 		srvOpts.Demo = simDriver{m.Sim}

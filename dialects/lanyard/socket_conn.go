@@ -37,16 +37,16 @@ type conn struct {
 	// owned by the actor
 	hello    []byte
 	events   []core.Event
-	waitSync bool                // an op 2 waits for the first member sync
-	finished bool                // End was called: the engine closes the socket
-	ids      map[string]struct{} // users followed individually (kept while they are away)
-	all      bool                // subscribe_to_all
-	multi    bool                // subscribed by ids or all: updates carry user_id
+	waitSync bool       // an op 2 waits for the first member sync
+	finished bool       // End was called: the engine closes the socket
+	ids      core.IDSet // users followed individually (kept while they are away)
+	all      bool       // subscribe_to_all
+	multi    bool       // subscribed by ids or all: updates carry user_id
 }
 
 func newConn(s *sockets, sock *socket.Socket, zlib bool, hello []byte) *conn {
 	sock.Conn.SetReadLimit(s.opts.MaxMessageSize)
-	c := &conn{s: s, zlib: zlib, hello: hello, ids: map[string]struct{}{}}
+	c := &conn{s: s, zlib: zlib, hello: hello}
 	c.Conn = s.engine.NewConn(sock, socket.ConnOptions{Group: s.group, Hub: s.hub, QueueSize: s.opts.QueueSize,
 		Caps: s.opts.Caps, WriteTimeout: s.opts.WriteTimeout, Run: c.run})
 	sock.SetIdle(s.opts.Inactivity)
@@ -228,7 +228,7 @@ func (c *conn) update(ev core.Event) bool {
 	if ev.Type == core.MemberLeft {
 		return true // docs/compat/lanyard.md §5.7: leaving produces no socket message
 	}
-	if _, ok := c.ids[ev.User.ID]; !ok && !c.all {
+	if !c.all && !c.ids.Has(ev.User.ID) {
 		return true // queued before an unsubscribe
 	}
 	return c.writeShared(c.s.hub.Render(c.s.frames[b2i(c.multi)][b2i(c.zlib)], ev.User))
@@ -301,7 +301,7 @@ func (c *conn) follow(ids []string) []*core.User {
 		}
 		seen[id] = struct{}{}
 		uniq = append(uniq, id)
-		if _, ok := c.ids[id]; !ok {
+		if !c.ids.Has(id) {
 			fresh = append(fresh, id)
 		}
 	}
@@ -311,8 +311,8 @@ func (c *conn) follow(ids []string) []*core.User {
 	for _, id := range uniq {
 		if u, ok := c.s.hub.Get(id); ok {
 			users = append(users, u)
-			c.ids[id] = struct{}{}
-		} else if _, had := c.ids[id]; !had {
+			c.ids.Add(id)
+		} else if !c.ids.Has(id) {
 			gone = append(gone, id)
 		}
 	}
@@ -325,16 +325,12 @@ func (c *conn) unsubscribe(cmd clientCmd) {
 	if cmd.all {
 		c.all = false
 		c.Sub.SetAll(false)
-		ids := make([]string, 0, len(c.ids))
-		for id := range c.ids {
-			ids = append(ids, id)
-		}
-		c.Sub.Remove(ids...)
-		clear(c.ids)
+		c.Sub.Remove(c.ids.List()...)
+		c.ids.Clear()
 		return
 	}
 	for _, id := range cmd.ids {
-		delete(c.ids, id)
+		c.ids.Remove(id)
 	}
 	c.Sub.Remove(cmd.ids...)
 }
@@ -358,13 +354,13 @@ const (
 // socket past its subscription cap.
 func (c *conn) overSubscribed(ids []string) bool {
 	max := c.s.opts.Caps.MaxSubscriptions
-	if max <= 0 || len(ids)+len(c.ids) <= max {
+	if max <= 0 || len(ids)+c.ids.Len() <= max {
 		return false
 	}
-	n := len(c.ids)
+	n := c.ids.Len()
 	seen := make(map[string]struct{}, len(ids))
 	for _, id := range ids {
-		if _, ok := c.ids[id]; ok {
+		if c.ids.Has(id) {
 			continue
 		}
 		if _, ok := seen[id]; !ok {
