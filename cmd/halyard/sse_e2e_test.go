@@ -327,7 +327,17 @@ func TestSSECapsAndBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.Close()
+	// The socket counts once it is admitted, after the upgrade the dial
+	// returns on; its Hello comes after that.
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, hello, err := ws.ReadMessage(); err != nil || !bytes.Contains(hello, []byte(`"op":1`)) {
+		t.Fatalf("the socket's Hello: %v %s", err, hello)
+	}
 	third := openSSE(t, m.URL(), "/v1/users/"+ids[1]+"/events")
+	if third.resp.StatusCode == http.StatusOK { // a stream: reading it to the end would never return
+		third.resp.Body.Close()
+		t.Fatal("third connection: 200, want 429 too_many_connections")
+	}
 	body, _ := io.ReadAll(third.resp.Body)
 	if third.resp.StatusCode != http.StatusTooManyRequests || !bytes.Contains(body, []byte(`"code":"too_many_connections"`)) {
 		t.Fatalf("third connection: %d %s, want 429 too_many_connections", third.resp.StatusCode, body)
