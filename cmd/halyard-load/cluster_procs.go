@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -132,21 +131,7 @@ func keyValues(keys ...string) (map[string]string, func(string) bool) {
 // buildNATSServer compiles nats-server from this module's own dependency
 // (the version go.mod pins) into dir, as README's Cluster section does.
 func buildNATSServer(ctx context.Context, dir string) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %v", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not inside the Halyard module: run from its tree or pass --nats-bin")
-	}
-	bin := filepath.Join(dir, "nats-server")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/nats-io/nats-server/v2")
-	cmd.Dir = filepath.Dir(gomod)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build github.com/nats-io/nats-server/v2: %v\n%s", err, b)
-	}
-	return bin, nil
+	return buildFromModule(ctx, filepath.Join(dir, "nats-server"), "github.com/nats-io/nats-server/v2", "--nats-bin")
 }
 
 // natsClientLine is nats-server's log line naming its client port.

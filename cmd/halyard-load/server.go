@@ -24,19 +24,25 @@ import (
 
 // buildServer compiles ./cmd/halyard of this module into dir.
 func buildServer(ctx context.Context, dir string) (string, error) {
+	return buildFromModule(ctx, filepath.Join(dir, "halyard"), "./cmd/halyard", "--server-bin")
+}
+
+// buildFromModule compiles pkg (a path inside this module, or one of its
+// dependencies at the version go.mod pins) into bin, from the module's
+// root; flag names the option that skips the build.
+func buildFromModule(ctx context.Context, bin, pkg, flag string) (string, error) {
 	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("go env GOMOD: %v", err)
 	}
 	gomod := strings.TrimSpace(string(out))
 	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not inside the Halyard module: run from its tree or pass --server-bin")
+		return "", fmt.Errorf("not inside the Halyard module: run from its tree or pass %s", flag)
 	}
-	bin := filepath.Join(dir, "halyard")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/halyard")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
 	cmd.Dir = filepath.Dir(gomod)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/halyard: %v\n%s", err, b)
+		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
 	}
 	return bin, nil
 }
