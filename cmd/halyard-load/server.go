@@ -128,7 +128,7 @@ func spawnServer(ctx context.Context, bin, dataDir, token string, extraArgs, ext
 	cmd.Dir = dataDir // no stray ./config.toml
 	cmd.Env = append(serverEnv(token), extraEnv...)
 	logs := &tail{max: 16 << 10}
-	addrs := newServingAddr(logs)
+	addrs, found := watchServingAddr(logs)
 	cmd.Stdout, cmd.Stderr = addrs, addrs
 	// Own process group (Ctrl-C reaches the tool, which stops the server
 	// in order) and killed with the tool if the tool dies first.
@@ -140,7 +140,7 @@ func spawnServer(ctx context.Context, bin, dataDir, token string, extraArgs, ext
 	}
 	go func() { _ = cmd.Wait(); close(s.exited) }()
 	select {
-	case addr := <-addrs.found:
+	case addr := <-found:
 		s.Base, s.Addr = "http://"+addr, addr
 		return s, nil
 	case <-s.exited:
@@ -154,42 +154,21 @@ func spawnServer(ctx context.Context, bin, dataDir, token string, extraArgs, ext
 	}
 }
 
-// servingAddr passes a process's output on to a tail and reports the
-// address of its first `msg="serving HTTP" addr=…` log line.
-type servingAddr struct {
-	to    io.Writer
-	found chan string
-
-	mu      sync.Mutex
-	line    []byte
-	matched bool
-}
-
+// servingAddrLine is the server's log line naming the address it serves.
 var servingAddrLine = regexp.MustCompile(`msg="serving HTTP" addr=(\S+)`)
 
-func newServingAddr(to io.Writer) *servingAddr {
-	return &servingAddr{to: to, found: make(chan string, 1)}
-}
-
-func (w *servingAddr) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	if !w.matched {
-		w.line = append(w.line, p...)
-		for {
-			i := bytes.IndexByte(w.line, '\n')
-			if i < 0 {
-				break
-			}
-			if m := servingAddrLine.FindSubmatch(w.line[:i]); m != nil {
-				w.found <- string(m[1])
-				w.matched, w.line = true, nil
-				break
-			}
-			w.line = w.line[i+1:]
+// watchServingAddr passes a process's output on to a tail; found gets the
+// address of its first servingAddrLine.
+func watchServingAddr(to io.Writer) (w *lineWatcher, found <-chan string) {
+	ch := make(chan string, 1)
+	w = &lineWatcher{to: to, done: make(chan struct{}), match: func(line string) bool {
+		m := servingAddrLine.FindStringSubmatch(line)
+		if m != nil {
+			ch <- m[1]
 		}
-	}
-	w.mu.Unlock()
-	return w.to.Write(p)
+		return m != nil
+	}}
+	return w, ch
 }
 
 // serverEnv is the tool's environment without Halyard settings that would
