@@ -108,7 +108,7 @@ func (m *Metrics) RegisterSockets(dialect string, stats func() SocketStats) erro
 // halyard_sse_* with a dialect label. Call it once per dialect.
 func (m *Metrics) RegisterStreams(dialect string, stats func() SocketStats) error {
 	l := prometheus.Labels{"dialect": dialect}
-	return m.reg.Register(&streamCollector{
+	return m.reg.Register(&socketCollector{
 		stats:  stats,
 		open:   prometheus.NewDesc("halyard_sse_streams", "Server-sent-events streams open now.", nil, l),
 		opened: prometheus.NewDesc("halyard_sse_streams_opened_total", "Server-sent-events streams started.", nil, l),
@@ -117,39 +117,28 @@ func (m *Metrics) RegisterStreams(dialect string, stats func() SocketStats) erro
 	})
 }
 
-// streamCollector reads one dialect's stream counters at scrape time.
-type streamCollector struct {
-	stats                     func() SocketStats
-	open, opened, closes, out *prometheus.Desc
-}
-
-// Describe implements prometheus.Collector.
-func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.open, c.opened, c.closes, c.out} {
-		ch <- d
-	}
-}
-
-// Collect implements prometheus.Collector.
-func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
-	st := c.stats()
-	ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(st.Open))
-	ch <- prometheus.MustNewConstMetric(c.opened, prometheus.CounterValue, float64(st.Opened))
-	for reason, n := range st.Closes {
-		ch <- prometheus.MustNewConstMetric(c.closes, prometheus.CounterValue, float64(n), reason)
-	}
-	ch <- prometheus.MustNewConstMetric(c.out, prometheus.CounterValue, float64(st.MessagesOut))
-}
-
-// socketCollector reads one dialect's socket counters at scrape time.
+// socketCollector reads one dialect's socket (or server-sent-events
+// stream) counters at scrape time. Streams receive nothing and have no
+// subscription types: their inits and in are nil and not exposed.
 type socketCollector struct {
 	stats                                func() SocketStats
 	open, opened, closes, inits, in, out *prometheus.Desc
 }
 
+// descs are the collector's descriptions that are set.
+func (c *socketCollector) descs() []*prometheus.Desc {
+	var ds []*prometheus.Desc
+	for _, d := range []*prometheus.Desc{c.open, c.opened, c.closes, c.inits, c.in, c.out} {
+		if d != nil {
+			ds = append(ds, d)
+		}
+	}
+	return ds
+}
+
 // Describe implements prometheus.Collector.
 func (c *socketCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.open, c.opened, c.closes, c.inits, c.in, c.out} {
+	for _, d := range c.descs() {
 		ch <- d
 	}
 }
@@ -162,9 +151,13 @@ func (c *socketCollector) Collect(ch chan<- prometheus.Metric) {
 	for code, n := range st.Closes {
 		ch <- prometheus.MustNewConstMetric(c.closes, prometheus.CounterValue, float64(n), code)
 	}
-	for init, n := range st.Inits {
-		ch <- prometheus.MustNewConstMetric(c.inits, prometheus.CounterValue, float64(n), init.Type, init.Compression)
+	if c.inits != nil {
+		for init, n := range st.Inits {
+			ch <- prometheus.MustNewConstMetric(c.inits, prometheus.CounterValue, float64(n), init.Type, init.Compression)
+		}
 	}
-	ch <- prometheus.MustNewConstMetric(c.in, prometheus.CounterValue, float64(st.MessagesIn))
+	if c.in != nil {
+		ch <- prometheus.MustNewConstMetric(c.in, prometheus.CounterValue, float64(st.MessagesIn))
+	}
 	ch <- prometheus.MustNewConstMetric(c.out, prometheus.CounterValue, float64(st.MessagesOut))
 }
