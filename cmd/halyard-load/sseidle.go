@@ -7,8 +7,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -75,33 +73,15 @@ func runSSEIdle(ctx context.Context, srv *server, n int, users []string, settle 
 		srcs[i] = &net.TCPAddr{IP: net.IPv4(127, 0, ip[2]+1, ip[3])}
 	}
 	conns := make([]net.Conn, n)
-	var next, held atomic.Int64
-	var firstErr error
-	var errOnce sync.Once
-	var failed atomic.Bool
-	var wg sync.WaitGroup
 	t0 := time.Now()
-	for range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for !failed.Load() && ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				nc, err := openIdleStream(srv.Addr, users[i%len(users)], srcs[i/perSourceAddr], 10*time.Second)
-				if err != nil {
-					errOnce.Do(func() { firstErr = fmt.Errorf("stream %d: %w", i, err) })
-					failed.Store(true)
-					return
-				}
-				conns[i] = nc
-				held.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
+	held, firstErr := openConcurrently(ctx, n, func(i int) error {
+		nc, err := openIdleStream(srv.Addr, users[i%len(users)], srcs[i/perSourceAddr], 10*time.Second)
+		if err != nil {
+			return fmt.Errorf("stream %d: %w", i, err)
+		}
+		conns[i] = nc
+		return nil
+	})
 	defer func() {
 		for _, nc := range conns {
 			if nc != nil {
@@ -110,7 +90,7 @@ func runSSEIdle(ctx context.Context, srv *server, n int, users []string, settle 
 		}
 		time.Sleep(500 * time.Millisecond) // let the server notice before the next scenario
 	}()
-	res := sseIdleResult{Streams: int(held.Load()), ConnectSeconds: round(time.Since(t0).Seconds(), 2)}
+	res := sseIdleResult{Streams: held, ConnectSeconds: round(time.Since(t0).Seconds(), 2)}
 	if firstErr != nil {
 		res.Error = firstErr.Error()
 	}

@@ -96,6 +96,27 @@ func connectManyFrom(ctx context.Context, addr string, n, firstSrc int, users []
 // len(dialects)].
 func connectDialects(ctx context.Context, addr string, n, firstSrc int, dialects, users []string, park bool, subs *subscribers, onConn func(*wsConn)) (int, error) {
 	srcs := sourceAddrsFrom(firstSrc, n)
+	return openConcurrently(ctx, n, func(i int) error {
+		dialect := dialects[i%len(dialects)]
+		c, err := subscribe(addr, dialect, users[i%len(users)], srcs[i/perSourceAddr], 10*time.Second)
+		if err != nil {
+			return fmt.Errorf("subscriber %d (%s): %w", i, dialect, err)
+		}
+		if park {
+			c.park()
+		}
+		subs.add(c)
+		if onConn != nil {
+			onConn(c)
+		}
+		return nil
+	})
+}
+
+// openConcurrently runs open(0) … open(n-1) from 32 goroutines, stops at
+// the first error or when ctx ends, and returns how many succeeded with
+// the first error.
+func openConcurrently(ctx context.Context, n int, open func(i int) error) (int, error) {
 	var next, held atomic.Int64
 	var firstErr error
 	var errOnce sync.Once
@@ -110,19 +131,10 @@ func connectDialects(ctx context.Context, addr string, n, firstSrc int, dialects
 				if i >= n {
 					return
 				}
-				dialect := dialects[i%len(dialects)]
-				c, err := subscribe(addr, dialect, users[i%len(users)], srcs[i/perSourceAddr], 10*time.Second)
-				if err != nil {
-					errOnce.Do(func() { firstErr = fmt.Errorf("subscriber %d (%s): %w", i, dialect, err) })
+				if err := open(i); err != nil {
+					errOnce.Do(func() { firstErr = err })
 					failed.Store(true)
 					return
-				}
-				if park {
-					c.park()
-				}
-				subs.add(c)
-				if onConn != nil {
-					onConn(c)
 				}
 				held.Add(1)
 			}
