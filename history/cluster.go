@@ -29,6 +29,13 @@ import (
 // since their last split, up to SplitAfter). The other nodes' memory
 // still holds them until they restart.
 //
+// Catching up. A node reads the stored history when it starts (and a
+// user's when they turn history on); what the writer closed shortly
+// before and had not written yet is in no node's read, and a node whose
+// memory begins then never closes it itself. So a cluster node reads it
+// again once the writer has written it (catchUpLater) and adds what its
+// memory lacks.
+//
 // Opt-ins. Enable, Disable, Clear, Purge and a restore are stored first,
 // then announced (SetAnnouncer: the cluster's KV announcements, numbered,
 // so a lost one is a gap); every other node applies them with
@@ -208,4 +215,46 @@ func (r *Recorder) writesID(userID string) bool {
 // newTracked is a user just followed; loading as given.
 func (r *Recorder) newTracked(loading chan struct{}) *tracked {
 	return &tracked{loading: loading, writing: r.opts.Writes == nil}
+}
+
+// catchUpLater reads the stored history again (of userID, or of every
+// user when "") once the writer has written what it held when this node
+// began following, and adds what memory lacks (same status or activity
+// and start: mergeLoaded). Only on a cluster: a single node's memory
+// holds everything it has not written.
+func (r *Recorder) catchUpLater(userID string) {
+	if r.opts.Writes == nil || r.opts.Store == nil {
+		return
+	}
+	go func() {
+		select {
+		case <-time.After(2*r.opts.FlushInterval + time.Second):
+		case <-r.stop:
+			return
+		}
+		r.mu.Lock()
+		forgets := r.forgets
+		r.mu.Unlock()
+		found := map[string][]core.HistoryInterval{}
+		ctx, cancel := context.WithTimeout(context.Background(), applyTimeout)
+		defer cancel()
+		err := r.opts.Store.LoadHistory(ctx, r.now().Add(-r.opts.Retention), userID, func(iv core.HistoryInterval) error {
+			found[iv.UserID] = append(found[iv.UserID], iv)
+			return nil
+		})
+		if err != nil {
+			r.log.Warn("history: catching up with the stored history failed", "user", userID, "err", err)
+			return
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.forgets != forgets {
+			return // cleared or purged meanwhile: what was read may be gone
+		}
+		for id, ivs := range found {
+			if t := r.users[id]; t != nil && t.loading == nil {
+				t.closed = mergeLoaded(ivs, t.closed)
+			}
+		}
+	}()
 }

@@ -43,7 +43,16 @@ func (r *Recorder) enableLocal(userID string) {
 	// What was recorded before an earlier `off` is still stored (until it
 	// expires or is cleared): load it in the background.
 	t := r.newTracked(make(chan struct{}))
+	// Those closed before an `off` and not written yet are in no load.
+	for _, list := range [][]core.HistoryInterval{r.inflight, r.pending} {
+		for _, iv := range list {
+			if iv.UserID == userID {
+				t.keep(iv)
+			}
+		}
+	}
 	go r.load(userID, t.loading)
+	r.catchUpLater(userID)
 	r.users[userID] = t
 	r.sub.Add(userID) // before the snapshot: no change falls in between
 	if u, ok := r.opts.Hub.Get(userID); ok {
@@ -102,6 +111,7 @@ func (r *Recorder) Clear(ctx context.Context, userID string) (int64, error) {
 func (r *Recorder) forgetLocal(userID string, untrack bool) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.forgets++ // a catch-up read before this must not bring it back
 	waiting := r.dropPendingLocked(userID)
 	t, ok := r.users[userID]
 	switch {

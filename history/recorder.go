@@ -110,6 +110,8 @@ type Recorder struct {
 	// announce tells the other nodes of a cluster about an opt-in change
 	// made here (SetAnnouncer); nil on a single node.
 	announce func(userID, change string)
+	// forgets counts clears and purges (catchUpLater).
+	forgets uint64
 }
 
 // Stats are the recorder's figures for /metrics.
@@ -211,6 +213,7 @@ func (r *Recorder) open(ctx context.Context) error {
 	}
 	if len(ids) > 0 {
 		go r.load("", loading)
+		r.catchUpLater("")
 	}
 	r.sub.Add(ids...)
 	now := r.now()
