@@ -34,7 +34,11 @@ import (
 // before and had not written yet is in no node's read, and a node whose
 // memory begins then never closes it itself. So a cluster node reads it
 // again once the writer has written it (catchUpLater) and adds what its
-// memory lacks.
+// memory lacks. What no read gives a node that starts (or restarts) while
+// a stretch is going on is the part of it since its last stored piece
+// (the writer stores long stretches every SplitAfter): that node shows the
+// stretch from its own start, the writer and the store from its real
+// start; the two agree again once the stretch ends.
 //
 // Opt-ins. Enable, Disable, Clear, Purge and a restore are stored first,
 // then announced (SetAnnouncer: the cluster's KV announcements, numbered,
