@@ -36,9 +36,9 @@ import (
 // again once the writer has written it (catchUpLater) and adds what its
 // memory lacks. What no read gives a node that starts (or restarts) while
 // a stretch is going on is the part of it since its last stored piece
-// (the writer stores long stretches every SplitAfter): that node shows the
-// stretch from its own start, the writer and the store from its real
-// start; the two agree again once the stretch ends.
+// (the writer stores long stretches every SplitAfter, so up to that much):
+// that node's memory lacks it, until the node next reads the store (its
+// next start); the writer's memory and the store have it.
 //
 // Opt-ins. Enable, Disable, Clear, Purge and a restore are stored first,
 // then announced (SetAnnouncer: the cluster's KV announcements, numbered,
