@@ -81,6 +81,13 @@ func newShardedNode(tb testing.TB, url, name string, shardCount int) (*Node, *co
 // none).
 func newStoredNode(tb testing.TB, url, name string, shardCount int, store core.HubStore) (*Node, *core.Hub, *shardLog) {
 	tb.Helper()
+	return newNodeWith(tb, url, name, shardCount, store, nil)
+}
+
+// newNodeWith is newStoredNode with setup run on the node and its hub
+// before it opens.
+func newNodeWith(tb testing.TB, url, name string, shardCount int, store core.HubStore, setup func(*Node, *core.Hub)) (*Node, *core.Hub, *shardLog) {
+	tb.Helper()
 	hub := core.NewHub(core.HubOptions{Store: store})
 	if err := hub.Open(context.Background()); err != nil {
 		tb.Fatal(err)
@@ -93,6 +100,9 @@ func newStoredNode(tb testing.TB, url, name string, shardCount int, store core.H
 	}
 	n := New(Config{URLs: url, Name: name, Hub: hub, Shards: shards, LeaseTTL: 1500 * time.Millisecond,
 		Heartbeat: 500 * time.Millisecond, RecordsEvery: 200 * time.Millisecond, Logger: logger})
+	if setup != nil {
+		setup(n, hub)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := n.Open(ctx); err != nil {

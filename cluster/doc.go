@@ -74,6 +74,16 @@
 // tokens); a user in guilds of two shards held by two nodes has two
 // writers; an opt-in applied from the bus marks the record on every node.
 //
+// Presence history. Every node records the opted-in users in memory from
+// the hub changes it applies and answers their timelines; the holder of
+// the shard of a user's guild (WritesHistoryOf) writes their intervals,
+// so none is stored twice. A lease taken, lost or given back calls the
+// recorder's Handover: the old holder stores the open intervals up to
+// then, the new one from its takeover. Opt-in changes (on, off, clear,
+// purge, restored) are announcements on halyard.kv (announceHistory), and
+// a reload after a gap or reconnect reloads the opt-ins. The gaps are in
+// history/cluster.go.
+//
 // Nodes. Every node announces itself on halyard.nodes every Heartbeat
 // (its shards, its socket count); Nodes lists those seen lately.
 package cluster

@@ -44,7 +44,8 @@ func (n *Node) announce(a announcement) {
 }
 
 // onAnnouncement applies another node's KV write (if newer than this
-// node's) or reloads a user's token; a gap reloads everything.
+// node's), opt-out or history opt-in change, or reloads a user's token; a
+// gap reloads everything.
 func (n *Node) onAnnouncement(m *nats.Msg) {
 	var a announcement
 	if err := decode(m.Data, &a); err != nil {
@@ -65,6 +66,10 @@ func (n *Node) onAnnouncement(m *nats.Msg) {
 		n.cfg.Hub.ApplyKV(a.User, pairsKV(a.Pairs), a.Version)
 	case announceOptOut:
 		n.cfg.Hub.ApplyOptOut(a.User, a.OptOut, a.Since)
+	case announceHistory:
+		if n.cfg.History != nil {
+			n.cfg.History.ApplyChange(a.User, a.History)
+		}
 	case announceToken:
 		if n.cfg.Tokens != nil {
 			n.wg.Add(1)
@@ -82,7 +87,8 @@ func (n *Node) onAnnouncement(m *nats.Msg) {
 }
 
 // onReconnect reloads what may have been missed while cut off: every KV
-// map and token, and the state of every shard holder.
+// map, token, opt-out and history opt-in, and the state of every shard
+// holder.
 func (n *Node) onReconnect() {
 	n.scheduleReload()
 	n.mu.Lock()
@@ -143,6 +149,11 @@ func (n *Node) reloadAll(ctx context.Context) error {
 	}
 	if n.cfg.Tokens != nil {
 		if err := n.cfg.Tokens.Reload(ctx); err != nil {
+			return err
+		}
+	}
+	if n.cfg.History != nil {
+		if err := n.cfg.History.ReloadUsers(ctx); err != nil {
 			return err
 		}
 	}

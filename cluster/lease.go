@@ -124,6 +124,7 @@ func (n *Node) leaseShard(ctx context.Context, s, count int) {
 	// The user records the old holder changed and did not say it stored
 	// are this node's to write now.
 	adopted := n.cfg.Hub.AdoptForeignRecords()
+	n.handoverHistory() // this node writes the history of the shard's users from now on
 	n.log.Info("cluster: took the lease of a shard; opening it", "shard", s, "records_adopted", adopted)
 	n.wg.Add(1)
 	go n.openShard(s)
@@ -155,6 +156,7 @@ func (n *Node) loseShard(s int) {
 			n.log.Warn("cluster: closing a lost shard", "shard", s, "err", err)
 		}
 	}
+	n.handoverHistory() // once the session is closed: nothing more comes from it
 }
 
 // releaseShard closes a shard and frees its lease for the others.
@@ -167,6 +169,7 @@ func (n *Node) releaseShard(s int) {
 	if n.cfg.Shards != nil {
 		_ = n.cfg.Shards.CloseShard(s)
 	}
+	n.handoverHistory()
 	if ok && n.connected.Load() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

@@ -56,7 +56,9 @@ type Config struct {
 	// RecordsEvery is how often the node stores its changed user records
 	// and tells the others (DefaultRecordsEvery when zero).
 	RecordsEvery time.Duration
-	Logger       *slog.Logger
+	// History is the presence history recorder (history.go); nil: none.
+	History HistorySync
+	Logger  *slog.Logger
 }
 
 // Node is this process's membership of the cluster.
@@ -174,6 +176,9 @@ func (n *Node) Open(ctx context.Context) error {
 	}
 	if n.cfg.Tokens != nil {
 		n.cfg.Tokens.OnChange(n.announceToken)
+	}
+	if n.cfg.History != nil {
+		n.cfg.History.SetAnnouncer(n.announceHistory)
 	}
 	if !nc.IsConnected() {
 		n.log.Warn("cluster: NATS does not answer; joining once it does (not ready meanwhile)", "nats", redactURLs(n.cfg.URLs))

@@ -76,7 +76,8 @@ type announceKind uint8
 const (
 	announceKV announceKind = iota + 1
 	announceToken
-	announceOptOut // a user hid or showed themselves (.optout / .optin)
+	announceOptOut  // a user hid or showed themselves (.optout / .optin)
+	announceHistory // a presence history opt-in change (history.go)
 )
 
 // announcement is one KV or token change on halyard.kv.
@@ -89,6 +90,7 @@ type announcement struct {
 	Pairs   [][2]string
 	OptOut  bool      // announceOptOut: hidden (true) or shown again
 	Since   time.Time // announceOptOut: when they opted out
+	History string    // announceHistory: the change (history.Change*)
 }
 
 // heartbeat is a node's announcement of itself on halyard.nodes.

@@ -33,7 +33,7 @@ func keyOf(iv core.HistoryInterval) historyKey {
 // moment, and a node restored from it records on from the restore.
 func (r *Recorder) BackupHistory(ctx context.Context) ([]string, []core.HistoryInterval, error) {
 	if r.opts.Store == nil {
-		return nil, nil, r.unavailable()
+		return nil, nil, errUnavailable
 	}
 	if err := r.waitLoaded(ctx, nil); err != nil {
 		return nil, nil, err
@@ -103,7 +103,7 @@ func mergeRuns(ivs []core.HistoryInterval) []core.HistoryInterval {
 // run changes nothing.
 func (r *Recorder) RestoreUser(ctx context.Context, userID string, dryRun bool) (bool, error) {
 	if r.opts.Store == nil {
-		return false, r.unavailable()
+		return false, errUnavailable
 	}
 	if r.Enabled(userID) {
 		return false, nil
@@ -121,7 +121,7 @@ func (r *Recorder) RestoreUser(ctx context.Context, userID string, dryRun bool) 
 // a dry run changes nothing and counts what it would add.
 func (r *Recorder) RestoreHistory(ctx context.Context, ivs []core.HistoryInterval, dryRun bool) (added, held, skipped int, err error) {
 	if r.opts.Store == nil {
-		return 0, 0, 0, r.unavailable()
+		return 0, 0, 0, errUnavailable
 	}
 	ids := map[string]bool{}
 	for _, iv := range ivs {
@@ -168,12 +168,18 @@ func (r *Recorder) RestoreHistory(ctx context.Context, ivs []core.HistoryInterva
 		return 0, 0, 0, storeError(err)
 	}
 	r.mu.Lock()
+	restored := map[string]bool{}
 	for _, iv := range add {
 		if t := r.users[iv.UserID]; t != nil {
 			t.closed = append(t.closed, iv)
+			restored[iv.UserID] = true
 		}
 	}
 	r.mu.Unlock()
+	// The other nodes of a cluster read them from the store.
+	for id := range restored {
+		r.announceChange(id, ChangeRestored)
+	}
 	return len(add), held, skipped, nil
 }
 

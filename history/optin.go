@@ -9,20 +9,6 @@ import (
 // errUnavailable is the answer while history has no store.
 var errUnavailable = core.Errorf(core.EUNAVAILABLE, "presence history is unavailable: the database was not reachable at start")
 
-// errClustered is the answer on a node of a cluster: every node would
-// record the same changes into the shared store, and opt-ins made through
-// one node's bot would not reach the others' memory, so history is off
-// until it records on one node and answers from the store on all.
-var errClustered = core.Errorf(core.EUNAVAILABLE, "presence history is not available on a cluster of several nodes yet")
-
-// unavailable is the error while history cannot be used.
-func (r *Recorder) unavailable() error {
-	if r.opts.Clustered {
-		return errClustered
-	}
-	return errUnavailable
-}
-
 // Enabled reports whether the user turned history on.
 func (r *Recorder) Enabled(userID string) bool {
 	r.mu.Lock()
@@ -32,40 +18,65 @@ func (r *Recorder) Enabled(userID string) bool {
 }
 
 // Enable turns history on for the user: stored first (it survives
-// restarts), then recorded from now on. Turning it on twice is harmless.
+// restarts), then recorded from now on, then announced to the other nodes
+// of a cluster. Turning it on twice is harmless.
 func (r *Recorder) Enable(ctx context.Context, userID string) error {
 	if r.opts.Store == nil {
-		return r.unavailable()
+		return errUnavailable
 	}
 	if err := r.opts.Store.SetHistoryUser(ctx, userID, true); err != nil {
 		return storeError(err)
 	}
+	r.enableLocal(userID)
+	r.announceChange(userID, ChangeOn)
+	return nil
+}
+
+// enableLocal follows the user from now on, in memory (the opt-in is
+// stored already).
+func (r *Recorder) enableLocal(userID string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.users[userID]; ok {
-		return nil
+	if _, ok := r.users[userID]; ok || r.sub == nil {
+		return
 	}
 	// What was recorded before an earlier `off` is still stored (until it
 	// expires or is cleared): load it in the background.
-	t := &tracked{loading: make(chan struct{})}
+	t := r.newTracked(make(chan struct{}))
+	// Those closed before an `off` and not written yet are in no load.
+	for _, list := range [][]core.HistoryInterval{r.inflight, r.pending} {
+		for _, iv := range list {
+			if iv.UserID == userID {
+				t.keep(iv)
+			}
+		}
+	}
 	go r.load(userID, t.loading)
+	r.catchUpLater(userID)
 	r.users[userID] = t
 	r.sub.Add(userID) // before the snapshot: no change falls in between
 	if u, ok := r.opts.Hub.Get(userID); ok {
 		r.applyLocked(userID, t, u, r.now())
 	}
-	return nil
 }
 
 // Disable turns history off: the open intervals end now and nothing more
 // is recorded; what was recorded stays until it expires or is cleared.
 func (r *Recorder) Disable(ctx context.Context, userID string) error {
 	if r.opts.Store == nil {
-		return r.unavailable()
+		return errUnavailable
 	}
 	if err := r.opts.Store.SetHistoryUser(ctx, userID, false); err != nil {
 		return storeError(err)
 	}
+	r.disableLocal(userID)
+	r.announceChange(userID, ChangeOff)
+	return nil
+}
+
+// disableLocal stops following the user, closing their open intervals
+// now (written if this node writes them).
+func (r *Recorder) disableLocal(userID string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if t, ok := r.users[userID]; ok {
@@ -73,21 +84,42 @@ func (r *Recorder) Disable(ctx context.Context, userID string) error {
 		delete(r.users, userID)
 		r.sub.Remove(userID)
 	}
-	return nil
 }
 
 // Clear deletes every recorded interval of the user, stored or waiting to
 // be, at once, and returns how many. A user who keeps history on is
-// recorded again from now.
+// recorded again from now. The other nodes of a cluster forget it too.
 func (r *Recorder) Clear(ctx context.Context, userID string) (int64, error) {
 	if r.opts.Store == nil {
-		return 0, r.unavailable()
+		return 0, errUnavailable
 	}
 	r.writeMu.Lock() // no batch taken before the deletion is written after it
 	defer r.writeMu.Unlock()
+	waiting := r.forgetLocal(userID, false)
+	n, err := r.opts.Store.DeleteHistory(context.WithoutCancel(ctx), userID)
+	if err != nil {
+		return 0, storeError(err)
+	}
+	r.announceChange(userID, ChangeClear)
+	return n + int64(waiting), nil
+}
+
+// forgetLocal drops the user's intervals waiting to be written and those
+// in memory, and returns how many were waiting; untrack also stops
+// following the user (a purge). A user still followed is recorded again
+// from now. The caller holds writeMu.
+func (r *Recorder) forgetLocal(userID string, untrack bool) int {
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.forgets++ // a catch-up read before this must not bring it back
 	waiting := r.dropPendingLocked(userID)
-	if t, ok := r.users[userID]; ok {
+	t, ok := r.users[userID]
+	switch {
+	case !ok:
+	case untrack:
+		delete(r.users, userID)
+		r.sub.Remove(userID)
+	default:
 		// A load under way must not bring back what is deleted now.
 		t.closed, t.loading = nil, nil
 		if t.present {
@@ -98,33 +130,26 @@ func (r *Recorder) Clear(ctx context.Context, userID string) (int64, error) {
 			}
 		}
 	}
-	r.mu.Unlock()
-	n, err := r.opts.Store.DeleteHistory(context.WithoutCancel(ctx), userID)
-	if err != nil {
-		return 0, storeError(err)
-	}
-	return n + int64(waiting), nil
+	return waiting
 }
 
-// Purge forgets the user's history and opt-in (Hub.Purge's hook).
+// Purge forgets the user's history and opt-in (Hub.Purge's hook), on
+// every node of a cluster.
 func (r *Recorder) Purge(ctx context.Context, userID string) error {
 	if r.opts.Store == nil {
 		return nil
 	}
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
-	r.mu.Lock()
-	r.dropPendingLocked(userID)
-	if _, ok := r.users[userID]; ok {
-		delete(r.users, userID)
-		r.sub.Remove(userID)
-	}
-	r.mu.Unlock()
+	r.forgetLocal(userID, true)
 	if err := r.opts.Store.SetHistoryUser(ctx, userID, false); err != nil {
 		return err
 	}
-	_, err := r.opts.Store.DeleteHistory(ctx, userID)
-	return err
+	if _, err := r.opts.Store.DeleteHistory(ctx, userID); err != nil {
+		return err
+	}
+	r.announceChange(userID, ChangePurge)
+	return nil
 }
 
 // dropPendingLocked removes the user's intervals waiting to be written

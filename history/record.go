@@ -13,6 +13,11 @@ import (
 func (r *Recorder) applyEvents() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.applyEventsLocked()
+}
+
+// applyEventsLocked is applyEvents with r.mu held.
+func (r *Recorder) applyEventsLocked() {
 	r.events = r.sub.Drain(r.events[:0])
 	now := r.now()
 	for _, ev := range r.events {
@@ -86,6 +91,11 @@ func (r *Recorder) tick() {
 func (r *Recorder) applyLocked(id string, t *tracked, u *core.User, now time.Time) {
 	status := u.Status()
 	acts := activitiesOf(u)
+	if w := r.writes(u); !t.present {
+		t.writing = w
+	} else if w != t.writing {
+		r.handoverLocked(id, t, now, w)
+	}
 	if !t.present {
 		t.present, t.status, t.statusStart, t.last = true, status, now, now
 		t.acts = make(map[core.HistoryActivity]time.Time, len(acts))
@@ -129,10 +139,14 @@ func (r *Recorder) closeAllLocked(id string, t *tracked, now time.Time) {
 	t.present, t.acts, t.deferred = false, nil, false
 }
 
-// closeLocked queues a closed interval for writing; empty ones are left
-// out.
+// closeLocked queues a closed interval for writing, unless another node
+// writes the user's, and keeps it in memory; empty ones are left out.
 func (r *Recorder) closeLocked(iv core.HistoryInterval) {
 	if !iv.End.After(iv.Start) {
+		return
+	}
+	if t := r.users[iv.UserID]; t != nil && !t.writing {
+		t.keep(iv) // another node writes it (cluster.go)
 		return
 	}
 	if len(r.pending) >= maxPending {
@@ -144,16 +158,21 @@ func (r *Recorder) closeLocked(iv core.HistoryInterval) {
 	}
 	r.pending = append(r.pending, iv)
 	if t := r.users[iv.UserID]; t != nil {
-		// A split interval continues its last piece: one entry in
-		// memory (the database gets the pieces, read back as one).
-		for i := len(t.closed) - 1; i >= 0 && i >= len(t.closed)-8; i-- {
-			if last := &t.closed[i]; last.Status == iv.Status && last.Activity == iv.Activity && last.End.Equal(iv.Start) {
-				last.End = iv.End
-				return
-			}
-		}
-		t.closed = append(t.closed, iv)
+		t.keep(iv)
 	}
+}
+
+// keep adds a closed interval to the user's memory.
+func (t *tracked) keep(iv core.HistoryInterval) {
+	// A split interval continues its last piece: one entry in memory (the
+	// database gets the pieces, read back as one).
+	for i := len(t.closed) - 1; i >= 0 && i >= len(t.closed)-8; i-- {
+		if last := &t.closed[i]; last.Status == iv.Status && last.Activity == iv.Activity && last.End.Equal(iv.Start) {
+			last.End = iv.End
+			return
+		}
+	}
+	t.closed = append(t.closed, iv)
 }
 
 // activitiesOf returns the user's activities as history keys, once each.

@@ -75,9 +75,11 @@ type Options struct {
 	Resolution    time.Duration
 	FlushInterval time.Duration
 	SplitAfter    time.Duration
-	// Clustered: this node is one of several (NATS_URL). History is then
-	// unavailable (errClustered) and Store must be nil.
-	Clustered bool
+	// Writes reports whether this node writes the user's intervals to the
+	// store (cluster.go): on a cluster only the holder of the user's
+	// gateway shard does; every node records them in memory. Nil: this
+	// node writes every user's (a single node).
+	Writes func(u *core.User) bool
 	// ExternalURL and Prefix are for the bot's replies.
 	ExternalURL string
 	Prefix      string
@@ -105,6 +107,11 @@ type Recorder struct {
 	dropped  int64
 	written  int64
 	events   []core.Event // drain buffer, reused
+	// announce tells the other nodes of a cluster about an opt-in change
+	// made here (SetAnnouncer); nil on a single node.
+	announce func(userID, change string)
+	// forgets counts clears and purges (catchUpLater).
+	forgets uint64
 }
 
 // Stats are the recorder's figures for /metrics.
@@ -139,6 +146,9 @@ type tracked struct {
 	// loading is open until the stored intervals are in closed (nil
 	// once they are, or without a store).
 	loading chan struct{}
+	// writing: this node writes the user's intervals (Options.Writes, as
+	// of the last change or handover); the others are kept in memory only.
+	writing bool
 }
 
 // New returns a recorder; Open starts it.
@@ -199,10 +209,11 @@ func (r *Recorder) open(ctx context.Context) error {
 	r.sub = r.opts.Hub.SubscribeNotify(queueSize, r.notify)
 	loading := make(chan struct{})
 	for _, id := range ids {
-		r.users[id] = &tracked{loading: loading}
+		r.users[id] = r.newTracked(loading)
 	}
 	if len(ids) > 0 {
 		go r.load("", loading)
+		r.catchUpLater("")
 	}
 	r.sub.Add(ids...)
 	now := r.now()
@@ -313,9 +324,7 @@ func (r *Recorder) load(userID string, done chan struct{}) {
 			r.mu.Lock()
 			for id, t := range r.users {
 				if t.loading == done {
-					// Intervals closed since the load began may be read
-					// twice: timelines merge duplicates.
-					t.closed = append(found[id], t.closed...)
+					t.closed = mergeLoaded(found[id], t.closed)
 					t.loading = nil
 				}
 			}
@@ -330,6 +339,27 @@ func (r *Recorder) load(userID string, done chan struct{}) {
 			return
 		}
 	}
+}
+
+// mergeLoaded puts the stored intervals before those in memory, leaving
+// out those memory holds already (closed since the load began, or loaded
+// before: a cluster node reloads a user's history after a restore).
+// Overlapping ones that remain are merged by timelines.
+func mergeLoaded(stored, held []core.HistoryInterval) []core.HistoryInterval {
+	if len(held) == 0 {
+		return stored
+	}
+	keys := make(map[historyKey]bool, len(held))
+	for _, iv := range held {
+		keys[keyOf(iv)] = true
+	}
+	out := make([]core.HistoryInterval, 0, len(stored)+len(held))
+	for _, iv := range stored {
+		if !keys[keyOf(iv)] {
+			out = append(out, iv)
+		}
+	}
+	return append(out, held...)
 }
 
 // prune forgets the closed intervals that ended before cutoff.

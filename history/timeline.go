@@ -13,11 +13,10 @@ import (
 // last DefaultWindow up to now; from is moved up to the retention's start.
 // A user who has not turned history on is EHISTORYDISABLED; from not
 // before to is EINVALID. It is answered from memory: the database is
-// read once, when the recorder opens (or the user turns history on).
+// read once, when the recorder opens (or the user turns history on). On a
+// cluster every node answers from its own memory, recorded from the same
+// changes (cluster.go).
 func (r *Recorder) Timeline(ctx context.Context, userID string, from, to *time.Time) (core.Timeline, error) {
-	if r.opts.Clustered {
-		return core.Timeline{}, errClustered
-	}
 	now := r.now()
 	tl := core.Timeline{UserID: userID, To: now}
 	if to != nil {

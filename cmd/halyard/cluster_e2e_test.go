@@ -133,7 +133,17 @@ func clusterParts(t testing.TB, cfg discordsim.Config) (*discordsim.Sim, *storag
 // startClusterNodeEnv is startClusterNode with more settings (extra).
 func startClusterNodeEnv(t testing.TB, sim *discordsim.Sim, storeURI, natsURL, name string, extra map[string]string) *Main {
 	t.Helper()
+	return startClusterNodeWith(t, sim, storeURI, natsURL, name, extra, nil)
+}
+
+// startClusterNodeWith is startClusterNodeEnv with setup run on the Main
+// before it runs (a test's clock).
+func startClusterNodeWith(t testing.TB, sim *discordsim.Sim, storeURI, natsURL, name string, extra map[string]string, setup func(*Main)) *Main {
+	t.Helper()
 	m := NewMain()
+	if setup != nil {
+		setup(m)
+	}
 	m.Stdout, m.Stderr = io.Discard, io.Discard
 	if os.Getenv("HALYARD_TEST_LOG") != "" {
 		m.Stderr = os.Stderr
@@ -165,35 +175,8 @@ func TestClusterThreeNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three nodes")
 	}
-	servers := startNATSCluster(t, 3)
-	var urls []string
-	for _, s := range servers {
-		urls = append(urls, s.url)
-	}
-	sim, st := clusterParts(t, discordsim.Config{Seed: 7, Members: 2000})
-	var nodes []*Main
-	closed := map[int]bool{} // Main.Close runs once
-	defer func() {
-		for i, m := range nodes {
-			if !closed[i] {
-				m.Close()
-			}
-		}
-	}()
-	for i := range 3 {
-		m := startClusterNode(t, sim, st.URI(), strings.Join(urls, ","), fmt.Sprintf("node-%d", i))
-		nodes = append(nodes, m)
-	}
-	clients := make([]client, 3)
-	for i, m := range nodes {
-		clients[i] = client{t, m.URL()}
-	}
-	for i, c := range clients {
-		waitUntil(t, fmt.Sprintf("node %d ready", i), 2*time.Minute, func() bool {
-			code, _ := c.do("GET", "/readyz", "", nil)
-			return code == 200
-		})
-	}
+	tc := startTestCluster(t, 3, discordsim.Config{Seed: 7, Members: 2000}, nil, nil)
+	sim, st, nodes, clients := tc.sim, tc.store, tc.nodes, tc.clients
 	ids := sim.MemberIDs(sim.GuildIDs()[0])
 	sockets := make([]*lanyardFolder, 3)
 	for i, m := range nodes {
@@ -383,8 +366,7 @@ func TestClusterThreeNodes(t *testing.T) {
 	stopChurn := sim.StartChurn(10*time.Millisecond, 20)
 	sockets[dead].close()
 	sockets[dead] = nil
-	closed[dead] = true
-	if err := nodes[dead].Close(); err != nil {
+	if err := tc.stop(dead); err != nil {
 		t.Logf("closing the holder: %v", err)
 	}
 	var survivors []int

@@ -13,7 +13,7 @@ import (
 // TestClusterTwoShardsTwoNodes: with SHARD_COUNT=2 the two shards' leases
 // spread over two nodes, each opening only the gateway session of the
 // shard it holds (real sharded bots against a sharded simulator); an
-// opt-out made through one node's bot applies on both; when one node goes,
+// opt-out and a history opt-in made through one node's bot apply on both; when one node goes,
 // the survivor takes the other shard too, opens its session and serves
 // presence pushed through it.
 func TestClusterTwoShardsTwoNodes(t *testing.T) {
@@ -75,13 +75,24 @@ func TestClusterTwoShardsTwoNodes(t *testing.T) {
 	optCmd(".optout", "You have opted out.", 404)
 	optCmd(".optin", "", 200)
 
-	// Presence history is off on a cluster (every node would record the
-	// same changes): the API says so with a 503, the command too.
-	if code, body := (client{t, nodes[1].URL()}).do("GET", "/v1/users/"+hidden+"/history", "", nil); code != 503 ||
-		!strings.Contains(string(body), "not available on a cluster") {
-		t.Errorf("history on a cluster node: %d %s", code, body)
+	// Presence history: 404 history_disabled on both nodes until the user
+	// turns it on through the shard-0 holder's bot, then answered by both.
+	historyCode := func(m *Main) (int, string) {
+		code, body := (client{t, m.URL()}).do("GET", "/v1/users/"+hidden+"/history", "", nil)
+		return code, string(body)
 	}
-	optCmd(".history on", "Could not turn presence history on: presence history is not available on a cluster", 200)
+	for i, m := range nodes {
+		if code, body := historyCode(m); code != 404 || !strings.Contains(body, "history_disabled") {
+			t.Errorf("node %d: history of a user who did not turn it on: %d %s", i, code, body)
+		}
+	}
+	optCmd(".history on", "Presence history is **on**", 200)
+	for i, m := range nodes {
+		waitUntil(t, fmt.Sprintf("node %d answering the user's history", i), 30*time.Second, func() bool {
+			code, _ := historyCode(m)
+			return code == 200
+		})
+	}
 
 	nodes[0].Close()
 	closed[0] = true

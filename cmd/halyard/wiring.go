@@ -116,6 +116,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	if cfg.Cluster.Enabled() {
+		// Before the history recorder, which asks the node which users'
+		// history it writes.
+		m.newClusterNode()
+	}
 	if err := m.openHistory(openCtx); err != nil {
 		return err
 	}
@@ -181,11 +186,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Sim != nil {
 		srvOpts.Demo = simDriver{m.Sim}
 	}
-	if m.Store != nil && !cfg.Cluster.Enabled() { // without a store history is unavailable: backups hold none
+	if m.Store != nil { // without a store history is unavailable: backups hold none
 		srvOpts.History = m.History
-	}
-	if cfg.Cluster.Enabled() {
-		m.newClusterNode()
 	}
 	srvOpts.Cluster = clusterView{m}
 	m.Server = server.New(srvOpts)
@@ -235,14 +237,21 @@ func (m *Main) Run(ctx context.Context) error {
 func (m *Main) openHistory(ctx context.Context) error {
 	cfg := &m.Config
 	opts := history.Options{Hub: m.Hub, Logger: m.Logger.With("component", "history"), Now: m.Now,
-		Retention: cfg.History.HistoryRetention, ExternalURL: cfg.HTTP.ExternalURL, Prefix: cfg.Discord.CommandPrefix,
-		Clustered: cfg.Cluster.Enabled()}
-	if m.Store != nil && !opts.Clustered {
+		Retention: cfg.History.HistoryRetention, ExternalURL: cfg.HTTP.ExternalURL, Prefix: cfg.Discord.CommandPrefix}
+	if m.Store != nil {
 		opts.Store = m.Store
+	}
+	if m.Cluster != nil {
+		// Every node records in memory; the holder of a user's shard
+		// writes (history/cluster.go).
+		opts.Writes = m.Cluster.WritesHistoryOf
 	}
 	m.History = history.New(opts)
 	if err := m.History.Open(ctx); err != nil {
 		return fmt.Errorf("loading presence history opt-ins: %v", err)
+	}
+	if m.Cluster != nil && m.Store != nil {
+		m.Cluster.SetHistory(m.History) // opt-ins on the bus; handovers with the leases
 	}
 	return nil
 }
