@@ -84,6 +84,14 @@
 // a reload after a gap or reconnect reloads the opt-ins. The gaps are in
 // history/cluster.go.
 //
+// Purges. Hub.Purge on a cluster stores the empty KV as a versioned
+// write (announced as any KV write: the version keeps growing, so a write
+// made later on any node is newer than every node's copy), then announces
+// the purge (announcePurge), on which every node forgets the user's record
+// (Hub.ApplyPurge) and keeps its KV. A node that misses the purge keeps the
+// old record in memory until it restarts (records are not reloaded after a
+// gap); the KV is reloaded as usual.
+//
 // Nodes. Every node announces itself on halyard.nodes every Heartbeat
 // (its shards, its socket count); Nodes lists those seen lately.
 package cluster

@@ -20,6 +20,12 @@ func (n *Node) announceToken(userID string, _ []byte) {
 	n.announce(announcement{Kind: announceToken, User: userID})
 }
 
+// announcePurge tells the other nodes this node purged a user (the empty
+// KV went before it as a versioned write); they forget the user's record.
+func (n *Node) announcePurge(userID string, at time.Time) {
+	n.announce(announcement{Kind: announcePurge, User: userID, Since: at})
+}
+
 // announceOptOut tells the other nodes a user hid or showed themselves;
 // they apply it (the store already holds it).
 func (n *Node) announceOptOut(userID string, optOut bool, since time.Time) {
@@ -66,6 +72,8 @@ func (n *Node) onAnnouncement(m *nats.Msg) {
 		n.cfg.Hub.ApplyKV(a.User, pairsKV(a.Pairs), a.Version)
 	case announceOptOut:
 		n.cfg.Hub.ApplyOptOut(a.User, a.OptOut, a.Since)
+	case announcePurge:
+		n.cfg.Hub.ApplyPurge(a.User, a.Since)
 	case announceHistory:
 		if n.cfg.History != nil {
 			n.cfg.History.ApplyChange(a.User, a.History)

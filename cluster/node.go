@@ -173,6 +173,7 @@ func (n *Node) Open(ctx context.Context) error {
 	if n.cfg.Hub != nil {
 		n.cfg.Hub.SetKVWriteHook(n.announceKV)
 		n.cfg.Hub.SetOptOutHook(n.announceOptOut)
+		n.cfg.Hub.SetPurgeHook(n.announcePurge)
 	}
 	if n.cfg.Tokens != nil {
 		n.cfg.Tokens.OnChange(n.announceToken)

@@ -78,6 +78,7 @@ const (
 	announceToken
 	announceOptOut  // a user hid or showed themselves (.optout / .optin)
 	announceHistory // a presence history opt-in change (history.go)
+	announcePurge   // an admin purge or .delete-my-data: forget the user's record
 )
 
 // announcement is one KV or token change on halyard.kv.
@@ -89,7 +90,7 @@ type announcement struct {
 	Version int64
 	Pairs   [][2]string
 	OptOut  bool      // announceOptOut: hidden (true) or shown again
-	Since   time.Time // announceOptOut: when they opted out
+	Since   time.Time // announceOptOut: when they opted out; announcePurge: when purged
 	History string    // announceHistory: the change (history.Change*)
 }
 

@@ -60,6 +60,8 @@ type Hub struct {
 	optOuts map[string]time.Time
 	// optOutHook tells a cluster about this node's opt-out changes (SetOptOutHook).
 	optOutHook func(userID string, optOut bool, since time.Time)
+	// purgeHook tells a cluster about this node's purges (SetPurgeHook).
+	purgeHook func(userID string, at time.Time)
 	// flushMu serialises record flushes with Purge (hub_purge.go).
 	flushMu sync.Mutex
 	// oneGuild holds one shared []string{id} per guild (guildListLocked).

@@ -73,9 +73,8 @@ func (h *Hub) Purge(ctx context.Context, userID string) (Purged, error) {
 			return Purged{}, Errorf(EINTERNAL, "the store cannot delete user records")
 		}
 		ctx = context.WithoutCancel(ctx) // as writeKV: the purge outlives the request
-		if err := st.SaveKV(ctx, userID, KV{}); err != nil {
-			h.log.Error("purge: deleting KV failed", "user", userID, "err", err)
-			return Purged{}, storeError(err)
+		if err := h.purgeKV(ctx, st, userID); err != nil {
+			return Purged{}, err
 		}
 		if err := del.DeleteUser(ctx, userID); err != nil {
 			h.log.Error("purge: deleting the user record failed", "user", userID, "err", err)
@@ -83,16 +82,18 @@ func (h *Hub) Purge(ctx context.Context, userID string) (Purged, error) {
 		}
 	}
 
+	now := h.opts.Now()
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	delete(h.kv, userID)
 	delete(h.records, userID)
 	delete(h.dirty, userID)
 	u, monitored := h.users[userID]
 	if monitored {
-		h.replace(h.freshLocked(u, h.opts.Now()), KVUpdated)
+		h.replace(h.freshLocked(u, now), KVUpdated)
 		h.dirty[userID] = struct{}{}
 	}
+	h.mu.Unlock()
+	h.notifyPurge(userID, now)
 	return Purged{KVKeys: kvKeys, Record: hadRecord, Monitored: monitored}, nil
 }
 
