@@ -81,6 +81,15 @@ func (h *Hub) RestoreKV(ctx context.Context, userID string, kv KV, dryRun bool) 
 	if dryRun {
 		return true, nil
 	}
+	if vs, ok := h.opts.Store.(VersionedKVStore); ok && h.opts.VersionedKV {
+		// On a cluster, as a KV write from any node: the version keeps
+		// growing and every node is told (a plain replace would reset the
+		// version and tell no one).
+		if err := h.writeKVVersioned(ctx, vs, userID, func(KV) (KV, error) { return kv, nil }); err != nil {
+			return false, err
+		}
+		return true, nil
+	}
 	if h.opts.Store != nil {
 		if err := h.opts.Store.SaveKV(context.WithoutCancel(ctx), userID, kv); err != nil {
 			h.log.Error("restoring KV failed", "user", userID, "err", err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,7 +13,8 @@ import (
 // every node — the KV empty and the record fresh everywhere, not only on
 // the node that purged — and a KV written afterwards on a third node
 // reaches every node (the purge keeps the KV's version growing, so no node
-// takes the new write for an old one).
+// takes the new write for an old one); a backup taken before the purge,
+// restored into one node, is served by every node.
 func TestClusterPurge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three nodes")
@@ -33,6 +35,10 @@ func TestClusterPurge(t *testing.T) {
 		waitUntil(t, fmt.Sprintf("node %d to serve the KV", i), 30*time.Second, func() bool {
 			return kvOf(t, clients[i], user)["greeting"] == "hello"
 		})
+	}
+	file := filepath.Join(t.TempDir(), "before-purge.jsonl.gz")
+	if code, out, errs := runCLI(t, "backup", "--url", clients[0].base, "--out", file); code != 0 {
+		t.Fatalf("backup: %d %q %q", code, out, errs)
 	}
 	before, ok := nodes[2].Hub.Record(user)
 	if !ok {
@@ -68,6 +74,17 @@ func TestClusterPurge(t *testing.T) {
 		waitUntil(t, fmt.Sprintf("node %d to serve the write after the purge", i), 30*time.Second, func() bool {
 			kv := kvOf(t, clients[i], user)
 			return len(kv) == 1 && kv["after"] == "yes"
+		})
+	}
+
+	// The backup restored into node 0 replaces the map on every node.
+	if code, out, errs := runCLI(t, "restore", "--url", clients[0].base, file); code != 0 {
+		t.Fatalf("restore: %d %q %q", code, out, errs)
+	}
+	for i := range nodes {
+		waitUntil(t, fmt.Sprintf("node %d to serve the restored KV", i), 30*time.Second, func() bool {
+			kv := kvOf(t, clients[i], user)
+			return len(kv) == 1 && kv["greeting"] == "hello"
 		})
 	}
 }
