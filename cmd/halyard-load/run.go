@@ -342,19 +342,21 @@ func runREST(ctx context.Context, cfg config, srv *server, rep *report, users []
 	if !want("baseline") || ctx.Err() != nil {
 		return
 	}
-	body, ctype, err := fetch(ctx, srv.Base+routes[0].Path)
+	body, header, err := fetch(ctx, srv.Base+routes[0].Path)
 	if err != nil {
 		fail("baseline", err)
 		return
 	}
-	addr, pid, stop, err := startBaseline(ctx, body, ctype)
+	addr, pid, stop, err := startBaseline(ctx, body, answerHeader(header))
 	if err != nil {
 		fail("baseline", err)
 		return
 	}
 	defer stop()
 	cpu := startCPU(pid)
-	res, err := loadGET(ctx, addr, "/", cfg.Conns, cfg.Duration)
+	// The same request line as the route's: the baseline ignores the
+	// path, but net/http reads and parses it.
+	res, err := loadGET(ctx, addr, routes[0].Path, cfg.Conns, cfg.Duration)
 	if err != nil {
 		fail("baseline", err)
 	}
@@ -393,19 +395,19 @@ func runREST(ctx context.Context, cfg config, srv *server, rep *report, users []
 	}
 	// The same ceiling for the bulk answer's bytes: what 12,000 req/s of
 	// it would ask of the machine.
-	body, ctype, err = fetch(ctx, srv.Base+routes[2].Path)
+	body, header, err = fetch(ctx, srv.Base+routes[2].Path)
 	if err != nil {
 		fail("baseline", err)
 		return
 	}
-	addr, pid, stopBulk, err := startBaseline(ctx, body, ctype)
+	addr, pid, stopBulk, err := startBaseline(ctx, body, answerHeader(header))
 	if err != nil {
 		fail("baseline", err)
 		return
 	}
 	defer stopBulk()
 	cpu = startCPU(pid)
-	bulk, err := loadGET(ctx, addr, "/", cfg.Conns, cfg.Duration)
+	bulk, err := loadGET(ctx, addr, routes[2].Path, cfg.Conns, cfg.Duration)
 	if err != nil {
 		fail("baseline", err)
 	}
@@ -463,17 +465,17 @@ func listUsers(ctx context.Context, srv *server) (ids []string, example string, 
 	return ids, example, nil
 }
 
-// fetch GETs url and returns the body and its Content-Type.
-func fetch(ctx context.Context, url string) ([]byte, string, error) {
+// fetch GETs url and returns the body and the answer's header.
+func fetch(ctx context.Context, url string) ([]byte, http.Header, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err == nil && resp.StatusCode != http.StatusOK {
 		err = fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
-	return b, resp.Header.Get("Content-Type"), err
+	return b, resp.Header, err
 }
