@@ -55,3 +55,31 @@ func TestBaselineAnswersTheRoutesHeader(t *testing.T) {
 		t.Errorf("header %v, want the route's two fields, Date and Content-Length", resp.Header)
 	}
 }
+
+// TestLegsAddUp checks that two legs of one route report as one span:
+// requests and time add up, latencies are pooled, CPU time per request is
+// the sum over the sum.
+func TestLegsAddUp(t *testing.T) {
+	ms := time.Millisecond
+	a := leg{lat: latencies{ms, ms, 3 * ms, 3 * ms}, total: 4, size: 10, elapsed: time.Second,
+		cpu: 80 * time.Microsecond, cpuKnown: true}
+	b := leg{lat: latencies{2 * ms, 2 * ms, 4 * ms}, total: 3, errs: 1, size: 10, elapsed: time.Second,
+		cpu: 60 * time.Microsecond, cpuKnown: true}
+	got := leg{}.add(a).add(b).result()
+	if got.Requests != 7 || got.Errors != 1 || got.Bytes != 10 {
+		t.Errorf("requests %d, errors %d, bytes %d; want 7, 1, 10", got.Requests, got.Errors, got.Bytes)
+	}
+	if got.RPS != 3 {
+		t.Errorf("rps %v, want 6 good answers in 2 s", got.RPS)
+	}
+	if got.Lat.N != 7 || got.Lat.P50 != 2 || got.Lat.Max != 4 {
+		t.Errorf("latencies %+v, want the seven pooled", got.Lat)
+	}
+	if got.CPUPerReqUS != 20 {
+		t.Errorf("CPU per request %v µs, want 140 µs / 7", got.CPUPerReqUS)
+	}
+	unknown := a.add(leg{lat: latencies{ms}, total: 1, elapsed: time.Second})
+	if r := unknown.result(); r.CPUPerReqUS != 0 {
+		t.Errorf("CPU per request %v with one leg's CPU time unknown, want 0 (not measured)", r.CPUPerReqUS)
+	}
+}
