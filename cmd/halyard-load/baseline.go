@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,7 +33,11 @@ func maybeServeBaseline() bool {
 		fmt.Fprintln(os.Stderr, "baseline:", err)
 		os.Exit(1)
 	}
-	ctype, _ := os.ReadFile(file + ".type")
+	header, err := readHeaderFile(file + ".header")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "baseline:", err)
+		os.Exit(1)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "baseline:", err)
@@ -40,7 +45,10 @@ func maybeServeBaseline() bool {
 	}
 	fmt.Println(ln.Addr().String()) // the parent reads the address from this line
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", string(ctype))
+		h := w.Header()
+		for k, v := range header {
+			h[k] = v
+		}
 		_, _ = w.Write(body)
 	}), ReadHeaderTimeout: 10 * time.Second}
 	_ = srv.Serve(ln)
@@ -48,9 +56,12 @@ func maybeServeBaseline() bool {
 	return true
 }
 
-// startBaseline runs the baseline child serving body with contentType
-// and returns its address, its process id and a stop function.
-func startBaseline(ctx context.Context, body []byte, contentType string) (string, int, func(), error) {
+// startBaseline runs the baseline child serving body with header (the
+// measured route's own answer headers, so that both servers write and the
+// client reads the same bytes; net/http adds Date and Content-Length or
+// the chunked framing to either) and returns its address, its process id
+// and a stop function.
+func startBaseline(ctx context.Context, body []byte, header http.Header) (string, int, func(), error) {
 	dir, err := os.MkdirTemp("", "halyard-load-baseline-")
 	if err != nil {
 		return "", 0, nil, err
@@ -60,7 +71,7 @@ func startBaseline(ctx context.Context, body []byte, contentType string) (string
 		os.RemoveAll(dir)
 		return "", 0, nil, err
 	}
-	if err := os.WriteFile(file+".type", []byte(contentType), 0o600); err != nil {
+	if err := writeHeaderFile(file+".header", header); err != nil {
 		os.RemoveAll(dir)
 		return "", 0, nil, err
 	}
@@ -124,4 +135,34 @@ func startChildProc(ctx context.Context, env, value string, wait time.Duration) 
 		stop()
 		return "", 0, nil, fmt.Errorf("the %s process did not answer within %s", env, wait)
 	}
+}
+
+// answerHeader is the part of an answer's header the baseline repeats:
+// every field but those net/http writes itself for any handler.
+func answerHeader(h http.Header) http.Header {
+	out := h.Clone()
+	for _, k := range []string{"Date", "Content-Length", "Transfer-Encoding"} {
+		delete(out, k)
+	}
+	return out
+}
+
+// writeHeaderFile saves h in the wire format ("Key: value" lines).
+func writeHeaderFile(file string, h http.Header) error {
+	var b strings.Builder
+	if err := h.Write(&b); err != nil {
+		return err
+	}
+	return os.WriteFile(file, []byte(b.String()+"\r\n"), 0o600)
+}
+
+// readHeaderFile reads what writeHeaderFile saved.
+func readHeaderFile(file string) (http.Header, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	h, err := textproto.NewReader(bufio.NewReader(f)).ReadMIMEHeader()
+	return http.Header(h), err
 }

@@ -41,25 +41,3 @@ func processCPU(pid int) (time.Duration, bool) {
 	}
 	return time.Duration(utime+stime) * time.Second / userHZ, true
 }
-
-// cpuMeter measures the CPU time a process spends over a span of load.
-type cpuMeter struct {
-	pid   int
-	start time.Duration
-	ok    bool
-}
-
-func startCPU(pid int) cpuMeter {
-	t, ok := processCPU(pid)
-	return cpuMeter{pid: pid, start: t, ok: ok}
-}
-
-// perRequest returns the process's CPU time since startCPU divided by n
-// requests, in microseconds; 0 when it could not be read.
-func (m cpuMeter) perRequest(n int64) float64 {
-	t, ok := processCPU(m.pid)
-	if !m.ok || !ok || n <= 0 {
-		return 0
-	}
-	return round(float64(t-m.start)/float64(time.Microsecond)/float64(n), 1)
-}

@@ -56,18 +56,60 @@ type restResult struct {
 // http.ReadResponse: lighter than http.Client, so more of the two cores
 // go to the server under test.
 func loadGET(ctx context.Context, addr, path string, conns int, d time.Duration) (restResult, error) {
+	l, err := loadLeg(ctx, addr, path, conns, d, 0)
+	if err != nil {
+		return restResult{}, err
+	}
+	return l.result(), nil
+}
+
+// leg is one span of load on one route: what loadGET reports, before it
+// is summarized, so that legs of one route run at different moments can
+// be added up (legs.add).
+type leg struct {
+	lat      latencies
+	total    int64 // answers read
+	errs     int64 // answers that were not 200
+	size     int   // body size of one answer
+	elapsed  time.Duration
+	cpu      time.Duration // the serving process's CPU time over the leg
+	cpuKnown bool
+}
+
+// add returns l and o as one leg.
+func (l leg) add(o leg) leg {
+	if l.total == 0 && l.elapsed == 0 {
+		return o
+	}
+	return leg{lat: append(l.lat, o.lat...), total: l.total + o.total, errs: l.errs + o.errs, size: max(l.size, o.size),
+		elapsed: l.elapsed + o.elapsed, cpu: l.cpu + o.cpu, cpuKnown: l.cpuKnown && o.cpuKnown}
+}
+
+// result summarizes the leg.
+func (l leg) result() restResult {
+	r := restResult{Errors: l.errs, Bytes: l.size, Lat: l.lat.summarize(), Requests: l.total}
+	if l.elapsed > 0 {
+		r.RPS = round(float64(l.total-l.errs)/l.elapsed.Seconds(), 0)
+	}
+	if l.cpuKnown && l.total > 0 {
+		r.CPUPerReqUS = round(float64(l.cpu)/float64(time.Microsecond)/float64(l.total), 1)
+	}
+	return r
+}
+
+// loadLeg is loadGET's load, reported as a leg; pid, when not 0, is the
+// serving process whose CPU time over the leg is read.
+func loadLeg(ctx context.Context, addr, path string, conns int, d time.Duration, pid int) (leg, error) {
 	req := []byte("GET " + path + " HTTP/1.1\r\nHost: " + addr + "\r\nUser-Agent: halyard-load\r\n\r\n")
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
-		all     latencies
-		total   int64
-		errs    int64
-		size    int
+		out     leg
 		firstEr error
 	)
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
+	cpu0, cpuOK := processCPU(pid)
 	start := time.Now()
 	for range conns {
 		wg.Add(1)
@@ -76,11 +118,11 @@ func loadGET(ctx context.Context, addr, path string, conns int, d time.Duration)
 			lat, n, e, sz, err := oneConnection(ctx, addr, req)
 			mu.Lock()
 			defer mu.Unlock()
-			all = append(all, lat...)
-			total += n
-			errs += e
+			out.lat = append(out.lat, lat...)
+			out.total += n
+			out.errs += e
 			if sz > 0 {
-				size = sz
+				out.size = sz
 			}
 			if err != nil && firstEr == nil {
 				firstEr = err
@@ -88,15 +130,17 @@ func loadGET(ctx context.Context, addr, path string, conns int, d time.Duration)
 		}()
 	}
 	wg.Wait()
-	el := time.Since(start)
-	if total == 0 {
+	out.elapsed = time.Since(start)
+	if cpu1, ok := processCPU(pid); ok && cpuOK {
+		out.cpu, out.cpuKnown = cpu1-cpu0, true
+	}
+	if out.total == 0 {
 		if firstEr == nil {
 			firstEr = fmt.Errorf("GET %s: no answer", path)
 		}
-		return restResult{}, firstEr
+		return leg{}, firstEr
 	}
-	return restResult{RPS: round(float64(total-errs)/el.Seconds(), 0), Errors: errs, Bytes: size, Lat: all.summarize(),
-		Requests: total}, nil
+	return out, nil
 }
 
 // oneConnection loops requests on one connection until ctx ends,

@@ -307,121 +307,6 @@ func runOnOneServer(ctx context.Context, cfg config, bin string, rep *report, wa
 	return nil
 }
 
-// runREST loads every dialect's presence GET, then the baseline serving
-// the Lanyard answer's bytes.
-func runREST(ctx context.Context, cfg config, srv *server, rep *report, users []string, example string,
-	want func(string) bool, fail func(string, error), out io.Writer) {
-	routes := restRoutes(example, users[:min(50, len(users))])
-	if want("rest") {
-		// Steady state: the members' records, written to the store in the
-		// first seconds after start, would share the CPU with the first
-		// route's requests.
-		if err := waitRecordsWritten(ctx, &http.Client{Timeout: 10 * time.Second}, srv, len(users), 2*time.Minute); err != nil {
-			fail("rest", err)
-		}
-		rep.Rest = map[string]restResult{}
-		for _, r := range routes {
-			if ctx.Err() != nil {
-				return
-			}
-			cpu := startCPU(srv.pid())
-			res, err := loadGET(ctx, srv.Addr, r.Path, cfg.Conns, cfg.Duration)
-			res.CPUPerReqUS = cpu.perRequest(res.Requests)
-			if err == nil && res.Errors > 0 {
-				err = fmt.Errorf("%s: %d answers were not 200", r.Name, res.Errors)
-			}
-			if err != nil {
-				fail("rest", err)
-			}
-			rep.Rest[r.Name], rep.RestRPS[r.Name] = res, res.RPS
-			rep.RestP99MS = max(rep.RestP99MS, res.Lat.P99)
-			fmt.Fprintf(out, "%-10s %-45s %8.0f req/s  p50 %.3f ms  p99 %.3f ms  p999 %.3f ms  (%d B, %d conns)  %.1f µs CPU/req\n",
-				"rest", r.Name, res.RPS, res.Lat.P50, res.Lat.P99, res.Lat.P999, res.Bytes, cfg.Conns, res.CPUPerReqUS)
-		}
-	}
-	if !want("baseline") || ctx.Err() != nil {
-		return
-	}
-	body, ctype, err := fetch(ctx, srv.Base+routes[0].Path)
-	if err != nil {
-		fail("baseline", err)
-		return
-	}
-	addr, pid, stop, err := startBaseline(ctx, body, ctype)
-	if err != nil {
-		fail("baseline", err)
-		return
-	}
-	defer stop()
-	cpu := startCPU(pid)
-	res, err := loadGET(ctx, addr, "/", cfg.Conns, cfg.Duration)
-	if err != nil {
-		fail("baseline", err)
-	}
-	res.CPUPerReqUS = cpu.perRequest(res.Requests)
-	rep.Baseline, rep.BaselineRPS = &res, res.RPS
-	fmt.Fprintf(out, "%-10s %-45s %8.0f req/s  p50 %.3f ms  p99 %.3f ms  p999 %.3f ms  (%d B from memory, bare net/http, own process)  %.1f µs CPU/req\n",
-		"baseline", "same bytes as "+routes[0].Name, res.RPS, res.Lat.P50, res.Lat.P99, res.Lat.P999, res.Bytes, res.CPUPerReqUS)
-	// The ratio covers the single-user GETs; the bulk of 50 answers 50
-	// users' bytes and has its own goal (req/s).
-	if res.RPS > 0 && len(rep.Rest) > 0 {
-		ratio := -1.0
-		for _, r := range routes {
-			if r.Path == routes[2].Path {
-				continue
-			}
-			if v := rep.RestRPS[r.Name] / res.RPS; ratio < 0 || v < ratio {
-				ratio = v
-			}
-		}
-		rep.RestRatioMin = round(ratio, 3)
-		fmt.Fprintf(out, "%-10s worst single-user route ÷ baseline = %.3f\n", "ratio", rep.RestRatioMin)
-	}
-	if res.CPUPerReqUS > 0 && len(rep.Rest) > 0 {
-		ratio := -1.0
-		for _, r := range routes {
-			if cpu := rep.Rest[r.Name].CPUPerReqUS; r.Path != routes[2].Path && cpu > 0 {
-				if v := res.CPUPerReqUS / cpu; ratio < 0 || v < ratio {
-					ratio = v
-				}
-			}
-		}
-		if ratio > 0 {
-			rep.RestCPURatioMin = round(ratio, 3)
-			fmt.Fprintf(out, "%-10s CPU per request: baseline ÷ worst single-user route = %.3f\n", "ratio", rep.RestCPURatioMin)
-		}
-	}
-	// The same ceiling for the bulk answer's bytes: what 12,000 req/s of
-	// it would ask of the machine.
-	body, ctype, err = fetch(ctx, srv.Base+routes[2].Path)
-	if err != nil {
-		fail("baseline", err)
-		return
-	}
-	addr, pid, stopBulk, err := startBaseline(ctx, body, ctype)
-	if err != nil {
-		fail("baseline", err)
-		return
-	}
-	defer stopBulk()
-	cpu = startCPU(pid)
-	bulk, err := loadGET(ctx, addr, "/", cfg.Conns, cfg.Duration)
-	if err != nil {
-		fail("baseline", err)
-	}
-	bulk.CPUPerReqUS = cpu.perRequest(bulk.Requests)
-	rep.BaselineBulk, rep.BaselineBulkRPS = &bulk, bulk.RPS
-	fmt.Fprintf(out, "%-10s %-45s %8.0f req/s  p50 %.3f ms  p99 %.3f ms  p999 %.3f ms  (%d B from memory, bare net/http, own process)  %.1f µs CPU/req\n",
-		"baseline", "same bytes as "+routes[2].Name, bulk.RPS, bulk.Lat.P50, bulk.Lat.P99, bulk.Lat.P999, bulk.Bytes, bulk.CPUPerReqUS)
-	if got, ok := rep.Rest[routes[2].Name]; ok && bulk.RPS > 0 {
-		rep.BulkRatio = round(got.RPS/bulk.RPS, 3)
-		if got.CPUPerReqUS > 0 {
-			rep.BulkCPURatio = round(bulk.CPUPerReqUS/got.CPUPerReqUS, 3)
-		}
-		fmt.Fprintf(out, "%-10s bulk ÷ its baseline = %.3f (CPU per request: baseline ÷ bulk = %.3f)\n", "ratio", rep.BulkRatio, rep.BulkCPURatio)
-	}
-}
-
 // loadAvg is the first three fields of /proc/loadavg ("" elsewhere).
 func loadAvg() string {
 	b, _ := os.ReadFile("/proc/loadavg")
@@ -463,17 +348,17 @@ func listUsers(ctx context.Context, srv *server) (ids []string, example string, 
 	return ids, example, nil
 }
 
-// fetch GETs url and returns the body and its Content-Type.
-func fetch(ctx context.Context, url string) ([]byte, string, error) {
+// fetch GETs url and returns the body and the answer's header.
+func fetch(ctx context.Context, url string) ([]byte, http.Header, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err == nil && resp.StatusCode != http.StatusOK {
 		err = fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
-	return b, resp.Header.Get("Content-Type"), err
+	return b, resp.Header, err
 }
