@@ -27,6 +27,10 @@ type Engine struct {
 	// limits counts capped sockets' messages (caps.go).
 	limits *messageLimits
 
+	// deadlines holds every connection's idle rule or protocol deadline
+	// (deadline.go).
+	deadlines deadlineWheel
+
 	mu     sync.Mutex
 	groups map[string]*Group
 	closed bool
@@ -82,6 +86,7 @@ func (e *Engine) Close() {
 	for _, g := range groups {
 		g.wait()
 	}
+	e.deadlines.close()
 	e.pool.close()
 	e.pollOnce.Do(func() {}) // no poller after Close
 	e.poll.close()
