@@ -50,14 +50,14 @@ type Socket struct {
 	idleAt Deadline     // when to check the idle rule next
 	last   atomic.Int64 // unix nanoseconds of the last client frame
 
-	mu        sync.Mutex
-	readable  bool // bytes (or EOF) may be waiting
-	started   bool
-	stopped   bool
-	polled    bool          // in the epoll set: read turns run only on readiness, so br's buffer goes back between them
-	done      chan struct{} // closed once reading stopped; only a waiter (waiter.go) has one
-	poll      pollState     // platform registration
-	onClose   func()        // releases the client's connection slot (ConnLimiter)
+	mu       sync.Mutex
+	readable bool // bytes (or EOF) may be waiting
+	started  bool
+	stopped  bool
+	polled   bool          // in the epoll set: read turns run only on readiness, so br's buffer goes back between them
+	done     chan struct{} // closed once reading stopped; only a waiter (waiter.go) has one
+	poll     pollState     // platform registration
+	onClose  func()        // releases the client's connection slot (ConnLimiter)
 
 	// ending is End's state, set once End is called: client messages
 	// are then dropped and the end of reading closes the connection. A

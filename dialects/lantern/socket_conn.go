@@ -27,11 +27,11 @@ type conn struct {
 	*socket.Conn
 	d *Dialect
 
-	mu       sync.Mutex
-	inbox    []clientMessage
-	gone     bool      // the reader ended: the client is gone
-	goneErr  error     // why
-	closing  *int // the reader asks to close with this code
+	mu      sync.Mutex
+	inbox   []clientMessage
+	gone    bool  // the reader ended: the client is gone
+	goneErr error // why
+	closing *int  // the reader asks to close with this code
 
 	// deadline is the INIT deadline or heartbeat timeout, in the engine's
 	// wheel: it wakes the actor, which asks it whether it passed.
