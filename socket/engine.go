@@ -31,6 +31,9 @@ type Engine struct {
 	// (deadline.go).
 	deadlines deadlineWheel
 
+	// storm releases memory after a burst of upgrades (storm.go).
+	storm *stormWatch
+
 	mu     sync.Mutex
 	groups map[string]*Group
 	closed bool
@@ -38,7 +41,8 @@ type Engine struct {
 
 // NewEngine returns an engine with no connection yet.
 func NewEngine() *Engine {
-	return &Engine{pool: newSocketPool(), groups: map[string]*Group{}, limits: newMessageLimits()}
+	return &Engine{pool: newSocketPool(), groups: map[string]*Group{}, limits: newMessageLimits(),
+		storm: newStormWatch()}
 }
 
 // poller returns the engine's epoll set, created with the first socket;
@@ -87,6 +91,7 @@ func (e *Engine) Close() {
 		g.wait()
 	}
 	e.deadlines.close()
+	e.storm.stop()
 	e.pool.close()
 	e.pollOnce.Do(func() {}) // no poller after Close
 	e.poll.close()
