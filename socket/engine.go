@@ -41,8 +41,22 @@ type Engine struct {
 
 // NewEngine returns an engine with no connection yet.
 func NewEngine() *Engine {
-	return &Engine{pool: newSocketPool(), groups: map[string]*Group{}, limits: newMessageLimits(),
-		storm: newStormWatch()}
+	e := &Engine{pool: newSocketPool(), groups: map[string]*Group{}, limits: newMessageLimits()}
+	e.storm = newStormWatch(e.traffic)
+	return e
+}
+
+// traffic sums every group's open connections and messages in and out.
+func (e *Engine) traffic() (open, msgs int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, g := range e.groups {
+		g.mu.Lock()
+		open += int64(len(g.live))
+		g.mu.Unlock()
+		msgs += g.in.Load() + g.out.Load()
+	}
+	return open, msgs
 }
 
 // poller returns the engine's epoll set, created with the first socket;

@@ -6,10 +6,13 @@ import (
 )
 
 // TestStormWatch: memory is released once a burst of at least min
-// upgrades has stopped, not while upgrades keep coming, not after a
-// smaller burst, and not twice within every.
+// upgrades has stopped and messages have calmed down, not while upgrades
+// keep coming or the sockets are busy, not after a smaller burst, and not
+// twice within every.
 func TestStormWatch(t *testing.T) {
-	w := &stormWatch{min: 3, quiet: time.Hour, every: time.Minute, release: func() { t.Error("the timer released") }}
+	var open, msgs int64 = 100, 0
+	w := &stormWatch{min: 3, quiet: time.Hour, every: time.Minute, release: func() { t.Error("the timer released") },
+		traffic: func() (int64, int64) { return open, msgs }}
 	defer w.stop()
 	now := time.Now()
 	burst := func(n int) {
@@ -18,25 +21,30 @@ func TestStormWatch(t *testing.T) {
 		}
 	}
 	burst(3)
-	if w.step(now) {
+	if w.step(now, open, msgs) {
 		t.Fatal("released while upgrades were still coming")
 	}
-	if !w.step(now) {
+	msgs += 10 // one message per 10 sockets: a fan-out to the new sockets
+	if w.step(now, open, msgs) {
+		t.Fatal("released while the sockets were busy")
+	}
+	msgs += 9 // fewer: idle clients' heartbeats
+	if !w.step(now, open, msgs) {
 		t.Fatal("a burst of 3 that stopped was not released")
 	}
 	burst(5)
-	w.step(now.Add(10 * time.Second))
-	if w.step(now.Add(20 * time.Second)) {
+	w.step(now.Add(10*time.Second), open, msgs)
+	if w.step(now.Add(20*time.Second), open, msgs) {
 		t.Fatal("released twice within a minute")
 	}
 	burst(2)
-	w.step(now.Add(2 * time.Minute))
-	if w.step(now.Add(2 * time.Minute)) {
+	w.step(now.Add(2*time.Minute), open, msgs)
+	if w.step(now.Add(2*time.Minute), open, msgs) {
 		t.Fatal("released after a burst of 2 (min 3)")
 	}
 	burst(4)
-	w.step(now.Add(3 * time.Minute))
-	if !w.step(now.Add(3 * time.Minute)) {
+	w.step(now.Add(3*time.Minute), open, msgs)
+	if !w.step(now.Add(3*time.Minute), open, msgs) {
 		t.Fatal("a later burst was not released")
 	}
 	if w.timer != nil {
