@@ -52,17 +52,35 @@ func (g *Group) Name() string { return g.name }
 // leases in a slice, each lease its index, rather than a map (≈ 30 B
 // less for every idle socket, issue 17).
 type Lease struct {
-	g       *Group
-	m       Member // guarded by g.mu
-	slot    int32  // 1 + index in g.live; 0: not in it. Guarded by g.mu.
-	claimed atomic.Bool
-	done    atomic.Bool
+	g     *Group
+	m     Member        // guarded by g.mu
+	slot  int32         // 1 + index in g.live; 0: not in it. Guarded by g.mu.
+	state atomic.Uint32 // leaseClaimed, leaseDone: one word, so that a lease fits 32 bytes
+}
+
+// Bits of Lease.state.
+const (
+	leaseClaimed = 1 << iota
+	leaseDone
+)
+
+// setState sets bits unless stop is set already; false when it was.
+func (l *Lease) setState(stop, bits uint32) bool {
+	for {
+		old := l.state.Load()
+		if old&stop != 0 {
+			return false
+		}
+		if l.state.CompareAndSwap(old, old|bits) {
+			return true
+		}
+	}
 }
 
 // Claim takes the right to end the member, for members that several
 // goroutines may end at once (a first message racing GoingAway): only the
 // first caller gets true. Done claims too.
-func (l *Lease) Claim() bool { return l.claimed.CompareAndSwap(false, true) }
+func (l *Lease) Claim() bool { return l.setState(leaseClaimed, leaseClaimed) }
 
 // NewLease returns a lease in g for a member about to join. The member
 // keeps it before Join, so that it has it whenever GoingAway comes.
@@ -88,10 +106,9 @@ func (l *Lease) Join(m Member) bool {
 // Done removes the member and counts its close under label (a close code
 // such as "1001", or "" for none). Only the first call counts.
 func (l *Lease) Done(label string) {
-	if l == nil || !l.done.CompareAndSwap(false, true) {
+	if l == nil || !l.setState(leaseDone, leaseDone|leaseClaimed) {
 		return
 	}
-	l.claimed.Store(true)
 	g := l.g
 	g.mu.Lock()
 	g.removeLocked(l)

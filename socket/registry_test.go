@@ -55,3 +55,24 @@ func TestGroupLeases(t *testing.T) {
 		t.Error("a closed group took a member")
 	}
 }
+
+// TestLeaseClaim: only the first Claim wins, Done claims too, and a
+// claimed lease is still counted done once.
+func TestLeaseClaim(t *testing.T) {
+	g := newGroup("test")
+	a, b := g.NewLease(), g.NewLease()
+	m := &countingMember{lease: a}
+	a.Join(m)
+	b.Join(&countingMember{lease: b})
+	if !a.Claim() || a.Claim() {
+		t.Fatal("Claim: want true once, then false")
+	}
+	a.Done("1000")
+	b.Done("1000")
+	if b.Claim() {
+		t.Error("a lease that is done could still be claimed")
+	}
+	if st := g.Stats(); st.Open != 0 || st.Closes["1000"] != 2 {
+		t.Errorf("stats %+v, want both done and counted", st)
+	}
+}
