@@ -20,12 +20,15 @@ import (
 // (Passed): firing only wakes it, and a wake-up for other work may come
 // first.
 type Deadline struct {
-	w    *deadlineWheel
-	a    *Actor
-	due  atomic.Int64 // unix nanoseconds; 0: not set. Written under w.mu.
-	late int64        // the latest time to fire it (due + slack); under w.mu
-	slot int32        // 1 + index in w.set; 0: not in the wheel. Under w.mu.
+	w     *deadlineWheel
+	a     *Actor
+	due   atomic.Int64 // unix nanoseconds; 0: not set. Written under w.mu.
+	slack int32        // how late it may fire, in microseconds; under w.mu
+	slot  int32        // 1 + index in w.set; 0: not in the wheel. Under w.mu.
 }
+
+// late is the latest time to fire d. Called with w.mu held.
+func (d *Deadline) late() int64 { return d.due.Load() + int64(d.slack)*int64(time.Microsecond) }
 
 // deadlineWheel is an engine's set of pending deadlines and its one timer.
 type deadlineWheel struct {
@@ -40,9 +43,10 @@ type deadlineWheel struct {
 // NewDeadline returns a deadline, not set, that wakes a.
 func (e *Engine) NewDeadline(a *Actor) Deadline { return Deadline{w: &e.deadlines, a: a} }
 
-// deadlineSlack is how late a deadline of duration d may fire.
-func deadlineSlack(d time.Duration) int64 {
-	return int64(min(max(d/16, time.Millisecond), time.Second))
+// deadlineSlack is how late a deadline of duration d may fire, in
+// microseconds.
+func deadlineSlack(d time.Duration) int32 {
+	return int32(min(max(d/16, time.Millisecond), time.Second) / time.Microsecond)
 }
 
 // Set makes the deadline due after d from now, replacing an earlier
@@ -52,7 +56,7 @@ func (d *Deadline) Set(after time.Duration) {
 	w := d.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.setLocked(d, now+int64(after), now+int64(after)+deadlineSlack(after))
+	w.setLocked(d, now+int64(after), deadlineSlack(after))
 }
 
 // SetIfUnset sets the deadline to after from now unless it is pending:
@@ -64,7 +68,7 @@ func (d *Deadline) SetIfUnset(after time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if d.slot == 0 {
-		w.setLocked(d, now+int64(after), now+int64(after)+deadlineSlack(after))
+		w.setLocked(d, now+int64(after), deadlineSlack(after))
 	}
 }
 
@@ -86,14 +90,14 @@ func (d *Deadline) Passed() bool {
 	return due != 0 && time.Now().UnixNano() >= due
 }
 
-func (w *deadlineWheel) setLocked(d *Deadline, due, late int64) {
+func (w *deadlineWheel) setLocked(d *Deadline, due int64, slack int32) {
 	d.due.Store(due)
-	d.late = late
+	d.slack = slack
 	if d.slot == 0 {
 		w.set = append(w.set, d)
 		d.slot = int32(len(w.set))
 	}
-	if !w.closed && (w.at == 0 || late < w.at) {
+	if late := d.late(); !w.closed && (w.at == 0 || late < w.at) {
 		w.armLocked(late)
 	}
 }
@@ -137,8 +141,8 @@ func (w *deadlineWheel) fire() {
 			w.removeLocked(d) // the last entry moves to i
 			continue
 		}
-		if next == 0 || d.late < next {
-			next = d.late
+		if late := d.late(); next == 0 || late < next {
+			next = late
 		}
 		i++
 	}

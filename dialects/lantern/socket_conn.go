@@ -29,8 +29,7 @@ type conn struct {
 
 	mu      sync.Mutex
 	inbox   []clientMessage
-	gone    bool  // the reader ended: the client is gone
-	goneErr error // why
+	goneErr error // why the reader ended (gone)
 	closing *int  // the reader asks to close with this code
 
 	// deadline is the INIT deadline or heartbeat timeout, in the engine's
@@ -38,17 +37,21 @@ type conn struct {
 	deadline socket.Deadline
 
 	// owned by the actor
-	finished bool
 	// the close frame to send when finishing (code 0: none yet) and the
 	// label the close is counted under
 	closeCode   int
 	closeReason string
 	closeLabel  string
 	events      []core.Event
-	active      bool
-	all         bool
 	list        []string
-	strict      bool // /lantern/socket: the INIT deadline applies
+
+	// The flags sit together, so that a connection fills fewer bytes
+	// (one size class down: 208 bytes, not 240).
+	gone     bool // under mu: the reader ended, the client is gone
+	finished bool // the actor's, as the rest:
+	active   bool
+	all      bool
+	strict   bool // /lantern/socket: the INIT deadline applies
 }
 
 func newConn(d *Dialect, sock *socket.Socket, strict bool) *conn {
