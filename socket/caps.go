@@ -1,16 +1,13 @@
 package socket
 
 import (
-	"context"
+	"math"
 	"net/http"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/ulule/limiter/v3"
-	"github.com/ulule/limiter/v3/drivers/store/memory"
 
 	"github.com/halyardhq/halyard/internal/clientaddr"
 )
@@ -48,27 +45,24 @@ func (cfg CapsConfig) rate() limiter.Rate {
 	return limiter.Rate{Limit: int64(burst), Period: time.Duration(float64(burst) / cfg.MessagesPerSecond * float64(time.Second))}
 }
 
-// messageLimits counts every capped socket's client messages in fixed
-// windows: ulule/limiter, Halyard's one rate-limit library (harmy's
-// per-client limits use it too), over one in-memory store per engine. The
-// store runs no cleaner goroutine: a socket's window is deleted when the
-// socket ends, so nothing outlives Engine.Close.
-type messageLimits struct {
-	store limiter.Store
-	next  atomic.Uint64 // socket keys
-	mu    sync.Mutex
-	byCfg map[limiter.Rate]*limiter.Limiter
-}
+// messageLimits makes the sockets' message-rate windows. Each socket
+// counts its own window inline (Caps): the fixed window ulule/limiter's
+// memory store keeps — the first message opens a window of Period, at
+// most Limit messages are allowed in it — without the store's per-socket
+// entry (a sync.Map node, its counter and a key string, ≈ 160 B of every
+// idle socket, issue 17). The windows are described by the library's Rate,
+// as harmy's per-client limits are.
+type messageLimits struct{}
 
-func newMessageLimits() *messageLimits {
-	return &messageLimits{store: memory.NewStoreWithOptions(limiter.StoreOptions{Prefix: "socket"}),
-		byCfg: map[limiter.Rate]*limiter.Limiter{}}
-}
+func newMessageLimits() *messageLimits { return &messageLimits{} }
 
 // Caps is one socket's message-rate window.
 type Caps struct {
-	lim *limiter.Limiter
-	key string
+	mu     sync.Mutex
+	count  int32 // messages in the window
+	limit  int32
+	period time.Duration
+	end    int64 // unix nanoseconds when the window closes; 0: none open
 }
 
 // newCaps returns a socket's caps state; nil (every call allowed) when no
@@ -78,14 +72,7 @@ func (m *messageLimits) newCaps(cfg CapsConfig) *Caps {
 		return nil
 	}
 	r := cfg.rate()
-	m.mu.Lock()
-	lim := m.byCfg[r]
-	if lim == nil {
-		lim = limiter.New(m.store, r)
-		m.byCfg[r] = lim
-	}
-	m.mu.Unlock()
-	return &Caps{lim: lim, key: strconv.FormatUint(m.next.Add(1), 36)}
+	return &Caps{limit: int32(min(r.Limit, math.MaxInt32)), period: r.Period}
 }
 
 // AllowMessage counts one client message; false when the socket sends
@@ -94,14 +81,24 @@ func (c *Caps) AllowMessage() bool {
 	if c == nil {
 		return true
 	}
-	lc, err := c.lim.Get(context.Background(), c.key) // the memory store never fails
-	return err == nil && !lc.Reached
+	now := time.Now().UnixNano()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now >= c.end {
+		c.count, c.end = 0, now+int64(c.period)
+	}
+	if c.count <= c.limit { // stop counting once over: no overflow
+		c.count++
+	}
+	return c.count <= c.limit
 }
 
-// release deletes the socket's window from the store.
+// release ends the socket's window.
 func (c *Caps) release() {
 	if c != nil {
-		_, _ = c.lim.Reset(context.Background(), c.key)
+		c.mu.Lock()
+		c.count, c.end = 0, 0
+		c.mu.Unlock()
 	}
 }
 

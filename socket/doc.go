@@ -13,6 +13,12 @@
 //     that many sockets send alike once;
 //   - caps: CapsConfig (message rate, subscriptions per socket) and
 //     ConnLimiter (sockets per client address);
+//   - deadlines: an idle rule (Socket.SetIdle) or a protocol's deadline
+//     (Engine.NewDeadline) sits in the engine's one wheel of coarse
+//     deadlines, not in a timer per socket;
+//   - memory after a storm of upgrades: once it is over and the sockets
+//     are quiet, the engine returns the upgrades' garbage to the OS
+//     (storm.go);
 //   - ending: Socket.End sends the close frame and closes the connection
 //     once the client answered or the grace period passed;
 //   - one lifecycle: a dialect's connection embeds Conn — open and join

@@ -27,6 +27,13 @@ type Engine struct {
 	// limits counts capped sockets' messages (caps.go).
 	limits *messageLimits
 
+	// deadlines holds every connection's idle rule or protocol deadline
+	// (deadline.go).
+	deadlines deadlineWheel
+
+	// storm releases memory after a burst of upgrades (storm.go).
+	storm *stormWatch
+
 	mu     sync.Mutex
 	groups map[string]*Group
 	closed bool
@@ -34,7 +41,22 @@ type Engine struct {
 
 // NewEngine returns an engine with no connection yet.
 func NewEngine() *Engine {
-	return &Engine{pool: newSocketPool(), groups: map[string]*Group{}, limits: newMessageLimits()}
+	e := &Engine{pool: newSocketPool(), groups: map[string]*Group{}, limits: newMessageLimits()}
+	e.storm = newStormWatch(e.traffic)
+	return e
+}
+
+// traffic sums every group's open connections and messages in and out.
+func (e *Engine) traffic() (open, msgs int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, g := range e.groups {
+		g.mu.Lock()
+		open += int64(len(g.live))
+		g.mu.Unlock()
+		msgs += g.in.Load() + g.out.Load()
+	}
+	return open, msgs
 }
 
 // poller returns the engine's epoll set, created with the first socket;
@@ -82,6 +104,8 @@ func (e *Engine) Close() {
 	for _, g := range groups {
 		g.wait()
 	}
+	e.deadlines.close()
+	e.storm.stop()
 	e.pool.close()
 	e.pollOnce.Do(func() {}) // no poller after Close
 	e.poll.close()

@@ -29,14 +29,23 @@ type pollState struct {
 // sets on one descriptor are independent, so each sees the readiness.
 // Events carry a socket id, not the descriptor, and the descriptor leaves
 // the set before it is closed, so a reused number never reaches the wrong
-// socket.
+// socket. An id is a slot of the poller's table (low 32 bits) and the
+// slot's generation (high 32 bits): a slot is reused once its socket left,
+// and an event of the socket that left finds a newer generation there.
+// A table rather than a map: ≈ 20 B less for every idle socket (issue 17).
 type poller struct {
 	epfd  int
 	file  *os.File // epfd, watched by Go's netpoller (see loop)
 	mu    sync.Mutex
-	socks map[uint64]pollTarget
-	next  uint64
-	shut  bool // closed: the descriptor number may belong to another file now
+	slots []pollSlot
+	free  []uint32 // indexes of empty slots
+	shut  bool     // closed: the descriptor number may belong to another file now
+}
+
+// pollSlot is one entry of the poller's table.
+type pollSlot struct {
+	t   pollTarget // nil: empty
+	gen uint32
 }
 
 const pollEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
@@ -56,7 +65,7 @@ func newPoller() *poller {
 		_ = unix.Close(fd)
 		return nil
 	}
-	p := &poller{epfd: fd, file: os.NewFile(uintptr(fd), "halyard-epoll"), socks: map[uint64]pollTarget{}}
+	p := &poller{epfd: fd, file: os.NewFile(uintptr(fd), "halyard-epoll")}
 	rc, err := p.file.SyscallConn()
 	if err != nil {
 		_ = p.file.Close()
@@ -105,7 +114,7 @@ func (p *poller) loop(rc syscall.RawConn) {
 		p.mu.Lock()
 		ready := make([]pollTarget, 0, n)
 		for _, ev := range events[:n] {
-			if s := p.socks[uint64(uint32(ev.Fd))|uint64(uint32(ev.Pad))<<32]; s != nil {
+			if s := p.target(uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32); s != nil {
 				ready = append(ready, s)
 			}
 		}
@@ -167,18 +176,55 @@ func (p *poller) add(nc net.Conn, t pollTarget) (st pollState, ok bool) {
 		p.mu.Unlock()
 		return st, false
 	}
-	p.next++
-	id := p.next
-	p.socks[id] = t
+	id := p.insertLocked(t)
 	p.mu.Unlock()
 	ev := unix.EpollEvent{Events: pollEvents, Fd: int32(uint32(id)), Pad: int32(uint32(id >> 32))}
 	if unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev) != nil {
 		p.mu.Lock()
-		delete(p.socks, id)
+		p.removeLocked(id)
 		p.mu.Unlock()
 		return st, false
 	}
 	return pollState{p: p, fd: fd, id: id}, true
+}
+
+// insertLocked puts t in an empty slot and returns its id (never 0: the
+// generation of a slot's first use is 1).
+func (p *poller) insertLocked(t pollTarget) uint64 {
+	var i uint32
+	if n := len(p.free); n > 0 {
+		i = p.free[n-1]
+		p.free = p.free[:n-1]
+	} else {
+		p.slots = append(p.slots, pollSlot{})
+		i = uint32(len(p.slots) - 1)
+	}
+	sl := &p.slots[i]
+	sl.gen++
+	if sl.gen == 0 { // wrapped: 0 would make the id look unset
+		sl.gen = 1
+	}
+	sl.t = t
+	return uint64(i) | uint64(sl.gen)<<32
+}
+
+// removeLocked empties id's slot, if id is still its occupant.
+func (p *poller) removeLocked(id uint64) {
+	i := uint32(id)
+	if int(i) >= len(p.slots) || p.slots[i].gen != uint32(id>>32) || p.slots[i].t == nil {
+		return
+	}
+	p.slots[i].t = nil
+	p.free = append(p.free, i) // the table keeps its size, as a map would: generations must not restart
+}
+
+// target is the socket registered under id; nil once it left.
+func (p *poller) target(id uint64) pollTarget {
+	i := uint32(id)
+	if int(i) >= len(p.slots) || p.slots[i].gen != uint32(id>>32) {
+		return nil
+	}
+	return p.slots[i].t
 }
 
 // rearm re-enables a one-shot registration; the descriptor must still be
@@ -202,7 +248,7 @@ func (st *pollState) remove() {
 	if !p.shut {
 		_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, st.fd, nil)
 	}
-	delete(p.socks, st.id)
+	p.removeLocked(st.id)
 	p.mu.Unlock()
 	st.id = 0
 }

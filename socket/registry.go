@@ -31,7 +31,7 @@ type Group struct {
 	name string
 
 	mu      sync.Mutex
-	live    map[*Lease]Member
+	live    []*Lease // joined and not done; each knows its index (Lease.slot)
 	closed  bool
 	closing chan struct{}
 	wg      sync.WaitGroup
@@ -42,23 +42,45 @@ type Group struct {
 }
 
 func newGroup(name string) *Group {
-	return &Group{name: name, live: map[*Lease]Member{}, closing: make(chan struct{})}
+	return &Group{name: name, closing: make(chan struct{})}
 }
 
 // Name is the group's name (a dialect's, in metrics).
 func (g *Group) Name() string { return g.name }
 
-// Lease is one member's place in its group.
+// Lease is one member's place in its group. The group keeps its live
+// leases in a slice, each lease its index, rather than a map (≈ 30 B
+// less for every idle socket, issue 17).
 type Lease struct {
-	g       *Group
-	claimed atomic.Bool
-	done    atomic.Bool
+	g     *Group
+	m     Member        // guarded by g.mu
+	slot  int32         // 1 + index in g.live; 0: not in it. Guarded by g.mu.
+	state atomic.Uint32 // leaseClaimed, leaseDone: one word, so that a lease fits 32 bytes
+}
+
+// Bits of Lease.state.
+const (
+	leaseClaimed = 1 << iota
+	leaseDone
+)
+
+// setState sets bits unless stop is set already; false when it was.
+func (l *Lease) setState(stop, bits uint32) bool {
+	for {
+		old := l.state.Load()
+		if old&stop != 0 {
+			return false
+		}
+		if l.state.CompareAndSwap(old, old|bits) {
+			return true
+		}
+	}
 }
 
 // Claim takes the right to end the member, for members that several
 // goroutines may end at once (a first message racing GoingAway): only the
 // first caller gets true. Done claims too.
-func (l *Lease) Claim() bool { return l.claimed.CompareAndSwap(false, true) }
+func (l *Lease) Claim() bool { return l.setState(leaseClaimed, leaseClaimed) }
 
 // NewLease returns a lease in g for a member about to join. The member
 // keeps it before Join, so that it has it whenever GoingAway comes.
@@ -73,7 +95,9 @@ func (l *Lease) Join(m Member) bool {
 	if g.closed {
 		return false
 	}
-	g.live[l] = m
+	l.m = m
+	g.live = append(g.live, l)
+	l.slot = int32(len(g.live))
 	g.wg.Add(1)
 	g.opened.Add(1)
 	return true
@@ -82,18 +106,34 @@ func (l *Lease) Join(m Member) bool {
 // Done removes the member and counts its close under label (a close code
 // such as "1001", or "" for none). Only the first call counts.
 func (l *Lease) Done(label string) {
-	if l == nil || !l.done.CompareAndSwap(false, true) {
+	if l == nil || !l.setState(leaseDone, leaseDone|leaseClaimed) {
 		return
 	}
-	l.claimed.Store(true)
 	g := l.g
 	g.mu.Lock()
-	delete(g.live, l)
+	g.removeLocked(l)
 	g.mu.Unlock()
 	if label != "" {
 		g.CountClose(label)
 	}
 	g.wg.Done()
+}
+
+// removeLocked takes l out of the live leases: the last one moves into
+// its place.
+func (g *Group) removeLocked(l *Lease) {
+	if l.slot == 0 {
+		return
+	}
+	i, last := l.slot-1, len(g.live)-1
+	g.live[i] = g.live[last]
+	g.live[i].slot = i + 1
+	g.live[last] = nil
+	g.live = g.live[:last]
+	l.slot, l.m = 0, nil
+	if last == 0 && cap(g.live) > 1024 {
+		g.live = nil // the crowd is gone: give its array back
+	}
 }
 
 // In counts one message received from the member's client.
@@ -129,8 +169,8 @@ func (g *Group) closeStart() {
 		close(g.closing)
 	}
 	live := make([]Member, 0, len(g.live))
-	for _, m := range g.live {
-		live = append(live, m)
+	for _, l := range g.live {
+		live = append(live, l.m)
 	}
 	g.mu.Unlock()
 	for _, m := range live {

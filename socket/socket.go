@@ -46,19 +46,18 @@ type Socket struct {
 	actor *Actor
 	h     Handler
 
-	idle      time.Duration
-	idleTimer *time.Timer
-	last      atomic.Int64 // unix nanoseconds of the last client frame
+	idle   time.Duration
+	idleAt Deadline     // when to check the idle rule next
+	last   atomic.Int64 // unix nanoseconds of the last client frame
 
-	mu        sync.Mutex
-	readable  bool // bytes (or EOF) may be waiting
-	idleCheck bool // the idle timer fired
-	started   bool
-	stopped   bool
-	polled    bool          // in the epoll set: read turns run only on readiness, so br's buffer goes back between them
-	done      chan struct{} // closed once reading stopped; only a waiter (waiter.go) has one
-	poll      pollState     // platform registration
-	onClose   func()        // releases the client's connection slot (ConnLimiter)
+	mu       sync.Mutex
+	readable bool // bytes (or EOF) may be waiting
+	started  bool
+	stopped  bool
+	polled   bool          // in the epoll set: read turns run only on readiness, so br's buffer goes back between them
+	done     chan struct{} // closed once reading stopped; only a waiter (waiter.go) has one
+	poll     pollState     // platform registration
+	onClose  func()        // releases the client's connection slot (ConnLimiter)
 
 	// ending is End's state, set once End is called: client messages
 	// are then dropped and the end of reading closes the connection. A
@@ -94,6 +93,7 @@ const (
 func (e *Engine) newSocket(ws *websocket.Conn, br, lent *bufio.Reader) *Socket {
 	s := &Socket{Conn: ws, e: e, br: br, lent: lent}
 	s.actor = e.NewActor(s.run)
+	s.idleAt = e.NewDeadline(s.actor)
 	s.last.Store(time.Now().UnixNano())
 	return s
 }
@@ -125,7 +125,8 @@ func (s *Socket) SetHandler(h Handler) { s.h = h }
 
 // SetIdle makes a client that sends no frame at all (data, ping or pong)
 // for d end reading with a timeout error; 0 turns the rule off. A coarse
-// timer per socket, re-armed lazily, replaces a read deadline.
+// deadline in the engine's wheel, re-armed lazily, replaces a read
+// deadline.
 func (s *Socket) SetIdle(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -134,21 +135,11 @@ func (s *Socket) SetIdle(d time.Duration) {
 	if s.stopped {
 		return
 	}
-	switch {
-	case d <= 0 && s.idleTimer != nil:
-		s.idleTimer.Stop()
-	case d > 0 && s.idleTimer == nil:
-		s.idleTimer = time.AfterFunc(d, s.idleFired)
-	case d > 0:
-		s.idleTimer.Reset(d)
+	if d > 0 {
+		s.idleAt.Set(d)
+	} else {
+		s.idleAt.Stop()
 	}
-}
-
-func (s *Socket) idleFired() {
-	s.mu.Lock()
-	s.idleCheck = true
-	s.mu.Unlock()
-	s.actor.Wake()
 }
 
 // ready marks the socket readable and schedules a read turn.
@@ -162,19 +153,21 @@ func (s *Socket) ready() {
 // errIdle is the idle rule's error: a timeout, as a read deadline's was.
 var errIdle = os.ErrDeadlineExceeded
 
-// run is the socket's actor: idle checks and read turns.
+// run is the socket's actor: read turns and idle checks. It runs when
+// the socket is readable or its idle deadline fired; the idle rule is
+// checked against the clock either way.
 func (s *Socket) run() {
 	s.mu.Lock()
 	if s.stopped {
 		s.mu.Unlock()
 		return
 	}
-	readable, idleCheck := s.readable, s.idleCheck
-	s.readable, s.idleCheck = false, false
+	readable := s.readable
+	s.readable = false
 	idle := s.idle
 	s.mu.Unlock()
-	// Read first: frames that arrived before the idle timer fired but were
-	// not read yet (a busy machine) count as activity.
+	// Read first: frames that arrived before the idle deadline fired but
+	// were not read yet (a busy machine) count as activity.
 	if readable {
 		s.borrowReadBuffer()
 		if err := s.readTurn(); err != nil {
@@ -184,7 +177,7 @@ func (s *Socket) run() {
 		s.returnReadBuffer()
 		s.rearm()
 	}
-	if idleCheck && idle > 0 {
+	if idle > 0 {
 		left := idle - time.Duration(time.Now().UnixNano()-s.last.Load())
 		if left <= 0 {
 			s.end(errIdle)
@@ -192,7 +185,9 @@ func (s *Socket) run() {
 		}
 		s.mu.Lock()
 		if !s.stopped && s.idle > 0 {
-			s.idleTimer.Reset(left)
+			// A pending deadline is earlier than last+idle: it re-arms
+			// in turn when it fires.
+			s.idleAt.SetIfUnset(left)
 		}
 		s.mu.Unlock()
 	}
@@ -295,9 +290,7 @@ func (s *Socket) stopReading() bool {
 		return false
 	}
 	s.stopped = true
-	if s.idleTimer != nil {
-		s.idleTimer.Stop()
-	}
+	s.idleAt.Stop()
 	s.pollStop()
 	if s.done != nil {
 		close(s.done)

@@ -57,6 +57,7 @@ func (e *Engine) Upgrade(c echo.Context) (*Socket, error) {
 		return nil, err
 	}
 	c.Response().Status = http.StatusSwitchingProtocols // for the request log
+	e.storm.upgraded()
 	return e.newSocket(ws, hw.br, hw.lent), nil
 }
 

@@ -27,32 +27,38 @@ type conn struct {
 	*socket.Conn
 	d *Dialect
 
-	mu       sync.Mutex
-	inbox    []clientMessage
-	gone     bool      // the reader ended: the client is gone
-	goneErr  error     // why
-	closing  *int      // the reader asks to close with this code
-	due      time.Time // when the deadline below expires (zero: none)
-	deadline *time.Timer
+	mu      sync.Mutex
+	inbox   []clientMessage
+	goneErr error // why the reader ended (gone)
+	closing *int  // the reader asks to close with this code
+
+	// deadline is the INIT deadline or heartbeat timeout, in the engine's
+	// wheel: it wakes the actor, which asks it whether it passed.
+	deadline socket.Deadline
 
 	// owned by the actor
-	finished bool
 	// the close frame to send when finishing (code 0: none yet) and the
 	// label the close is counted under
 	closeCode   int
 	closeReason string
 	closeLabel  string
 	events      []core.Event
-	active      bool
-	all         bool
 	list        []string
-	strict      bool // /lantern/socket: the INIT deadline applies
+
+	// The flags sit together, so that a connection fills fewer bytes
+	// (one size class down: 208 bytes, not 240).
+	gone     bool // under mu: the reader ended, the client is gone
+	finished bool // the actor's, as the rest:
+	active   bool
+	all      bool
+	strict   bool // /lantern/socket: the INIT deadline applies
 }
 
 func newConn(d *Dialect, sock *socket.Socket, strict bool) *conn {
 	c := &conn{d: d, strict: strict}
 	c.Conn = d.socks.engine.NewConn(sock, socket.ConnOptions{Group: d.socks.group, Hub: d.opts.Hub,
 		QueueSize: d.socks.opts.QueueSize, Caps: d.socks.opts.Caps, Run: c.run})
+	c.deadline = d.socks.engine.NewDeadline(c.Actor)
 	if strict {
 		c.setDeadline(d.socks.opts.InitDeadline)
 	}
@@ -102,18 +108,9 @@ func (c *conn) readerClose(code int) {
 	c.Actor.Wake()
 }
 
-// setDeadline arms the INIT deadline or heartbeat timeout: a coarse timer
-// that only wakes the actor, which compares the clock with due.
-func (c *conn) setDeadline(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.due = time.Now().Add(d)
-	if c.deadline == nil {
-		c.deadline = time.AfterFunc(d, c.Actor.Wake)
-	} else {
-		c.deadline.Reset(d)
-	}
-}
+// setDeadline arms the INIT deadline or heartbeat timeout: a coarse
+// deadline that only wakes the actor, which asks whether it passed.
+func (c *conn) setDeadline(d time.Duration) { c.deadline.Set(d) }
 
 // run is the actor: client messages, hub events, the deadline and
 // shutdown, until the connection ends.
@@ -124,7 +121,7 @@ func (c *conn) run() {
 	c.mu.Lock()
 	msgs := c.inbox
 	c.inbox = nil
-	gone, goneErr, closing, due := c.gone, c.goneErr, c.closing, c.due
+	gone, goneErr, closing := c.gone, c.goneErr, c.closing
 	c.mu.Unlock()
 	if closing != nil {
 		c.endWith(*closing, closeReason(*closing))
@@ -148,7 +145,7 @@ func (c *conn) run() {
 		c.finish(goneLabel(goneErr))
 		return
 	}
-	if !due.IsZero() && !time.Now().Before(due) {
+	if c.deadline.Passed() {
 		if c.active {
 			c.disconnect(textTimedOut)
 		} else {
@@ -196,13 +193,7 @@ func (c *conn) finish(label string) {
 }
 
 // stopTimer stops the INIT deadline or heartbeat timeout.
-func (c *conn) stopTimer() {
-	c.mu.Lock()
-	if c.deadline != nil {
-		c.deadline.Stop()
-	}
-	c.mu.Unlock()
-}
+func (c *conn) stopTimer() { c.deadline.Stop() }
 
 // goneLabel is the close label of a connection whose reading ended: the
 // client's close code, 1009 for an oversize message, else 1006.

@@ -23,25 +23,29 @@ import (
 // before any PRESENCE_UPDATE of the users it covers.
 type conn struct {
 	*socket.Conn
-	s    *sockets
-	zlib bool
+	s *sockets
 
-	// reader side (read turns are serialised by the engine)
-	closingRead bool // a closing command was queued: ignore what follows
-
-	mu       sync.Mutex
-	inbox    []clientCmd
-	readEnd  *clientCmd // set once reading ended
-	syncOver bool
+	mu      sync.Mutex
+	inbox   []clientCmd
+	readEnd *clientCmd // set once reading ended
 
 	// owned by the actor
-	hello    []byte
-	events   []core.Event
-	waitSync bool       // an op 2 waits for the first member sync
-	finished bool       // End was called: the engine closes the socket
-	ids      core.IDSet // users followed individually (kept while they are away)
-	all      bool       // subscribe_to_all
-	multi    bool       // subscribed by ids or all: updates carry user_id
+	hello  []byte
+	events []core.Event
+	ids    core.IDSet // users followed individually (kept while they are away)
+
+	// The flags sit together, so that a connection fills fewer bytes
+	// (one size class down: 144 bytes, not 176).
+	zlib bool
+	// reader side (read turns are serialised by the engine)
+	closingRead bool // a closing command was queued: ignore what follows
+	// under mu
+	syncOver bool
+	// owned by the actor
+	waitSync bool // an op 2 waits for the first member sync
+	finished bool // End was called: the engine closes the socket
+	all      bool // subscribe_to_all
+	multi    bool // subscribed by ids or all: updates carry user_id
 }
 
 func newConn(s *sockets, sock *socket.Socket, zlib bool, hello []byte) *conn {
