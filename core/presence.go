@@ -72,11 +72,26 @@ type Activity struct {
 	Flags         int64
 }
 
-// Presence is a user's live presence as the gateway last reported it.
+// Presence is a user's live presence as the gateway last reported it. Its
+// activities are either built by hand (Activities: tests, fixtures) or
+// packed (Packed: the decoder's, JSON only); read them with ActivityList.
 type Presence struct {
 	Status       Status
 	ClientStatus ClientStatus
 	Activities   []Activity
+	Packed       PackedActivities
+}
+
+// ActivityList returns the presence's activities, nil when there are none:
+// the hand-built ones, or the packed ones decoded into new values.
+func (p *Presence) ActivityList() []Activity {
+	if p == nil {
+		return nil
+	}
+	if p.Activities != nil || p.Packed.IsZero() {
+		return p.Activities
+	}
+	return p.Packed.Decode()
 }
 
 // Equal reports whether p and q would render identically.
@@ -84,11 +99,18 @@ func (p *Presence) Equal(q *Presence) bool {
 	if p == nil || q == nil {
 		return p == q
 	}
-	if p.Status != q.Status || p.ClientStatus != q.ClientStatus || len(p.Activities) != len(q.Activities) {
+	if p.Status != q.Status || p.ClientStatus != q.ClientStatus {
 		return false
 	}
-	for i := range p.Activities {
-		if !p.Activities[i].SameJSON(&q.Activities[i]) {
+	if p.Activities == nil && q.Activities == nil {
+		return p.Packed.Equal(q.Packed)
+	}
+	pa, qa := p.ActivityList(), q.ActivityList()
+	if len(pa) != len(qa) {
+		return false
+	}
+	for i := range pa {
+		if !pa[i].SameJSON(&qa[i]) {
 			return false
 		}
 	}
@@ -199,12 +221,9 @@ func (u *User) Status() Status {
 }
 
 // Activities returns the user's activities, nil when there are none.
-func (u *User) Activities() []Activity {
-	if u.Presence == nil {
-		return nil
-	}
-	return u.Presence.Activities
-}
+// Packed ones are decoded on every call: callers that read them more than
+// once keep the slice.
+func (u *User) Activities() []Activity { return u.Presence.ActivityList() }
 
 // Spotify returns the first activity whose id is "spotify:1", as Lanyard
 // picks it, or nil.
