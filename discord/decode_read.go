@@ -12,14 +12,12 @@ import (
 
 func kind(raw []byte) byte                                { return jsonread.Kind(raw) }
 func isNull(raw []byte) bool                              { return jsonread.IsNull(raw) }
-func isNumber(raw []byte) bool                            { return jsonread.IsNumber(raw) }
 func readString(raw []byte, share bool) (string, bool)    { return jsonread.ReadString(raw, share) }
 func readSnowflake(raw []byte, share bool) (string, bool) { return jsonread.ReadSnowflake(raw, share) }
 func readInt(raw []byte) (int64, bool)                    { return jsonread.ReadInt(raw) }
 func readFloat(raw []byte) (float64, bool)                { return jsonread.ReadFloat(raw) }
 func readBool(raw []byte) (bool, bool)                    { return jsonread.ReadBool(raw) }
 func readTime(raw []byte) time.Time                       { return jsonread.ReadTime(raw) }
-func alias(b []byte) string                               { return jsonread.Alias(b) }
 
 func eachMember(obj []byte, fn func(key string, raw []byte)) error {
 	return jsonread.EachMember(obj, fn)
