@@ -53,7 +53,7 @@ func (h *Hub) upsertMemberLocked(guildID string, m Member) {
 		nu.LastSeen = rec.LastSeen
 	}
 	if m.User.HasJSON() {
-		nu.Discord = m.User
+		nu.Discord = ProfileOf(m.User)
 	}
 	if len(nu.Guilds) == 0 {
 		nu.Guilds = h.guildListLocked(guildID)
@@ -128,11 +128,11 @@ func (h *Hub) UpdateUser(u DiscordUser) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	old, ok := h.users[u.ID]
-	if !ok || old.Discord.SameJSON(&u) {
+	if !ok || old.Discord.SameJSONAs(&u) {
 		return
 	}
 	nu := old.clone()
-	nu.Discord = u
+	nu.Discord = ProfileOf(u)
 	h.replace(nu, PresenceUpdated)
 }
 

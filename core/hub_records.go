@@ -38,7 +38,7 @@ func (h *Hub) recordOfLocked(userID string) (UserRecord, bool) {
 	r, ok := h.records[userID]
 	if u, monitored := h.users[userID]; monitored {
 		r.ID = u.ID
-		r.Username = u.Discord.Username
+		r.Username = u.Discord.Username()
 		r.MonitoringSince = u.MonitoringSince
 		r.LastSeen = u.LastSeen
 		return r, true
@@ -55,7 +55,7 @@ func (h *Hub) recordOfLocked(userID string) (UserRecord, bool) {
 func (h *Hub) noteRecordLocked(u *User, prev UserRecord) {
 	if prev.ID != "" && !prev.MonitoringSince.IsZero() &&
 		prev.MonitoringSince.Equal(u.MonitoringSince) && prev.LastSeen.Equal(u.LastSeen) &&
-		prev.Username == u.Discord.Username {
+		prev.Username == u.Discord.Username() {
 		return
 	}
 	h.markRecordLocked(u.ID)
@@ -65,7 +65,7 @@ func (h *Hub) noteRecordLocked(u *User, prev UserRecord) {
 func (h *Hub) keepRecordLocked(u *User) {
 	r := h.records[u.ID]
 	r.ID = u.ID
-	r.Username = strings.Clone(u.Discord.Username) // not the snapshot's raw JSON
+	r.Username = strings.Clone(u.Discord.Username()) // not the snapshot's raw JSON
 	r.MonitoringSince = u.MonitoringSince
 	r.LastSeen = u.LastSeen
 	h.records[u.ID] = r

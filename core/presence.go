@@ -201,7 +201,7 @@ func sameJSON(raw json.RawMessage, p PackedJSON, raw2 json.RawMessage, p2 Packed
 // it may be cached on it.
 type User struct {
 	ID              string
-	Discord         DiscordUser
+	Discord         Profile
 	Nick            string    // guild nickname in the first watched guild that has one
 	Presence        *Presence // nil when Discord sent none (renders offline)
 	KV              KV        // insertion order; read-only (shared)

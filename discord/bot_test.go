@@ -212,7 +212,7 @@ func TestBotMonitorsItsOwnMember(t *testing.T) {
 	sim := startSim(t, discordsim.Config{Members: 300, Guilds: 2})
 	_, hub := startBot(t, sim, nil)
 	u, ok := hub.Get(sim.BotUserID())
-	if !ok || !u.Discord.Bot || len(u.Guilds) != 2 {
+	if !ok || !u.Discord.Bot() || len(u.Guilds) != 2 {
 		t.Fatalf("after the member sync the bot's own user is %+v (monitored: %v), want monitored in both guilds", u, ok)
 	}
 	if hub.Count() != len(sim.AllTruth()) {

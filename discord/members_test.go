@@ -104,7 +104,7 @@ func TestMemberSyncAndPrune(t *testing.T) {
 		t.Errorf("an unwatched guild's presence applied: %s", u.Status())
 	}
 	b.handle(&rawMemberUpdate{raw: []byte(`{"guild_id":"100","user":{"id":"2","username":"renamed","clan":null},"nick":"two","roles":[]}`)})
-	if u, _ := hub.Get("2"); u.Discord.Username != "renamed" || u.Nick != "two" || u.Status() != core.StatusDND {
+	if u, _ := hub.Get("2"); u.Discord.Username() != "renamed" || u.Nick != "two" || u.Status() != core.StatusDND {
 		t.Errorf("member update: %+v", u)
 	}
 	b.handle(&rawMemberRemove{raw: []byte(`{"guild_id":"100","user":{"id":"1","username":"u1"}}`)})

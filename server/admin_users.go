@@ -24,8 +24,8 @@ func (s *Server) usersPage(after string, limit int, search string) []*core.User 
 	needle := strings.ToLower(search)
 	var match []*core.User
 	for _, u := range s.opts.Hub.All() {
-		if strings.Contains(u.ID, needle) || strings.Contains(strings.ToLower(u.Discord.Username), needle) ||
-			strings.Contains(strings.ToLower(u.Discord.GlobalName), needle) {
+		if strings.Contains(u.ID, needle) || strings.Contains(strings.ToLower(u.Discord.Username()), needle) ||
+			strings.Contains(strings.ToLower(u.Discord.GlobalName()), needle) {
 			match = append(match, u)
 		}
 	}

@@ -20,11 +20,11 @@ func RenderPresence(u *core.User) []byte {
 	b.WriteString(`,"status":`)
 	b.Write(marshal(string(u.Status())))
 	b.WriteString(`,"global_name":`)
-	b.Write(stringOrNull(u.Discord.GlobalName))
+	b.Write(stringOrNull(u.Discord.GlobalName()))
 	b.WriteString(`,"server_name":`)
 	b.Write(stringOrNull(u.Nick))
 	b.WriteString(`,"avatar":`)
-	b.Write(stringOrNull(u.Discord.Avatar))
+	b.Write(stringOrNull(u.Discord.Avatar()))
 	b.WriteString(`,"spotifyActivity":`)
 	if a := u.Spotify(); a != nil {
 		writeSpotify(&b, a)

@@ -42,7 +42,7 @@ type cardActivity struct {
 
 // newCardUser collects what the card needs from a user snapshot.
 func newCardUser(u *core.User, hosts imageHosts) *cardUser {
-	d := u.Discord
+	d := u.Discord.DiscordUser()
 	disc := d.Discriminator
 	if disc == "" {
 		disc = "0"

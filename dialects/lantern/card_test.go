@@ -100,7 +100,7 @@ func TestCardWellFormed(t *testing.T) {
 	users := map[string]*core.User{
 		"spotify": cardUserOnlineSpotify(), "offline": cardUserOffline(),
 		"dnd": cardUserDNDGame(), "hostile": cardUserHostile(),
-		"bare": {ID: "555555555555555555", Discord: core.DiscordUser{Raw: []byte(`not json`)}},
+		"bare": {ID: "555555555555555555", Discord: core.ProfileOf(core.DiscordUser{Raw: []byte(`not json`)})},
 	}
 	queries := []string{"", "theme=light", "hideGlobalName=1&hideStatus=1&hideBadges=1&hideActivity=1&hideLastSeen=1&hideServerTag=1",
 		"noActivityTitle=%3C%2Fdiv%3E&noActivityMessage=%26%00%3C!--", "borderRadius=0"}

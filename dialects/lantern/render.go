@@ -64,7 +64,8 @@ func parseProfile(raw json.RawMessage) profile {
 
 // appendMetadata appends docs/compat/lantern.md §3.3's object.
 func appendMetadata(b []byte, u *core.User, prof *profile) []byte {
-	du := &u.Discord
+	dv := u.Discord.DiscordUser()
+	du := &dv
 	disc := du.Discriminator
 	if disc == "" {
 		disc = "0"

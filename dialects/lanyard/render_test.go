@@ -10,7 +10,7 @@ import (
 func userWith(p *core.Presence, kv core.KV) *core.User {
 	return &core.User{
 		ID:       "94490510688792576",
-		Discord:  core.DiscordUser{ID: "94490510688792576", Raw: json.RawMessage(`{"id":"94490510688792576","username":"phin","primary_guild":{"tag":"LNY"},"future_field":[1,2]}`)},
+		Discord:  core.ProfileOf(core.DiscordUser{ID: "94490510688792576", Raw: json.RawMessage(`{"id":"94490510688792576","username":"phin","primary_guild":{"tag":"LNY"},"future_field":[1,2]}`)}),
 		Presence: p,
 		KV:       kv,
 	}

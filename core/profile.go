@@ -1,0 +1,208 @@
+package core
+
+import (
+	"bytes"
+	"encoding/gob"
+	"encoding/json"
+	"unicode/utf8"
+
+	"github.com/halyardhq/halyard/internal/jsonread"
+)
+
+// Profile is a monitored user's Discord user object as a snapshot keeps
+// it: the decoder's users are their packed JSON only (16 bytes of header
+// for ≈ 110 bytes of values), and the named fields (ID, Username, …) are
+// read from it on demand, without rebuilding it; a hand-built DiscordUser
+// (tests, fixtures: Raw, or fields its JSON does not hold) is kept as it
+// was given. Build one with ProfileOf.
+type Profile struct {
+	packed PackedJSON
+	built  *DiscordUser
+}
+
+// ProfileOf returns d as a snapshot keeps it. A decoded user (Packed, and
+// named fields that agree with it) keeps its packed JSON only.
+func ProfileOf(d DiscordUser) Profile {
+	if len(d.Raw) == 0 && !d.Packed.IsZero() {
+		p := Profile{packed: d.Packed}
+		if p.ID() == d.ID && p.Username() == d.Username && p.Discriminator() == d.Discriminator &&
+			p.GlobalName() == d.GlobalName && p.Avatar() == d.Avatar && p.Bot() == d.Bot {
+			return p
+		}
+	}
+	return Profile{built: &d}
+}
+
+// DiscordUser returns the profile as a DiscordUser (its fields parsed).
+func (p *Profile) DiscordUser() DiscordUser {
+	if p.built != nil {
+		return *p.built
+	}
+	if p.packed.IsZero() {
+		return DiscordUser{}
+	}
+	return DiscordUser{Packed: p.packed, ID: p.ID(), Username: p.Username(), Discriminator: p.Discriminator(),
+		GlobalName: p.GlobalName(), Avatar: p.Avatar(), Bot: p.Bot()}
+}
+
+// ID is the user's id (a decimal string).
+func (p *Profile) ID() string {
+	if p.built != nil {
+		return p.built.ID
+	}
+	v, str, ok := p.packed.member("id")
+	if str && isDigits(v) {
+		return v
+	}
+	id, _ := jsonread.ReadSnowflake(rawValue(v, str, ok), true)
+	return id
+}
+
+// Username is the user's username, "" when absent or not a string.
+func (p *Profile) Username() string {
+	if p.built != nil {
+		return p.built.Username
+	}
+	return p.stringMember("username")
+}
+
+// Discriminator is the user's discriminator ("0" for migrated users).
+func (p *Profile) Discriminator() string {
+	if p.built != nil {
+		return p.built.Discriminator
+	}
+	return p.stringMember("discriminator")
+}
+
+// GlobalName is the user's display name, "" when they have none.
+func (p *Profile) GlobalName() string {
+	if p.built != nil {
+		return p.built.GlobalName
+	}
+	return p.stringMember("global_name")
+}
+
+// Avatar is the user's avatar hash, "" when they have none.
+func (p *Profile) Avatar() string {
+	if p.built != nil {
+		return p.built.Avatar
+	}
+	return p.stringMember("avatar")
+}
+
+// Bot reports whether the user is a bot.
+func (p *Profile) Bot() bool {
+	if p.built != nil {
+		return p.built.Bot
+	}
+	v, str, ok := p.packed.member("bot")
+	b, _ := jsonread.ReadBool(rawValue(v, str, ok))
+	return b
+}
+
+// stringMember reads a string member as the decoder reads it
+// (jsonread.ReadString): a plain string shares the packed memory.
+func (p *Profile) stringMember(key string) string {
+	v, str, ok := p.packed.member(key)
+	if str && !containsBackslash(v) && utf8.ValidString(v) {
+		return v
+	}
+	s, _ := jsonread.ReadString(rawValue(v, str, ok), true)
+	return s
+}
+
+// rawValue rebuilds a member's raw JSON from what PackedJSON.member
+// returned.
+func rawValue(v string, str, ok bool) []byte {
+	switch {
+	case !ok:
+		return nil
+	case str:
+		return []byte(`"` + v + `"`)
+	}
+	return []byte(v)
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func containsBackslash(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
+// JSON returns the user object verbatim (nil when there is none); a
+// packed one is rebuilt in a new slice.
+func (p *Profile) JSON() json.RawMessage {
+	if p.built != nil {
+		return p.built.JSON()
+	}
+	return p.packed.Bytes()
+}
+
+// AppendJSON appends the user object verbatim to dst.
+func (p *Profile) AppendJSON(dst []byte) []byte {
+	if p.built != nil {
+		return p.built.AppendJSON(dst)
+	}
+	return p.packed.AppendTo(dst)
+}
+
+// HasJSON reports whether the user object's JSON is known.
+func (p *Profile) HasJSON() bool {
+	if p.built != nil {
+		return p.built.HasJSON()
+	}
+	return !p.packed.IsZero()
+}
+
+// JSONLen is the length of the user object's JSON.
+func (p *Profile) JSONLen() int {
+	if p.built != nil {
+		return p.built.JSONLen()
+	}
+	return p.packed.Len()
+}
+
+// SameJSON reports whether p and q have the same JSON.
+func (p *Profile) SameJSON(q *Profile) bool {
+	if q.built != nil {
+		return p.SameJSONAs(q.built)
+	}
+	return p.SameJSONAs(&DiscordUser{Packed: q.packed})
+}
+
+// SameJSONAs reports whether p and the user object d have the same JSON.
+func (p *Profile) SameJSONAs(d *DiscordUser) bool {
+	if p.built != nil {
+		return p.built.SameJSON(d)
+	}
+	return sameJSON(nil, p.packed, d.Raw, d.Packed)
+}
+
+// GobEncode sends the profile as its DiscordUser.
+func (p Profile) GobEncode() ([]byte, error) {
+	var buf bytes.Buffer
+	err := gob.NewEncoder(&buf).Encode(p.DiscordUser())
+	return buf.Bytes(), err
+}
+
+// GobDecode reads what GobEncode sent.
+func (p *Profile) GobDecode(b []byte) error {
+	var d DiscordUser
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&d); err != nil {
+		return err
+	}
+	*p = ProfileOf(d)
+	return nil
+}

@@ -1,0 +1,62 @@
+package core
+
+import (
+	"bytes"
+	"encoding/gob"
+	"encoding/json"
+	"testing"
+)
+
+// TestProfileReadsPackedFields: a decoded user kept as its packed JSON
+// only reads back every named field as parsed from the JSON (escapes,
+// numbers, nulls, repeated keys, nested objects with the same keys), and
+// a hand-built one keeps the fields it was given.
+func TestProfileReadsPackedFields(t *testing.T) {
+	for _, tc := range []struct {
+		raw  string
+		want DiscordUser
+	}{
+		{`{"id":"94490510688792576","username":"phin","avatar":null,"discriminator":"0","global_name":"Phin \"P\" \u00e9","bot":false}`,
+			DiscordUser{ID: "94490510688792576", Username: "phin", Discriminator: "0", GlobalName: `Phin "P" é`}},
+		{`{"id":12,"username":"a","primary_guild":{"id":"9","username":"nested"},"bot":true,"username":"b"}`,
+			DiscordUser{ID: "12", Username: "b", Bot: true}},
+		{`{"id":"1","avatar":{"x":1},"global_name":7,"discriminator":[1]}`,
+			DiscordUser{ID: "1", GlobalName: "7"}},
+		{"{ \"id\" : \"5\" , \"username\" : \"sp aced\" }", DiscordUser{ID: "5", Username: "sp aced"}},
+	} {
+		packed := PackedJSONOf(PackJSON(nil, []byte(tc.raw)))
+		tc.want.Packed = packed
+		p := ProfileOf(tc.want)
+		if p.built != nil {
+			t.Errorf("%s: kept as built, not packed only", tc.raw)
+		}
+		if got := p.DiscordUser(); got.ID != tc.want.ID || got.Username != tc.want.Username || got.Discriminator != tc.want.Discriminator ||
+			got.GlobalName != tc.want.GlobalName || got.Avatar != tc.want.Avatar || got.Bot != tc.want.Bot {
+			t.Errorf("%s: read %+v, want %+v", tc.raw, got, tc.want)
+		}
+		if string(p.JSON()) != tc.raw || !p.SameJSONAs(&DiscordUser{Raw: json.RawMessage(tc.raw)}) {
+			t.Errorf("%s: JSON %s", tc.raw, p.JSON())
+		}
+	}
+	// Fields the JSON does not hold: kept as given.
+	hand := DiscordUser{ID: "7", Username: "u7", Raw: json.RawMessage(`{}`)}
+	if p := ProfileOf(hand); p.ID() != "7" || p.Username() != "u7" || string(p.JSON()) != `{}` {
+		t.Errorf("hand-built %+v read as %q %q %s", hand, p.ID(), p.Username(), p.JSON())
+	}
+	lying := DiscordUser{ID: "8", Username: "other", Packed: PackedJSONOf(PackJSON(nil, []byte(`{"id":"8","username":"x"}`)))}
+	if p := ProfileOf(lying); p.Username() != "other" {
+		t.Errorf("fields that disagree with the JSON were lost: %q", p.Username())
+	}
+	var buf bytes.Buffer
+	in := ProfileOf(DiscordUser{ID: "9", Username: "n", Packed: PackedJSONOf(PackJSON(nil, []byte(`{"id":"9","username":"n"}`)))})
+	if err := gob.NewEncoder(&buf).Encode(in); err != nil {
+		t.Fatal(err)
+	}
+	var out Profile
+	if err := gob.NewDecoder(&buf).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !out.SameJSON(&in) || out.Username() != "n" || out.ID() != "9" {
+		t.Errorf("gob gave %+v", out.DiscordUser())
+	}
+}
