@@ -49,7 +49,7 @@ func (n *Node) serveSnapshot(m *nats.Msg) {
 			if !held[ShardOf(g, count)] {
 				continue
 			}
-			mem := core.Member{User: u.Discord.DiscordUser(), Presence: u.Presence, SetPresence: true, JoinedAt: u.MonitoringSince}
+			mem := core.Member{User: u.Discord.DiscordUser(), Presence: u.Presence, SetPresence: true, JoinedAt: u.MonitoringSince()}
 			if i == 0 {
 				mem.Nick = u.Nick
 			}

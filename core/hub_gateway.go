@@ -49,8 +49,8 @@ func (h *Hub) upsertMemberLocked(guildID string, m Member) {
 		id := strings.Clone(m.User.ID)
 		nu = &User{ID: id, KV: h.kvLocked(id)}
 		rec := h.recordLocked(id, now)
-		nu.MonitoringSince = rec.MonitoringSince
-		nu.LastSeen = rec.LastSeen
+		nu.SetMonitoringSince(rec.MonitoringSince)
+		nu.SetLastSeen(rec.LastSeen)
 	}
 	if m.User.HasJSON() {
 		nu.Discord = ProfileOf(m.User)
@@ -64,7 +64,7 @@ func (h *Hub) upsertMemberLocked(guildID string, m Member) {
 		nu.Nick = m.Nick
 	}
 	if !m.JoinedAt.IsZero() {
-		nu.MonitoringSince = monitoringSince(nu, old, guildID, m.JoinedAt)
+		nu.SetMonitoringSince(monitoringSince(nu, old, guildID, m.JoinedAt))
 	}
 	if m.SetPresence {
 		nu.Presence = m.Presence
@@ -94,13 +94,13 @@ func (h *Hub) upsertMemberLocked(guildID string, m Member) {
 // join time per guild and user would cost the hub memory for that alone).
 func monitoringSince(nu, old *User, guildID string, joined time.Time) time.Time {
 	joined = joined.UTC()
-	if old == nil || (len(nu.Guilds) == 1 && nu.Guilds[0] == guildID) || nu.MonitoringSince.IsZero() {
+	if old == nil || (len(nu.Guilds) == 1 && nu.Guilds[0] == guildID) || nu.MonitoringSince().IsZero() {
 		return joined
 	}
-	if joined.Before(nu.MonitoringSince) {
+	if joined.Before(nu.MonitoringSince()) {
 		return joined
 	}
-	return nu.MonitoringSince
+	return nu.MonitoringSince()
 }
 
 // UpdatePresence replaces a monitored user's presence. The user object of a
@@ -196,7 +196,7 @@ func (h *Hub) guildListLocked(guildID string) []string {
 // clone copies the snapshot's fields (not its render cache).
 func (u *User) clone() *User {
 	return &User{ID: u.ID, Discord: u.Discord, Nick: u.Nick, Presence: u.Presence, KV: u.KV,
-		Guilds: u.Guilds, MonitoringSince: u.MonitoringSince, LastSeen: u.LastSeen}
+		Guilds: u.Guilds, since: u.since, seen: u.seen}
 }
 
 // touchLastSeenLocked marks the user seen now while their presence is not
@@ -204,6 +204,6 @@ func (u *User) clone() *User {
 func (h *Hub) touchLastSeenLocked(u, old *User, now time.Time) {
 	wasOnline := old != nil && old.Status() != StatusOffline
 	if u.Status() != StatusOffline || wasOnline {
-		u.LastSeen = now
+		u.SetLastSeen(now)
 	}
 }

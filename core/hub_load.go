@@ -58,15 +58,15 @@ func (h *Hub) mergeRecordLocked(r UserRecord) {
 		r.GitHubLogin = cur.GitHubLogin
 	}
 	if u, monitored := h.users[r.ID]; monitored {
-		earlier := !r.MonitoringSince.IsZero() && r.MonitoringSince.Before(u.MonitoringSince)
-		later := r.LastSeen.After(u.LastSeen)
+		earlier := !r.MonitoringSince.IsZero() && r.MonitoringSince.Before(u.MonitoringSince())
+		later := r.LastSeen.After(u.LastSeen())
 		if earlier || later {
 			nu := u.clone()
 			if earlier {
-				nu.MonitoringSince = r.MonitoringSince
+				nu.SetMonitoringSince(r.MonitoringSince)
 			}
 			if later {
-				nu.LastSeen = r.LastSeen
+				nu.SetLastSeen(r.LastSeen)
 			}
 			h.install(nu) // what the record keeps, no presence change to publish
 			h.dirty[r.ID] = struct{}{}

@@ -101,10 +101,10 @@ func (h *Hub) Purge(ctx context.Context, userID string) (Purged, error) {
 func (h *Hub) freshLocked(u *User, now time.Time) *User {
 	nu := u.clone()
 	nu.KV = KV{}
-	nu.MonitoringSince = now
-	nu.LastSeen = time.Time{}
+	nu.SetMonitoringSince(now)
+	nu.SetLastSeen(time.Time{})
 	if nu.Status() != StatusOffline {
-		nu.LastSeen = now
+		nu.SetLastSeen(now)
 	}
 	return nu
 }

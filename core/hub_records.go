@@ -39,8 +39,8 @@ func (h *Hub) recordOfLocked(userID string) (UserRecord, bool) {
 	if u, monitored := h.users[userID]; monitored {
 		r.ID = u.ID
 		r.Username = u.Discord.Username()
-		r.MonitoringSince = u.MonitoringSince
-		r.LastSeen = u.LastSeen
+		r.MonitoringSince = u.MonitoringSince()
+		r.LastSeen = u.LastSeen()
 		return r, true
 	}
 	return r, ok
@@ -54,7 +54,7 @@ func (h *Hub) recordOfLocked(userID string) (UserRecord, bool) {
 // of a large guild kept the store busy for minutes (issue 12).
 func (h *Hub) noteRecordLocked(u *User, prev UserRecord) {
 	if prev.ID != "" && !prev.MonitoringSince.IsZero() &&
-		prev.MonitoringSince.Equal(u.MonitoringSince) && prev.LastSeen.Equal(u.LastSeen) &&
+		prev.MonitoringSince.Equal(u.MonitoringSince()) && prev.LastSeen.Equal(u.LastSeen()) &&
 		prev.Username == u.Discord.Username() {
 		return
 	}
@@ -66,8 +66,8 @@ func (h *Hub) keepRecordLocked(u *User) {
 	r := h.records[u.ID]
 	r.ID = u.ID
 	r.Username = strings.Clone(u.Discord.Username()) // not the snapshot's raw JSON
-	r.MonitoringSince = u.MonitoringSince
-	r.LastSeen = u.LastSeen
+	r.MonitoringSince = u.MonitoringSince()
+	r.LastSeen = u.LastSeen()
 	h.records[u.ID] = r
 }
 

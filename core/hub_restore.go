@@ -170,10 +170,10 @@ func (h *Hub) applyRecordLocked(r UserRecord) {
 		h.records[r.ID] = r
 		return
 	}
-	if !r.MonitoringSince.Equal(u.MonitoringSince) || !r.LastSeen.Equal(u.LastSeen) {
+	if !r.MonitoringSince.Equal(u.MonitoringSince()) || !r.LastSeen.Equal(u.LastSeen()) {
 		nu := u.clone()
-		nu.MonitoringSince = r.MonitoringSince
-		nu.LastSeen = r.LastSeen
+		nu.SetMonitoringSince(r.MonitoringSince)
+		nu.SetLastSeen(r.LastSeen)
 		h.install(nu)
 	}
 	if r.GitHubLogin != "" {

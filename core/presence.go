@@ -200,16 +200,46 @@ func sameJSON(raw json.RawMessage, p PackedJSON, raw2 json.RawMessage, p2 Packed
 // on every change, so a *User may be read without locks and renderings of
 // it may be cached on it.
 type User struct {
-	ID              string
-	Discord         Profile
-	Nick            string    // guild nickname in the first watched guild that has one
-	Presence        *Presence // nil when Discord sent none (renders offline)
-	KV              KV        // insertion order; read-only (shared)
-	Guilds          []string  // watched guilds the user is a member of
-	MonitoringSince time.Time
-	LastSeen        time.Time // last time the user was seen not offline; zero if never
+	ID          string
+	Discord     Profile
+	Nick        string    // guild nickname in the first watched guild that has one
+	Presence    *Presence // nil when Discord sent none (renders offline)
+	KV          KV        // insertion order; read-only (shared)
+	Guilds      []string  // watched guilds the user is a member of
+	since, seen int64     // MonitoringSince and LastSeen in Unix ns (16 bytes, not 48); 0 when unknown
 
 	renders renderCache
+}
+
+// MonitoringSince is when Halyard began monitoring the user (the earliest
+// join time it knows); zero when unknown.
+func (u *User) MonitoringSince() time.Time { return timeOfNanos(u.since) }
+
+// LastSeen is the last time the user was seen not offline; zero if never.
+func (u *User) LastSeen() time.Time { return timeOfNanos(u.seen) }
+
+// SetMonitoringSince sets MonitoringSince on a snapshot being built (a
+// published snapshot is never changed).
+func (u *User) SetMonitoringSince(t time.Time) { u.since = nanosOf(t) }
+
+// SetLastSeen sets LastSeen on a snapshot being built.
+func (u *User) SetLastSeen(t time.Time) { u.seen = nanosOf(t) }
+
+// nanosOf is t in Unix ns, 0 for the zero time. Times Halyard keeps lie
+// well inside int64 nanoseconds (1678–2262).
+func nanosOf(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// timeOfNanos is nanosOf's inverse, in UTC.
+func timeOfNanos(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
 }
 
 // Status returns the user's status, offline when there is no presence.

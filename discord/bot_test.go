@@ -137,12 +137,12 @@ func compareUser(tr discordsim.Truth, u *core.User, strict bool) []string {
 			diffs = append(diffs, fmt.Sprintf("%d activities, want %d", len(u.Activities()), len(want)))
 		}
 	}
-	if u.MonitoringSince.IsZero() || u.MonitoringSince.After(tr.JoinedAt) {
+	if u.MonitoringSince().IsZero() || u.MonitoringSince().After(tr.JoinedAt) {
 		// Lantern's monitoring_since: the earliest guild join time. A user
 		// who left one of several guilds keeps the earlier start (their
 		// membership of the watched guilds had no break), which the
 		// simulator no longer knows; it can never be later.
-		diffs = append(diffs, fmt.Sprintf("monitoring since %v, later than the join time %v", u.MonitoringSince, tr.JoinedAt))
+		diffs = append(diffs, fmt.Sprintf("monitoring since %v, later than the join time %v", u.MonitoringSince(), tr.JoinedAt))
 	}
 	if !jsonEqual(u.Discord.JSON(), tr.User) {
 		diffs = append(diffs, fmt.Sprintf("user %s, want %s", u.Discord.JSON(), tr.User))

@@ -175,15 +175,16 @@ func cardUserOnlineSpotify() *core.User {
 }
 
 func cardUserOffline() *core.User {
-	return &core.User{
+	u := &core.User{
 		ID: "444444444444444444",
 		Discord: core.ProfileOf(core.DiscordUser{
 			Raw: []byte(`{"id":"444444444444444444","username":"dora","global_name":"Dora","public_flags":0}`),
 			ID:  "444444444444444444", Username: "dora", Discriminator: "0", GlobalName: "Dora",
 		}),
-		LastSeen: cardNow.Add(-3 * time.Hour),
-		KV:       core.KV{},
+		KV: core.KV{},
 	}
+	u.SetLastSeen(cardNow.Add(-3 * time.Hour))
+	return u
 }
 
 func cardUserDNDGame() *core.User {

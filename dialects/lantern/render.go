@@ -113,7 +113,7 @@ func appendMetadata(b []byte, u *core.User, prof *profile) []byte {
 		b = strconv.AppendInt(b, *prof.PublicFlags, 10)
 	}
 	b = append(b, `},"monitoring_since":`...)
-	b = appendTime(b, u.MonitoringSince)
+	b = appendTime(b, u.MonitoringSince())
 	return append(b, '}')
 }
 
@@ -194,8 +194,8 @@ func appendServerTag(b []byte, g *primaryGuild) []byte {
 // present, offline without a presence) and no time.
 func statusAndLastSeen(u *core.User) (core.Status, time.Time) {
 	s := u.Status()
-	if s == core.StatusOffline && !u.LastSeen.IsZero() {
-		return s, u.LastSeen
+	if s == core.StatusOffline && !u.LastSeen().IsZero() {
+		return s, u.LastSeen()
 	}
 	return s, time.Time{}
 }
