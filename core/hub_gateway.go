@@ -38,14 +38,15 @@ func (h *Hub) UpsertMember(guildID string, m Member) {
 // ApplyMember's: hub_records_cluster.go).
 func (h *Hub) upsertMemberLocked(guildID string, m Member) {
 	now := h.opts.Now()
-	old, monitored := h.users[m.User.ID]
+	old, monitored := h.users.get(m.User.ID)
 	prev, _ := h.recordOfLocked(m.User.ID)
 	var nu *User
 	if monitored {
 		nu = old.clone()
 	} else {
-		// The decoder's id shares the user's raw JSON; the map keys must
-		// not keep that first copy alive once the profile changes.
+		// The decoder's id shares the user's packed JSON; the records must
+		// not keep that copy alive once the profile changes. The
+		// snapshot's own ID shares its current profile (sharedID).
 		id := strings.Clone(m.User.ID)
 		nu = &User{ID: id, KV: h.kvLocked(id)}
 		rec := h.recordLocked(id, now)
@@ -54,6 +55,7 @@ func (h *Hub) upsertMemberLocked(guildID string, m Member) {
 	}
 	if m.User.HasJSON() {
 		nu.Discord = ProfileOf(m.User)
+		nu.ID = nu.Discord.sharedID(nu.ID)
 	}
 	if len(nu.Guilds) == 0 {
 		nu.Guilds = h.guildListLocked(guildID)
@@ -109,7 +111,7 @@ func monitoringSince(nu, old *User, guildID string, joined time.Time) time.Time 
 func (h *Hub) UpdatePresence(userID string, p *Presence) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	old, ok := h.users[userID]
+	old, ok := h.users.get(userID)
 	if !ok {
 		return
 	}
@@ -127,12 +129,13 @@ func (h *Hub) UpdatePresence(userID string, p *Presence) {
 func (h *Hub) UpdateUser(u DiscordUser) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	old, ok := h.users[u.ID]
+	old, ok := h.users.get(u.ID)
 	if !ok || old.Discord.SameJSONAs(&u) {
 		return
 	}
 	nu := old.clone()
 	nu.Discord = ProfileOf(u)
+	nu.ID = nu.Discord.sharedID(nu.ID)
 	h.replace(nu, PresenceUpdated)
 }
 
@@ -150,7 +153,7 @@ func (h *Hub) RemoveMember(guildID, userID string) {
 func (h *Hub) PruneGuild(guildID string, keep func(userID string) bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for id, u := range h.users {
+	for id, u := range h.users.all() {
 		if slices.Contains(u.Guilds, guildID) && !keep(id) {
 			h.removeLocked(guildID, id)
 		}
@@ -163,7 +166,7 @@ func (h *Hub) RemoveGuild(guildID string) {
 }
 
 func (h *Hub) removeLocked(guildID, userID string) {
-	old, ok := h.users[userID]
+	old, ok := h.users.get(userID)
 	if !ok || !slices.Contains(old.Guilds, guildID) {
 		return
 	}
@@ -174,7 +177,7 @@ func (h *Hub) removeLocked(guildID, userID string) {
 		return
 	}
 	h.keepRecordLocked(old)
-	delete(h.users, userID)
+	h.users.del(userID)
 	h.publishLocked(Event{Type: MemberLeft, User: old})
 }
 

@@ -39,7 +39,7 @@ func (h *Hub) LoadStored(ctx context.Context) error {
 	defer h.mu.Unlock()
 	for userID, kv := range kvs {
 		h.kv[userID] = kv
-		if u, ok := h.users[userID]; ok {
+		if u, ok := h.users.get(userID); ok {
 			nu := u.clone()
 			nu.KV = kv
 			h.replace(nu, KVUpdated)
@@ -57,7 +57,7 @@ func (h *Hub) mergeRecordLocked(r UserRecord) {
 	if have && cur.GitHubLogin != "" {
 		r.GitHubLogin = cur.GitHubLogin
 	}
-	if u, monitored := h.users[r.ID]; monitored {
+	if u, monitored := h.users.get(r.ID); monitored {
 		earlier := !r.MonitoringSince.IsZero() && r.MonitoringSince.Before(u.MonitoringSince())
 		later := r.LastSeen.After(u.LastSeen())
 		if earlier || later {

@@ -88,7 +88,7 @@ func (h *Hub) Purge(ctx context.Context, userID string) (Purged, error) {
 	delete(h.kv, userID)
 	delete(h.records, userID)
 	delete(h.dirty, userID)
-	u, monitored := h.users[userID]
+	u, monitored := h.users.get(userID)
 	if monitored {
 		h.replace(h.freshLocked(u, h.opts.Now()), KVUpdated)
 		h.dirty[userID] = struct{}{}

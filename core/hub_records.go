@@ -36,7 +36,7 @@ func (h *Hub) recordLocked(userID string, now time.Time) UserRecord {
 // snapshot while monitored, from h.records otherwise.
 func (h *Hub) recordOfLocked(userID string) (UserRecord, bool) {
 	r, ok := h.records[userID]
-	if u, monitored := h.users[userID]; monitored {
+	if u, monitored := h.users.get(userID); monitored {
 		r.ID = u.ID
 		r.Username = u.Discord.Username()
 		r.MonitoringSince = u.MonitoringSince()
@@ -63,12 +63,13 @@ func (h *Hub) noteRecordLocked(u *User, prev UserRecord) {
 
 // keepRecordLocked stores the record of a user who stops being monitored.
 func (h *Hub) keepRecordLocked(u *User) {
-	r := h.records[u.ID]
-	r.ID = u.ID
+	id := strings.Clone(u.ID) // the snapshot's shares its packed profile
+	r := h.records[id]
+	r.ID = id
 	r.Username = strings.Clone(u.Discord.Username()) // not the snapshot's raw JSON
 	r.MonitoringSince = u.MonitoringSince()
 	r.LastSeen = u.LastSeen()
-	h.records[u.ID] = r
+	h.records[id] = r
 }
 
 // flushLoop writes changed user records in batches, off every client's path.

@@ -58,6 +58,20 @@ func (p *Profile) ID() string {
 	return id
 }
 
+// sharedID returns id, the snapshot's user id, as a string sharing the
+// profile's packed memory when the profile holds that id as a plain
+// string, so the snapshot keeps no copy of its own (the users index is
+// keyed by the id's value, userIndex); id itself otherwise.
+func (p *Profile) sharedID(id string) string {
+	if p.built != nil {
+		return id
+	}
+	if v, str, _ := p.packed.member("id"); str && v == id {
+		return v
+	}
+	return id
+}
+
 // Username is the user's username, "" when absent or not a string.
 func (p *Profile) Username() string {
 	if p.built != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/gob"
 	"encoding/json"
 	"testing"
+	"unsafe"
 )
 
 // TestProfileReadsPackedFields: a decoded user kept as its packed JSON
@@ -58,5 +59,49 @@ func TestProfileReadsPackedFields(t *testing.T) {
 	}
 	if !out.SameJSON(&in) || out.Username() != "n" || out.ID() != "9" {
 		t.Errorf("gob gave %+v", out.DiscordUser())
+	}
+}
+
+// TestUserIndexKeys: Discord ids are keyed by value, anything else (and a
+// non-canonical number, which is a different id) by its text, and the
+// snapshot of a decoded member keeps no copy of its id.
+func TestUserIndexKeys(t *testing.T) {
+	var x userIndex
+	ids := []string{"18446744073709551615", "18446744073709551616", "0", "00", "012", "12", "u1", ""}
+	for _, id := range ids {
+		x.put(&User{ID: id})
+	}
+	if x.len() != len(ids) {
+		t.Fatalf("%d users, want %d", x.len(), len(ids))
+	}
+	for _, id := range ids {
+		if u, ok := x.get(id); !ok || u.ID != id {
+			t.Errorf("get(%q) = %v, %v", id, u, ok)
+		}
+	}
+	n := 0
+	for id, u := range x.all() {
+		if u.ID != id {
+			t.Errorf("all yielded %q for %q", id, u.ID)
+		}
+		x.del(id)
+		n++
+	}
+	if n != len(ids) || x.len() != 0 {
+		t.Errorf("all yielded %d, %d left", n, x.len())
+	}
+
+	h := NewHub(HubOptions{})
+	defer h.Close()
+	raw := []byte(`{"id":"94490510688792576","username":"phin"}`)
+	packed := PackedJSONOf(PackJSON(nil, raw))
+	p := Profile{packed: packed}
+	h.UpsertMember("g", Member{User: DiscordUser{ID: p.ID(), Username: "phin", Packed: packed}})
+	u, ok := h.Get("94490510688792576")
+	if !ok || u.Discord.Username() != "phin" {
+		t.Fatalf("member not monitored: %v", u)
+	}
+	if v, _, _ := packed.member("id"); unsafe.StringData(u.ID) != unsafe.StringData(v) {
+		t.Error("the snapshot's id is a copy, not its profile's")
 	}
 }
