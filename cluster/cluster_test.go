@@ -121,7 +121,7 @@ func member(id string, status core.Status) core.Member {
 
 func presence(status core.Status, activity string) *core.Presence {
 	raw := json.RawMessage(fmt.Sprintf(`{"name":%q,"type":0}`, activity))
-	return &core.Presence{Status: status, ClientStatus: core.ClientStatus{Desktop: status},
+	return &core.Presence{Status: status, ClientStatus: &core.ClientStatus{Desktop: status},
 		Activities: []core.Activity{{Raw: raw, Name: activity}}}
 }
 

@@ -120,7 +120,7 @@ func TestPackedActivitiesDecode(t *testing.T) {
 // gob stream (the cluster's wire) with its activities' JSON intact.
 func TestPackedActivitiesGob(t *testing.T) {
 	norm, _ := NormalizeActivity(json.RawMessage(`{"name":"a","type":0,"emoji":{"id":12}}`))
-	in := &Presence{Status: StatusDND, ClientStatus: ClientStatus{Web: StatusDND},
+	in := &Presence{Status: StatusDND, ClientStatus: &ClientStatus{Web: StatusDND},
 		Packed: PackActivities([][]byte{norm, []byte(`{"id":"spotify:1","name":"Spotify","type":2}`)})}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(in); err != nil {

@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"encoding/json"
+	"sync"
 	"time"
 )
 
@@ -75,11 +76,39 @@ type Activity struct {
 // Presence is a user's live presence as the gateway last reported it. Its
 // activities are either built by hand (Activities: tests, fixtures) or
 // packed (Packed: the decoder's, JSON only); read them with ActivityList.
+// ClientStatus is nil when every platform is absent; the decoder's point
+// to shared values (InternClientStatus), so a presence is 64 bytes, not
+// 144. Read it with Clients.
 type Presence struct {
 	Status       Status
-	ClientStatus ClientStatus
+	ClientStatus *ClientStatus
 	Activities   []Activity
 	Packed       PackedActivities
+}
+
+// Clients returns the per-platform statuses (all absent when
+// ClientStatus is nil).
+func (p *Presence) Clients() ClientStatus {
+	if p == nil || p.ClientStatus == nil {
+		return ClientStatus{}
+	}
+	return *p.ClientStatus
+}
+
+// clientStatuses holds one ClientStatus per combination: at most 5⁵.
+var clientStatuses sync.Map // ClientStatus → *ClientStatus
+
+// InternClientStatus returns a shared, never changed *ClientStatus equal
+// to cs; nil when every platform is absent.
+func InternClientStatus(cs ClientStatus) *ClientStatus {
+	if cs == (ClientStatus{}) {
+		return nil
+	}
+	if shared, ok := clientStatuses.Load(cs); ok {
+		return shared.(*ClientStatus)
+	}
+	shared, _ := clientStatuses.LoadOrStore(cs, &cs)
+	return shared.(*ClientStatus)
 }
 
 // ActivityList returns the presence's activities, nil when there are none:
@@ -99,7 +128,7 @@ func (p *Presence) Equal(q *Presence) bool {
 	if p == nil || q == nil {
 		return p == q
 	}
-	if p.Status != q.Status || p.ClientStatus != q.ClientStatus {
+	if p.Status != q.Status || p.Clients() != q.Clients() {
 		return false
 	}
 	if p.Activities == nil && q.Activities == nil {

@@ -122,7 +122,7 @@ func compareUser(tr discordsim.Truth, u *core.User, strict bool) []string {
 	}
 	var cs core.ClientStatus
 	if u.Presence != nil {
-		cs = u.Presence.ClientStatus
+		cs = u.Presence.Clients()
 	}
 	if got := clientStatusMap(cs); !reflect.DeepEqual(got, tr.ClientStatus) {
 		diffs = append(diffs, fmt.Sprintf("client_status %v, want %v", got, tr.ClientStatus))
@@ -238,7 +238,7 @@ func TestBotMirrorsSimulator(t *testing.T) {
 	}
 	waitFor(t, "the presence update", func() bool {
 		u, _ := hub.Get(uid)
-		return u != nil && u.Status() == core.StatusDND && u.Presence.ClientStatus.VR == core.StatusDND && jsonEqual(activitiesJSON(u), []byte(act))
+		return u != nil && u.Status() == core.StatusDND && u.Presence.Clients().VR == core.StatusDND && jsonEqual(activitiesJSON(u), []byte(act))
 	})
 
 	// Churn, a new member, a profile change and a departure.

@@ -81,13 +81,13 @@ func (w *presenceWire) presence() *core.Presence {
 		p.Status = status(s)
 	}
 	if cs := w.clientStatus; cs != nil {
-		p.ClientStatus = core.ClientStatus{
+		p.ClientStatus = core.InternClientStatus(core.ClientStatus{
 			Desktop:  platformStatus(cs.Desktop),
 			Mobile:   platformStatus(cs.Mobile),
 			Web:      platformStatus(cs.Web),
 			Embedded: platformStatus(cs.Embedded),
 			VR:       platformStatus(cs.VR),
-		}
+		})
 	}
 	var stack [8][]byte
 	items := stack[:0]
@@ -132,7 +132,7 @@ var activityless sync.Map // [6]core.Status → *core.Presence
 // sharedPresence returns the shared Presence equal to p (which has no
 // activities). Presences are never changed once decoded.
 func sharedPresence(p *core.Presence) *core.Presence {
-	cs := p.ClientStatus
+	cs := p.Clients()
 	key := [6]core.Status{p.Status, cs.Desktop, cs.Mobile, cs.Web, cs.Embedded, cs.VR}
 	if shared, ok := activityless.Load(key); ok {
 		return shared.(*core.Presence)

@@ -60,8 +60,8 @@ func TestDecodePresence(t *testing.T) {
 	}
 	p := w.presence()
 	want := core.ClientStatus{Desktop: core.StatusDND, Embedded: core.StatusOnline, VR: core.StatusIdle, Web: core.StatusOnline}
-	if p.Status != core.StatusDND || p.ClientStatus != want {
-		t.Errorf("status %q %+v", p.Status, p.ClientStatus)
+	if p.Status != core.StatusDND || p.Clients() != want {
+		t.Errorf("status %q %+v", p.Status, p.Clients())
 	}
 	if acts := p.ActivityList(); len(acts) != 2 || acts[1].Name != "b" || acts[1].CreatedAt != 5 {
 		t.Errorf("activities %+v", acts)
@@ -83,7 +83,7 @@ func TestDecodePresence(t *testing.T) {
 			continue
 		}
 		p := w.presence()
-		if p.Status != tc.status || len(p.ActivityList()) != tc.acts || p.ClientStatus != (core.ClientStatus{}) {
+		if p.Status != tc.status || len(p.ActivityList()) != tc.acts || p.Clients() != (core.ClientStatus{}) {
 			t.Errorf("%s -> %+v", tc.raw, p)
 		}
 	}
@@ -122,7 +122,7 @@ func TestDecodeMembers(t *testing.T) {
 	if len(got) != 3 || bad != 4 {
 		t.Fatalf("got %d members, %d bad", len(got), bad)
 	}
-	if got[0].Nick != "A" || got[0].Presence == nil || got[0].Presence.ClientStatus.Mobile != core.StatusOnline || !got[0].SetPresence {
+	if got[0].Nick != "A" || got[0].Presence == nil || got[0].Presence.Clients().Mobile != core.StatusOnline || !got[0].SetPresence {
 		t.Errorf("member 1: %+v", got[0])
 	}
 	if got[1].Presence != nil || !got[1].SetPresence {

@@ -178,7 +178,7 @@ func clientStatusOf(u *core.User) map[string]string {
 	if u.Presence == nil {
 		return map[string]string{}
 	}
-	return clientStatusMap(u.Presence.ClientStatus)
+	return clientStatusMap(u.Presence.Clients())
 }
 
 // churner applies presence changes at a steady rate, except while paused,

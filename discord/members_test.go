@@ -97,7 +97,7 @@ func TestMemberSyncAndPrune(t *testing.T) {
 	// Presence and member updates.
 	b.handle(&rawPresenceUpdate{raw: []byte(`{"user":{"id":"2"},"guild_id":"100","status":"dnd","client_status":{"vr":"dnd"},"activities":[]}`)})
 	b.handle(&rawPresenceUpdate{raw: []byte(`{"user":{"id":"3"},"guild_id":"200","status":"dnd"}`)}) // unwatched guild
-	if u, _ := hub.Get("2"); u.Status() != core.StatusDND || u.Presence.ClientStatus.VR != core.StatusDND {
+	if u, _ := hub.Get("2"); u.Status() != core.StatusDND || u.Presence.Clients().VR != core.StatusDND {
 		t.Errorf("presence update: %+v", u.Presence)
 	}
 	if u, _ := hub.Get("3"); u.Status() != core.StatusIdle {

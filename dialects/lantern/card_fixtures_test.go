@@ -160,7 +160,7 @@ func cardUserOnlineSpotify() *core.User {
 		}),
 		Presence: &core.Presence{
 			Status:       core.StatusOnline,
-			ClientStatus: core.ClientStatus{Desktop: core.StatusOnline},
+			ClientStatus: &core.ClientStatus{Desktop: core.StatusOnline},
 			Activities: []core.Activity{
 				{Name: "Custom Status", Type: 4, State: "hello world", Emoji: &core.Emoji{Name: "🔥"}},
 				{
@@ -197,7 +197,7 @@ func cardUserDNDGame() *core.User {
 		}),
 		Presence: &core.Presence{
 			Status:       core.StatusDND,
-			ClientStatus: core.ClientStatus{Desktop: core.StatusDND, Mobile: core.StatusOnline},
+			ClientStatus: &core.ClientStatus{Desktop: core.StatusDND, Mobile: core.StatusOnline},
 			Activities: []core.Activity{
 				{
 					Name: "Visual Studio Code", Type: 0, ApplicationID: "383226320970055681",
@@ -224,7 +224,7 @@ func cardUserHostile() *core.User {
 		}),
 		Presence: &core.Presence{
 			Status:       core.StatusIdle,
-			ClientStatus: core.ClientStatus{Mobile: core.StatusIdle},
+			ClientStatus: &core.ClientStatus{Mobile: core.StatusIdle},
 			Activities: []core.Activity{
 				{Name: "</div></foreignObject><script>alert(1)</script>", Type: 3, Details: "<![CDATA[x]]> & \xff\xfe",
 					State: "<img src=x onerror=alert(1)>"},

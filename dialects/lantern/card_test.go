@@ -216,7 +216,7 @@ func TestCardHTTP(t *testing.T) {
 	srv := newImageServer(t, nil)
 	s.dialect.card = srv.renderer(CardImageOptions{})
 	id := s.member(`{"id":"`+idA+`","username":"alice","discriminator":"0","global_name":null,"avatar":null,"public_flags":1}`,
-		&core.Presence{Status: core.StatusOnline, ClientStatus: core.ClientStatus{Web: core.StatusOnline}})
+		&core.Presence{Status: core.StatusOnline, ClientStatus: &core.ClientStatus{Web: core.StatusOnline}})
 
 	r := s.do("GET", "/api/v1/users/"+id+"?svg=1&borderRadius=5", "")
 	if r.status != 200 {

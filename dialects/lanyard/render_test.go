@@ -48,7 +48,7 @@ func TestRenderOnlineWithSpotify(t *testing.T) {
 	custom := `{"id":"custom","name":"Custom Status","type":4,"state":"late night","emoji":{"name":"🌙"},"created_at":1615529838051}`
 	p := &core.Presence{
 		Status:       core.StatusOnline,
-		ClientStatus: core.ClientStatus{Desktop: core.StatusOnline, Mobile: core.StatusIdle},
+		ClientStatus: &core.ClientStatus{Desktop: core.StatusOnline, Mobile: core.StatusIdle},
 		Activities: []core.Activity{
 			{Raw: json.RawMessage(custom), ID: "custom"},
 			{Raw: json.RawMessage(spotify), ID: "spotify:1"},
