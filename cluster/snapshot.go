@@ -45,7 +45,7 @@ func (n *Node) serveSnapshot(m *nats.Msg) {
 		return true
 	}
 	for _, u := range n.cfg.Hub.All() {
-		for i, g := range u.Guilds {
+		for i, g := range u.Guilds() {
 			if !held[ShardOf(g, count)] {
 				continue
 			}

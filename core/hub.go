@@ -63,7 +63,7 @@ type Hub struct {
 	// flushMu serialises record flushes with Purge (hub_purge.go).
 	flushMu sync.Mutex
 	// oneGuild holds one shared []string{id} per guild (guildListLocked).
-	oneGuild map[string][]string
+	oneGuild map[string]*[]string
 	renders  []RenderFunc
 	// purgeHooks remove what other components keep (hub_purge.go).
 	purgeHooks []PurgeHook

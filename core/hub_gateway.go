@@ -57,12 +57,12 @@ func (h *Hub) upsertMemberLocked(guildID string, m Member) {
 		nu.Discord = ProfileOf(m.User)
 		nu.ID = nu.Discord.sharedID(nu.ID)
 	}
-	if len(nu.Guilds) == 0 {
-		nu.Guilds = h.guildListLocked(guildID)
-	} else if !slices.Contains(nu.Guilds, guildID) {
-		nu.Guilds = append(slices.Clip(nu.Guilds), guildID)
+	if len(nu.Guilds()) == 0 {
+		nu.guilds = h.guildListLocked(guildID)
+	} else if !slices.Contains(nu.Guilds(), guildID) {
+		nu.SetGuilds(append(slices.Clip(nu.Guilds()), guildID))
 	}
-	if nu.Guilds[0] == guildID {
+	if nu.Guilds()[0] == guildID {
 		nu.Nick = m.Nick
 	}
 	if !m.JoinedAt.IsZero() {
@@ -96,7 +96,7 @@ func (h *Hub) upsertMemberLocked(guildID string, m Member) {
 // join time per guild and user would cost the hub memory for that alone).
 func monitoringSince(nu, old *User, guildID string, joined time.Time) time.Time {
 	joined = joined.UTC()
-	if old == nil || (len(nu.Guilds) == 1 && nu.Guilds[0] == guildID) || nu.MonitoringSince().IsZero() {
+	if old == nil || (len(nu.Guilds()) == 1 && nu.Guilds()[0] == guildID) || nu.MonitoringSince().IsZero() {
 		return joined
 	}
 	if joined.Before(nu.MonitoringSince()) {
@@ -154,7 +154,7 @@ func (h *Hub) PruneGuild(guildID string, keep func(userID string) bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for id, u := range h.users.all() {
-		if slices.Contains(u.Guilds, guildID) && !keep(id) {
+		if slices.Contains(u.Guilds(), guildID) && !keep(id) {
 			h.removeLocked(guildID, id)
 		}
 	}
@@ -167,12 +167,12 @@ func (h *Hub) RemoveGuild(guildID string) {
 
 func (h *Hub) removeLocked(guildID, userID string) {
 	old, ok := h.users.get(userID)
-	if !ok || !slices.Contains(old.Guilds, guildID) {
+	if !ok || !slices.Contains(old.Guilds(), guildID) {
 		return
 	}
-	if len(old.Guilds) > 1 {
+	if len(old.Guilds()) > 1 {
 		nu := old.clone()
-		nu.Guilds = slices.DeleteFunc(slices.Clone(old.Guilds), func(g string) bool { return g == guildID })
+		nu.SetGuilds(slices.DeleteFunc(slices.Clone(old.Guilds()), func(g string) bool { return g == guildID }))
 		h.install(nu) // no event: nothing a client sees changed
 		return
 	}
@@ -184,13 +184,13 @@ func (h *Hub) removeLocked(guildID, userID string) {
 // guildListLocked returns the shared one-guild list of guildID: most
 // users are in one watched guild, and then they share one slice (it is
 // read-only; appends copy, as its capacity is 1).
-func (h *Hub) guildListLocked(guildID string) []string {
+func (h *Hub) guildListLocked(guildID string) *[]string {
 	if l, ok := h.oneGuild[guildID]; ok {
 		return l
 	}
-	l := []string{guildID}
+	l := &[]string{guildID}
 	if h.oneGuild == nil {
-		h.oneGuild = map[string][]string{}
+		h.oneGuild = map[string]*[]string{}
 	}
 	h.oneGuild[guildID] = l
 	return l
@@ -199,7 +199,7 @@ func (h *Hub) guildListLocked(guildID string) []string {
 // clone copies the snapshot's fields (not its render cache).
 func (u *User) clone() *User {
 	return &User{ID: u.ID, Discord: u.Discord, Nick: u.Nick, Presence: u.Presence, KV: u.KV,
-		Guilds: u.Guilds, since: u.since, seen: u.seen}
+		guilds: u.guilds, since: u.since, seen: u.seen}
 }
 
 // touchLastSeenLocked marks the user seen now while their presence is not

@@ -234,11 +234,23 @@ type User struct {
 	Nick        string    // guild nickname in the first watched guild that has one
 	Presence    *Presence // nil when Discord sent none (renders offline)
 	KV          KV        // insertion order; read-only (shared)
-	Guilds      []string  // watched guilds the user is a member of
+	guilds      *[]string // watched guilds the user is a member of (Guilds); one-guild lists are shared
 	since, seen int64     // MonitoringSince and LastSeen in Unix ns (16 bytes, not 48); 0 when unknown
 
 	renders renderCache
 }
+
+// Guilds returns the watched guilds the user is a member of (read-only).
+func (u *User) Guilds() []string {
+	if u.guilds == nil {
+		return nil
+	}
+	return *u.guilds
+}
+
+// SetGuilds sets Guilds on a snapshot being built (a published snapshot
+// is never changed).
+func (u *User) SetGuilds(ids []string) { u.guilds = &ids }
 
 // MonitoringSince is when Halyard began monitoring the user (the earliest
 // join time it knows); zero when unknown.

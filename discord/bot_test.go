@@ -147,7 +147,7 @@ func compareUser(tr discordsim.Truth, u *core.User, strict bool) []string {
 	if !jsonEqual(u.Discord.JSON(), tr.User) {
 		diffs = append(diffs, fmt.Sprintf("user %s, want %s", u.Discord.JSON(), tr.User))
 	}
-	guilds := slices.Clone(u.Guilds)
+	guilds := slices.Clone(u.Guilds())
 	want := slices.Clone(tr.Guilds)
 	sort.Strings(guilds)
 	sort.Strings(want)
@@ -212,7 +212,7 @@ func TestBotMonitorsItsOwnMember(t *testing.T) {
 	sim := startSim(t, discordsim.Config{Members: 300, Guilds: 2})
 	_, hub := startBot(t, sim, nil)
 	u, ok := hub.Get(sim.BotUserID())
-	if !ok || !u.Discord.Bot() || len(u.Guilds) != 2 {
+	if !ok || !u.Discord.Bot() || len(u.Guilds()) != 2 {
 		t.Fatalf("after the member sync the bot's own user is %+v (monitored: %v), want monitored in both guilds", u, ok)
 	}
 	if hub.Count() != len(sim.AllTruth()) {
@@ -330,8 +330,8 @@ func TestBotGuildFilter(t *testing.T) {
 				continue
 			}
 			n++
-			if !slices.Equal(u.Guilds, []string{g1}) {
-				diffs = append(diffs, fmt.Sprintf("%s guilds %v", id, u.Guilds))
+			if !slices.Equal(u.Guilds(), []string{g1}) {
+				diffs = append(diffs, fmt.Sprintf("%s guilds %v", id, u.Guilds()))
 			}
 			if string(u.Status()) != tr.Status {
 				diffs = append(diffs, fmt.Sprintf("%s status %s, want %s", id, u.Status(), tr.Status))

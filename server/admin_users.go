@@ -93,11 +93,11 @@ func (s *Server) userDetail(id string) (d AdminUserDetail, ok bool) {
 		d.Monitored = true
 		status := string(u.Status())
 		d.Status = &status
-		d.Guilds = append(d.Guilds, u.Guilds...)
+		d.Guilds = append(d.Guilds, u.Guilds()...)
 	}
 	if d.OptedOut = s.opts.Hub.OptedOut(id); d.OptedOut {
 		if u, member := s.opts.Hub.Member(id); member {
-			d.Guilds = append(d.Guilds, u.Guilds...)
+			d.Guilds = append(d.Guilds, u.Guilds()...)
 		}
 	}
 	rec, hasRecord := s.opts.Hub.Record(id)
