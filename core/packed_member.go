@@ -14,22 +14,42 @@ import (
 // is returned as written; an object or array value, or no such member, is
 // !ok. key must need no escaping.
 func (p PackedJSON) member(key string) (v string, str, ok bool) {
+	p.eachMember(func(k, kv string, kstr, kok bool) {
+		if k == key {
+			v, str, ok = kv, kstr, kok
+		}
+	})
+	return v, str, ok
+}
+
+// eachMember calls fn for every top-level member of the object p holds,
+// in order, with its key as written (escapes kept) and its value as
+// member returns it.
+func (p PackedJSON) eachMember(fn func(key, v string, str, ok bool)) {
 	if p.s == "" {
-		return "", false, false
+		return
 	}
 	if p.verbatim() {
-		return verbatimMember(p.s[2:], key)
+		verbatimMembers(p.s[2:], fn)
+		return
 	}
 	shape, holes := p.shape(), p.s[2:]
-	hole, want := 0, -1 // want: the matched member's hole, or -1
-	depth, match := 0, false
-	var lit string
+	depth := 0
+	key := "" // the depth-1 key whose value comes next, "" when none
+	pending := false
+	next := func() (string, bool) { // the next hole's value
+		l, k := uvarint(holes)
+		v := holes[k : k+l]
+		holes = holes[k+l:]
+		return v, true
+	}
 	for i := 0; i < len(shape); {
 		c := shape[i]
 		switch {
 		case c == '{' || c == '[':
-			if match { // an object or array value: not a scalar
-				match, want, ok = false, -1, false
+			if pending {
+				fn(key, "", false, false)
+				pending = false
 			}
 			depth++
 			i++
@@ -37,46 +57,41 @@ func (p PackedJSON) member(key string) (v string, str, ok bool) {
 			depth--
 			i++
 		case c == '"' && i+2 < len(shape) && shape[i+1] == holeMark:
-			if match {
-				match, want, str, ok = false, hole, true, true
+			v, _ := next()
+			if pending {
+				fn(key, v, true, true)
+				pending = false
 			}
-			hole++
 			i += 3
 		case c == '"': // a key
 			end := strings.IndexByte(shape[i+1:], '"') + i + 1
 			for shape[end-1] == '\\' && !evenBackslashes(shape[i+1:end]) {
 				end = strings.IndexByte(shape[end+1:], '"') + end + 1
 			}
-			match = depth == 1 && shape[i+1:end] == key
+			if depth == 1 {
+				key, pending = shape[i+1:end], true
+			}
 			i = end + 1
 		case c == holeMark:
-			if match {
-				match, want, str, ok = false, hole, false, true
+			v, _ := next()
+			if pending {
+				fn(key, v, false, true)
+				pending = false
 			}
-			hole++
 			i++
 		case c >= 'a' && c <= 'z':
 			j := i
 			for j < len(shape) && shape[j] >= 'a' && shape[j] <= 'z' {
 				j++
 			}
-			if match {
-				match, want, str, ok, lit = false, -1, false, true, shape[i:j]
+			if pending {
+				fn(key, shape[i:j], false, true)
+				pending = false
 			}
 			i = j
 		default: // ',', ':', whitespace
 			i++
 		}
-	}
-	if !ok || want < 0 {
-		return lit, false, ok
-	}
-	for n := 0; ; n++ {
-		l, k := uvarint(holes)
-		if n == want {
-			return holes[k : k+l], str, true
-		}
-		holes = holes[k+l:]
 	}
 }
 
@@ -90,21 +105,17 @@ func evenBackslashes(s string) bool {
 	return n%2 == 0
 }
 
-// verbatimMember is member for JSON kept as it came.
-func verbatimMember(s, key string) (v string, str, ok bool) {
+// verbatimMembers is eachMember for JSON kept as it came.
+func verbatimMembers(s string, fn func(key, v string, str, ok bool)) {
 	raw := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
 	_ = jsonread.EachMember(raw, func(k string, val []byte) {
-		if k != key {
-			return
-		}
 		switch jsonread.Kind(val) {
 		case '{', '[':
-			v, str, ok = "", false, false
+			fn(k, "", false, false)
 		case '"':
-			v, str, ok = jsonread.Alias(val[1:len(val)-1]), true, true
+			fn(k, jsonread.Alias(val[1:len(val)-1]), true, true)
 		default:
-			v, str, ok = jsonread.Alias(val), false, true
+			fn(k, jsonread.Alias(val), false, true)
 		}
 	})
-	return v, str, ok
 }

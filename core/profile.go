@@ -24,10 +24,28 @@ type Profile struct {
 // named fields that agree with it) keeps its packed JSON only.
 func ProfileOf(d DiscordUser) Profile {
 	if len(d.Raw) == 0 && !d.Packed.IsZero() {
-		p := Profile{packed: d.Packed}
-		if p.ID() == d.ID && p.Username() == d.Username && p.Discriminator() == d.Discriminator &&
-			p.GlobalName() == d.GlobalName && p.Avatar() == d.Avatar && p.Bot() == d.Bot {
-			return p
+		// One pass over the packed members (a lookup per field was a
+		// sixth of the member sync's CPU).
+		var got DiscordUser
+		d.Packed.eachMember(func(key, v string, str, ok bool) {
+			switch key {
+			case "id":
+				got.ID = idOf(v, str, ok)
+			case "username":
+				got.Username = stringOf(v, str, ok)
+			case "discriminator":
+				got.Discriminator = stringOf(v, str, ok)
+			case "global_name":
+				got.GlobalName = stringOf(v, str, ok)
+			case "avatar":
+				got.Avatar = stringOf(v, str, ok)
+			case "bot":
+				got.Bot = boolOf(v, str, ok)
+			}
+		})
+		if got.ID == d.ID && got.Username == d.Username && got.Discriminator == d.Discriminator &&
+			got.GlobalName == d.GlobalName && got.Avatar == d.Avatar && got.Bot == d.Bot {
+			return Profile{packed: d.Packed}
 		}
 	}
 	return Profile{built: &d}
@@ -50,7 +68,11 @@ func (p *Profile) ID() string {
 	if p.built != nil {
 		return p.built.ID
 	}
-	v, str, ok := p.packed.member("id")
+	return idOf(p.packed.member("id"))
+}
+
+// idOf reads an id member as the decoder does (jsonread.ReadSnowflake).
+func idOf(v string, str, ok bool) string {
 	if str && isDigits(v) {
 		return v
 	}
@@ -109,15 +131,21 @@ func (p *Profile) Bot() bool {
 	if p.built != nil {
 		return p.built.Bot
 	}
-	v, str, ok := p.packed.member("bot")
+	return boolOf(p.packed.member("bot"))
+}
+
+// boolOf reads a boolean member as the decoder does (jsonread.ReadBool).
+func boolOf(v string, str, ok bool) bool {
 	b, _ := jsonread.ReadBool(rawValue(v, str, ok))
 	return b
 }
 
 // stringMember reads a string member as the decoder reads it
 // (jsonread.ReadString): a plain string shares the packed memory.
-func (p *Profile) stringMember(key string) string {
-	v, str, ok := p.packed.member(key)
+func (p *Profile) stringMember(key string) string { return stringOf(p.packed.member(key)) }
+
+// stringOf reads a string member's value as jsonread.ReadString does.
+func stringOf(v string, str, ok bool) string {
 	if str && !containsBackslash(v) && utf8.ValidString(v) {
 		return v
 	}

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/gob"
 	"encoding/json"
+	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/halyardhq/halyard/internal/jsonread"
 )
 
 // TestProfileReadsPackedFields: a decoded user kept as its packed JSON
@@ -104,4 +107,51 @@ func TestUserIndexKeys(t *testing.T) {
 	if v, _, _ := packed.member("id"); unsafe.StringData(u.ID) != unsafe.StringData(v) {
 		t.Error("the snapshot's id is a copy, not its profile's")
 	}
+}
+
+// FuzzPackedMembers: the members read from a packed object without
+// rebuilding it are the ones a JSON walk of the object finds (top-level
+// only, every key in order, strings without quotes, other scalars as
+// written, objects and arrays as not scalar).
+func FuzzPackedMembers(f *testing.F) {
+	for _, s := range []string{`{"id":"1","username":"a","avatar":null,"bot":true,"n":-1.5e3}`,
+		`{"a":{"b":"c"},"d":["e",1],"f":"g\"h\\","k\\"ey":"v", "sp" : "x" }`, `{}`, `{"a":{}}`, `[1]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if !json.Valid(raw) || jsonread.Kind(raw) != '{' {
+			return
+		}
+		type member struct {
+			key, v  string
+			str, ok bool
+		}
+		var want, got []member
+		err := jsonread.EachMember(raw, func(k string, val []byte) {
+			switch jsonread.Kind(val) {
+			case '{', '[':
+				want = append(want, member{k, "", false, false})
+			case '"':
+				want = append(want, member{k, string(val[1 : len(val)-1]), true, true})
+			default:
+				want = append(want, member{k, string(bytes.TrimSpace(val)), false, true})
+			}
+		})
+		if err != nil {
+			return
+		}
+		PackedJSONOf(PackJSON(nil, raw)).eachMember(func(k, v string, str, ok bool) {
+			got = append(got, member{k, v, str, ok})
+		})
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d members, want %d: %+v %+v", raw, len(got), len(want), got, want)
+		}
+		for i := range want {
+			// jsonparser unescapes keys; the shape keeps them as written.
+			if want[i].key != got[i].key && !strings.Contains(got[i].key, `\`) || want[i].v != got[i].v ||
+				want[i].str != got[i].str || want[i].ok != got[i].ok {
+				t.Fatalf("%s: member %d %+v, want %+v", raw, i, got[i], want[i])
+			}
+		}
+	})
 }
