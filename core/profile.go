@@ -5,6 +5,7 @@ import (
 	"encoding/gob"
 	"encoding/json"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/halyardhq/halyard/internal/jsonread"
 )
@@ -15,9 +16,38 @@ import (
 // read from it on demand, without rebuilding it; a hand-built DiscordUser
 // (tests, fixtures: Raw, or fields its JSON does not hold) is kept as it
 // was given. Build one with ProfileOf.
+//
+// It is 16 bytes, not 24 (a PackedJSON and a pointer), which puts a
+// snapshot in the 96-byte size class: ref is the packed JSON's bytes and
+// n their length, or ref the hand-built DiscordUser and n builtProfile.
 type Profile struct {
-	packed PackedJSON
-	built  *DiscordUser
+	ref unsafe.Pointer
+	n   int
+}
+
+// builtProfile marks a Profile whose ref is a *DiscordUser.
+const builtProfile = -1
+
+func profileOfPacked(j PackedJSON) Profile {
+	return Profile{ref: unsafe.Pointer(unsafe.StringData(j.s)), n: len(j.s)}
+}
+
+func profileOfBuilt(d *DiscordUser) Profile { return Profile{ref: unsafe.Pointer(d), n: builtProfile} }
+
+// packed returns the packed JSON of a profile that is not hand-built.
+func (p *Profile) packed() PackedJSON {
+	if p.n <= 0 {
+		return PackedJSON{}
+	}
+	return PackedJSON{unsafe.String((*byte)(p.ref), p.n)}
+}
+
+// built returns the hand-built DiscordUser, nil for a packed profile.
+func (p *Profile) built() *DiscordUser {
+	if p.n != builtProfile {
+		return nil
+	}
+	return (*DiscordUser)(p.ref)
 }
 
 // ProfileOf returns d as a snapshot keeps it. A decoded user (Packed, and
@@ -45,30 +75,30 @@ func ProfileOf(d DiscordUser) Profile {
 		})
 		if got.ID == d.ID && got.Username == d.Username && got.Discriminator == d.Discriminator &&
 			got.GlobalName == d.GlobalName && got.Avatar == d.Avatar && got.Bot == d.Bot {
-			return Profile{packed: d.Packed}
+			return profileOfPacked(d.Packed)
 		}
 	}
-	return Profile{built: &d}
+	return profileOfBuilt(&d)
 }
 
 // DiscordUser returns the profile as a DiscordUser (its fields parsed).
 func (p *Profile) DiscordUser() DiscordUser {
-	if p.built != nil {
-		return *p.built
+	if p.built() != nil {
+		return *p.built()
 	}
-	if p.packed.IsZero() {
+	if p.packed().IsZero() {
 		return DiscordUser{}
 	}
-	return DiscordUser{Packed: p.packed, ID: p.ID(), Username: p.Username(), Discriminator: p.Discriminator(),
+	return DiscordUser{Packed: p.packed(), ID: p.ID(), Username: p.Username(), Discriminator: p.Discriminator(),
 		GlobalName: p.GlobalName(), Avatar: p.Avatar(), Bot: p.Bot()}
 }
 
 // ID is the user's id (a decimal string).
 func (p *Profile) ID() string {
-	if p.built != nil {
-		return p.built.ID
+	if p.built() != nil {
+		return p.built().ID
 	}
-	return idOf(p.packed.member("id"))
+	return idOf(p.packed().member("id"))
 }
 
 // idOf reads an id member as the decoder does (jsonread.ReadSnowflake).
@@ -85,10 +115,10 @@ func idOf(v string, str, ok bool) string {
 // string, so the snapshot keeps no copy of its own (the users index is
 // keyed by the id's value, userIndex); id itself otherwise.
 func (p *Profile) sharedID(id string) string {
-	if p.built != nil {
+	if p.built() != nil {
 		return id
 	}
-	if v, str, _ := p.packed.member("id"); str && v == id {
+	if v, str, _ := p.packed().member("id"); str && v == id {
 		return v
 	}
 	return id
@@ -96,42 +126,42 @@ func (p *Profile) sharedID(id string) string {
 
 // Username is the user's username, "" when absent or not a string.
 func (p *Profile) Username() string {
-	if p.built != nil {
-		return p.built.Username
+	if p.built() != nil {
+		return p.built().Username
 	}
 	return p.stringMember("username")
 }
 
 // Discriminator is the user's discriminator ("0" for migrated users).
 func (p *Profile) Discriminator() string {
-	if p.built != nil {
-		return p.built.Discriminator
+	if p.built() != nil {
+		return p.built().Discriminator
 	}
 	return p.stringMember("discriminator")
 }
 
 // GlobalName is the user's display name, "" when they have none.
 func (p *Profile) GlobalName() string {
-	if p.built != nil {
-		return p.built.GlobalName
+	if p.built() != nil {
+		return p.built().GlobalName
 	}
 	return p.stringMember("global_name")
 }
 
 // Avatar is the user's avatar hash, "" when they have none.
 func (p *Profile) Avatar() string {
-	if p.built != nil {
-		return p.built.Avatar
+	if p.built() != nil {
+		return p.built().Avatar
 	}
 	return p.stringMember("avatar")
 }
 
 // Bot reports whether the user is a bot.
 func (p *Profile) Bot() bool {
-	if p.built != nil {
-		return p.built.Bot
+	if p.built() != nil {
+		return p.built().Bot
 	}
-	return boolOf(p.packed.member("bot"))
+	return boolOf(p.packed().member("bot"))
 }
 
 // boolOf reads a boolean member as the decoder does (jsonread.ReadBool).
@@ -142,7 +172,7 @@ func boolOf(v string, str, ok bool) bool {
 
 // stringMember reads a string member as the decoder reads it
 // (jsonread.ReadString): a plain string shares the packed memory.
-func (p *Profile) stringMember(key string) string { return stringOf(p.packed.member(key)) }
+func (p *Profile) stringMember(key string) string { return stringOf(p.packed().member(key)) }
 
 // stringOf reads a string member's value as jsonread.ReadString does.
 func stringOf(v string, str, ok bool) string {
@@ -186,50 +216,50 @@ func containsBackslash(s string) bool {
 // JSON returns the user object verbatim (nil when there is none); a
 // packed one is rebuilt in a new slice.
 func (p *Profile) JSON() json.RawMessage {
-	if p.built != nil {
-		return p.built.JSON()
+	if p.built() != nil {
+		return p.built().JSON()
 	}
-	return p.packed.Bytes()
+	return p.packed().Bytes()
 }
 
 // AppendJSON appends the user object verbatim to dst.
 func (p *Profile) AppendJSON(dst []byte) []byte {
-	if p.built != nil {
-		return p.built.AppendJSON(dst)
+	if p.built() != nil {
+		return p.built().AppendJSON(dst)
 	}
-	return p.packed.AppendTo(dst)
+	return p.packed().AppendTo(dst)
 }
 
 // HasJSON reports whether the user object's JSON is known.
 func (p *Profile) HasJSON() bool {
-	if p.built != nil {
-		return p.built.HasJSON()
+	if p.built() != nil {
+		return p.built().HasJSON()
 	}
-	return !p.packed.IsZero()
+	return !p.packed().IsZero()
 }
 
 // JSONLen is the length of the user object's JSON.
 func (p *Profile) JSONLen() int {
-	if p.built != nil {
-		return p.built.JSONLen()
+	if p.built() != nil {
+		return p.built().JSONLen()
 	}
-	return p.packed.Len()
+	return p.packed().Len()
 }
 
 // SameJSON reports whether p and q have the same JSON.
 func (p *Profile) SameJSON(q *Profile) bool {
-	if q.built != nil {
-		return p.SameJSONAs(q.built)
+	if q.built() != nil {
+		return p.SameJSONAs(q.built())
 	}
-	return p.SameJSONAs(&DiscordUser{Packed: q.packed})
+	return p.SameJSONAs(&DiscordUser{Packed: q.packed()})
 }
 
 // SameJSONAs reports whether p and the user object d have the same JSON.
 func (p *Profile) SameJSONAs(d *DiscordUser) bool {
-	if p.built != nil {
-		return p.built.SameJSON(d)
+	if p.built() != nil {
+		return p.built().SameJSON(d)
 	}
-	return sameJSON(nil, p.packed, d.Raw, d.Packed)
+	return sameJSON(nil, p.packed(), d.Raw, d.Packed)
 }
 
 // GobEncode sends the profile as its DiscordUser.

@@ -31,7 +31,7 @@ func TestProfileReadsPackedFields(t *testing.T) {
 		packed := PackedJSONOf(PackJSON(nil, []byte(tc.raw)))
 		tc.want.Packed = packed
 		p := ProfileOf(tc.want)
-		if p.built != nil {
+		if p.built() != nil {
 			t.Errorf("%s: kept as built, not packed only", tc.raw)
 		}
 		if got := p.DiscordUser(); got.ID != tc.want.ID || got.Username != tc.want.Username || got.Discriminator != tc.want.Discriminator ||
@@ -98,7 +98,7 @@ func TestUserIndexKeys(t *testing.T) {
 	defer h.Close()
 	raw := []byte(`{"id":"94490510688792576","username":"phin"}`)
 	packed := PackedJSONOf(PackJSON(nil, raw))
-	p := Profile{packed: packed}
+	p := profileOfPacked(packed)
 	h.UpsertMember("g", Member{User: DiscordUser{ID: p.ID(), Username: "phin", Packed: packed}})
 	u, ok := h.Get("94490510688792576")
 	if !ok || u.Discord.Username() != "phin" {
@@ -154,4 +154,16 @@ func FuzzPackedMembers(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSnapshotSizes guards the size classes the member memory figures
+// rest on (BENCHMARKS.md, "Performance round 2 — members, second pass"):
+// a field added to a snapshot or a presence costs every member.
+func TestSnapshotSizes(t *testing.T) {
+	if n := unsafe.Sizeof(User{}); n > 96 {
+		t.Errorf("core.User is %d bytes, more than the 96-byte size class", n)
+	}
+	if n := unsafe.Sizeof(Presence{}); n > 64 {
+		t.Errorf("core.Presence is %d bytes, more than the 64-byte size class", n)
+	}
 }
