@@ -48,7 +48,7 @@ type Hub struct {
 	kv      map[string]KV         // every user's KV, monitored or not
 	kvVer   map[string]int64      // stored version of each KV (VersionedKV only)
 	records map[string]UserRecord // users not monitored now, and GitHub links (hub_records.go)
-	dirty   map[string]struct{}   // records not yet written
+	dirty   recordSet             // records not yet written
 	// foreign: records another node changed and writes; this hub writes
 	// them only if it takes over (hub_records_cluster.go).
 	foreign map[string]ForeignRecord
@@ -103,7 +103,6 @@ func NewHub(opts HubOptions) *Hub {
 		kv:        map[string]KV{},
 		kvVer:     map[string]int64{},
 		records:   map[string]UserRecord{},
-		dirty:     map[string]struct{}{},
 		synced:    make(chan struct{}),
 		subscriberSets: subscriberSets{
 			subsAll:    map[*Subscription]struct{}{},
@@ -246,7 +245,7 @@ func (h *Hub) SetGitHubLogin(userID, login string) {
 	} else {
 		h.records[userID] = r
 	}
-	h.dirty[userID] = struct{}{}
+	h.dirty.add(userID)
 	h.mu.Unlock()
 }
 

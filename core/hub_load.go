@@ -69,7 +69,7 @@ func (h *Hub) mergeRecordLocked(r UserRecord) {
 				nu.SetLastSeen(r.LastSeen)
 			}
 			h.install(nu) // what the record keeps, no presence change to publish
-			h.dirty[r.ID] = struct{}{}
+			h.dirty.add(r.ID)
 		}
 		if r.GitHubLogin != "" {
 			h.records[r.ID] = UserRecord{ID: r.ID, GitHubLogin: r.GitHubLogin}
@@ -88,7 +88,7 @@ func (h *Hub) mergeRecordLocked(r UserRecord) {
 		}
 		cur.GitHubLogin = r.GitHubLogin
 		h.records[r.ID] = cur
-		h.dirty[r.ID] = struct{}{}
+		h.dirty.add(r.ID)
 		return
 	}
 	h.records[r.ID] = r

@@ -107,7 +107,7 @@ func (h *Hub) applyOptOutLocked(userID string, optOut bool, since time.Time) {
 	}
 	delete(h.optOuts, userID)
 	if _, held := h.recordOfLocked(userID); held {
-		h.dirty[userID] = struct{}{} // what changed while hidden was not written
+		h.dirty.add(userID) // what changed while hidden was not written
 	}
 	if member {
 		h.publishLocked(Event{Type: MemberJoined, User: u})

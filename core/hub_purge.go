@@ -87,11 +87,11 @@ func (h *Hub) Purge(ctx context.Context, userID string) (Purged, error) {
 	defer h.mu.Unlock()
 	delete(h.kv, userID)
 	delete(h.records, userID)
-	delete(h.dirty, userID)
+	h.dirty.del(userID)
 	u, monitored := h.users.get(userID)
 	if monitored {
 		h.replace(h.freshLocked(u, h.opts.Now()), KVUpdated)
-		h.dirty[userID] = struct{}{}
+		h.dirty.add(userID)
 	}
 	return Purged{KVKeys: kvKeys, Record: hadRecord, Monitored: monitored}, nil
 }

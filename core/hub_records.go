@@ -103,26 +103,26 @@ func (h *Hub) FlushRecords(ctx context.Context) error {
 	const batch = 1000
 	for {
 		h.mu.Lock()
-		recs := make([]UserRecord, 0, min(batch, len(h.dirty)))
-		for id := range h.dirty {
+		recs := make([]UserRecord, 0, min(batch, h.dirty.len()))
+		for id := range h.dirty.all() {
 			if h.hiddenLocked(id) {
 				// Nothing new about a user who opted out is written
 				// (hub_optout.go); opting in marks the record again.
-				delete(h.dirty, id)
+				h.dirty.del(id)
 				continue
 			}
 			if r, ok := h.recordOfLocked(id); ok {
 				recs = append(recs, r)
 			}
-			delete(h.dirty, id)
+			h.dirty.del(id)
 			if len(recs) == batch {
 				break
 			}
 		}
-		if len(h.dirty) == 0 {
+		if h.dirty.len() == 0 {
 			// A map keeps its peak size; after a full sync's burst that
 			// is a slot per member.
-			h.dirty = map[string]struct{}{}
+			h.dirty = recordSet{}
 		}
 		h.mu.Unlock()
 		if len(recs) == 0 {
@@ -133,7 +133,7 @@ func (h *Hub) FlushRecords(ctx context.Context) error {
 			h.log.Warn("saving user records failed; will retry", "err", err, "count", len(recs))
 			h.mu.Lock()
 			for _, r := range recs {
-				h.dirty[r.ID] = struct{}{}
+				h.dirty.add(r.ID)
 			}
 			h.stats.recordsWriting.Store(0)
 			h.mu.Unlock()

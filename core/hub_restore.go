@@ -130,7 +130,7 @@ func (h *Hub) RestoreRecords(ctx context.Context, recs []UserRecord, dryRun bool
 		// Memory holds them: the background writer retries.
 		h.mu.Lock()
 		for _, r := range written {
-			h.dirty[r.ID] = struct{}{}
+			h.dirty.add(r.ID)
 		}
 		h.mu.Unlock()
 		return changed, storeError(err)

@@ -93,6 +93,27 @@ func TestUserIndexKeys(t *testing.T) {
 	if n != len(ids) || x.len() != 0 {
 		t.Errorf("all yielded %d, %d left", n, x.len())
 	}
+	var dirty recordSet
+	for _, id := range ids {
+		dirty.add(id)
+		dirty.add(id)
+	}
+	if dirty.len() != len(ids) || !dirty.has("012") || dirty.has("13") {
+		t.Fatalf("record set of %d ids: %d", len(ids), dirty.len())
+	}
+	seen := map[string]bool{}
+	for id := range dirty.all() {
+		seen[id] = true
+		dirty.del(id)
+	}
+	for _, id := range ids {
+		if !seen[id] {
+			t.Errorf("record set lost %q", id)
+		}
+	}
+	if dirty.len() != 0 {
+		t.Errorf("%d ids left after deleting all", dirty.len())
+	}
 
 	h := NewHub(HubOptions{})
 	defer h.Close()
