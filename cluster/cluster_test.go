@@ -134,7 +134,7 @@ func sameHubs(a, b *core.Hub) bool {
 	for _, u := range a.All() {
 		v, ok := b.Get(u.ID)
 		if !ok || !u.Presence.Equal(v.Presence) || string(u.Discord.JSON()) != string(v.Discord.JSON()) ||
-			fmt.Sprint(u.Guilds()) != fmt.Sprint(v.Guilds()) || u.Nick != v.Nick {
+			fmt.Sprint(u.Guilds()) != fmt.Sprint(v.Guilds()) || u.Nick() != v.Nick() {
 			return false
 		}
 	}

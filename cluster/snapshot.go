@@ -51,7 +51,7 @@ func (n *Node) serveSnapshot(m *nats.Msg) {
 			}
 			mem := core.Member{User: u.Discord.DiscordUser(), Presence: u.Presence, SetPresence: true, JoinedAt: u.MonitoringSince()}
 			if i == 0 {
-				mem.Nick = u.Nick
+				mem.Nick = u.Nick()
 			}
 			chunk.Ops = append(chunk.Ops, op{Kind: opUpsertMember, Guild: g, Member: mem})
 		}

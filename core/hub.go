@@ -62,8 +62,8 @@ type Hub struct {
 	optOutHook func(userID string, optOut bool, since time.Time)
 	// flushMu serialises record flushes with Purge (hub_purge.go).
 	flushMu sync.Mutex
-	// oneGuild holds one shared []string{id} per guild (guildListLocked).
-	oneGuild map[string]*[]string
+	// oneGuild holds one shared membership per guild (oneGuildLocked).
+	oneGuild map[string]*membership
 	renders  []RenderFunc
 	// purgeHooks remove what other components keep (hub_purge.go).
 	purgeHooks []PurgeHook

@@ -57,14 +57,16 @@ func (h *Hub) upsertMemberLocked(guildID string, m Member) {
 		nu.Discord = ProfileOf(m.User)
 		nu.ID = nu.Discord.sharedID(nu.ID)
 	}
-	if len(nu.Guilds()) == 0 {
-		nu.guilds = h.guildListLocked(guildID)
-	} else if !slices.Contains(nu.Guilds(), guildID) {
-		nu.SetGuilds(append(slices.Clip(nu.Guilds()), guildID))
+	guilds, nick := nu.Guilds(), nu.Nick()
+	if len(guilds) == 0 {
+		guilds = h.oneGuildLocked(guildID).guilds
+	} else if !slices.Contains(guilds, guildID) {
+		guilds = append(slices.Clip(guilds), guildID)
 	}
-	if nu.Guilds()[0] == guildID {
-		nu.Nick = m.Nick
+	if guilds[0] == guildID {
+		nick = m.Nick
 	}
+	nu.member = h.membershipLocked(nu.member, guilds, nick)
 	if !m.JoinedAt.IsZero() {
 		nu.SetMonitoringSince(monitoringSince(nu, old, guildID, m.JoinedAt))
 	}
@@ -76,7 +78,7 @@ func (h *Hub) upsertMemberLocked(guildID string, m Member) {
 	switch {
 	case !monitored:
 		h.replace(nu, MemberJoined)
-	case m.SetPresence, !nu.Discord.SameJSON(&old.Discord), nu.Nick != old.Nick:
+	case m.SetPresence, !nu.Discord.SameJSON(&old.Discord), nu.Nick() != old.Nick():
 		// A fresh sync re-sends even an unchanged presence, as Lanyard does
 		// (docs/compat/lanyard.md §3.6).
 		h.replace(nu, PresenceUpdated)
@@ -181,25 +183,38 @@ func (h *Hub) removeLocked(guildID, userID string) {
 	h.publishLocked(Event{Type: MemberLeft, User: old})
 }
 
-// guildListLocked returns the shared one-guild list of guildID: most
-// users are in one watched guild, and then they share one slice (it is
-// read-only; appends copy, as its capacity is 1).
-func (h *Hub) guildListLocked(guildID string) *[]string {
-	if l, ok := h.oneGuild[guildID]; ok {
-		return l
+// oneGuildLocked returns the shared membership of guildID without a
+// nickname: most users are in one watched guild, and then they share one
+// (it is read-only; appends to its list copy, as its capacity is 1).
+func (h *Hub) oneGuildLocked(guildID string) *membership {
+	if m, ok := h.oneGuild[guildID]; ok {
+		return m
 	}
-	l := &[]string{guildID}
+	m := &membership{guilds: []string{guildID}}
 	if h.oneGuild == nil {
-		h.oneGuild = map[string]*[]string{}
+		h.oneGuild = map[string]*membership{}
 	}
-	h.oneGuild[guildID] = l
-	return l
+	h.oneGuild[guildID] = m
+	return m
+}
+
+// membershipLocked returns a membership of guilds and nick: cur when it
+// says the same, the guild's shared one for one guild and no nickname, a
+// new one otherwise.
+func (h *Hub) membershipLocked(cur *membership, guilds []string, nick string) *membership {
+	if cur != nil && cur.nick == nick && len(cur.guilds) == len(guilds) && (len(guilds) == 0 || &cur.guilds[0] == &guilds[0]) {
+		return cur
+	}
+	if len(guilds) == 1 && nick == "" {
+		return h.oneGuildLocked(guilds[0])
+	}
+	return &membership{guilds: guilds, nick: nick}
 }
 
 // clone copies the snapshot's fields (not its render cache).
 func (u *User) clone() *User {
-	return &User{ID: u.ID, Discord: u.Discord, Nick: u.Nick, Presence: u.Presence, KV: u.KV,
-		guilds: u.guilds, since: u.since, seen: u.seen}
+	return &User{ID: u.ID, Discord: u.Discord, Presence: u.Presence, KV: u.KV,
+		member: u.member, since: u.since, seen: u.seen}
 }
 
 // touchLastSeenLocked marks the user seen now while their presence is not

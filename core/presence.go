@@ -231,26 +231,46 @@ func sameJSON(raw json.RawMessage, p PackedJSON, raw2 json.RawMessage, p2 Packed
 type User struct {
 	ID          string
 	Discord     Profile
-	Nick        string    // guild nickname in the first watched guild that has one
-	Presence    *Presence // nil when Discord sent none (renders offline)
-	KV          KV        // insertion order; read-only (shared)
-	guilds      *[]string // watched guilds the user is a member of (Guilds); one-guild lists are shared
-	since, seen int64     // MonitoringSince and LastSeen in Unix ns (16 bytes, not 48); 0 when unknown
+	Presence    *Presence   // nil when Discord sent none (renders offline)
+	KV          KV          // insertion order; read-only (shared)
+	member      *membership // Guilds and Nick; shared by the members of one guild without a nickname
+	since, seen int64       // MonitoringSince and LastSeen in Unix ns (16 bytes, not 48); 0 when unknown
 
 	renders renderCache
 }
 
+// membership is a snapshot's watched guilds and nickname, behind one
+// pointer: most members are in one watched guild and have no nickname
+// there, and they share one membership per guild (Hub.membershipLocked),
+// so a snapshot holds 8 bytes for both instead of 40.
+type membership struct {
+	guilds []string
+	nick   string
+}
+
 // Guilds returns the watched guilds the user is a member of (read-only).
 func (u *User) Guilds() []string {
-	if u.guilds == nil {
+	if u.member == nil {
 		return nil
 	}
-	return *u.guilds
+	return u.member.guilds
+}
+
+// Nick is the user's guild nickname in the first watched guild that has
+// one; "" when none.
+func (u *User) Nick() string {
+	if u.member == nil {
+		return ""
+	}
+	return u.member.nick
 }
 
 // SetGuilds sets Guilds on a snapshot being built (a published snapshot
 // is never changed).
-func (u *User) SetGuilds(ids []string) { u.guilds = &ids }
+func (u *User) SetGuilds(ids []string) { u.member = &membership{guilds: ids, nick: u.Nick()} }
+
+// SetNick sets Nick on a snapshot being built.
+func (u *User) SetNick(nick string) { u.member = &membership{guilds: u.Guilds(), nick: nick} }
 
 // MonitoringSince is when Halyard began monitoring the user (the earliest
 // join time it knows); zero when unknown.

@@ -259,7 +259,7 @@ func TestBotMirrorsSimulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitMirrors(t, sim, hub, true, nil)
-	if u, ok := hub.Get(newID); !ok || u.Nick != "nb" || u.Status() != core.StatusOnline {
+	if u, ok := hub.Get(newID); !ok || u.Nick() != "nb" || u.Status() != core.StatusOnline {
 		t.Fatalf("new member: %+v", u)
 	}
 

@@ -41,7 +41,7 @@ func TestMemberSyncAndPrune(t *testing.T) {
 	b.handle(&rawGuildCreate{raw: []byte(`{"id":"100","unavailable":false,"members":[` + member("1", "one") + `,` + member("2", "") +
 		`],"presences":[{"user":{"id":"1"},"status":"online","client_status":{"desktop":"online"},"activities":[{"name":"x","type":0}]}]}`)})
 	b.handle(&rawGuildCreate{raw: []byte(`{"id":"200","members":[` + member("50", "") + `]}`)}) // not watched
-	if u, ok := hub.Get("1"); !ok || u.Status() != core.StatusOnline || u.Nick != "one" || string(u.Discord.JSON()) != `{"id":"1","username":"u1","primary_guild":null}` {
+	if u, ok := hub.Get("1"); !ok || u.Status() != core.StatusOnline || u.Nick() != "one" || string(u.Discord.JSON()) != `{"id":"1","username":"u1","primary_guild":null}` {
 		t.Fatalf("member 1: %+v", u)
 	}
 	if u, ok := hub.Get("2"); !ok || u.Presence != nil {
@@ -104,7 +104,7 @@ func TestMemberSyncAndPrune(t *testing.T) {
 		t.Errorf("an unwatched guild's presence applied: %s", u.Status())
 	}
 	b.handle(&rawMemberUpdate{raw: []byte(`{"guild_id":"100","user":{"id":"2","username":"renamed","clan":null},"nick":"two","roles":[]}`)})
-	if u, _ := hub.Get("2"); u.Discord.Username() != "renamed" || u.Nick != "two" || u.Status() != core.StatusDND {
+	if u, _ := hub.Get("2"); u.Discord.Username() != "renamed" || u.Nick() != "two" || u.Status() != core.StatusDND {
 		t.Errorf("member update: %+v", u)
 	}
 	b.handle(&rawMemberRemove{raw: []byte(`{"guild_id":"100","user":{"id":"1","username":"u1"}}`)})

@@ -22,7 +22,7 @@ func RenderPresence(u *core.User) []byte {
 	b.WriteString(`,"global_name":`)
 	b.Write(stringOrNull(u.Discord.GlobalName()))
 	b.WriteString(`,"server_name":`)
-	b.Write(stringOrNull(u.Nick))
+	b.Write(stringOrNull(u.Nick()))
 	b.WriteString(`,"avatar":`)
 	b.Write(stringOrNull(u.Discord.Avatar()))
 	b.WriteString(`,"spotifyActivity":`)
