@@ -131,7 +131,7 @@ func member(id string, status core.Status) core.Member {
 
 func presence(status core.Status, activity string) *core.Presence {
 	raw := json.RawMessage(fmt.Sprintf(`{"name":%q,"type":0}`, activity))
-	return &core.Presence{Status: status, ClientStatus: core.ClientStatus{Desktop: status},
+	return &core.Presence{Status: status, ClientStatus: &core.ClientStatus{Desktop: status},
 		Activities: []core.Activity{{Raw: raw, Name: activity}}}
 }
 
@@ -144,7 +144,7 @@ func sameHubs(a, b *core.Hub) bool {
 	for _, u := range a.All() {
 		v, ok := b.Get(u.ID)
 		if !ok || !u.Presence.Equal(v.Presence) || string(u.Discord.JSON()) != string(v.Discord.JSON()) ||
-			fmt.Sprint(u.Guilds) != fmt.Sprint(v.Guilds) || u.Nick != v.Nick {
+			fmt.Sprint(u.Guilds()) != fmt.Sprint(v.Guilds()) || u.Nick() != v.Nick() {
 			return false
 		}
 	}

@@ -175,7 +175,7 @@ func (n *Node) installSnapshot(name string, snap *snapshotChunk) bool {
 	// Members of those shards' guilds the snapshot does not have left
 	// while this node was not listening.
 	for _, u := range n.cfg.Hub.All() {
-		for _, g := range u.Guilds {
+		for _, g := range u.Guilds() {
 			if inShards(g) && !members[g][u.ID] {
 				n.cfg.Hub.RemoveMember(g, u.ID)
 			}

@@ -52,14 +52,14 @@ func (n *Node) WritesHistoryOf(u *core.User) bool {
 	n.mu.Lock()
 	holds := len(n.held) > 0
 	n.mu.Unlock()
-	if !holds || len(u.Guilds) == 0 {
+	if !holds || len(u.Guilds()) == 0 {
 		// Nothing held: the shard controller may not be set yet (changes
 		// from the bus are applied from Open on, SetShards comes later).
 		return false
 	}
 	count := n.shardCount()
 	home := -1
-	for _, g := range u.Guilds {
+	for _, g := range u.Guilds() {
 		if s := ShardOf(g, count); home < 0 || s < home {
 			home = s
 		}

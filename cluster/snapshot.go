@@ -45,13 +45,13 @@ func (n *Node) serveSnapshot(m *nats.Msg) {
 		return true
 	}
 	for _, u := range n.cfg.Hub.All() {
-		for i, g := range u.Guilds {
+		for i, g := range u.Guilds() {
 			if !held[ShardOf(g, count)] {
 				continue
 			}
-			mem := core.Member{User: u.Discord, Presence: u.Presence, SetPresence: true, JoinedAt: u.MonitoringSince}
+			mem := core.Member{User: u.Discord.DiscordUser(), Presence: u.Presence, SetPresence: true, JoinedAt: u.MonitoringSince()}
 			if i == 0 {
-				mem.Nick = u.Nick
+				mem.Nick = u.Nick()
 			}
 			chunk.Ops = append(chunk.Ops, op{Kind: opUpsertMember, Guild: g, Member: mem})
 		}

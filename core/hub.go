@@ -44,11 +44,11 @@ type Hub struct {
 	log  *slog.Logger
 
 	mu      sync.RWMutex
-	users   map[string]*User      // monitored users
+	users   userIndex             // monitored users
 	kv      map[string]KV         // every user's KV, monitored or not
 	kvVer   map[string]int64      // stored version of each KV (VersionedKV only)
 	records map[string]UserRecord // users not monitored now, and GitHub links (hub_records.go)
-	dirty   map[string]struct{}   // records not yet written
+	dirty   recordSet             // records not yet written
 	// foreign: records another node changed and writes; this hub writes
 	// them only if it takes over (hub_records_cluster.go).
 	foreign map[string]ForeignRecord
@@ -64,8 +64,8 @@ type Hub struct {
 	purgeHook func(userID string, at time.Time)
 	// flushMu serialises record flushes with Purge (hub_purge.go).
 	flushMu sync.Mutex
-	// oneGuild holds one shared []string{id} per guild (guildListLocked).
-	oneGuild map[string][]string
+	// oneGuild holds one shared membership per guild (oneGuildLocked).
+	oneGuild map[string]*membership
 	renders  []RenderFunc
 	// purgeHooks remove what other components keep (hub_purge.go).
 	purgeHooks []PurgeHook
@@ -102,11 +102,9 @@ func NewHub(opts HubOptions) *Hub {
 		opts:      opts,
 		renderMem: renderBudget{limit: opts.RenderCacheBytes},
 		log:       opts.Logger,
-		users:     map[string]*User{},
 		kv:        map[string]KV{},
 		kvVer:     map[string]int64{},
 		records:   map[string]UserRecord{},
-		dirty:     map[string]struct{}{},
 		synced:    make(chan struct{}),
 		subscriberSets: subscriberSets{
 			subsAll:    map[*Subscription]struct{}{},
@@ -189,7 +187,7 @@ func (h *Hub) Render(id RendererID, u *User) []byte {
 // is not monitored as far as every reader is concerned.
 func (h *Hub) Get(userID string) (*User, bool) {
 	h.mu.RLock()
-	u, ok := h.users[userID]
+	u, ok := h.users.get(userID)
 	if ok && h.hiddenLocked(userID) {
 		u, ok = nil, false
 	}
@@ -201,7 +199,7 @@ func (h *Hub) Get(userID string) (*User, bool) {
 func (h *Hub) Count() int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return len(h.users) - h.hiddenMembersLocked()
+	return h.users.len() - h.hiddenMembersLocked()
 }
 
 // All returns a snapshot of every monitored user (opted-out ones
@@ -209,8 +207,8 @@ func (h *Hub) Count() int {
 func (h *Hub) All() []*User {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	out := make([]*User, 0, len(h.users))
-	for id, u := range h.users {
+	out := make([]*User, 0, h.users.len())
+	for id, u := range h.users.all() {
 		if !h.hiddenLocked(id) {
 			out = append(out, u)
 		}
@@ -244,12 +242,12 @@ func (h *Hub) SetGitHubLogin(userID, login string) {
 	r := h.records[userID]
 	r.ID = userID
 	r.GitHubLogin = login
-	if _, monitored := h.users[userID]; monitored && login == "" {
+	if _, monitored := h.users.get(userID); monitored && login == "" {
 		delete(h.records, userID) // the snapshot holds the rest
 	} else {
 		h.records[userID] = r
 	}
-	h.dirty[userID] = struct{}{}
+	h.dirty.add(userID)
 	h.mu.Unlock()
 }
 
@@ -271,7 +269,7 @@ func (h *Hub) replace(u *User, typ EventType) {
 // install stores a new snapshot without publishing: for changes no client
 // sees (the list of guilds). Called with h.mu held for writing.
 func (h *Hub) install(u *User) {
-	h.users[u.ID] = u
+	h.users.put(u)
 }
 
 // publishLocked fans ev out to the user's and the all-users subscribers

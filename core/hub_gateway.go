@@ -38,33 +38,37 @@ func (h *Hub) UpsertMember(guildID string, m Member) {
 // ApplyMember's: hub_records_cluster.go).
 func (h *Hub) upsertMemberLocked(guildID string, m Member) {
 	now := h.opts.Now()
-	old, monitored := h.users[m.User.ID]
+	old, monitored := h.users.get(m.User.ID)
 	prev, _ := h.recordOfLocked(m.User.ID)
 	var nu *User
 	if monitored {
 		nu = old.clone()
 	} else {
-		// The decoder's id shares the user's raw JSON; the map keys must
-		// not keep that first copy alive once the profile changes.
+		// The decoder's id shares the user's packed JSON; the records must
+		// not keep that copy alive once the profile changes. The
+		// snapshot's own ID shares its current profile (sharedID).
 		id := strings.Clone(m.User.ID)
 		nu = &User{ID: id, KV: h.kvLocked(id)}
 		rec := h.recordLocked(id, now)
-		nu.MonitoringSince = rec.MonitoringSince
-		nu.LastSeen = rec.LastSeen
+		nu.SetMonitoringSince(rec.MonitoringSince)
+		nu.SetLastSeen(rec.LastSeen)
 	}
 	if m.User.HasJSON() {
-		nu.Discord = m.User
+		nu.Discord = ProfileOf(m.User)
+		nu.ID = nu.Discord.sharedID(nu.ID)
 	}
-	if len(nu.Guilds) == 0 {
-		nu.Guilds = h.guildListLocked(guildID)
-	} else if !slices.Contains(nu.Guilds, guildID) {
-		nu.Guilds = append(slices.Clip(nu.Guilds), guildID)
+	guilds, nick := nu.Guilds(), nu.Nick()
+	if len(guilds) == 0 {
+		guilds = h.oneGuildLocked(guildID).guilds
+	} else if !slices.Contains(guilds, guildID) {
+		guilds = append(slices.Clip(guilds), guildID)
 	}
-	if nu.Guilds[0] == guildID {
-		nu.Nick = m.Nick
+	if guilds[0] == guildID {
+		nick = m.Nick
 	}
+	nu.member = h.membershipLocked(nu.member, guilds, nick)
 	if !m.JoinedAt.IsZero() {
-		nu.MonitoringSince = monitoringSince(nu, old, guildID, m.JoinedAt)
+		nu.SetMonitoringSince(monitoringSince(nu, old, guildID, m.JoinedAt))
 	}
 	if m.SetPresence {
 		nu.Presence = m.Presence
@@ -74,7 +78,7 @@ func (h *Hub) upsertMemberLocked(guildID string, m Member) {
 	switch {
 	case !monitored:
 		h.replace(nu, MemberJoined)
-	case m.SetPresence, !nu.Discord.SameJSON(&old.Discord), nu.Nick != old.Nick:
+	case m.SetPresence, !nu.Discord.SameJSON(&old.Discord), nu.Nick() != old.Nick():
 		// A fresh sync re-sends even an unchanged presence, as Lanyard does
 		// (docs/compat/lanyard.md §3.6).
 		h.replace(nu, PresenceUpdated)
@@ -94,13 +98,13 @@ func (h *Hub) upsertMemberLocked(guildID string, m Member) {
 // join time per guild and user would cost the hub memory for that alone).
 func monitoringSince(nu, old *User, guildID string, joined time.Time) time.Time {
 	joined = joined.UTC()
-	if old == nil || (len(nu.Guilds) == 1 && nu.Guilds[0] == guildID) || nu.MonitoringSince.IsZero() {
+	if old == nil || (len(nu.Guilds()) == 1 && nu.Guilds()[0] == guildID) || nu.MonitoringSince().IsZero() {
 		return joined
 	}
-	if joined.Before(nu.MonitoringSince) {
+	if joined.Before(nu.MonitoringSince()) {
 		return joined
 	}
-	return nu.MonitoringSince
+	return nu.MonitoringSince()
 }
 
 // UpdatePresence replaces a monitored user's presence. The user object of a
@@ -109,7 +113,7 @@ func monitoringSince(nu, old *User, guildID string, joined time.Time) time.Time 
 func (h *Hub) UpdatePresence(userID string, p *Presence) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	old, ok := h.users[userID]
+	old, ok := h.users.get(userID)
 	if !ok {
 		return
 	}
@@ -127,12 +131,13 @@ func (h *Hub) UpdatePresence(userID string, p *Presence) {
 func (h *Hub) UpdateUser(u DiscordUser) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	old, ok := h.users[u.ID]
-	if !ok || old.Discord.SameJSON(&u) {
+	old, ok := h.users.get(u.ID)
+	if !ok || old.Discord.SameJSONAs(&u) {
 		return
 	}
 	nu := old.clone()
-	nu.Discord = u
+	nu.Discord = ProfileOf(u)
+	nu.ID = nu.Discord.sharedID(nu.ID)
 	h.replace(nu, PresenceUpdated)
 }
 
@@ -150,8 +155,8 @@ func (h *Hub) RemoveMember(guildID, userID string) {
 func (h *Hub) PruneGuild(guildID string, keep func(userID string) bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for id, u := range h.users {
-		if slices.Contains(u.Guilds, guildID) && !keep(id) {
+	for id, u := range h.users.all() {
+		if slices.Contains(u.Guilds(), guildID) && !keep(id) {
 			h.removeLocked(guildID, id)
 		}
 	}
@@ -163,40 +168,53 @@ func (h *Hub) RemoveGuild(guildID string) {
 }
 
 func (h *Hub) removeLocked(guildID, userID string) {
-	old, ok := h.users[userID]
-	if !ok || !slices.Contains(old.Guilds, guildID) {
+	old, ok := h.users.get(userID)
+	if !ok || !slices.Contains(old.Guilds(), guildID) {
 		return
 	}
-	if len(old.Guilds) > 1 {
+	if len(old.Guilds()) > 1 {
 		nu := old.clone()
-		nu.Guilds = slices.DeleteFunc(slices.Clone(old.Guilds), func(g string) bool { return g == guildID })
+		nu.SetGuilds(slices.DeleteFunc(slices.Clone(old.Guilds()), func(g string) bool { return g == guildID }))
 		h.install(nu) // no event: nothing a client sees changed
 		return
 	}
 	h.keepRecordLocked(old)
-	delete(h.users, userID)
+	h.users.del(userID)
 	h.publishLocked(Event{Type: MemberLeft, User: old})
 }
 
-// guildListLocked returns the shared one-guild list of guildID: most
-// users are in one watched guild, and then they share one slice (it is
-// read-only; appends copy, as its capacity is 1).
-func (h *Hub) guildListLocked(guildID string) []string {
-	if l, ok := h.oneGuild[guildID]; ok {
-		return l
+// oneGuildLocked returns the shared membership of guildID without a
+// nickname: most users are in one watched guild, and then they share one
+// (it is read-only; appends to its list copy, as its capacity is 1).
+func (h *Hub) oneGuildLocked(guildID string) *membership {
+	if m, ok := h.oneGuild[guildID]; ok {
+		return m
 	}
-	l := []string{guildID}
+	m := &membership{guilds: []string{guildID}}
 	if h.oneGuild == nil {
-		h.oneGuild = map[string][]string{}
+		h.oneGuild = map[string]*membership{}
 	}
-	h.oneGuild[guildID] = l
-	return l
+	h.oneGuild[guildID] = m
+	return m
+}
+
+// membershipLocked returns a membership of guilds and nick: cur when it
+// says the same, the guild's shared one for one guild and no nickname, a
+// new one otherwise.
+func (h *Hub) membershipLocked(cur *membership, guilds []string, nick string) *membership {
+	if cur != nil && cur.nick == nick && len(cur.guilds) == len(guilds) && (len(guilds) == 0 || &cur.guilds[0] == &guilds[0]) {
+		return cur
+	}
+	if len(guilds) == 1 && nick == "" {
+		return h.oneGuildLocked(guilds[0])
+	}
+	return &membership{guilds: guilds, nick: nick}
 }
 
 // clone copies the snapshot's fields (not its render cache).
 func (u *User) clone() *User {
-	return &User{ID: u.ID, Discord: u.Discord, Nick: u.Nick, Presence: u.Presence, KV: u.KV,
-		Guilds: u.Guilds, MonitoringSince: u.MonitoringSince, LastSeen: u.LastSeen}
+	return &User{ID: u.ID, Discord: u.Discord, Presence: u.Presence, KV: u.KV,
+		member: u.member, since: u.since, seen: u.seen}
 }
 
 // touchLastSeenLocked marks the user seen now while their presence is not
@@ -204,6 +222,6 @@ func (u *User) clone() *User {
 func (h *Hub) touchLastSeenLocked(u, old *User, now time.Time) {
 	wasOnline := old != nil && old.Status() != StatusOffline
 	if u.Status() != StatusOffline || wasOnline {
-		u.LastSeen = now
+		u.SetLastSeen(now)
 	}
 }

@@ -35,8 +35,8 @@ func TestMonitoringSinceIsGuildJoinTime(t *testing.T) {
 			t.Fatalf("no record for %s", id)
 		}
 		u, monitored := h.Get(id)
-		if monitored && !u.MonitoringSince.Equal(r.MonitoringSince) {
-			t.Fatalf("%s: snapshot says %v, record %v", id, u.MonitoringSince, r.MonitoringSince)
+		if monitored && !u.MonitoringSince().Equal(r.MonitoringSince) {
+			t.Fatalf("%s: snapshot says %v, record %v", id, u.MonitoringSince(), r.MonitoringSince)
 		}
 		return r.MonitoringSince
 	}

@@ -131,7 +131,7 @@ func (h *Hub) setKVLocked(userID string, kv KV) {
 	} else {
 		h.kv[userID] = kv
 	}
-	if u, ok := h.users[userID]; ok {
+	if u, ok := h.users.get(userID); ok {
 		nu := u.clone()
 		nu.KV = kv
 		h.replace(nu, KVUpdated)

@@ -39,7 +39,7 @@ func (h *Hub) LoadStored(ctx context.Context) error {
 	defer h.mu.Unlock()
 	for userID, kv := range kvs {
 		h.kv[userID] = kv
-		if u, ok := h.users[userID]; ok {
+		if u, ok := h.users.get(userID); ok {
 			nu := u.clone()
 			nu.KV = kv
 			h.replace(nu, KVUpdated)
@@ -57,19 +57,19 @@ func (h *Hub) mergeRecordLocked(r UserRecord) {
 	if have && cur.GitHubLogin != "" {
 		r.GitHubLogin = cur.GitHubLogin
 	}
-	if u, monitored := h.users[r.ID]; monitored {
-		earlier := !r.MonitoringSince.IsZero() && r.MonitoringSince.Before(u.MonitoringSince)
-		later := r.LastSeen.After(u.LastSeen)
+	if u, monitored := h.users.get(r.ID); monitored {
+		earlier := !r.MonitoringSince.IsZero() && r.MonitoringSince.Before(u.MonitoringSince())
+		later := r.LastSeen.After(u.LastSeen())
 		if earlier || later {
 			nu := u.clone()
 			if earlier {
-				nu.MonitoringSince = r.MonitoringSince
+				nu.SetMonitoringSince(r.MonitoringSince)
 			}
 			if later {
-				nu.LastSeen = r.LastSeen
+				nu.SetLastSeen(r.LastSeen)
 			}
 			h.install(nu) // what the record keeps, no presence change to publish
-			h.dirty[r.ID] = struct{}{}
+			h.dirty.add(r.ID)
 		}
 		if r.GitHubLogin != "" {
 			h.records[r.ID] = UserRecord{ID: r.ID, GitHubLogin: r.GitHubLogin}
@@ -88,7 +88,7 @@ func (h *Hub) mergeRecordLocked(r UserRecord) {
 		}
 		cur.GitHubLogin = r.GitHubLogin
 		h.records[r.ID] = cur
-		h.dirty[r.ID] = struct{}{}
+		h.dirty.add(r.ID)
 		return
 	}
 	h.records[r.ID] = r

@@ -88,7 +88,7 @@ func (h *Hub) ApplyOptOut(userID string, optOut bool, since time.Time) {
 // applyOptOutLocked changes the flag in memory and publishes the change
 // of visibility. Called with h.mu held for writing.
 func (h *Hub) applyOptOutLocked(userID string, optOut bool, since time.Time) {
-	u, member := h.users[userID]
+	u, member := h.users.get(userID)
 	if optOut {
 		if _, already := h.optOuts[userID]; already {
 			return
@@ -107,7 +107,7 @@ func (h *Hub) applyOptOutLocked(userID string, optOut bool, since time.Time) {
 	}
 	delete(h.optOuts, userID)
 	if _, held := h.recordOfLocked(userID); held {
-		h.dirty[userID] = struct{}{} // what changed while hidden was not written
+		h.dirty.add(userID) // what changed while hidden was not written
 	}
 	if member {
 		h.publishLocked(Event{Type: MemberJoined, User: u})
@@ -128,7 +128,7 @@ func (h *Hub) OptedOut(userID string) bool {
 func (h *Hub) Member(userID string) (*User, bool) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	u, ok := h.users[userID]
+	u, ok := h.users.get(userID)
 	return u, ok
 }
 
@@ -168,7 +168,7 @@ func (h *Hub) hiddenLocked(userID string) bool {
 func (h *Hub) hiddenMembersLocked() int {
 	n := 0
 	for id := range h.optOuts {
-		if _, member := h.users[id]; member {
+		if _, member := h.users.get(id); member {
 			n++
 		}
 	}

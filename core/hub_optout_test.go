@@ -118,7 +118,7 @@ func TestOptOutHidesEverywhere(t *testing.T) {
 	}
 	evs := all.Drain(nil)
 	if len(evs) != 1 || evs[0].Type != core.MemberJoined || evs[0].User.Presence.Activities[0].Name != "c" ||
-		!slices.Equal(evs[0].User.Guilds, []string{"g", "g2"}) || !evs[0].User.KV.Equal(core.KVOf("a", "1")) {
+		!slices.Equal(evs[0].User.Guilds(), []string{"g", "g2"}) || !evs[0].User.KV.Equal(core.KVOf("a", "1")) {
 		t.Errorf("after opt-in the all-users subscriber got %+v", evs)
 	}
 	if got := optOutEvents(byID); !slices.Equal(got, []string{"MemberJoined:1"}) {

@@ -86,11 +86,11 @@ func (h *Hub) Purge(ctx context.Context, userID string) (Purged, error) {
 	h.mu.Lock()
 	delete(h.kv, userID)
 	delete(h.records, userID)
-	delete(h.dirty, userID)
-	u, monitored := h.users[userID]
+	h.dirty.del(userID)
+	u, monitored := h.users.get(userID)
 	if monitored {
 		h.replace(h.freshLocked(u, now), KVUpdated)
-		h.dirty[userID] = struct{}{}
+		h.dirty.add(userID)
 	}
 	h.mu.Unlock()
 	h.notifyPurge(userID, now)
@@ -102,10 +102,10 @@ func (h *Hub) Purge(ctx context.Context, userID string) (Purged, error) {
 func (h *Hub) freshLocked(u *User, now time.Time) *User {
 	nu := u.clone()
 	nu.KV = KV{}
-	nu.MonitoringSince = now
-	nu.LastSeen = time.Time{}
+	nu.SetMonitoringSince(now)
+	nu.SetLastSeen(time.Time{})
 	if nu.Status() != StatusOffline {
-		nu.LastSeen = now
+		nu.SetLastSeen(now)
 	}
 	return nu
 }

@@ -56,9 +56,9 @@ func (h *Hub) ApplyPurge(userID string, at time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.records, userID)
-	delete(h.dirty, userID)
+	h.dirty.del(userID)
 	delete(h.foreign, userID)
-	if u, ok := h.users[userID]; ok {
+	if u, ok := h.users.get(userID); ok {
 		nu := h.freshLocked(u, at)
 		nu.KV = h.kvLocked(userID)
 		h.replace(nu, KVUpdated)

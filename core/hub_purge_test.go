@@ -101,8 +101,8 @@ func TestPurgeMonitored(t *testing.T) {
 	if !ok {
 		t.Fatal("no longer monitored")
 	}
-	if u.KV.Len() != 0 || !u.MonitoringSince.Equal(now) || !u.LastSeen.Equal(now) || u.Status() != core.StatusOnline {
-		t.Errorf("snapshot after purge: kv %v since %v seen %v status %s", u.KV, u.MonitoringSince, u.LastSeen, u.Status())
+	if u.KV.Len() != 0 || !u.MonitoringSince().Equal(now) || !u.LastSeen().Equal(now) || u.Status() != core.StatusOnline {
+		t.Errorf("snapshot after purge: kv %v since %v seen %v status %s", u.KV, u.MonitoringSince(), u.LastSeen(), u.Status())
 	}
 	r, _ := h.Record("1")
 	if r.GitHubLogin != "" || !r.MonitoringSince.Equal(now) {

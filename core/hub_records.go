@@ -36,11 +36,11 @@ func (h *Hub) recordLocked(userID string, now time.Time) UserRecord {
 // snapshot while monitored, from h.records otherwise.
 func (h *Hub) recordOfLocked(userID string) (UserRecord, bool) {
 	r, ok := h.records[userID]
-	if u, monitored := h.users[userID]; monitored {
+	if u, monitored := h.users.get(userID); monitored {
 		r.ID = u.ID
-		r.Username = u.Discord.Username
-		r.MonitoringSince = u.MonitoringSince
-		r.LastSeen = u.LastSeen
+		r.Username = u.Discord.Username()
+		r.MonitoringSince = u.MonitoringSince()
+		r.LastSeen = u.LastSeen()
 		return r, true
 	}
 	return r, ok
@@ -54,8 +54,8 @@ func (h *Hub) recordOfLocked(userID string) (UserRecord, bool) {
 // of a large guild kept the store busy for minutes (issue 12).
 func (h *Hub) noteRecordLocked(u *User, prev UserRecord) {
 	if prev.ID != "" && !prev.MonitoringSince.IsZero() &&
-		prev.MonitoringSince.Equal(u.MonitoringSince) && prev.LastSeen.Equal(u.LastSeen) &&
-		prev.Username == u.Discord.Username {
+		prev.MonitoringSince.Equal(u.MonitoringSince()) && prev.LastSeen.Equal(u.LastSeen()) &&
+		prev.Username == u.Discord.Username() {
 		return
 	}
 	h.markRecordLocked(u.ID)
@@ -63,12 +63,13 @@ func (h *Hub) noteRecordLocked(u *User, prev UserRecord) {
 
 // keepRecordLocked stores the record of a user who stops being monitored.
 func (h *Hub) keepRecordLocked(u *User) {
-	r := h.records[u.ID]
-	r.ID = u.ID
-	r.Username = strings.Clone(u.Discord.Username) // not the snapshot's raw JSON
-	r.MonitoringSince = u.MonitoringSince
-	r.LastSeen = u.LastSeen
-	h.records[u.ID] = r
+	id := strings.Clone(u.ID) // the snapshot's shares its packed profile
+	r := h.records[id]
+	r.ID = id
+	r.Username = strings.Clone(u.Discord.Username()) // not the snapshot's raw JSON
+	r.MonitoringSince = u.MonitoringSince()
+	r.LastSeen = u.LastSeen()
+	h.records[id] = r
 }
 
 // flushLoop writes changed user records in batches, off every client's path.
@@ -102,26 +103,26 @@ func (h *Hub) FlushRecords(ctx context.Context) error {
 	const batch = 1000
 	for {
 		h.mu.Lock()
-		recs := make([]UserRecord, 0, min(batch, len(h.dirty)))
-		for id := range h.dirty {
+		recs := make([]UserRecord, 0, min(batch, h.dirty.len()))
+		for id := range h.dirty.all() {
 			if h.hiddenLocked(id) {
 				// Nothing new about a user who opted out is written
 				// (hub_optout.go); opting in marks the record again.
-				delete(h.dirty, id)
+				h.dirty.del(id)
 				continue
 			}
 			if r, ok := h.recordOfLocked(id); ok {
 				recs = append(recs, r)
 			}
-			delete(h.dirty, id)
+			h.dirty.del(id)
 			if len(recs) == batch {
 				break
 			}
 		}
-		if len(h.dirty) == 0 {
+		if h.dirty.len() == 0 {
 			// A map keeps its peak size; after a full sync's burst that
 			// is a slot per member.
-			h.dirty = map[string]struct{}{}
+			h.dirty = recordSet{}
 		}
 		h.mu.Unlock()
 		if len(recs) == 0 {
@@ -132,7 +133,7 @@ func (h *Hub) FlushRecords(ctx context.Context) error {
 			h.log.Warn("saving user records failed; will retry", "err", err, "count", len(recs))
 			h.mu.Lock()
 			for _, r := range recs {
-				h.dirty[r.ID] = struct{}{}
+				h.dirty.add(r.ID)
 			}
 			h.stats.recordsWriting.Store(0)
 			h.mu.Unlock()

@@ -37,10 +37,10 @@ func (h *Hub) ApplyMember(from ForeignRecord, guildID string, m Member) {
 // node's. A record already marked for this hub stays this hub's.
 func (h *Hub) markRecordLocked(userID string) {
 	if h.marking == nil {
-		h.dirty[userID] = struct{}{}
+		h.dirty.add(userID)
 		return
 	}
-	if _, mine := h.dirty[userID]; mine {
+	if h.dirty.has(userID) {
 		return
 	}
 	if h.foreign == nil {
@@ -75,7 +75,7 @@ func (h *Hub) AdoptForeignRecords() int {
 	defer h.mu.Unlock()
 	n := len(h.foreign)
 	for id := range h.foreign {
-		h.dirty[id] = struct{}{}
+		h.dirty.add(id)
 	}
 	h.foreign = nil
 	return n

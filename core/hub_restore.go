@@ -40,13 +40,13 @@ func (h *Hub) Snapshot() ([]UserKV, []UserRecord) {
 			kvs = append(kvs, UserKV{UserID: id, KV: kv})
 		}
 	}
-	recs := make([]UserRecord, 0, len(h.users)+len(h.records))
-	for id := range h.users {
+	recs := make([]UserRecord, 0, h.users.len()+len(h.records))
+	for id := range h.users.all() {
 		r, _ := h.recordOfLocked(id)
 		recs = append(recs, r)
 	}
 	for id, r := range h.records {
-		if _, monitored := h.users[id]; !monitored {
+		if _, monitored := h.users.get(id); !monitored {
 			recs = append(recs, r)
 		}
 	}
@@ -139,7 +139,7 @@ func (h *Hub) RestoreRecords(ctx context.Context, recs []UserRecord, dryRun bool
 		// Memory holds them: the background writer retries.
 		h.mu.Lock()
 		for _, r := range written {
-			h.dirty[r.ID] = struct{}{}
+			h.dirty.add(r.ID)
 		}
 		h.mu.Unlock()
 		return changed, storeError(err)
@@ -161,7 +161,7 @@ func (h *Hub) restoredRecordLocked(r UserRecord) (UserRecord, bool) {
 	if r.LastSeen.After(next.LastSeen) {
 		next.LastSeen = r.LastSeen
 	}
-	if _, monitored := h.users[r.ID]; !monitored && next.Username == "" {
+	if _, monitored := h.users.get(r.ID); !monitored && next.Username == "" {
 		next.Username = r.Username // a monitored user's name is Discord's
 	}
 	if next.GitHubLogin == "" {
@@ -174,15 +174,15 @@ func (h *Hub) restoredRecordLocked(r UserRecord) (UserRecord, bool) {
 // monitored user (a new snapshot, so its cached renderings are rebuilt;
 // nothing is published, as at a start-up load), into h.records otherwise.
 func (h *Hub) applyRecordLocked(r UserRecord) {
-	u, monitored := h.users[r.ID]
+	u, monitored := h.users.get(r.ID)
 	if !monitored {
 		h.records[r.ID] = r
 		return
 	}
-	if !r.MonitoringSince.Equal(u.MonitoringSince) || !r.LastSeen.Equal(u.LastSeen) {
+	if !r.MonitoringSince.Equal(u.MonitoringSince()) || !r.LastSeen.Equal(u.LastSeen()) {
 		nu := u.clone()
-		nu.MonitoringSince = r.MonitoringSince
-		nu.LastSeen = r.LastSeen
+		nu.SetMonitoringSince(r.MonitoringSince)
+		nu.SetLastSeen(r.LastSeen)
 		h.install(nu)
 	}
 	if r.GitHubLogin != "" {

@@ -130,8 +130,8 @@ func TestRestoreRecords(t *testing.T) {
 	if !got.MonitoringSince.Equal(early) || got.GitHubLogin != "octo" || got.Username != "u10" {
 		t.Fatalf("monitored record %+v: the earlier start and the link restored, Discord's name kept", got)
 	}
-	if u, _ := h.Get("10"); !u.MonitoringSince.Equal(early) {
-		t.Fatalf("snapshot monitoring since %v", u.MonitoringSince)
+	if u, _ := h.Get("10"); !u.MonitoringSince().Equal(early) {
+		t.Fatalf("snapshot monitoring since %v", u.MonitoringSince())
 	}
 	if r, ok := store.Record("99"); !ok || r.Username != "gone" || !r.LastSeen.Equal(seen) {
 		t.Fatalf("stored record %+v %v", r, ok)

@@ -43,7 +43,7 @@ func (h *Hub) Stats() HubStats {
 	all := len(h.subsAll)
 	h.subMu.Unlock()
 	h.mu.Lock()
-	pending := len(h.dirty) + int(h.stats.recordsWriting.Load())
+	pending := h.dirty.len() + int(h.stats.recordsWriting.Load())
 	foreign := len(h.foreign)
 	h.mu.Unlock()
 	return HubStats{

@@ -14,7 +14,7 @@ func testUser(id string) DiscordUser {
 }
 
 func online(name string) *Presence {
-	return &Presence{Status: StatusOnline, ClientStatus: ClientStatus{Desktop: StatusOnline},
+	return &Presence{Status: StatusOnline, ClientStatus: &ClientStatus{Desktop: StatusOnline},
 		Activities: []Activity{{Raw: json.RawMessage(fmt.Sprintf(`{"name":%q,"type":0}`, name)), Name: name}}}
 }
 

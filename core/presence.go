@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"encoding/json"
+	"sync"
 	"time"
 )
 
@@ -72,11 +73,54 @@ type Activity struct {
 	Flags         int64
 }
 
-// Presence is a user's live presence as the gateway last reported it.
+// Presence is a user's live presence as the gateway last reported it. Its
+// activities are either built by hand (Activities: tests, fixtures) or
+// packed (Packed: the decoder's, JSON only); read them with ActivityList.
+// ClientStatus is nil when every platform is absent; the decoder's point
+// to shared values (InternClientStatus), so a presence is 64 bytes, not
+// 144. Read it with Clients.
 type Presence struct {
 	Status       Status
-	ClientStatus ClientStatus
+	ClientStatus *ClientStatus
 	Activities   []Activity
+	Packed       PackedActivities
+}
+
+// Clients returns the per-platform statuses (all absent when
+// ClientStatus is nil).
+func (p *Presence) Clients() ClientStatus {
+	if p == nil || p.ClientStatus == nil {
+		return ClientStatus{}
+	}
+	return *p.ClientStatus
+}
+
+// clientStatuses holds one ClientStatus per combination: at most 5⁵.
+var clientStatuses sync.Map // ClientStatus → *ClientStatus
+
+// InternClientStatus returns a shared, never changed *ClientStatus equal
+// to cs; nil when every platform is absent.
+func InternClientStatus(cs ClientStatus) *ClientStatus {
+	if cs == (ClientStatus{}) {
+		return nil
+	}
+	if shared, ok := clientStatuses.Load(cs); ok {
+		return shared.(*ClientStatus)
+	}
+	shared, _ := clientStatuses.LoadOrStore(cs, &cs)
+	return shared.(*ClientStatus)
+}
+
+// ActivityList returns the presence's activities, nil when there are none:
+// the hand-built ones, or the packed ones decoded into new values.
+func (p *Presence) ActivityList() []Activity {
+	if p == nil {
+		return nil
+	}
+	if p.Activities != nil || p.Packed.IsZero() {
+		return p.Activities
+	}
+	return p.Packed.Decode()
 }
 
 // Equal reports whether p and q would render identically.
@@ -84,11 +128,18 @@ func (p *Presence) Equal(q *Presence) bool {
 	if p == nil || q == nil {
 		return p == q
 	}
-	if p.Status != q.Status || p.ClientStatus != q.ClientStatus || len(p.Activities) != len(q.Activities) {
+	if p.Status != q.Status || p.Clients() != q.Clients() {
 		return false
 	}
-	for i := range p.Activities {
-		if !p.Activities[i].SameJSON(&q.Activities[i]) {
+	if p.Activities == nil && q.Activities == nil {
+		return p.Packed.Equal(q.Packed)
+	}
+	pa, qa := p.ActivityList(), q.ActivityList()
+	if len(pa) != len(qa) {
+		return false
+	}
+	for i := range pa {
+		if !pa[i].SameJSON(&qa[i]) {
 			return false
 		}
 	}
@@ -178,16 +229,78 @@ func sameJSON(raw json.RawMessage, p PackedJSON, raw2 json.RawMessage, p2 Packed
 // on every change, so a *User may be read without locks and renderings of
 // it may be cached on it.
 type User struct {
-	ID              string
-	Discord         DiscordUser
-	Nick            string    // guild nickname in the first watched guild that has one
-	Presence        *Presence // nil when Discord sent none (renders offline)
-	KV              KV        // insertion order; read-only (shared)
-	Guilds          []string  // watched guilds the user is a member of
-	MonitoringSince time.Time
-	LastSeen        time.Time // last time the user was seen not offline; zero if never
+	ID          string
+	Discord     Profile
+	Presence    *Presence   // nil when Discord sent none (renders offline)
+	KV          KV          // insertion order; read-only (shared)
+	member      *membership // Guilds and Nick; shared by the members of one guild without a nickname
+	since, seen int64       // MonitoringSince and LastSeen in Unix ns (16 bytes, not 48); 0 when unknown
 
 	renders renderCache
+}
+
+// membership is a snapshot's watched guilds and nickname, behind one
+// pointer: most members are in one watched guild and have no nickname
+// there, and they share one membership per guild (Hub.membershipLocked),
+// so a snapshot holds 8 bytes for both instead of 40.
+type membership struct {
+	guilds []string
+	nick   string
+}
+
+// Guilds returns the watched guilds the user is a member of (read-only).
+func (u *User) Guilds() []string {
+	if u.member == nil {
+		return nil
+	}
+	return u.member.guilds
+}
+
+// Nick is the user's guild nickname in the first watched guild that has
+// one; "" when none.
+func (u *User) Nick() string {
+	if u.member == nil {
+		return ""
+	}
+	return u.member.nick
+}
+
+// SetGuilds sets Guilds on a snapshot being built (a published snapshot
+// is never changed).
+func (u *User) SetGuilds(ids []string) { u.member = &membership{guilds: ids, nick: u.Nick()} }
+
+// SetNick sets Nick on a snapshot being built.
+func (u *User) SetNick(nick string) { u.member = &membership{guilds: u.Guilds(), nick: nick} }
+
+// MonitoringSince is when Halyard began monitoring the user (the earliest
+// join time it knows); zero when unknown.
+func (u *User) MonitoringSince() time.Time { return timeOfNanos(u.since) }
+
+// LastSeen is the last time the user was seen not offline; zero if never.
+func (u *User) LastSeen() time.Time { return timeOfNanos(u.seen) }
+
+// SetMonitoringSince sets MonitoringSince on a snapshot being built (a
+// published snapshot is never changed).
+func (u *User) SetMonitoringSince(t time.Time) { u.since = nanosOf(t) }
+
+// SetLastSeen sets LastSeen on a snapshot being built.
+func (u *User) SetLastSeen(t time.Time) { u.seen = nanosOf(t) }
+
+// nanosOf is t in Unix ns, 0 for the zero time. Times Halyard keeps lie
+// well inside int64 nanoseconds (1678–2262).
+func nanosOf(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// timeOfNanos is nanosOf's inverse, in UTC.
+func timeOfNanos(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
 }
 
 // Status returns the user's status, offline when there is no presence.
@@ -199,12 +312,9 @@ func (u *User) Status() Status {
 }
 
 // Activities returns the user's activities, nil when there are none.
-func (u *User) Activities() []Activity {
-	if u.Presence == nil {
-		return nil
-	}
-	return u.Presence.Activities
-}
+// Packed ones are decoded on every call: callers that read them more than
+// once keep the slice.
+func (u *User) Activities() []Activity { return u.Presence.ActivityList() }
 
 // Spotify returns the first activity whose id is "spotify:1", as Lanyard
 // picks it, or nil.

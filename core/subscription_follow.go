@@ -15,7 +15,7 @@ func (s *Subscription) Follow(ids ...string) []*User {
 	s.Add(ids...)
 	users := make([]*User, 0, len(ids))
 	for _, id := range ids {
-		if u, ok := h.users[id]; ok {
+		if u, ok := h.users.get(id); ok {
 			users = append(users, u)
 		}
 	}

@@ -65,7 +65,7 @@ func BenchmarkDecodePresence(b *testing.B) {
 	cpu0 := cpuTime()
 	for b.Loop() {
 		w, err := decodePresenceWire(raw)
-		if err != nil || w.userID() == "" || len(w.presence().Activities) != 3 {
+		if err != nil || w.userID() == "" || w.presence().Packed.Len() != 3 {
 			b.Fatal("bad decode")
 		}
 	}

@@ -122,7 +122,7 @@ func compareUser(tr discordsim.Truth, u *core.User, strict bool) []string {
 	}
 	var cs core.ClientStatus
 	if u.Presence != nil {
-		cs = u.Presence.ClientStatus
+		cs = u.Presence.Clients()
 	}
 	if got := clientStatusMap(cs); !reflect.DeepEqual(got, tr.ClientStatus) {
 		diffs = append(diffs, fmt.Sprintf("client_status %v, want %v", got, tr.ClientStatus))
@@ -137,17 +137,17 @@ func compareUser(tr discordsim.Truth, u *core.User, strict bool) []string {
 			diffs = append(diffs, fmt.Sprintf("%d activities, want %d", len(u.Activities()), len(want)))
 		}
 	}
-	if u.MonitoringSince.IsZero() || u.MonitoringSince.After(tr.JoinedAt) {
+	if u.MonitoringSince().IsZero() || u.MonitoringSince().After(tr.JoinedAt) {
 		// Lantern's monitoring_since: the earliest guild join time. A user
 		// who left one of several guilds keeps the earlier start (their
 		// membership of the watched guilds had no break), which the
 		// simulator no longer knows; it can never be later.
-		diffs = append(diffs, fmt.Sprintf("monitoring since %v, later than the join time %v", u.MonitoringSince, tr.JoinedAt))
+		diffs = append(diffs, fmt.Sprintf("monitoring since %v, later than the join time %v", u.MonitoringSince(), tr.JoinedAt))
 	}
 	if !jsonEqual(u.Discord.JSON(), tr.User) {
 		diffs = append(diffs, fmt.Sprintf("user %s, want %s", u.Discord.JSON(), tr.User))
 	}
-	guilds := slices.Clone(u.Guilds)
+	guilds := slices.Clone(u.Guilds())
 	want := slices.Clone(tr.Guilds)
 	sort.Strings(guilds)
 	sort.Strings(want)
@@ -212,7 +212,7 @@ func TestBotMonitorsItsOwnMember(t *testing.T) {
 	sim := startSim(t, discordsim.Config{Members: 300, Guilds: 2})
 	_, hub := startBot(t, sim, nil)
 	u, ok := hub.Get(sim.BotUserID())
-	if !ok || !u.Discord.Bot || len(u.Guilds) != 2 {
+	if !ok || !u.Discord.Bot() || len(u.Guilds()) != 2 {
 		t.Fatalf("after the member sync the bot's own user is %+v (monitored: %v), want monitored in both guilds", u, ok)
 	}
 	if hub.Count() != len(sim.AllTruth()) {
@@ -238,7 +238,7 @@ func TestBotMirrorsSimulator(t *testing.T) {
 	}
 	waitFor(t, "the presence update", func() bool {
 		u, _ := hub.Get(uid)
-		return u != nil && u.Status() == core.StatusDND && u.Presence.ClientStatus.VR == core.StatusDND && jsonEqual(activitiesJSON(u), []byte(act))
+		return u != nil && u.Status() == core.StatusDND && u.Presence.Clients().VR == core.StatusDND && jsonEqual(activitiesJSON(u), []byte(act))
 	})
 
 	// Churn, a new member, a profile change and a departure.
@@ -259,7 +259,7 @@ func TestBotMirrorsSimulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitMirrors(t, sim, hub, true, nil)
-	if u, ok := hub.Get(newID); !ok || u.Nick != "nb" || u.Status() != core.StatusOnline {
+	if u, ok := hub.Get(newID); !ok || u.Nick() != "nb" || u.Status() != core.StatusOnline {
 		t.Fatalf("new member: %+v", u)
 	}
 
@@ -330,8 +330,8 @@ func TestBotGuildFilter(t *testing.T) {
 				continue
 			}
 			n++
-			if !slices.Equal(u.Guilds, []string{g1}) {
-				diffs = append(diffs, fmt.Sprintf("%s guilds %v", id, u.Guilds))
+			if !slices.Equal(u.Guilds(), []string{g1}) {
+				diffs = append(diffs, fmt.Sprintf("%s guilds %v", id, u.Guilds()))
 			}
 			if string(u.Status()) != tr.Status {
 				diffs = append(diffs, fmt.Sprintf("%s status %s, want %s", id, u.Status(), tr.Status))

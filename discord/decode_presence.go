@@ -81,13 +81,13 @@ func (w *presenceWire) presence() *core.Presence {
 		p.Status = status(s)
 	}
 	if cs := w.clientStatus; cs != nil {
-		p.ClientStatus = core.ClientStatus{
+		p.ClientStatus = core.InternClientStatus(core.ClientStatus{
 			Desktop:  platformStatus(cs.Desktop),
 			Mobile:   platformStatus(cs.Mobile),
 			Web:      platformStatus(cs.Web),
 			Embedded: platformStatus(cs.Embedded),
 			VR:       platformStatus(cs.VR),
-		}
+		})
 	}
 	var stack [8][]byte
 	items := stack[:0]
@@ -99,62 +99,28 @@ func (w *presenceWire) presence() *core.Presence {
 	if len(items) == 0 {
 		return sharedPresence(p)
 	}
-	p.Activities = packActivities(items)
+	p.Packed = packActivities(items)
+	if p.Packed.IsZero() {
+		return sharedPresence(p)
+	}
 	return p
 }
 
-// packActivities decodes activity objects and keeps their JSON packed
-// (core.PackedJSON), all of them in one allocation of exactly their packed
-// size, which their parsed strings share: the payload (a whole member
-// chunk, or a presence update) does not stay alive for them.
-func packActivities(items [][]byte) []core.Activity {
-	acts := make([]core.Activity, 0, len(items))
-	var srcStack [8][]byte
-	var endStack [8]int
-	srcs, ends := srcStack[:0], endStack[:0]
-	var scratch [2048]byte
-	buf := scratch[:0]
+// packActivities keeps the activity objects' JSON packed
+// (core.PackedActivities), all of them in one allocation of exactly their
+// packed size: the payload (a whole member chunk, or a presence update)
+// does not stay alive for them, and their fields are parsed only when a
+// rendering reads them. A numeric id is rewritten as a string first, as
+// core.DecodeActivity does.
+func packActivities(items [][]byte) core.PackedActivities {
+	var stack [8][]byte
+	raws := stack[:0]
 	for _, it := range items {
-		a, ok := decodeActivity(it)
-		if !ok {
-			continue
+		if raw, ok := core.NormalizeActivity(it); ok {
+			raws = append(raws, raw)
 		}
-		if len(a.Raw) != len(it) || &a.Raw[0] != &it[0] {
-			// Normalised (a numeric id became a string): parse the new
-			// JSON, so the strings lie in the bytes that are packed.
-			a, _ = decodeActivity(a.Raw)
-		}
-		srcs = append(srcs, a.Raw)
-		a.Raw = nil
-		acts = append(acts, a)
-		buf = core.PackJSON(buf, srcs[len(srcs)-1])
-		ends = append(ends, len(buf))
 	}
-	own := clone(buf)
-	start := 0
-	for i := range acts {
-		p := core.PackedJSONOf(own[start:ends[i]:ends[i]])
-		start = ends[i]
-		shareActivity(&acts[i], p, srcs[i])
-	}
-	return acts
-}
-
-// shareActivity moves a's JSON into p (its packed form) and its parsed
-// strings, read from raw, onto p's memory.
-func shareActivity(a *core.Activity, p core.PackedJSON, raw []byte) {
-	a.Packed = p
-	for _, s := range []*string{&a.ID, &a.Name, &a.URL, &a.Details, &a.State, &a.ApplicationID, &a.SyncID,
-		&a.LargeImage, &a.LargeText, &a.SmallImage, &a.SmallText, &a.PartyID} {
-		*s = p.Share(raw, *s)
-	}
-	if a.Emoji != nil {
-		a.Emoji.Name = p.Share(raw, a.Emoji.Name)
-		a.Emoji.ID = p.Share(raw, a.Emoji.ID)
-	}
-	for i := range a.Buttons {
-		a.Buttons[i] = p.Share(raw, a.Buttons[i])
-	}
+	return core.PackActivities(raws)
 }
 
 // activityless holds one immutable Presence per status and client_status
@@ -166,7 +132,7 @@ var activityless sync.Map // [6]core.Status → *core.Presence
 // sharedPresence returns the shared Presence equal to p (which has no
 // activities). Presences are never changed once decoded.
 func sharedPresence(p *core.Presence) *core.Presence {
-	cs := p.ClientStatus
+	cs := p.Clients()
 	key := [6]core.Status{p.Status, cs.Desktop, cs.Mobile, cs.Web, cs.Embedded, cs.VR}
 	if shared, ok := activityless.Load(key); ok {
 		return shared.(*core.Presence)

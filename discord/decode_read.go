@@ -1,204 +1,30 @@
 package discord
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"math"
-	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/halyardhq/halyard/internal/jsonread"
 )
 
-// The gateway's value readers: one family for every dispatch Halyard
-// decodes itself. Discord warns that presence fields are not type-checked:
-// integers arrive as floats or strings, snowflakes as numbers. Each reader
-// takes one raw JSON value (a slice eachMember or eachElement handed out)
-// and is lenient: ok is false only when the value has a type that cannot
-// be read as asked, and the caller then skips that field, never the event.
-// The common shape (a plain string, a plain integer) is read without
-// encoding/json and, where share is true, without a copy.
+// The gateway's value readers and scanners live in internal/jsonread,
+// shared with core (which decodes packed activities on demand); these
+// short names keep the decoders readable and are inlined.
 
-// errNotObject rejects a payload that is not a JSON object.
-var errNotObject = errors.New("payload is not a JSON object")
+func kind(raw []byte) byte                                { return jsonread.Kind(raw) }
+func isNull(raw []byte) bool                              { return jsonread.IsNull(raw) }
+func readString(raw []byte, share bool) (string, bool)    { return jsonread.ReadString(raw, share) }
+func readSnowflake(raw []byte, share bool) (string, bool) { return jsonread.ReadSnowflake(raw, share) }
+func readInt(raw []byte) (int64, bool)                    { return jsonread.ReadInt(raw) }
+func readFloat(raw []byte) (float64, bool)                { return jsonread.ReadFloat(raw) }
+func readBool(raw []byte) (bool, bool)                    { return jsonread.ReadBool(raw) }
+func readTime(raw []byte) time.Time                       { return jsonread.ReadTime(raw) }
 
-// kind returns the first byte of a JSON value, 0 when it is empty.
-func kind(raw []byte) byte {
-	for _, c := range raw {
-		switch c {
-		case ' ', '\t', '\n', '\r':
-			continue
-		}
-		return c
-	}
-	return 0
+func eachMember(obj []byte, fn func(key string, raw []byte)) error {
+	return jsonread.EachMember(obj, fn)
 }
 
-func isNull(raw []byte) bool {
-	k := kind(raw)
-	return k == 0 || (k == 'n' && string(bytes.TrimSpace(raw)) == "null")
-}
+func eachElement(arr []byte, fn func(raw []byte)) bool { return jsonread.EachElement(arr, fn) }
 
-func isNumber(raw []byte) bool {
-	k := kind(raw)
-	return k == '-' || (k >= '0' && k <= '9')
-}
-
-func allDigits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return len(b) > 0
-}
-
-// readString reads a string; a number becomes its text; null or absent is
-// "". A plain string (no escapes, valid UTF-8) shares raw's memory when
-// share is true and is copied otherwise.
-func readString(raw []byte, share bool) (string, bool) {
-	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' {
-		body := raw[1 : n-1]
-		if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
-			if share {
-				return alias(body), true
-			}
-			return string(body), true
-		}
-	}
-	switch k := kind(raw); {
-	case isNull(raw):
-		return "", true
-	case k == '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", false
-		}
-		return s, true
-	case isNumber(raw):
-		return string(bytes.TrimSpace(raw)), true
-	}
-	return "", false
-}
-
-// readSnowflake reads an ID sent as a string or a number and returns it as
-// a decimal string, sharing raw's memory when share is true and the id is
-// a plain decimal string.
-func readSnowflake(raw []byte, share bool) (string, bool) {
-	if n := len(raw); n >= 3 && raw[0] == '"' && raw[n-1] == '"' && allDigits(raw[1:n-1]) {
-		if share {
-			return alias(raw[1 : n-1]), true
-		}
-		return string(raw[1 : n-1]), true
-	}
-	if isNumber(raw) {
-		text := string(bytes.TrimSpace(raw))
-		if n, err := strconv.ParseUint(text, 10, 64); err == nil {
-			return strconv.FormatUint(n, 10), true
-		}
-		f, err := strconv.ParseFloat(text, 64)
-		if err != nil || f < 0 || f >= math.MaxUint64 || f != math.Trunc(f) {
-			return "", false
-		}
-		return strconv.FormatUint(uint64(f), 10), true
-	}
-	return readString(raw, false)
-}
-
-// readInt reads an integer sent as an integer, a float or a numeric
-// string; null or absent is 0.
-func readInt(raw []byte) (int64, bool) {
-	d := raw
-	neg := false
-	if len(d) > 0 && d[0] == '-' {
-		neg, d = true, d[1:]
-	}
-	if n := len(d); n > 0 && n <= 18 && allDigits(d) {
-		var v int64
-		for _, c := range d {
-			v = v*10 + int64(c-'0')
-		}
-		if neg {
-			v = -v
-		}
-		return v, true
-	}
-	if isNull(raw) {
-		return 0, true
-	}
-	var text string
-	switch {
-	case kind(raw) == '"':
-		s, ok := readString(raw, false)
-		if !ok {
-			return 0, false
-		}
-		text = strings.TrimSpace(s)
-		if text == "" {
-			return 0, true
-		}
-	case isNumber(raw):
-		text = string(bytes.TrimSpace(raw))
-	default:
-		return 0, false
-	}
-	if n, err := strconv.ParseInt(text, 10, 64); err == nil {
-		return n, true
-	}
-	f, err := strconv.ParseFloat(text, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f > math.MaxInt64 || f < math.MinInt64 {
-		return 0, false
-	}
-	return int64(f), true
-}
-
-// readFloat reads a number sent as a number or a numeric string; null or
-// absent is 0.
-func readFloat(raw []byte) (float64, bool) {
-	s, ok := readString(raw, false)
-	if !ok || s == "" {
-		return 0, ok
-	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, false
-	}
-	return f, true
-}
-
-// readBool reads a boolean; also accepts 0/1 and "true"/"false".
-func readBool(raw []byte) (bool, bool) {
-	switch string(raw) {
-	case "true":
-		return true, true
-	case "false", "":
-		return false, true
-	}
-	if isNull(raw) {
-		return false, true
-	}
-	switch strings.Trim(string(bytes.TrimSpace(raw)), `"`) {
-	case "true", "1":
-		return true, true
-	case "false", "0", "":
-		return false, true
-	}
-	return false, false
-}
-
-// readTime reads an ISO 8601 timestamp (Discord's
-// "2021-03-01T12:00:00.000000+00:00"); null, absent or unreadable is the
-// zero time: the join time is then unknown, never a reason to drop the
-// member.
-func readTime(raw []byte) time.Time {
-	s, ok := readString(raw, false)
-	if !ok || s == "" {
-		return time.Time{}
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}
-	}
-	return t.UTC()
+func replaceMember(obj []byte, key string, val []byte) ([]byte, bool) {
+	return jsonread.ReplaceMember(obj, key, val)
 }

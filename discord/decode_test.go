@@ -2,7 +2,6 @@ package discord
 
 import (
 	"encoding/json"
-	"reflect"
 	"testing"
 
 	"github.com/halyardhq/halyard/core"
@@ -49,62 +48,6 @@ func TestLenientSnowflake(t *testing.T) {
 	}
 }
 
-func TestDecodeActivityHostile(t *testing.T) {
-	raw := `{"id":"ec0b28a579ecb4bd","name":"Visual Studio Code","type":"0","application_id":383226320970055681,` +
-		`"created_at":"1767265200000","timestamps":{"start":1767265200000.0,"end":"1767269003000"},` +
-		`"emoji":{"name":"go","id":565944799887179808,"animated":"true"},` +
-		`"assets":{"large_image":"mp:external/abc","large_text":"Go","small_image":565944799887179808},` +
-		`"party":{"id":"spotify:1"},"buttons":["View Repository",{"label":"Docs","url":"x"}],"flags":48.0,` +
-		`"details":{"bad":"type"},"future_field":{"nested":[1,2]}}`
-	a, ok := decodeActivity(json.RawMessage(raw))
-	if !ok {
-		t.Fatal("activity rejected")
-	}
-	if a.CreatedAt != 1767265200000 || a.Start != 1767265200000 || a.End != 1767269003000 || a.Flags != 48 {
-		t.Errorf("numbers: %+v", a)
-	}
-	if a.Type != 0 || a.Name != "Visual Studio Code" || a.Details != "" || a.LargeText != "Go" || a.PartyID != "spotify:1" {
-		t.Errorf("strings: %+v", a)
-	}
-	if a.ApplicationID != "383226320970055681" || a.Emoji == nil || a.Emoji.ID != "565944799887179808" || !a.Emoji.Animated {
-		t.Errorf("ids: %+v %+v", a, a.Emoji)
-	}
-	if !reflect.DeepEqual(a.Buttons, []string{"View Repository", "Docs"}) {
-		t.Errorf("buttons %q", a.Buttons)
-	}
-	// Raw keeps everything, in order, with the two ids as strings.
-	want := `{"id":"ec0b28a579ecb4bd","name":"Visual Studio Code","type":"0","application_id":"383226320970055681",` +
-		`"created_at":"1767265200000","timestamps":{"start":1767265200000.0,"end":"1767269003000"},` +
-		`"emoji":{"name":"go","id":"565944799887179808","animated":"true"},` +
-		`"assets":{"large_image":"mp:external/abc","large_text":"Go","small_image":565944799887179808},` +
-		`"party":{"id":"spotify:1"},"buttons":["View Repository",{"label":"Docs","url":"x"}],"flags":48.0,` +
-		`"details":{"bad":"type"},"future_field":{"nested":[1,2]}}`
-	if string(a.JSON()) != want {
-		t.Errorf("raw\n got %s\nwant %s", a.JSON(), want)
-	}
-}
-
-func TestDecodeActivityVerbatim(t *testing.T) {
-	raw := `{"id":"spotify:1","name":"Spotify","type":2,"flags":48,"created_at":1767268800000,"sync_id":"4cOd",` +
-		`"party":{"id":"spotify:13"},"timestamps":{"start":1,"end":2},"assets":{"large_image":"spotify:ab","large_text":"Album"}}`
-	a, ok := decodeActivity(json.RawMessage(raw))
-	if !ok || string(a.JSON()) != raw {
-		t.Fatalf("raw changed: %s", a.JSON())
-	}
-	if a.SyncID != "4cOd" || a.LargeImage != "spotify:ab" || a.Start != 1 || a.End != 2 || a.Type != 2 {
-		t.Errorf("%+v", a)
-	}
-	for _, bad := range []string{`"x"`, `[]`, `12`, `null`} {
-		if _, ok := decodeActivity(json.RawMessage(bad)); ok {
-			t.Errorf("%s accepted as an activity", bad)
-		}
-	}
-	// Missing everything is still an activity.
-	if a, ok := decodeActivity(json.RawMessage(`{}`)); !ok || a.Name != "" || a.CreatedAt != 0 {
-		t.Errorf("{} -> %+v %v", a, ok)
-	}
-}
-
 func TestDecodePresence(t *testing.T) {
 	raw := `{"user":{"id":"13"},"guild_id":"12","status":"dnd","client_status":{"desktop":"dnd","embedded":"online","vr":"idle","web":7},` +
 		`"activities":[{"name":"a","type":0},"junk",{"name":"b","type":4,"created_at":"5"}],"broadcast":null,"_unknown":{"x":[1]}}`
@@ -117,11 +60,11 @@ func TestDecodePresence(t *testing.T) {
 	}
 	p := w.presence()
 	want := core.ClientStatus{Desktop: core.StatusDND, Embedded: core.StatusOnline, VR: core.StatusIdle, Web: core.StatusOnline}
-	if p.Status != core.StatusDND || p.ClientStatus != want {
-		t.Errorf("status %q %+v", p.Status, p.ClientStatus)
+	if p.Status != core.StatusDND || p.Clients() != want {
+		t.Errorf("status %q %+v", p.Status, p.Clients())
 	}
-	if len(p.Activities) != 2 || p.Activities[1].Name != "b" || p.Activities[1].CreatedAt != 5 {
-		t.Errorf("activities %+v", p.Activities)
+	if acts := p.ActivityList(); len(acts) != 2 || acts[1].Name != "b" || acts[1].CreatedAt != 5 {
+		t.Errorf("activities %+v", acts)
 	}
 
 	for _, tc := range []struct {
@@ -140,7 +83,7 @@ func TestDecodePresence(t *testing.T) {
 			continue
 		}
 		p := w.presence()
-		if p.Status != tc.status || len(p.Activities) != tc.acts || p.ClientStatus != (core.ClientStatus{}) {
+		if p.Status != tc.status || len(p.ActivityList()) != tc.acts || p.Clients() != (core.ClientStatus{}) {
 			t.Errorf("%s -> %+v", tc.raw, p)
 		}
 	}
@@ -179,7 +122,7 @@ func TestDecodeMembers(t *testing.T) {
 	if len(got) != 3 || bad != 4 {
 		t.Fatalf("got %d members, %d bad", len(got), bad)
 	}
-	if got[0].Nick != "A" || got[0].Presence == nil || got[0].Presence.ClientStatus.Mobile != core.StatusOnline || !got[0].SetPresence {
+	if got[0].Nick != "A" || got[0].Presence == nil || got[0].Presence.Clients().Mobile != core.StatusOnline || !got[0].SetPresence {
 		t.Errorf("member 1: %+v", got[0])
 	}
 	if got[1].Presence != nil || !got[1].SetPresence {

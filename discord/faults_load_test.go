@@ -158,8 +158,8 @@ func (f *folder) diff(hub *core.Hub) []string {
 			diffs = append(diffs, fmt.Sprintf("%s: subscriber has client_status %v, hub %v", u.ID, clientStatusOf(got), clientStatusOf(u)))
 		case !jsonEqual(activitiesJSON(got), activitiesJSON(u)):
 			diffs = append(diffs, fmt.Sprintf("%s: subscriber has activities %s, hub %s", u.ID, activitiesJSON(got), activitiesJSON(u)))
-		case string(got.Discord.JSON()) != string(u.Discord.JSON()) || got.Nick != u.Nick:
-			diffs = append(diffs, fmt.Sprintf("%s: subscriber has user %s (nick %q), hub %s (nick %q)", u.ID, got.Discord.JSON(), got.Nick, u.Discord.JSON(), u.Nick))
+		case string(got.Discord.JSON()) != string(u.Discord.JSON()) || got.Nick() != u.Nick():
+			diffs = append(diffs, fmt.Sprintf("%s: subscriber has user %s (nick %q), hub %s (nick %q)", u.ID, got.Discord.JSON(), got.Nick(), u.Discord.JSON(), u.Nick()))
 		}
 	}
 	for id := range f.latest {
@@ -178,7 +178,7 @@ func clientStatusOf(u *core.User) map[string]string {
 	if u.Presence == nil {
 		return map[string]string{}
 	}
-	return clientStatusMap(u.Presence.ClientStatus)
+	return clientStatusMap(u.Presence.Clients())
 }
 
 // churner applies presence changes at a steady rate, except while paused,

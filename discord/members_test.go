@@ -41,7 +41,7 @@ func TestMemberSyncAndPrune(t *testing.T) {
 	b.handle(&rawGuildCreate{raw: []byte(`{"id":"100","unavailable":false,"members":[` + member("1", "one") + `,` + member("2", "") +
 		`],"presences":[{"user":{"id":"1"},"status":"online","client_status":{"desktop":"online"},"activities":[{"name":"x","type":0}]}]}`)})
 	b.handle(&rawGuildCreate{raw: []byte(`{"id":"200","members":[` + member("50", "") + `]}`)}) // not watched
-	if u, ok := hub.Get("1"); !ok || u.Status() != core.StatusOnline || u.Nick != "one" || string(u.Discord.JSON()) != `{"id":"1","username":"u1","primary_guild":null}` {
+	if u, ok := hub.Get("1"); !ok || u.Status() != core.StatusOnline || u.Nick() != "one" || string(u.Discord.JSON()) != `{"id":"1","username":"u1","primary_guild":null}` {
 		t.Fatalf("member 1: %+v", u)
 	}
 	if u, ok := hub.Get("2"); !ok || u.Presence != nil {
@@ -97,14 +97,14 @@ func TestMemberSyncAndPrune(t *testing.T) {
 	// Presence and member updates.
 	b.handle(&rawPresenceUpdate{raw: []byte(`{"user":{"id":"2"},"guild_id":"100","status":"dnd","client_status":{"vr":"dnd"},"activities":[]}`)})
 	b.handle(&rawPresenceUpdate{raw: []byte(`{"user":{"id":"3"},"guild_id":"200","status":"dnd"}`)}) // unwatched guild
-	if u, _ := hub.Get("2"); u.Status() != core.StatusDND || u.Presence.ClientStatus.VR != core.StatusDND {
+	if u, _ := hub.Get("2"); u.Status() != core.StatusDND || u.Presence.Clients().VR != core.StatusDND {
 		t.Errorf("presence update: %+v", u.Presence)
 	}
 	if u, _ := hub.Get("3"); u.Status() != core.StatusIdle {
 		t.Errorf("an unwatched guild's presence applied: %s", u.Status())
 	}
 	b.handle(&rawMemberUpdate{raw: []byte(`{"guild_id":"100","user":{"id":"2","username":"renamed","clan":null},"nick":"two","roles":[]}`)})
-	if u, _ := hub.Get("2"); u.Discord.Username != "renamed" || u.Nick != "two" || u.Status() != core.StatusDND {
+	if u, _ := hub.Get("2"); u.Discord.Username() != "renamed" || u.Nick() != "two" || u.Status() != core.StatusDND {
 		t.Errorf("member update: %+v", u)
 	}
 	b.handle(&rawMemberRemove{raw: []byte(`{"guild_id":"100","user":{"id":"1","username":"u1"}}`)})

@@ -105,7 +105,7 @@ func (s *Server) adminListUsers(c echo.Context) error {
 	}
 	users := make([]AdminUser, len(page))
 	for i, u := range page {
-		users[i] = AdminUser{ID: u.ID, Username: u.Discord.Username, Status: string(u.Status())}
+		users[i] = AdminUser{ID: u.ID, Username: u.Discord.Username(), Status: string(u.Status())}
 	}
 	return JSON(c, http.StatusOK, map[string]any{"users": users, "next": next})
 }

@@ -24,8 +24,8 @@ func (s *Server) usersPage(after string, limit int, search string) []*core.User 
 	needle := strings.ToLower(search)
 	var match []*core.User
 	for _, u := range s.opts.Hub.All() {
-		if strings.Contains(u.ID, needle) || strings.Contains(strings.ToLower(u.Discord.Username), needle) ||
-			strings.Contains(strings.ToLower(u.Discord.GlobalName), needle) {
+		if strings.Contains(u.ID, needle) || strings.Contains(strings.ToLower(u.Discord.Username()), needle) ||
+			strings.Contains(strings.ToLower(u.Discord.GlobalName()), needle) {
 			match = append(match, u)
 		}
 	}
@@ -93,11 +93,11 @@ func (s *Server) userDetail(id string) (d AdminUserDetail, ok bool) {
 		d.Monitored = true
 		status := string(u.Status())
 		d.Status = &status
-		d.Guilds = append(d.Guilds, u.Guilds...)
+		d.Guilds = append(d.Guilds, u.Guilds()...)
 	}
 	if d.OptedOut = s.opts.Hub.OptedOut(id); d.OptedOut {
 		if u, member := s.opts.Hub.Member(id); member {
-			d.Guilds = append(d.Guilds, u.Guilds...)
+			d.Guilds = append(d.Guilds, u.Guilds()...)
 		}
 	}
 	rec, hasRecord := s.opts.Hub.Record(id)

@@ -95,7 +95,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.ClusterPushes, "cluster-pushes", 200, "presences pushed at the shard holder (cluster)")
 	fs.IntVar(&c.ClusterIngest, "cluster-ingest-events", 200_000, "PRESENCE_UPDATEs flooded through the holder to the bus (cluster)")
 	fs.StringVar(&c.NATSBin, "nats-bin", "", "nats-server binary for the cluster scenario (default: go build github.com/nats-io/nats-server/v2, this module's dependency)")
-	fs.StringVar(&c.HeapProfile, "heap-profile", "", "save the server's heap profile to this file while the ws-idle subscribers are held (go tool pprof -sample_index=inuse_space); starts the server with HALYARD_PPROF=1")
+	fs.StringVar(&c.HeapProfile, "heap-profile", "", "save the server's heap profile to this file while the ws-idle subscribers are held, or once the members scenario's server has settled (go tool pprof -sample_index=inuse_space); starts the server with HALYARD_PPROF=1")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

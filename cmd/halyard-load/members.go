@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/halyardhq/halyard/discord/discordsim"
@@ -24,12 +25,17 @@ type membersResult struct {
 // /readyz and the memory once settled. The simulator (its population and
 // the frames it keeps for RESUME) lives in the tool, so the server's RSS is
 // Halyard's own. GOMEMLIMIT in the tool's environment reaches the server.
-func runMembers(ctx context.Context, bin string, m int, settle time.Duration) (membersResult, error) {
+// With heapProfile set, the server's heap profile is saved there once
+// settled (after the figures are read).
+func runMembers(ctx context.Context, bin string, m int, settle time.Duration, heapProfile string) (membersResult, error) {
 	sim, err := discordsim.New(discordsim.Config{Seed: 1, Members: m, HeartbeatInterval: 20 * time.Second})
 	if err != nil {
 		return membersResult{}, fmt.Errorf("starting the simulator: %v", err)
 	}
 	defer sim.Close()
+	if heapProfile != "" {
+		_ = os.Setenv(pprofEnv, "1") // the server inherits it: its profiling routes
+	}
 	srv, err := startProcess(ctx, bin, 0, sim, 15*time.Minute)
 	if err != nil {
 		return membersResult{}, err
@@ -48,5 +54,8 @@ func runMembers(ctx context.Context, bin string, m int, settle time.Duration) (m
 	res.Monitored = after["halyard_monitored_users"]
 	res.RSS = after["process_resident_memory_bytes"]
 	res.HeapInuse = after["go_memstats_heap_inuse_bytes"]
+	if heapProfile != "" {
+		return res, saveHeapProfile(ctx, &http.Client{Timeout: 5 * time.Minute}, srv, heapProfile)
+	}
 	return res, nil
 }

@@ -121,7 +121,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 		if bin == "" {
 			fmt.Fprintf(out, "%-10s skipped: needs a server the tool starts (not --target)\n", "members")
 		} else {
-			res, err := runMembers(ctx, bin, cfg.Members, cfg.Settle)
+			res, err := runMembers(ctx, bin, cfg.Members, cfg.Settle, cfg.HeapProfile)
 			rep.MembersDetail = &res
 			rep.Members, rep.MembersRSSBytes, rep.MembersReadyMS = res.Members, res.RSS, res.ReadyMS
 			// The simulated members and the bot's own member: Halyard

@@ -66,7 +66,7 @@ func TestAdminCLIUsers(t *testing.T) {
 	r.line(t, `ID +USERNAME +STATUS`)
 	for _, id := range ids {
 		u, _ := m.Hub.Get(id)
-		r.line(t, regexp.QuoteMeta(id)+` +`+regexp.QuoteMeta(u.Discord.Username)+` +`+string(u.Status()))
+		r.line(t, regexp.QuoteMeta(id)+` +`+regexp.QuoteMeta(u.Discord.Username())+` +`+string(u.Status()))
 	}
 	r.line(t, fmt.Sprintf(`%d user\(s\)`, m.Hub.Count()))
 
@@ -81,10 +81,10 @@ func TestAdminCLIUsers(t *testing.T) {
 
 	// --search by a username (case-insensitive) finds that user only.
 	target, _ := m.Hub.Get(ids[4])
-	s := runAdminCLI(t, base, "", "users", "--search", strings.ToUpper(target.Discord.Username), "--json").ok(t)
+	s := runAdminCLI(t, base, "", "users", "--search", strings.ToUpper(target.Discord.Username()), "--json").ok(t)
 	page.Users = nil
 	if err := json.Unmarshal([]byte(s.stdout), &page); err != nil || len(page.Users) != 1 || page.Users[0].ID != ids[4] {
-		t.Fatalf("--search %s: %s", target.Discord.Username, s.stdout)
+		t.Fatalf("--search %s: %s", target.Discord.Username(), s.stdout)
 	}
 	// …and by an id substring finds every user whose id holds it, in id order.
 	sub := ids[7][5:11]
@@ -152,7 +152,7 @@ func TestAdminCLIUserAndTokens(t *testing.T) {
 	rec, _ := m.Hub.Record(id)
 	r = runAdminCLI(t, base, "", "user", id).ok(t)
 	r.line(t, `ID +`+id)
-	r.line(t, `Username +`+regexp.QuoteMeta(u.Discord.Username))
+	r.line(t, `Username +`+regexp.QuoteMeta(u.Discord.Username()))
 	r.line(t, `Monitored +yes, `+string(u.Status())+` \(guilds `+m.Sim.GuildIDs()[0]+`\)`)
 	r.line(t, `KV keys +2: location, pronouns`)
 	r.line(t, `API token +yes`)

@@ -73,13 +73,13 @@ func TestUserPage(t *testing.T) {
 	for _, mm := range regexp.MustCompile(`<meta (?:property|name)="([^"]+)" content="([^"]*)">`).FindAllStringSubmatch(body, -1) {
 		meta[mm[1]] = html.UnescapeString(mm[2])
 	}
-	name := u.Discord.GlobalName
+	name := u.Discord.GlobalName()
 	if name == "" {
-		name = u.Discord.Username
+		name = u.Discord.Username()
 	}
 	wantAvatar := "https://cdn.discordapp.com/embed/avatars/"
-	if u.Discord.Avatar != "" {
-		wantAvatar = "https://cdn.discordapp.com/avatars/" + alice + "/" + u.Discord.Avatar
+	if u.Discord.Avatar() != "" {
+		wantAvatar = "https://cdn.discordapp.com/avatars/" + alice + "/" + u.Discord.Avatar()
 	}
 	if !strings.HasPrefix(meta["og:title"], name) || !strings.HasPrefix(meta["og:image"], wantAvatar) ||
 		meta["twitter:card"] != "summary" || meta["og:url"] != m.Config.HTTP.ExternalURL+"/u/"+alice ||

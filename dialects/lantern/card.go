@@ -88,7 +88,7 @@ func plainCard(u *core.User, opts cardOptions, now time.Time) (out []byte) {
 			out = []byte(minimalCardSVG)
 		}
 	}()
-	cu := &cardUser{ID: u.ID, Username: u.Discord.Username, PlatformStatus: core.StatusOffline, Status: core.StatusOffline}
+	cu := &cardUser{ID: u.ID, Username: u.Discord.Username(), PlatformStatus: core.StatusOffline, Status: core.StatusOffline}
 	return writeCardSVG(cu, opts, cardImages{}, now)
 }
 

@@ -152,15 +152,15 @@ func drawDisc(n int, c color.RGBA) image.Image {
 func cardUserOnlineSpotify() *core.User {
 	return &core.User{
 		ID: "111111111111111111",
-		Discord: core.DiscordUser{
+		Discord: core.ProfileOf(core.DiscordUser{
 			Raw: []byte(`{"id":"111111111111111111","username":"alice","global_name":"Alice <&>","public_flags":4325952,` +
 				`"primary_guild":{"identity_enabled":true,"identity_guild_id":"987654321098765432","tag":"GGEZ","badge":"deadbeef"}}`),
 			ID: "111111111111111111", Username: "alice", Discriminator: "0", GlobalName: "Alice <&>",
 			Avatar: "0123456789abcdef0123456789abcdef",
-		},
+		}),
 		Presence: &core.Presence{
 			Status:       core.StatusOnline,
-			ClientStatus: core.ClientStatus{Desktop: core.StatusOnline},
+			ClientStatus: &core.ClientStatus{Desktop: core.StatusOnline},
 			Activities: []core.Activity{
 				{Name: "Custom Status", Type: 4, State: "hello world", Emoji: &core.Emoji{Name: "🔥"}},
 				{
@@ -175,28 +175,29 @@ func cardUserOnlineSpotify() *core.User {
 }
 
 func cardUserOffline() *core.User {
-	return &core.User{
+	u := &core.User{
 		ID: "444444444444444444",
-		Discord: core.DiscordUser{
+		Discord: core.ProfileOf(core.DiscordUser{
 			Raw: []byte(`{"id":"444444444444444444","username":"dora","global_name":"Dora","public_flags":0}`),
 			ID:  "444444444444444444", Username: "dora", Discriminator: "0", GlobalName: "Dora",
-		},
-		LastSeen: cardNow.Add(-3 * time.Hour),
-		KV:       core.KV{},
+		}),
+		KV: core.KV{},
 	}
+	u.SetLastSeen(cardNow.Add(-3 * time.Hour))
+	return u
 }
 
 func cardUserDNDGame() *core.User {
 	return &core.User{
 		ID: "333333333333333333",
-		Discord: core.DiscordUser{
+		Discord: core.ProfileOf(core.DiscordUser{
 			Raw: []byte(`{"id":"333333333333333333","username":"carol","global_name":"Carol the Coder","public_flags":16514}`),
 			ID:  "333333333333333333", Username: "carol", Discriminator: "0", GlobalName: "Carol the Coder",
 			Avatar: "a_fedcba9876543210fedcba9876543210",
-		},
+		}),
 		Presence: &core.Presence{
 			Status:       core.StatusDND,
-			ClientStatus: core.ClientStatus{Desktop: core.StatusDND, Mobile: core.StatusOnline},
+			ClientStatus: &core.ClientStatus{Desktop: core.StatusDND, Mobile: core.StatusOnline},
 			Activities: []core.Activity{
 				{
 					Name: "Visual Studio Code", Type: 0, ApplicationID: "383226320970055681",
@@ -216,14 +217,14 @@ func cardUserDNDGame() *core.User {
 func cardUserHostile() *core.User {
 	return &core.User{
 		ID: "222222222222222222",
-		Discord: core.DiscordUser{
+		Discord: core.ProfileOf(core.DiscordUser{
 			Raw: []byte(`{"id":"222222222222222222","username":"b<o>b\"'` + "`" + `&amp;","public_flags":65537,"bot":true}`),
 			ID:  "222222222222222222", Username: "b<o>b\"'`&amp;\x00\x1b\uFFFE]]>", Discriminator: "1234",
 			Bot: true,
-		},
+		}),
 		Presence: &core.Presence{
 			Status:       core.StatusIdle,
-			ClientStatus: core.ClientStatus{Mobile: core.StatusIdle},
+			ClientStatus: &core.ClientStatus{Mobile: core.StatusIdle},
 			Activities: []core.Activity{
 				{Name: "</div></foreignObject><script>alert(1)</script>", Type: 3, Details: "<![CDATA[x]]> & \xff\xfe",
 					State: "<img src=x onerror=alert(1)>"},

@@ -42,7 +42,7 @@ type cardActivity struct {
 
 // newCardUser collects what the card needs from a user snapshot.
 func newCardUser(u *core.User, hosts imageHosts) *cardUser {
-	d := u.Discord
+	d := u.Discord.DiscordUser()
 	disc := d.Discriminator
 	if disc == "" {
 		disc = "0"
@@ -96,7 +96,7 @@ func cardPlatformStatus(u *core.User) core.Status {
 	if u.Presence == nil {
 		return core.StatusOffline
 	}
-	cs := u.Presence.ClientStatus
+	cs := u.Presence.Clients()
 	for _, s := range []core.Status{cs.Desktop, cs.Mobile, cs.Web} {
 		if s != "" && s != core.StatusOffline && s.Valid() {
 			return s

@@ -100,7 +100,7 @@ func TestCardWellFormed(t *testing.T) {
 	users := map[string]*core.User{
 		"spotify": cardUserOnlineSpotify(), "offline": cardUserOffline(),
 		"dnd": cardUserDNDGame(), "hostile": cardUserHostile(),
-		"bare": {ID: "555555555555555555", Discord: core.DiscordUser{Raw: []byte(`not json`)}},
+		"bare": {ID: "555555555555555555", Discord: core.ProfileOf(core.DiscordUser{Raw: []byte(`not json`)})},
 	}
 	queries := []string{"", "theme=light", "hideGlobalName=1&hideStatus=1&hideBadges=1&hideActivity=1&hideLastSeen=1&hideServerTag=1",
 		"noActivityTitle=%3C%2Fdiv%3E&noActivityMessage=%26%00%3C!--", "borderRadius=0"}
@@ -216,7 +216,7 @@ func TestCardHTTP(t *testing.T) {
 	srv := newImageServer(t, nil)
 	s.dialect.card = srv.renderer(CardImageOptions{})
 	id := s.member(`{"id":"`+idA+`","username":"alice","discriminator":"0","global_name":null,"avatar":null,"public_flags":1}`,
-		&core.Presence{Status: core.StatusOnline, ClientStatus: core.ClientStatus{Web: core.StatusOnline}})
+		&core.Presence{Status: core.StatusOnline, ClientStatus: &core.ClientStatus{Web: core.StatusOnline}})
 
 	r := s.do("GET", "/api/v1/users/"+id+"?svg=1&borderRadius=5", "")
 	if r.status != 200 {

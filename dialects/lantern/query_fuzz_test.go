@@ -86,9 +86,9 @@ func FuzzCardSVG(f *testing.F) {
 		}
 		u := &core.User{
 			ID: "222222222222222222",
-			Discord: core.DiscordUser{ID: "222222222222222222", Username: username, GlobalName: globalName,
-				Raw: []byte(`{"id":"222222222222222222"}`)},
-			Presence: &core.Presence{Status: core.StatusOnline, ClientStatus: core.ClientStatus{Desktop: core.StatusOnline},
+			Discord: core.ProfileOf(core.DiscordUser{ID: "222222222222222222", Username: username, GlobalName: globalName,
+				Raw: []byte(`{"id":"222222222222222222"}`)}),
+			Presence: &core.Presence{Status: core.StatusOnline, ClientStatus: &core.ClientStatus{Desktop: core.StatusOnline},
 				Activities: []core.Activity{
 					{Name: "Custom Status", Type: 4, State: activity, Emoji: &core.Emoji{Name: activity}},
 					{Name: activity, Type: 0, Details: username, State: globalName, LargeText: activity},

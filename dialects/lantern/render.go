@@ -64,7 +64,8 @@ func parseProfile(raw json.RawMessage) profile {
 
 // appendMetadata appends docs/compat/lantern.md §3.3's object.
 func appendMetadata(b []byte, u *core.User, prof *profile) []byte {
-	du := &u.Discord
+	dv := u.Discord.DiscordUser()
+	du := &dv
 	disc := du.Discriminator
 	if disc == "" {
 		disc = "0"
@@ -112,7 +113,7 @@ func appendMetadata(b []byte, u *core.User, prof *profile) []byte {
 		b = strconv.AppendInt(b, *prof.PublicFlags, 10)
 	}
 	b = append(b, `},"monitoring_since":`...)
-	b = appendTime(b, u.MonitoringSince)
+	b = appendTime(b, u.MonitoringSince())
 	return append(b, '}')
 }
 
@@ -193,8 +194,8 @@ func appendServerTag(b []byte, g *primaryGuild) []byte {
 // present, offline without a presence) and no time.
 func statusAndLastSeen(u *core.User) (core.Status, time.Time) {
 	s := u.Status()
-	if s == core.StatusOffline && !u.LastSeen.IsZero() {
-		return s, u.LastSeen
+	if s == core.StatusOffline && !u.LastSeen().IsZero() {
+		return s, u.LastSeen()
 	}
 	return s, time.Time{}
 }

@@ -222,7 +222,7 @@ func spotifyActivity(u *core.User) *core.Activity {
 func appendPlatforms(b []byte, u *core.User, now time.Time) []byte {
 	var cs core.ClientStatus
 	if u.Presence != nil {
-		cs = u.Presence.ClientStatus
+		cs = u.Presence.Clients()
 	}
 	b = append(b, `{"desktop":`...)
 	b = appendString(b, platformStatus(cs.Desktop))

@@ -17,7 +17,7 @@ const aliceJSON = `{"id":"111111111111111111","username":"alice","discriminator"
 func alicePresence(t testing.TB) *core.Presence {
 	return &core.Presence{
 		Status:       core.StatusIdle,
-		ClientStatus: core.ClientStatus{Desktop: core.StatusIdle, Mobile: core.StatusOnline},
+		ClientStatus: &core.ClientStatus{Desktop: core.StatusIdle, Mobile: core.StatusOnline},
 		Activities: []core.Activity{
 			activity(t, `{"id":"custom","name":"Custom Status","type":4,"state":"hello world","emoji":{"name":"🔥"},"created_at":1795324206869}`),
 			activity(t, `{"id":"spotify:1","name":"Spotify","type":2,"state":"Artist A; Artist B","details":"Song Name",
@@ -104,7 +104,7 @@ func TestUserObjectCases(t *testing.T) {
 		return `{"id":"` + id + `","username":"bob","discriminator":"` + disc + `","global_name":null,"avatar":null}`
 	}
 	withActs := func(acts ...string) *core.Presence {
-		p := &core.Presence{Status: core.StatusOnline, ClientStatus: core.ClientStatus{Desktop: core.StatusOnline}}
+		p := &core.Presence{Status: core.StatusOnline, ClientStatus: &core.ClientStatus{Desktop: core.StatusOnline}}
 		for _, a := range acts {
 			p.Activities = append(p.Activities, activity(t, a))
 		}
@@ -192,7 +192,7 @@ func TestLastSeen(t *testing.T) {
 	s := newTestServer(t, nil)
 	s.setHubNow(time.UnixMilli(1735689600000))
 	id := s.member(`{"id":"444444444444444444","username":"dora","global_name":"Dora"}`,
-		&core.Presence{Status: core.StatusOnline, ClientStatus: core.ClientStatus{Web: core.StatusOnline}})
+		&core.Presence{Status: core.StatusOnline, ClientStatus: &core.ClientStatus{Web: core.StatusOnline}})
 	s.hub.UpdatePresence(id, &core.Presence{Status: core.StatusOffline})
 	r := s.do("GET", "/api/v1/users/"+id, "")
 	if !strings.HasSuffix(string(r.body), `"storage":{},"server_tag":null,"status":"offline","last_seen_at":{"unix":1735689600,"raw":"2025-01-01T00:00:00.000Z"}}`) {

@@ -66,7 +66,7 @@ func benchLanternFanout(b *testing.B, clients int) {
 		if i%2 == 1 {
 			status = core.StatusIdle
 		}
-		e.hub.UpdatePresence(sockA, &core.Presence{Status: status, ClientStatus: core.ClientStatus{Desktop: status}})
+		e.hub.UpdatePresence(sockA, &core.Presence{Status: status, ClientStatus: &core.ClientStatus{Desktop: status}})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)

@@ -88,7 +88,7 @@ func TestLanternSocketKeyOrder(t *testing.T) {
 			c.send(`{"op":12,"d":{"user_id":"` + sockB + `"}}`)
 			c.expectOrdered(t, "ERROR", opError, true)
 
-			e.hub.UpdatePresence(sockA, &core.Presence{Status: core.StatusOnline, ClientStatus: core.ClientStatus{Desktop: core.StatusOnline}})
+			e.hub.UpdatePresence(sockA, &core.Presence{Status: core.StatusOnline, ClientStatus: &core.ClientStatus{Desktop: core.StatusOnline}})
 			c.expectOrdered(t, "PRESENCE_UPDATE", opPresenceUpdate, true)
 			if err := e.hub.PutKV(t.Context(), sockA, "color", "blue"); err != nil {
 				t.Fatal(err)

@@ -318,7 +318,7 @@ func TestLanternSocketEvents(t *testing.T) {
 	all.expect("INIT_ACK")
 
 	// 109: a presence change of A reaches A's list and ALL, not C's socket.
-	e.hub.UpdatePresence(sockA, &core.Presence{Status: core.StatusDND, ClientStatus: core.ClientStatus{Desktop: core.StatusDND}})
+	e.hub.UpdatePresence(sockA, &core.Presence{Status: core.StatusDND, ClientStatus: &core.ClientStatus{Desktop: core.StatusDND}})
 	for _, c := range []*sockClient{listA, all} {
 		if f := c.expect("PRESENCE_UPDATE"); string(f.D) != e.user(sockA) {
 			t.Fatalf("PRESENCE_UPDATE %s", f.D)

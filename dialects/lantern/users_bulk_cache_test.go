@@ -51,7 +51,7 @@ func TestBulkCache(t *testing.T) {
 	}
 	step("first", func() {})
 	step("a presence", func() {
-		s.hub.UpdatePresence(idB, &core.Presence{Status: core.StatusDND, ClientStatus: core.ClientStatus{Web: core.StatusDND}})
+		s.hub.UpdatePresence(idB, &core.Presence{Status: core.StatusDND, ClientStatus: &core.ClientStatus{Web: core.StatusDND}})
 	})
 	step("a user joins", func() { s.simpleMember(idD) })
 	step("an opt-out", func() {

@@ -92,7 +92,7 @@ func quicklinkPath(raw string) (id, ext string, ok bool) {
 // avatar hash at size 1024 (a still avatar asked for as gif is fetched as
 // jpg), else the default avatar, always png and without size.
 func avatarURL(cdn string, u *core.User, ext string) string {
-	if hash := u.Discord.Avatar; hash != "" {
+	if hash := u.Discord.Avatar(); hash != "" {
 		if ext == "gif" && !strings.HasPrefix(hash, "a_") {
 			ext = "jpg"
 		}
@@ -105,7 +105,7 @@ func avatarURL(cdn string, u *core.User, ext string) string {
 // discriminator mod 5, or for new usernames (discriminator "0", or none at
 // all, docs/compat/lanyard.md §9) (id >> 22) mod 6.
 func defaultAvatar(u *core.User) uint64 {
-	if disc := u.Discord.Discriminator; disc != "0" {
+	if disc := u.Discord.Discriminator(); disc != "0" {
 		if n, err := strconv.ParseUint(disc, 10, 64); err == nil {
 			return n % 5
 		}

@@ -16,7 +16,7 @@ func RenderPresence(u *core.User) []byte {
 	b.Grow(512 + u.Discord.JSONLen())
 	var cs core.ClientStatus
 	if u.Presence != nil {
-		cs = u.Presence.ClientStatus
+		cs = u.Presence.Clients()
 	}
 	spotify := u.Spotify()
 	b.WriteString(`{"active_on_discord_desktop":`)

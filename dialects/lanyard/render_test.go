@@ -10,7 +10,7 @@ import (
 func userWith(p *core.Presence, kv core.KV) *core.User {
 	return &core.User{
 		ID:       "94490510688792576",
-		Discord:  core.DiscordUser{ID: "94490510688792576", Raw: json.RawMessage(`{"id":"94490510688792576","username":"phin","primary_guild":{"tag":"LNY"},"future_field":[1,2]}`)},
+		Discord:  core.ProfileOf(core.DiscordUser{ID: "94490510688792576", Raw: json.RawMessage(`{"id":"94490510688792576","username":"phin","primary_guild":{"tag":"LNY"},"future_field":[1,2]}`)}),
 		Presence: p,
 		KV:       kv,
 	}
@@ -48,7 +48,7 @@ func TestRenderOnlineWithSpotify(t *testing.T) {
 	custom := `{"id":"custom","name":"Custom Status","type":4,"state":"late night","emoji":{"name":"🌙"},"created_at":1615529838051}`
 	p := &core.Presence{
 		Status:       core.StatusOnline,
-		ClientStatus: core.ClientStatus{Desktop: core.StatusOnline, Mobile: core.StatusIdle},
+		ClientStatus: &core.ClientStatus{Desktop: core.StatusOnline, Mobile: core.StatusIdle},
 		Activities: []core.Activity{
 			{Raw: json.RawMessage(custom), ID: "custom"},
 			{Raw: json.RawMessage(spotify), ID: "spotify:1"},

@@ -71,7 +71,7 @@ func (e *socketEnv) join(id string) {
 
 // setStatus changes id's presence (each call must differ from the last).
 func (e *socketEnv) setStatus(id string, s core.Status) {
-	e.hub.UpdatePresence(id, &core.Presence{Status: s, ClientStatus: core.ClientStatus{Desktop: s}})
+	e.hub.UpdatePresence(id, &core.Presence{Status: s, ClientStatus: &core.ClientStatus{Desktop: s}})
 }
 
 // wsClient is a gorilla client with helpers that fail the test.

@@ -22,7 +22,7 @@ func BenchmarkGetUser(b *testing.B) {
 	s.hub.UpsertMember("g", core.Member{User: core.DiscordUser{ID: id, Avatar: "a_0123456789abcdef", Discriminator: "0", Raw: raw}})
 	s.hub.UpdatePresence(id, &core.Presence{
 		Status:       core.StatusOnline,
-		ClientStatus: core.ClientStatus{Desktop: core.StatusOnline, Mobile: core.StatusIdle},
+		ClientStatus: &core.ClientStatus{Desktop: core.StatusOnline, Mobile: core.StatusIdle},
 		Activities: []core.Activity{
 			{ID: "spotify:1", Name: "Spotify", Type: 2, SyncID: "4cOdK2wGLETKBW3PvgPWqT", Details: "Never Gonna Give You Up", State: "Rick Astley",
 				LargeImage: "spotify:ab67616d0000b273", LargeText: "Whenever You Need Somebody",

@@ -122,7 +122,7 @@ func TestGetUserServesCachedBytesUntilChange(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Fatal("two reads differ without a change")
 	}
-	hub.UpdatePresence("1", &core.Presence{Status: core.StatusIdle, ClientStatus: core.ClientStatus{Web: core.StatusIdle}})
+	hub.UpdatePresence("1", &core.Presence{Status: core.StatusIdle, ClientStatus: &core.ClientStatus{Web: core.StatusIdle}})
 	_, c := get(t, ts.URL+"/v1/users/1", "")
 	if !bytes.Contains(c, []byte(`"discord_status":"idle"`)) || !bytes.Contains(c, []byte(`"active_on_discord_web":true`)) {
 		t.Fatalf("after change: %s", c)

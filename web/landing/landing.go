@@ -150,18 +150,18 @@ func (p *Page) render() []byte {
 // (guild nicknames are not public, as in the Lanyard presence).
 func displayName(u *core.User) string {
 	switch {
-	case u.Discord.GlobalName != "":
-		return u.Discord.GlobalName
-	case u.Discord.Username != "":
-		return u.Discord.Username
+	case u.Discord.GlobalName() != "":
+		return u.Discord.GlobalName()
+	case u.Discord.Username() != "":
+		return u.Discord.Username()
 	}
 	return u.ID
 }
 
 // avatarURL is the user's avatar on the CDN at list size, or Discord's default avatar.
 func (p *Page) avatarURL(u *core.User) string {
-	if u.Discord.Avatar != "" {
-		return p.opts.CDNURL + "/avatars/" + u.ID + "/" + u.Discord.Avatar + ".png?size=64"
+	if u.Discord.Avatar() != "" {
+		return p.opts.CDNURL + "/avatars/" + u.ID + "/" + u.Discord.Avatar() + ".png?size=64"
 	}
 	n := 0
 	if id, err := strconv.ParseUint(u.ID, 10, 64); err == nil {

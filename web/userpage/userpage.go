@@ -96,7 +96,7 @@ func (p *Page) serve(c echo.Context) error {
 	if u, ok := p.opts.Hub.Get(id); ok {
 		status = http.StatusOK
 		v.Found = true
-		v.Name, v.Username = displayName(u), u.Discord.Username
+		v.Name, v.Username = displayName(u), u.Discord.Username()
 		v.Status = string(u.Status())
 		v.Avatar = avatarURL(p.opts.CDNURL, u)
 		v.URL = p.opts.ExternalURL + "/u/" + url.PathEscape(id)
@@ -120,7 +120,7 @@ func (p *Page) serve(c echo.Context) error {
 // displayName is the name Discord shows: the global name, else the
 // username, else the id.
 func displayName(u *core.User) string {
-	for _, n := range []string{u.Discord.GlobalName, u.Discord.Username} {
+	for _, n := range []string{u.Discord.GlobalName(), u.Discord.Username()} {
 		if n != "" {
 			return n
 		}
@@ -174,7 +174,7 @@ func activityVerb(t int) string {
 // avatarURL is the CDN address of the user's avatar (animated ones as
 // gif), else of their default avatar.
 func avatarURL(cdn string, u *core.User) string {
-	if hash := u.Discord.Avatar; hash != "" {
+	if hash := u.Discord.Avatar(); hash != "" {
 		ext := "png"
 		if strings.HasPrefix(hash, "a_") {
 			ext = "gif"
@@ -182,7 +182,7 @@ func avatarURL(cdn string, u *core.User) string {
 		return cdn + "/avatars/" + url.PathEscape(u.ID) + "/" + url.PathEscape(hash) + "." + ext + "?size=256"
 	}
 	var index uint64
-	if n, err := strconv.ParseUint(u.Discord.Discriminator, 10, 64); err == nil && u.Discord.Discriminator != "0" {
+	if n, err := strconv.ParseUint(u.Discord.Discriminator(), 10, 64); err == nil && u.Discord.Discriminator() != "0" {
 		index = n % 5
 	} else {
 		id, _ := strconv.ParseUint(u.ID, 10, 64)

@@ -1,13 +1,13 @@
-package discord
+package jsonread
 
 import (
 	"bytes"
 	"encoding/json"
 )
 
-// replaceMember returns the JSON object obj with the value of member key
+// ReplaceMember returns the JSON object obj with the value of member key
 // replaced by val, keeping every other member and their order.
-func replaceMember(obj []byte, key string, val []byte) ([]byte, bool) {
+func ReplaceMember(obj []byte, key string, val []byte) ([]byte, bool) {
 	dec := json.NewDecoder(bytes.NewReader(obj))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return obj, false

@@ -1,8 +1,6 @@
-package discord
+package jsonread
 
 import (
-	"strings"
-	"sync"
 	"unsafe"
 
 	"github.com/buger/jsonparser"
@@ -12,17 +10,17 @@ import (
 // encoding/json: no reflection, no second validation pass (arikawa already
 // parsed the whole frame before handing us its bytes), and every value is a
 // slice of the payload, so verbatim copies cost one copy and parsed strings
-// can share it. The value readers (decode_read.go) are lenient: a member
+// can share it. The value readers (read.go) are lenient: a member
 // of an unexpected type is skipped, never the event.
 
-// eachMember calls fn for every member of the JSON object obj with the
+// EachMember calls fn for every member of the JSON object obj with the
 // member's name and its raw value exactly as written (strings with their
 // quotes). Raw values are capped slices of obj: appending to one never
 // writes into obj. A later duplicate member overrides an earlier one when
 // fn assigns, as encoding/json does. Keys match exactly.
-func eachMember(obj []byte, fn func(key string, raw []byte)) error {
-	if kind(obj) != '{' {
-		return errNotObject
+func EachMember(obj []byte, fn func(key string, raw []byte)) error {
+	if Kind(obj) != '{' {
+		return ErrNotObject
 	}
 	return jsonparser.ObjectEach(obj, func(key, v []byte, t jsonparser.ValueType, end int) error {
 		// end is the offset just past the value (past a string's quote).
@@ -34,15 +32,15 @@ func eachMember(obj []byte, fn func(key string, raw []byte)) error {
 	})
 }
 
-// eachElement calls fn for every element of the JSON array arr, raw as in
+// EachElement calls fn for every element of the JSON array arr, raw as in
 // eachMember. It reports whether arr was an array (null or absent counts,
 // with no elements).
-func eachElement(arr []byte, fn func(raw []byte)) bool {
-	switch kind(arr) {
+func EachElement(arr []byte, fn func(raw []byte)) bool {
+	switch Kind(arr) {
 	case 0:
 		return true
 	case 'n':
-		return isNull(arr)
+		return IsNull(arr)
 	case '[':
 	default:
 		return false
@@ -61,36 +59,7 @@ func eachElement(arr []byte, fn func(raw []byte)) bool {
 	return err == nil
 }
 
-// alias returns b as a string without copying. Only for bytes that are
+// Alias returns b as a string without copying. Only for bytes that are
 // never written again: the private copy of a payload arikawa hands over
 // (events.go), or a copy made for one member or presence.
-func alias(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
-
-// guildIDs interns guild ids: every member of a guild keeps the same
-// string instead of a copy per event, and none of them pins the payload it
-// was read from. The set is small (the guilds the bot is in); past
-// maxInterned ids are copied without interning.
-var guildIDs = struct {
-	sync.Mutex
-	m map[string]string
-}{m: map[string]string{}}
-
-const maxInterned = 4096
-
-// guildIDOf reads a guild id and returns it interned.
-func guildIDOf(raw []byte) string {
-	id, _ := readSnowflake(raw, true)
-	if id == "" {
-		return ""
-	}
-	guildIDs.Lock()
-	defer guildIDs.Unlock()
-	if s, ok := guildIDs.m[id]; ok {
-		return s
-	}
-	s := strings.Clone(id)
-	if len(guildIDs.m) < maxInterned {
-		guildIDs.m[s] = s
-	}
-	return s
-}
+func Alias(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
