@@ -286,19 +286,6 @@ func (h *Hub) publishLocked(ev Event) {
 	if h.hiddenLocked(ev.User.ID) {
 		return
 	}
-	h.subMu.Lock()
-	dropped := 0
-	n := 0
-	for s := range h.subsByUser[ev.User.ID] {
-		if !s.all {
-			s.deliver(ev, &dropped)
-			n++
-		}
-	}
-	for s := range h.subsAll {
-		s.deliver(ev, &dropped)
-		n++
-	}
-	h.subMu.Unlock()
+	n, dropped := h.fanOut(ev)
 	h.stats.observe(n, dropped)
 }
