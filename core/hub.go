@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -66,7 +67,10 @@ type Hub struct {
 	flushMu sync.Mutex
 	// oneGuild holds one shared membership per guild (oneGuildLocked).
 	oneGuild map[string]*membership
-	renders  []RenderFunc
+	// renders are the registered renderers, replaced (never changed in
+	// place) on registration, so that Render reads them without h.mu: the
+	// sockets render while the publisher holds h.mu to notify them.
+	renders atomic.Pointer[[]RenderFunc]
 	// purgeHooks remove what other components keep (hub_purge.go).
 	purgeHooks []PurgeHook
 
@@ -169,18 +173,20 @@ func (h *Hub) Close() error {
 func (h *Hub) RegisterRenderer(fn RenderFunc) RendererID {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.renders = append(h.renders, fn)
-	return RendererID(len(h.renders) - 1)
+	var fns []RenderFunc
+	if old := h.renders.Load(); old != nil {
+		fns = append(fns, *old...)
+	}
+	fns = append(fns, fn)
+	h.renders.Store(&fns)
+	return RendererID(len(fns) - 1)
 }
 
 // Render returns u rendered by the renderer id, built once per snapshot
 // (and again if the render cache evicted it).
 func (h *Hub) Render(id RendererID, u *User) []byte {
-	h.mu.RLock()
-	fn := h.renders[id]
-	n := len(h.renders)
-	h.mu.RUnlock()
-	return u.renders.get(id, n, u, fn, &h.renderMem)
+	fns := *h.renders.Load()
+	return u.renders.get(id, len(fns), u, fns[id], &h.renderMem)
 }
 
 // Get returns the monitored user's current snapshot. A user who opted out
@@ -280,19 +286,6 @@ func (h *Hub) publishLocked(ev Event) {
 	if h.hiddenLocked(ev.User.ID) {
 		return
 	}
-	h.subMu.Lock()
-	dropped := 0
-	n := 0
-	for s := range h.subsByUser[ev.User.ID] {
-		if !s.all {
-			s.deliver(ev, &dropped)
-			n++
-		}
-	}
-	for s := range h.subsAll {
-		s.deliver(ev, &dropped)
-		n++
-	}
-	h.subMu.Unlock()
+	n, dropped := h.fanOut(ev)
 	h.stats.observe(n, dropped)
 }

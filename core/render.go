@@ -50,6 +50,13 @@ func (c *renderCache) get(id RendererID, n int, u *User, fn RenderFunc, mem *ren
 	b := fn(u)
 	if slot.CompareAndSwap(nil, &b) {
 		mem.add(slot, &b)
+		return b
+	}
+	// Another reader rendered it meanwhile (a fan-out's first workers all
+	// start at once): hand out its bytes, so that every subscriber gets the
+	// one slice and the sockets frame it once (socket.PreparedFrames).
+	if w := slot.Load(); w != nil {
+		return *w
 	}
 	return b
 }

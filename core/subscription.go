@@ -35,8 +35,10 @@ type Subscription struct {
 
 // SubscribeNotify returns a subscription that follows nobody yet and
 // queues its events without a channel or a goroutine waiting on one: the
-// hub calls notify (which must not block; it runs under the hub's locks)
-// when the first event is pending and when the subscription overflowed,
+// hub calls notify (which must not block; it runs under the hub's locks,
+// or, in a fan-out to more than notifyInline subscribers, on the hub's
+// notifier goroutine just after: see fanOut) when the first event is
+// pending and when the subscription overflowed,
 // and the owner collects the events with Drain. While it follows every
 // user (SetAll), a pending update of a user is replaced by a newer update
 // of the same kind for that user (only the latest snapshot matters), so a
@@ -173,12 +175,13 @@ func (s *Subscription) closeLocked() {
 }
 
 // deliver queues ev without blocking; a full queue drops the subscription.
-// Called with hub.subMu held.
-func (s *Subscription) deliver(ev Event, dropped *int) {
+// It reports whether the owner is to be notified (the first pending event,
+// or the drop). Called with hub.subMu held.
+func (s *Subscription) deliver(ev Event, dropped *int) bool {
 	if s.closed {
-		return
+		return false
 	}
-	s.queue(ev, dropped)
+	return s.queue(ev, dropped)
 }
 
 // mergeScan is the pending length up to which the last event of a user is
@@ -187,8 +190,9 @@ const mergeScan = 16
 
 // queue adds ev to the subscription's queue; one that follows every user
 // merges it into a pending update of the same kind for the same user.
-// Called with hub.subMu held.
-func (s *Subscription) queue(ev Event, dropped *int) {
+// It reports whether the owner is to be notified. Called with hub.subMu
+// held.
+func (s *Subscription) queue(ev Event, dropped *int) bool {
 	s.qmu.Lock()
 	first := len(s.pending) == 0
 	// Only a subscription following everyone merges, so only it looks for
@@ -232,12 +236,9 @@ func (s *Subscription) queue(ev Event, dropped *int) {
 		s.overflowed.Store(true)
 		s.closeLocked()
 		*dropped++
-		s.notify()
-		return
+		return true
 	}
-	if first {
-		s.notify()
-	}
+	return first
 }
 
 // subscriberSets is the hub's subscription index.
@@ -245,4 +246,93 @@ type subscriberSets struct {
 	subMu      sync.Mutex
 	subsAll    map[*Subscription]struct{}
 	subsByUser map[string]map[*Subscription]struct{}
+	wakeBuf    []func() // fanOut's list of owners to notify, reused (under subMu)
+	notifier   notifier
+}
+
+// notifyInline is the largest fan-out whose owners are notified on the
+// publisher's goroutine, under the hub's locks; a larger one's are
+// notified by the notifier goroutine.
+const notifyInline = 64
+
+// fanOut queues ev for the subscriptions following its user (by id or
+// all users) and notifies the owners that need it. Called with the hub's
+// mu held. Queueing an event is cheap; notifying its owner (waking a
+// socket's actor on the engine's pool) is not, and the publisher holds the
+// hub's lock for writing — every reader and the next change wait — and, on
+// a cluster's shard holder, sends the change to the bus only once the hub
+// returns. So a large fan-out is queued under the locks and its owners are
+// notified after, on the notifier's goroutine, while the sockets woken
+// first are already being written. Each subscription's events stay in
+// order (they are queued here, in publishing order); a notify only says
+// "drain".
+func (ss *subscriberSets) fanOut(ev Event) (n, dropped int) {
+	ss.subMu.Lock()
+	defer ss.subMu.Unlock()
+	wake := ss.wakeBuf[:0]
+	for s := range ss.subsByUser[ev.User.ID] {
+		if !s.all {
+			if s.deliver(ev, &dropped) {
+				wake = append(wake, s.notify)
+			}
+			n++
+		}
+	}
+	for s := range ss.subsAll {
+		if s.deliver(ev, &dropped) {
+			wake = append(wake, s.notify)
+		}
+		n++
+	}
+	if len(wake) > notifyInline {
+		ss.wakeBuf = nil // the notifier owns this list now
+		ss.notifier.add(wake)
+		return n, dropped
+	}
+	for _, notify := range wake {
+		notify()
+	}
+	clear(wake)
+	ss.wakeBuf = wake
+	return n, dropped
+}
+
+// notifier calls the notify functions of large fan-outs (fanOut) on a
+// goroutine of its own, started when a list arrives and gone once none is
+// left, lists in the order they came.
+type notifier struct {
+	mu      sync.Mutex
+	lists   [][]func()
+	running bool
+}
+
+// add queues a list of notify functions; it never blocks.
+func (nf *notifier) add(wake []func()) {
+	nf.mu.Lock()
+	nf.lists = append(nf.lists, wake)
+	start := !nf.running
+	nf.running = true
+	nf.mu.Unlock()
+	if start {
+		go nf.run()
+	}
+}
+
+func (nf *notifier) run() {
+	for {
+		nf.mu.Lock()
+		if len(nf.lists) == 0 {
+			nf.lists = nil
+			nf.running = false
+			nf.mu.Unlock()
+			return
+		}
+		wake := nf.lists[0]
+		nf.lists[0] = nil
+		nf.lists = nf.lists[1:]
+		nf.mu.Unlock()
+		for _, notify := range wake {
+			notify()
+		}
+	}
 }

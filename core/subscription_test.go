@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 // kinds lists the drained events as "type:user" for comparisons.
@@ -199,5 +200,76 @@ func TestSubscribeNotifyIndexAfterSetAll(t *testing.T) {
 	if got[0].User.Activities()[0].Name != "first" || got[users].Type != KVUpdated ||
 		got[users+1].Type != PresenceUpdated || got[users+1].User.Activities()[0].Name != "second" {
 		t.Fatalf("queue %v: the second presence must follow the KV update", kinds(got))
+	}
+}
+
+// TestFanOutNotifiesLargeFanOutAfterPublish: in a fan-out to more than
+// notifyInline subscribers, whose owners are notified on the notifier's
+// goroutine once the hub's locks are released, every owner is still
+// notified once per empty→non-empty transition and once for its drop, and
+// each subscription's events stay complete and in order.
+func TestFanOutNotifiesLargeFanOutAfterPublish(t *testing.T) {
+	h := openHub(t)
+	h.UpsertMember("g", Member{User: testUser("1")})
+	const subs = 3 * notifyInline
+	woken := make(chan int, 4*subs)
+	list := make([]*Subscription, subs)
+	for i := range list {
+		list[i] = h.SubscribeNotify(4, func() { woken <- i })
+		list[i].Add("1")
+	}
+	// wait takes want notifications and returns how often each
+	// subscription was notified among them.
+	wait := func(want int) []int {
+		t.Helper()
+		got := make([]int, subs)
+		for range want {
+			select {
+			case i := <-woken:
+				got[i]++
+			case <-time.After(30 * time.Second): // a liveness guard, not a timing
+				t.Fatalf("notifications missing: %v", got)
+			}
+		}
+		return got
+	}
+	h.UpdatePresence("1", online("a"))
+	a, _ := h.Get("1")
+	h.UpdatePresence("1", online("b")) // queued behind "a": no second notify
+	b, _ := h.Get("1")
+	for i, n := range wait(subs) {
+		if n != 1 {
+			t.Fatalf("subscription %d notified %d times for its first event", i, n)
+		}
+	}
+	for i, s := range list {
+		got := s.Drain(nil)
+		if len(got) != 2 || got[0].User != a || got[1].User != b {
+			t.Fatalf("subscription %d drained %v", i, kinds(got))
+		}
+	}
+	// Every queue is empty again: the next event notifies all once more;
+	// then the queues (4) overflow on the fifth pending event, and each
+	// drop is notified too.
+	for k := range 5 {
+		h.UpdatePresence("1", online(fmt.Sprint(k)))
+	}
+	for i, n := range wait(2 * subs) {
+		if n != 2 {
+			t.Fatalf("subscription %d notified %d times for its first event and its drop, want 2", i, n)
+		}
+	}
+	for i, s := range list {
+		if !s.Overflowed() {
+			t.Fatalf("subscription %d not dropped", i)
+		}
+	}
+	if d := h.Stats().Dropped; d != subs {
+		t.Fatalf("dropped %d, want %d", d, subs)
+	}
+	select {
+	case i := <-woken:
+		t.Fatalf("subscription %d notified once more", i)
+	default:
 	}
 }
