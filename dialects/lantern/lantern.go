@@ -37,12 +37,14 @@ type Options struct {
 
 // Dialect is the Lantern rendering of the hub.
 type Dialect struct {
-	opts  Options
-	log   *slog.Logger
-	user  core.RendererID // the user object (docs/compat/lantern.md §3), cached per snapshot
-	card  *cardRenderer   // the SVG card (docs/compat/lantern.md §4) and its image cache
-	socks *sockets        // live WebSocket connections (docs/compat/lantern.md §6)
-	bulk  *bulkCache      // the bulk route's last answers by query
+	opts Options
+	log  *slog.Logger
+	user core.RendererID // the user object (docs/compat/lantern.md §3), cached per snapshot
+	// spotify: the Spotify timestamps the clock needs (Dialect.stamps).
+	spotify core.RendererID
+	card    *cardRenderer // the SVG card (docs/compat/lantern.md §4) and its image cache
+	socks   *sockets      // live WebSocket connections (docs/compat/lantern.md §6)
+	bulk    *bulkCache    // the bulk route's last answers by query
 	// frames are the socket event frames carrying a user object, built
 	// once per snapshot and shared by every connection.
 	frames map[int]core.RendererID
@@ -68,6 +70,7 @@ func New(opts Options) *Dialect {
 		d.frames[op] = opts.Hub.RegisterRenderer(func(u *core.User) []byte { return frame(op, d.UserJSON(u)) })
 	}
 	d.user = opts.Hub.RegisterRenderer(func(u *core.User) []byte { return RenderUser(u, d.opts.Now()) })
+	d.spotify = opts.Hub.RegisterRenderer(renderStamps)
 	return d
 }
 
@@ -95,7 +98,7 @@ const resourceNotFoundBody = `{"error":"Resource not found."}`
 // Spotify clock values, which depend on the current time, are refreshed per
 // call. The result may be shared: never modify it.
 func (d *Dialect) UserJSON(u *core.User) []byte {
-	return refreshClock(d.opts.Hub.Render(d.user, u), u, d.opts.Now())
+	return refreshClock(d.opts.Hub.Render(d.user, u), d.stamps(u), d.opts.Now())
 }
 
 // The path segments Express matches case-insensitively (docs/compat/lantern.md §1.3); parameters

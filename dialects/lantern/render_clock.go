@@ -2,6 +2,7 @@ package lantern
 
 import (
 	"bytes"
+	"encoding/binary"
 	"time"
 
 	"github.com/halyardhq/halyard/core"
@@ -57,10 +58,49 @@ var (
 	endClockKey     = []byte(`"end_human_readable":"`)
 )
 
+// spotifyStamps are the timestamps (Unix ms, 0 when absent) of a user's
+// Spotify activity, all the clock needs: read once per snapshot
+// (Dialect.stamps), not from the activities on every request, which
+// are kept packed and decoded on each read.
+type spotifyStamps struct{ start, end int64 }
+
+// ticking reports whether the clock moves with time: a Spotify activity
+// with at least one timestamp (else both clocks read "00:00").
+func (st spotifyStamps) ticking() bool { return st.start != 0 || st.end != 0 }
+
+// stampsOf reads u's Spotify timestamps from its activities (zero without
+// a Spotify activity).
+func stampsOf(u *core.User) spotifyStamps {
+	if a := spotifyActivity(u); a != nil {
+		return spotifyStamps{a.Start, a.End}
+	}
+	return spotifyStamps{}
+}
+
+// renderStamps is the renderer behind Dialect.stamps: u's Spotify
+// timestamps as 16 bytes, nil when the clock does not tick.
+func renderStamps(u *core.User) []byte {
+	st := stampsOf(u)
+	if !st.ticking() {
+		return nil
+	}
+	b := binary.LittleEndian.AppendUint64(make([]byte, 0, 16), uint64(st.start))
+	return binary.LittleEndian.AppendUint64(b, uint64(st.end))
+}
+
+// stamps returns u's Spotify timestamps, cached per snapshot by the hub.
+func (d *Dialect) stamps(u *core.User) spotifyStamps {
+	b := d.opts.Hub.Render(d.spotify, u)
+	if len(b) != 16 {
+		return spotifyStamps{}
+	}
+	return spotifyStamps{int64(binary.LittleEndian.Uint64(b)), int64(binary.LittleEndian.Uint64(b[8:]))}
+}
+
 // refreshClock returns rendered with the Spotify clock values of now, the
 // cached bytes themselves when they need no change.
-func refreshClock(rendered []byte, u *core.User, now time.Time) []byte {
-	i, j, cur, end, ok := clockEdits(rendered, u, now)
+func refreshClock(rendered []byte, st spotifyStamps, now time.Time) []byte {
+	i, j, cur, end, ok := clockEdits(rendered, st, now)
 	if !ok {
 		return rendered
 	}
@@ -69,8 +109,8 @@ func refreshClock(rendered []byte, u *core.User, now time.Time) []byte {
 
 // appendClocked appends rendered with the Spotify clock values of now to
 // dst, without a copy of its own.
-func appendClocked(dst, rendered []byte, u *core.User, now time.Time) []byte {
-	i, j, cur, end, ok := clockEdits(rendered, u, now)
+func appendClocked(dst, rendered []byte, st spotifyStamps, now time.Time) []byte {
+	i, j, cur, end, ok := clockEdits(rendered, st, now)
 	if !ok {
 		return append(dst, rendered...)
 	}
@@ -89,12 +129,11 @@ func patchClock(dst, rendered []byte, i, j int, cur, end string) []byte {
 
 // clockEdits finds where rendered's two clock values start (i, j) and what
 // they must read at now; ok is false when nothing needs to change.
-func clockEdits(rendered []byte, u *core.User, now time.Time) (i, j int, cur, end string, ok bool) {
-	a := spotifyActivity(u)
-	if a == nil || (a.Start == 0 && a.End == 0) {
+func clockEdits(rendered []byte, st spotifyStamps, now time.Time) (i, j int, cur, end string, ok bool) {
+	if !st.ticking() {
 		return 0, 0, "", "", false // both clocks are "00:00" at any time
 	}
-	cur, end = spotifyClock(a, now)
+	cur, end = clockAt(st.start, st.end, now)
 	i = bytes.Index(rendered, currentClockKey)
 	if i < 0 {
 		return 0, 0, "", "", false

@@ -209,7 +209,7 @@ func TestSpotifyClockRefreshes(t *testing.T) {
 	if !strings.Contains(string(cached), `"current_human_readable":"01:05","end_human_readable":"01:05"`) {
 		t.Fatalf("render %s", cached)
 	}
-	later := refreshClock(cached, u, time.UnixMilli(1000+3723000))
+	later := refreshClock(cached, stampsOf(u), time.UnixMilli(1000+3723000))
 	if !strings.Contains(string(later), `"current_human_readable":"02:03","end_human_readable":"02:03"`) {
 		t.Fatalf("refreshed %s", later)
 	}

@@ -66,11 +66,11 @@ func (d *Dialect) getUsers(c echo.Context) error {
 		if len(out) > 1 {
 			out = append(out, ',')
 		}
-		out = appendClocked(out, r, users[i], now)
+		out = appendClocked(out, r, d.stamps(users[i]), now)
 	}
 	out = append(out, ']')
 	err := server.JSONBlob(c, http.StatusOK, out) // written before it returns
-	d.bulk.put(raw, ids, users, out, now)
+	d.bulk.put(raw, ids, users, out, now, d.stamps)
 	*buf = out
 	server.ReleaseAnswerBuffer(buf)
 	return err
@@ -102,7 +102,7 @@ func (d *Dialect) getUser(c echo.Context) error {
 // buffer rather than a new one per request.
 func (d *Dialect) writeUser(c echo.Context, u *core.User) error {
 	r := d.opts.Hub.Render(d.user, u)
-	i, j, cur, end, ok := clockEdits(r, u, d.opts.Now())
+	i, j, cur, end, ok := clockEdits(r, d.stamps(u), d.opts.Now())
 	if !ok {
 		return server.JSONBlob(c, http.StatusOK, r)
 	}

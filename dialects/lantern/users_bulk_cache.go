@@ -80,7 +80,7 @@ func (c *bulkCache) get(query string, hub *core.Hub, now time.Time) []byte {
 // put records the answer body just built for query from ids and users
 // (nil where not monitored) at now; body is copied only when the query was
 // the slot's last one too.
-func (c *bulkCache) put(query string, ids []string, users []*core.User, body []byte, now time.Time) {
+func (c *bulkCache) put(query string, ids []string, users []*core.User, body []byte, now time.Time, stamps func(*core.User) spotifyStamps) {
 	slot := c.slot(query)
 	if prev := slot.Load(); prev == nil || prev.query != query || len(body) > maxCachedBulk {
 		slot.Store(&bulkAnswer{query: query})
@@ -91,9 +91,9 @@ func (c *bulkCache) put(query string, ids []string, users []*core.User, body []b
 		if u == nil {
 			continue
 		}
-		if s := spotifyActivity(u); s != nil && (s.Start != 0 || s.End != 0) {
-			cur, end := clockAt(s.Start, s.End, now)
-			a.clocks = append(a.clocks, bulkClock{start: s.Start, stop: s.End, cur: cur, end: end})
+		if s := stamps(u); s.ticking() {
+			cur, end := clockAt(s.start, s.end, now)
+			a.clocks = append(a.clocks, bulkClock{start: s.start, stop: s.end, cur: cur, end: end})
 		}
 	}
 	slot.Store(a)
