@@ -95,13 +95,15 @@ func mainActivity(u *core.User) *core.Activity {
 			return &acts[i]
 		}
 	}
-	return listening(u)
+	return listeningIn(acts)
 }
 
 // listening is the first listening activity of any app — Spotify or
 // another player that reports one.
-func listening(u *core.User) *core.Activity {
-	acts := u.Activities()
+func listening(u *core.User) *core.Activity { return listeningIn(u.Activities()) }
+
+// listeningIn is listening over activities already decoded.
+func listeningIn(acts []core.Activity) *core.Activity {
 	for i := range acts {
 		if acts[i].Type == activityListening {
 			return &acts[i]

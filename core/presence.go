@@ -318,8 +318,12 @@ func (u *User) Activities() []Activity { return u.Presence.ActivityList() }
 
 // Spotify returns the first activity whose id is "spotify:1", as Lanyard
 // picks it, or nil.
-func (u *User) Spotify() *Activity {
-	acts := u.Activities()
+func (u *User) Spotify() *Activity { return SpotifyOf(u.Activities()) }
+
+// SpotifyOf returns the first of acts whose id is "spotify:1", or nil: for
+// a caller that has decoded the activities already (User.Activities
+// decodes them from their packed JSON on every call).
+func SpotifyOf(acts []Activity) *Activity {
 	for i := range acts {
 		if acts[i].ID == "spotify:1" {
 			return &acts[i]

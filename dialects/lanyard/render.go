@@ -18,7 +18,8 @@ func RenderPresence(u *core.User) []byte {
 	if u.Presence != nil {
 		cs = u.Presence.Clients()
 	}
-	spotify := u.Spotify()
+	acts := u.Activities() // decoded once for both uses below
+	spotify := core.SpotifyOf(acts)
 	b.WriteString(`{"active_on_discord_desktop":`)
 	writeBool(&b, cs.Desktop != "")
 	b.WriteString(`,"active_on_discord_embedded":`)
@@ -31,7 +32,7 @@ func RenderPresence(u *core.User) []byte {
 	writeBool(&b, cs.Web != "")
 	b.WriteString(`,"activities":[`)
 	first := true
-	for _, a := range u.Activities() {
+	for _, a := range acts {
 		if !a.HasJSON() {
 			continue
 		}
