@@ -33,6 +33,12 @@ func (s *nodeStore) SaveUsers(ctx context.Context, recs []core.UserRecord) error
 	return s.Store.SaveUsers(ctx, recs)
 }
 
+// InsertUsers counts and refuses as SaveUsers does (the hub inserts the
+// records of users it never saw stored).
+func (s *nodeStore) InsertUsers(ctx context.Context, recs []core.UserRecord) error {
+	return s.SaveUsers(ctx, recs)
+}
+
 func (s *nodeStore) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

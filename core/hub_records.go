@@ -23,6 +23,12 @@ func (h *Hub) recordLocked(userID string, now time.Time) UserRecord {
 		r.ID = userID
 		r.MonitoringSince = now
 		h.markRecordLocked(userID)
+		if !ok && h.dirty.has(userID) {
+			// Never stored, as far as this hub knows (Open loaded every
+			// stored record into h.records): after a fresh start, every
+			// member of a large guild.
+			h.fresh.add(userID)
+		}
 	}
 	if r.GitHubLogin == "" {
 		delete(h.records, userID)
@@ -100,40 +106,40 @@ func (h *Hub) FlushRecords(ctx context.Context) error {
 	}
 	h.flushMu.Lock()
 	defer h.flushMu.Unlock()
+	inserter, _ := h.opts.Store.(NewUserSaver)
 	const batch = 1000
 	for {
 		h.mu.Lock()
-		recs := make([]UserRecord, 0, min(batch, h.dirty.len()))
-		for id := range h.dirty.all() {
-			if h.hiddenLocked(id) {
-				// Nothing new about a user who opted out is written
-				// (hub_optout.go); opting in marks the record again.
-				h.dirty.del(id)
-				continue
-			}
-			if r, ok := h.recordOfLocked(id); ok {
-				recs = append(recs, r)
-			}
-			h.dirty.del(id)
-			if len(recs) == batch {
-				break
-			}
+		// New records first, then the rest: one write command each.
+		var recs []UserRecord
+		var fresh bool
+		if inserter != nil && h.fresh.len() > 0 {
+			recs, fresh = h.takeRecordsLocked(&h.fresh, batch), true
+		} else {
+			recs = h.takeRecordsLocked(&h.dirty, batch)
 		}
 		if h.dirty.len() == 0 {
 			// A map keeps its peak size; after a full sync's burst that
 			// is a slot per member.
-			h.dirty = recordSet{}
+			h.dirty, h.fresh = recordSet{}, recordSet{}
 		}
 		h.mu.Unlock()
 		if len(recs) == 0 {
 			return nil
 		}
 		h.stats.recordsWriting.Store(int64(len(recs)))
-		if err := h.opts.Store.SaveUsers(ctx, recs); err != nil {
+		save := h.opts.Store.SaveUsers
+		if fresh {
+			save = inserter.InsertUsers
+		}
+		if err := save(ctx, recs); err != nil {
 			h.log.Warn("saving user records failed; will retry", "err", err, "count", len(recs))
 			h.mu.Lock()
 			for _, r := range recs {
 				h.dirty.add(r.ID)
+				if fresh {
+					h.fresh.add(r.ID)
+				}
 			}
 			h.stats.recordsWriting.Store(0)
 			h.mu.Unlock()
@@ -142,4 +148,26 @@ func (h *Hub) FlushRecords(ctx context.Context) error {
 		h.stats.recordsWriting.Store(0)
 		h.stats.recordsWritten.Add(int64(len(recs)))
 	}
+}
+
+// takeRecordsLocked unmarks up to n of the ids in from (h.dirty, or its
+// subset h.fresh) and returns their records.
+func (h *Hub) takeRecordsLocked(from *recordSet, n int) []UserRecord {
+	recs := make([]UserRecord, 0, min(n, from.len()))
+	for id := range from.all() {
+		h.dirty.del(id)
+		h.fresh.del(id)
+		if h.hiddenLocked(id) {
+			// Nothing new about a user who opted out is written
+			// (hub_optout.go); opting in marks the record again.
+			continue
+		}
+		if r, ok := h.recordOfLocked(id); ok {
+			recs = append(recs, r)
+			if len(recs) == n {
+				break
+			}
+		}
+	}
+	return recs
 }

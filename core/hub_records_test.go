@@ -2,6 +2,8 @@ package core_test
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -54,6 +56,63 @@ func TestRecordsFollowSnapshots(t *testing.T) {
 	for _, id := range []string{"1", "2"} {
 		want, _ := h.Record(id)
 		if got, _ := store.Record(id); got != want {
+			t.Errorf("stored %+v, want %+v", got, want)
+		}
+	}
+}
+
+// TestNewRecordsAreInserted: the records of users the hub never saw
+// stored go to the store's InsertUsers (one insert command instead of a
+// replace each); a stored user's record, and any later change, are saved
+// as before; records whose insert failed are inserted on the next flush.
+func TestNewRecordsAreInserted(t *testing.T) {
+	since := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	store := memstore.New()
+	if err := store.SaveUsers(t.Context(), []core.UserRecord{{ID: "2", Username: "old", MonitoringSince: since}}); err != nil {
+		t.Fatal(err)
+	}
+	now := since.Add(time.Hour)
+	h := core.NewHub(core.HubOptions{Store: store, Now: func() time.Time { return now }, RecordFlushInterval: time.Hour})
+	if err := h.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	for _, id := range []string{"1", "2", "3"} {
+		h.UpsertMember("g", core.Member{User: core.TestUser(id), Presence: core.Online("a"), SetPresence: true})
+	}
+	if err := h.FlushRecords(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ins := store.Inserted()
+	slices.Sort(ins)
+	if !slices.Equal(ins, []string{"1", "3"}) {
+		t.Fatalf("inserted %v, want the two new users' records", ins)
+	}
+	for _, id := range []string{"1", "2", "3"} {
+		want, _ := h.Record(id)
+		if got, _ := store.Record(id); got != want {
+			t.Errorf("stored %+v, want %+v", got, want)
+		}
+	}
+
+	// A change to a stored record is a save, not another insert.
+	now = now.Add(time.Minute)
+	h.UpsertMember("g", core.Member{User: core.TestUser("1"), Presence: core.Online("b"), SetPresence: true})
+	store.SetDown(errors.New("down"))
+	h.UpsertMember("g", core.Member{User: core.TestUser("4"), Presence: core.Online("a"), SetPresence: true})
+	if err := h.FlushRecords(t.Context()); err == nil {
+		t.Fatal("a flush to a store that is down succeeded")
+	}
+	store.SetDown(nil)
+	if err := h.FlushRecords(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if ins := store.Inserted(); len(ins) != 3 || ins[2] != "4" {
+		t.Fatalf("inserted %v, want user 4's record added once after the failed flush", ins)
+	}
+	for _, id := range []string{"1", "4"} {
+		want, _ := h.Record(id)
+		if got, _ := store.Record(id); got != want || !got.LastSeen.Equal(now) {
 			t.Errorf("stored %+v, want %+v", got, want)
 		}
 	}

@@ -31,6 +31,14 @@ type UserStore interface {
 	SaveUsers(ctx context.Context, recs []UserRecord) error
 }
 
+// NewUserSaver is a UserStore that writes records it is not expected to
+// hold more cheaply than SaveUsers (storage.Store: inserts instead of
+// replaces). A record it holds after all must still end up replaced. The
+// hub writes through it the records of users it never saw stored.
+type NewUserSaver interface {
+	InsertUsers(ctx context.Context, recs []UserRecord) error
+}
+
 // Store is everything Halyard keeps in its database.
 type Store interface {
 	KVStore

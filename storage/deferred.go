@@ -199,6 +199,16 @@ func (d *Deferred) SaveUsers(ctx context.Context, recs []core.UserRecord) error 
 	return s.SaveUsers(ctx, recs)
 }
 
+// InsertUsers is SaveUsers for records the hub never saw stored
+// (Store.InsertUsers).
+func (d *Deferred) InsertUsers(ctx context.Context, recs []core.UserRecord) error {
+	s, err := d.writer()
+	if err != nil {
+		return err
+	}
+	return s.InsertUsers(ctx, recs)
+}
+
 // DeleteUser fails as unavailable until the database was reached and
 // loaded.
 func (d *Deferred) DeleteUser(ctx context.Context, userID string) error {

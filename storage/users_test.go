@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -48,6 +50,41 @@ func TestUsersSaveAndLoad(t *testing.T) {
 	}
 }
 
+// TestInsertUsers inserts records in more than one command, some of
+// which the store already holds: those are replaced, not refused or kept
+// stale, and nothing else is touched.
+func TestInsertUsers(t *testing.T) {
+	ctx := t.Context()
+	base := time.UnixMilli(1_700_000_000_000).UTC()
+	rec := func(i int, name string) core.UserRecord {
+		return core.UserRecord{ID: uid(t, 5000+i), Username: name, MonitoringSince: base, LastSeen: base.Add(time.Duration(i) * time.Second)}
+	}
+	old := []core.UserRecord{rec(3, "old3"), rec(insertUsersBatch+7, "old-late"), rec(2*insertUsersBatch+50, "untouched")}
+	old[0].GitHubLogin = "octocat"
+	if err := shared.SaveUsers(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	recs := make([]core.UserRecord, 0, insertUsersBatch+20) // two commands
+	for i := range cap(recs) {
+		recs = append(recs, rec(i, fmt.Sprint("new", i)))
+	}
+	if err := shared.InsertUsers(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	got := loadUsers(t, shared)
+	for _, r := range recs {
+		if !sameRecord(got[r.ID], r) {
+			t.Fatalf("after insert %+v, want %+v", got[r.ID], r)
+		}
+	}
+	if !sameRecord(got[old[2].ID], old[2]) {
+		t.Errorf("a record not in the insert is %+v, want %+v", got[old[2].ID], old[2])
+	}
+	if err := shared.InsertUsers(ctx, nil); err != nil {
+		t.Errorf("inserting no records: %v", err)
+	}
+}
+
 func TestUsersGitHubLoginIndex(t *testing.T) {
 	cur, err := shared.users.Indexes().List(t.Context())
 	if err != nil {
@@ -66,4 +103,38 @@ func TestUsersGitHubLoginIndex(t *testing.T) {
 		}
 	}
 	t.Errorf("no github_login index in %+v", idx)
+}
+
+// BenchmarkSaveNewUsers writes 10 000 records the store does not hold,
+// as after a fresh start: SaveUsers' replaces against InsertUsers'
+// inserts, on the embedded server with its FerretDB batch bound.
+func BenchmarkSaveNewUsers(b *testing.B) {
+	const n = 10_000
+	base := time.UnixMilli(1_700_000_000_000).UTC()
+	for _, way := range []string{"replace", "insert"} {
+		b.Run(way, func(b *testing.B) {
+			s, err := Open(b.Context(), Config{DataDir: b.TempDir(), Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			round := 0
+			for b.Loop() {
+				recs := make([]core.UserRecord, n)
+				for i := range recs {
+					id := scaleUserID(round*n + i)
+					recs[i] = core.UserRecord{ID: id, Username: "user" + id, MonitoringSince: base, LastSeen: base}
+				}
+				round++
+				save := s.SaveUsers
+				if way == "insert" {
+					save = s.InsertUsers
+				}
+				if err := save(b.Context(), recs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/record")
+		})
+	}
 }

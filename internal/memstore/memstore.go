@@ -13,6 +13,7 @@ package memstore
 import (
 	"bytes"
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,6 +29,8 @@ type Store struct {
 	users  map[string]core.UserRecord
 	tokens map[string][]byte
 	optOut map[string]time.Time
+	// inserted: ids written by InsertUsers, in order (Inserted).
+	inserted []string
 }
 
 var _ core.Store = (*Store)(nil)
@@ -122,6 +125,27 @@ func (s *Store) SaveUsers(ctx context.Context, recs []core.UserRecord) error {
 		s.users[r.ID] = r
 	}
 	return nil
+}
+
+// InsertUsers implements core.NewUserSaver: a record held already is
+// replaced, as the storage package's does.
+func (s *Store) InsertUsers(ctx context.Context, recs []core.UserRecord) error {
+	if err := s.SaveUsers(ctx, recs); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	for _, r := range recs {
+		s.inserted = append(s.inserted, r.ID)
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// Inserted returns the ids InsertUsers has written, in order.
+func (s *Store) Inserted() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.inserted)
 }
 
 // DeleteUser implements core.UserDeleter.
