@@ -17,6 +17,12 @@ type membersResult struct {
 	ReadyMS   float64 `json:"ready_ms"`
 	RSS       float64 `json:"rss_bytes"`
 	HeapInuse float64 `json:"heap_inuse_bytes"`
+	// ReadyCPU is the server's CPU time (user and system) from exec to
+	// /readyz 200, and SimCPU this tool's over the same span — nearly all
+	// of it the simulator sending the members: on a shared machine, CPU
+	// time says more about a change than the wall clock does.
+	ReadyCPU float64 `json:"ready_cpu_s"`
+	SimCPU   float64 `json:"sim_cpu_s"`
 }
 
 // runMembers starts the Discord simulator with m members in this process
@@ -36,12 +42,19 @@ func runMembers(ctx context.Context, bin string, m int, settle time.Duration, he
 	if heapProfile != "" {
 		_ = os.Setenv(pprofEnv, "1") // the server inherits it: its profiling routes
 	}
+	toolBefore, _ := processCPU(os.Getpid())
 	srv, err := startProcess(ctx, bin, 0, sim, 15*time.Minute)
 	if err != nil {
 		return membersResult{}, err
 	}
 	defer srv.Stop()
 	res := membersResult{Members: m, ReadyMS: round(float64(srv.Start)/float64(time.Millisecond), 1)}
+	if cpu, ok := processCPU(srv.pid()); ok {
+		res.ReadyCPU = round(cpu.Seconds(), 2)
+	}
+	if cpu, ok := processCPU(os.Getpid()); ok {
+		res.SimCPU = round((cpu - toolBefore).Seconds(), 2)
+	}
 	select {
 	case <-ctx.Done():
 		return res, ctx.Err()

@@ -132,8 +132,8 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 			if err != nil {
 				fail("members", err)
 			}
-			fmt.Fprintf(out, "%-10s %.0f members monitored, ready %.0f ms after exec, RSS %.1f MiB (heap in use %.1f MiB)\n",
-				"members", res.Monitored, res.ReadyMS, res.RSS/(1<<20), res.HeapInuse/(1<<20))
+			fmt.Fprintf(out, "%-10s %.0f members monitored, ready %.0f ms after exec (server CPU %.1f s, simulator %.1f s), RSS %.1f MiB (heap in use %.1f MiB)\n",
+				"members", res.Monitored, res.ReadyMS, res.ReadyCPU, res.SimCPU, res.RSS/(1<<20), res.HeapInuse/(1<<20))
 		}
 	}
 	if want("restart") && ctx.Err() == nil {
