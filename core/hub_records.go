@@ -78,14 +78,28 @@ func (h *Hub) keepRecordLocked(u *User) {
 	h.records[id] = r
 }
 
-// flushLoop writes changed user records in batches, off every client's path.
+// syncFlushWait is how long the record writer waits for the first full
+// member sync at most (flushLoop).
+const syncFlushWait = time.Minute
+
+// flushLoop writes changed user records in batches, off every client's
+// path. Until the first full member sync ends (MarkSynced) — or for
+// syncFlushWait at most — it writes nothing: after a fresh start every
+// member's record is new, and writing them took CPU from the sync itself
+// (at a million members, the insert of every record cost seconds of
+// readiness). Records written later are the same records; a process that
+// dies before then rebuilds them from Discord on its next start.
 func (h *Hub) flushLoop() {
 	defer close(h.flushDone)
 	t := time.NewTicker(h.opts.RecordFlushInterval)
 	defer t.Stop()
+	waitUntil := time.Now().Add(syncFlushWait)
 	for {
 		select {
 		case <-t.C:
+			if !h.IsSynced() && time.Now().Before(waitUntil) {
+				continue
+			}
 			_ = h.FlushRecords(context.Background()) // logged; retried next tick
 		case <-h.flushStop:
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

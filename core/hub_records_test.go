@@ -117,3 +117,34 @@ func TestNewRecordsAreInserted(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordWriterWaitsForSync: the background writer leaves the records
+// of a sync in progress alone and writes them once the hub is synced.
+func TestRecordWriterWaitsForSync(t *testing.T) {
+	store := memstore.New()
+	h := core.NewHub(core.HubOptions{Store: store, RecordFlushInterval: time.Millisecond})
+	if err := h.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	for _, id := range []string{"1", "2", "3"} {
+		h.UpsertMember("g", core.Member{User: core.TestUser(id), Presence: core.Online("a"), SetPresence: true})
+	}
+	time.Sleep(50 * time.Millisecond) // fifty ticks of the writer
+	if _, ok := store.Record("1"); ok {
+		t.Fatal("a record was written during the sync")
+	}
+	if n := h.Stats().RecordsPending; n != 3 {
+		t.Fatalf("%d records pending during the sync, want 3", n)
+	}
+	h.MarkSynced()
+	deadline := time.Now().Add(10 * time.Second)
+	for h.Stats().RecordsPending > 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	for _, id := range []string{"1", "2", "3"} {
+		if _, ok := store.Record(id); !ok {
+			t.Errorf("record %s not written after the sync", id)
+		}
+	}
+}
