@@ -50,9 +50,6 @@ type Hub struct {
 	kvVer   map[string]int64      // stored version of each KV (VersionedKV only)
 	records map[string]UserRecord // users not monitored now, and GitHub links (hub_records.go)
 	dirty   recordSet             // records not yet written
-	// fresh: the dirty records the store is not expected to hold (users
-	// never seen stored), written as inserts (hub_records.go).
-	fresh recordSet
 	// foreign: records another node changed and writes; this hub writes
 	// them only if it takes over (hub_records_cluster.go).
 	foreign map[string]ForeignRecord

@@ -87,7 +87,6 @@ func (h *Hub) Purge(ctx context.Context, userID string) (Purged, error) {
 	delete(h.kv, userID)
 	delete(h.records, userID)
 	h.dirty.del(userID)
-	h.fresh.del(userID)
 	u, monitored := h.users.get(userID)
 	if monitored {
 		h.replace(h.freshLocked(u, now), KVUpdated)

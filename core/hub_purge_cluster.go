@@ -57,7 +57,6 @@ func (h *Hub) ApplyPurge(userID string, at time.Time) {
 	defer h.mu.Unlock()
 	delete(h.records, userID)
 	h.dirty.del(userID)
-	h.fresh.del(userID)
 	delete(h.foreign, userID)
 	if u, ok := h.users.get(userID); ok {
 		nu := h.freshLocked(u, at)

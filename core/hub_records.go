@@ -23,11 +23,12 @@ func (h *Hub) recordLocked(userID string, now time.Time) UserRecord {
 		r.ID = userID
 		r.MonitoringSince = now
 		h.markRecordLocked(userID)
-		if !ok && h.dirty.has(userID) {
+		if !ok {
 			// Never stored, as far as this hub knows (Open loaded every
 			// stored record into h.records): after a fresh start, every
-			// member of a large guild.
-			h.fresh.add(userID)
+			// member of a large guild. (Not marked at all when another
+			// node writes it: markRecordLocked.)
+			h.dirty.markFresh(userID)
 		}
 	}
 	if r.GitHubLogin == "" {
@@ -124,64 +125,65 @@ func (h *Hub) FlushRecords(ctx context.Context) error {
 	const batch = 1000
 	for {
 		h.mu.Lock()
-		// New records first, then the rest: one write command each.
-		var recs []UserRecord
-		var fresh bool
-		if inserter != nil && h.fresh.len() > 0 {
-			recs, fresh = h.takeRecordsLocked(&h.fresh, batch), true
-		} else {
-			recs = h.takeRecordsLocked(&h.dirty, batch)
-		}
+		fresh, recs := h.takeRecordsLocked(batch, inserter != nil)
 		if h.dirty.len() == 0 {
 			// A map keeps its peak size; after a full sync's burst that
 			// is a slot per member.
-			h.dirty, h.fresh = recordSet{}, recordSet{}
+			h.dirty = recordSet{}
 		}
 		h.mu.Unlock()
-		if len(recs) == 0 {
+		if len(fresh)+len(recs) == 0 {
 			return nil
 		}
-		h.stats.recordsWriting.Store(int64(len(recs)))
-		save := h.opts.Store.SaveUsers
-		if fresh {
-			save = inserter.InsertUsers
+		h.stats.recordsWriting.Store(int64(len(fresh) + len(recs)))
+		var err error
+		if len(fresh) > 0 {
+			err = inserter.InsertUsers(ctx, fresh)
 		}
-		if err := save(ctx, recs); err != nil {
-			h.log.Warn("saving user records failed; will retry", "err", err, "count", len(recs))
+		if err == nil && len(recs) > 0 {
+			err = h.opts.Store.SaveUsers(ctx, recs)
+		}
+		if err != nil {
+			h.log.Warn("saving user records failed; will retry", "err", err, "count", len(fresh)+len(recs))
 			h.mu.Lock()
 			for _, r := range recs {
 				h.dirty.add(r.ID)
-				if fresh {
-					h.fresh.add(r.ID)
-				}
+			}
+			for _, r := range fresh {
+				h.dirty.add(r.ID)
+				h.dirty.markFresh(r.ID)
 			}
 			h.stats.recordsWriting.Store(0)
 			h.mu.Unlock()
 			return err
 		}
 		h.stats.recordsWriting.Store(0)
-		h.stats.recordsWritten.Add(int64(len(recs)))
+		h.stats.recordsWritten.Add(int64(len(fresh) + len(recs)))
 	}
 }
 
-// takeRecordsLocked unmarks up to n of the ids in from (h.dirty, or its
-// subset h.fresh) and returns their records.
-func (h *Hub) takeRecordsLocked(from *recordSet, n int) []UserRecord {
-	recs := make([]UserRecord, 0, min(n, from.len()))
-	for id := range from.all() {
+// takeRecordsLocked unmarks up to n dirty records and returns them: the
+// fresh ones apart (the store is not expected to hold them) when split is
+// set, else all in recs.
+func (h *Hub) takeRecordsLocked(n int, split bool) (fresh, recs []UserRecord) {
+	for id, isFresh := range h.dirty.all() {
 		h.dirty.del(id)
-		h.fresh.del(id)
 		if h.hiddenLocked(id) {
 			// Nothing new about a user who opted out is written
 			// (hub_optout.go); opting in marks the record again.
 			continue
 		}
-		if r, ok := h.recordOfLocked(id); ok {
+		r, ok := h.recordOfLocked(id)
+		switch {
+		case !ok:
+		case split && isFresh:
+			fresh = append(fresh, r)
+		default:
 			recs = append(recs, r)
-			if len(recs) == n {
-				break
-			}
+		}
+		if len(fresh)+len(recs) == n {
+			break
 		}
 	}
-	return recs
+	return fresh, recs
 }

@@ -80,56 +80,103 @@ func (x *userIndex) all() iter.Seq2[string, *User] {
 // (Hub.dirty). After a full sync it holds every member until the store
 // has caught up, which takes minutes at a million members: keyed like
 // userIndex, a Discord id costs a map slot of 8 bytes and no copy of the
-// id (≈ 35 B per member less). The zero recordSet is empty and ready.
+// id (≈ 35 B per member less). An id can be marked fresh — a record the
+// store is not expected to hold, written as an insert — in the same slot
+// (freshBit), not in a second set of a million. The zero recordSet is
+// empty and ready.
 type recordSet struct {
-	byNumber map[uint64]struct{}
-	byText   map[string]struct{}
+	byNumber map[uint64]struct{} // id, or id|freshBit
+	byText   map[string]bool     // any other id → fresh
+	fresh    int                 // how many ids are fresh
 }
 
+// freshBit marks a fresh id in recordSet.byNumber. Discord ids are far
+// below it; a number that has it set is kept in byText.
+const freshBit = 1 << 63
+
+// setNumber is id's key in byNumber, if it has one.
+func setNumber(id string) (uint64, bool) {
+	n, ok := idNumber(id)
+	return n, ok && n&freshBit == 0
+}
+
+// add marks id; an id already marked fresh stays fresh.
 func (s *recordSet) add(id string) {
-	if n, ok := idNumber(id); ok {
+	if n, ok := setNumber(id); ok {
+		if _, fresh := s.byNumber[n|freshBit]; fresh {
+			return
+		}
 		if s.byNumber == nil {
 			s.byNumber = map[uint64]struct{}{}
 		}
 		s.byNumber[n] = struct{}{}
 		return
 	}
-	if s.byText == nil {
-		s.byText = map[string]struct{}{}
+	if _, in := s.byText[id]; in {
+		return
 	}
-	s.byText[id] = struct{}{}
+	if s.byText == nil {
+		s.byText = map[string]bool{}
+	}
+	s.byText[id] = false
+}
+
+// markFresh makes a marked id fresh; an unmarked one stays unmarked.
+func (s *recordSet) markFresh(id string) {
+	if n, ok := setNumber(id); ok {
+		if _, in := s.byNumber[n]; in {
+			delete(s.byNumber, n)
+			s.byNumber[n|freshBit] = struct{}{}
+			s.fresh++
+		}
+		return
+	}
+	if fresh, in := s.byText[id]; in && !fresh {
+		s.byText[id] = true
+		s.fresh++
+	}
 }
 
 func (s *recordSet) has(id string) bool {
-	if n, ok := idNumber(id); ok {
+	if n, ok := setNumber(id); ok {
 		_, in := s.byNumber[n]
-		return in
+		_, fresh := s.byNumber[n|freshBit]
+		return in || fresh
 	}
 	_, in := s.byText[id]
 	return in
 }
 
 func (s *recordSet) del(id string) {
-	if n, ok := idNumber(id); ok {
+	if n, ok := setNumber(id); ok {
 		delete(s.byNumber, n)
+		if _, fresh := s.byNumber[n|freshBit]; fresh {
+			delete(s.byNumber, n|freshBit)
+			s.fresh--
+		}
 		return
 	}
-	delete(s.byText, id)
+	if fresh, in := s.byText[id]; in {
+		if fresh {
+			s.fresh--
+		}
+		delete(s.byText, id)
+	}
 }
 
 func (s *recordSet) len() int { return len(s.byNumber) + len(s.byText) }
 
-// all yields every id, in no particular order; the loop's body may delete
-// the id it is given.
-func (s *recordSet) all() iter.Seq[string] {
-	return func(yield func(string) bool) {
+// all yields every id and whether it is fresh, in no particular order;
+// the loop's body may delete the id it is given.
+func (s *recordSet) all() iter.Seq2[string, bool] {
+	return func(yield func(string, bool) bool) {
 		for n := range s.byNumber {
-			if !yield(strconv.FormatUint(n, 10)) {
+			if !yield(strconv.FormatUint(n&^freshBit, 10), n&freshBit != 0) {
 				return
 			}
 		}
-		for id := range s.byText {
-			if !yield(id) {
+		for id, fresh := range s.byText {
+			if !yield(id, fresh) {
 				return
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/gob"
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 	"unsafe"
@@ -186,5 +187,47 @@ func TestSnapshotSizes(t *testing.T) {
 	}
 	if n := unsafe.Sizeof(Presence{}); n > 64 {
 		t.Errorf("core.Presence is %d bytes, more than the 64-byte size class", n)
+	}
+}
+
+// TestRecordSetFresh: the fresh mark lives in the id's own slot (or, for
+// an id that is no Discord number, the text map's value), survives a
+// later plain mark, and goes with the id.
+func TestRecordSetFresh(t *testing.T) {
+	var s recordSet
+	ids := []string{"5", "9223372036854775808", "u1"} // a snowflake, a number with freshBit set, text
+	for _, id := range ids {
+		s.markFresh(id) // not marked: stays unmarked
+		if s.has(id) {
+			t.Fatalf("%s marked by markFresh alone", id)
+		}
+		s.add(id)
+		s.markFresh(id)
+		s.add(id) // a later change: still fresh
+		s.markFresh(id)
+	}
+	s.add("7")
+	if s.len() != 4 || s.fresh != 3 {
+		t.Fatalf("len %d, fresh %d; want 4 and 3", s.len(), s.fresh)
+	}
+	got := map[string]bool{}
+	for id, fresh := range s.all() {
+		got[id] = fresh
+	}
+	want := map[string]bool{"5": true, "9223372036854775808": true, "u1": true, "7": false}
+	if !maps.Equal(got, want) {
+		t.Fatalf("all() = %v, want %v", got, want)
+	}
+	for _, id := range append(ids, "7") {
+		if !s.has(id) {
+			t.Fatalf("%s not in the set", id)
+		}
+		s.del(id)
+		if s.has(id) {
+			t.Fatalf("%s still in the set after del", id)
+		}
+	}
+	if s.len() != 0 || s.fresh != 0 {
+		t.Fatalf("after deleting all: len %d, fresh %d", s.len(), s.fresh)
 	}
 }
