@@ -81,7 +81,7 @@ func (h *Hub) keepRecordLocked(u *User) {
 
 // syncFlushWait is how long the record writer waits for the first full
 // member sync at most (flushLoop).
-const syncFlushWait = time.Minute
+const syncFlushWait = 5 * time.Minute
 
 // flushLoop writes changed user records in batches, off every client's
 // path. Until the first full member sync ends (MarkSynced) — or for
