@@ -6,10 +6,13 @@ import (
 	"io"
 	"reflect"
 	"sync"
+	"unsafe"
 
 	"github.com/buger/jsonparser"
 	ajson "github.com/diamondburned/arikawa/v3/utils/json"
 	"github.com/diamondburned/arikawa/v3/utils/ws"
+
+	"github.com/halyardhq/halyard/internal/jsonread"
 )
 
 // arikawa reads every gateway frame with encoding/json three times over: a
@@ -69,7 +72,7 @@ func (d frameDriver) DecodeStream(r io.Reader, v any) error {
 	}
 	frame := buf.Bytes()
 	op := (*frameOp)(rv.UnsafePointer())
-	if !stdjson.Valid(frame) || !decodeEnvelope(frame, op) {
+	if !decodeEnvelope(frame, op) {
 		// encoding/json's stream decoder, exactly as arikawa would have
 		// run it on this frame (it also tolerates trailing bytes).
 		*op = frameOp{Data: op.Data[:0]}
@@ -78,39 +81,86 @@ func (d frameDriver) DecodeStream(r io.Reader, v any) error {
 	return nil
 }
 
-// decodeEnvelope fills op from a valid frame; false when a member has a
-// type encoding/json would refuse (then the caller lets it say why).
+// decodeEnvelope fills op from frame in one validating pass; false when
+// frame is not valid JSON, or a member has a type or a name encoding/json
+// would treat otherwise (then the caller lets encoding/json decide).
 func decodeEnvelope(frame []byte, op *frameOp) bool {
 	ok := true
-	err := eachMember(frame, func(key string, v []byte) {
+	var data []byte
+	dec := jsonread.NewDecoder(frame)
+	obj := dec.Object(func(key string) {
 		switch key {
 		case "op":
-			n, isInt := plainInt(v)
+			n, isInt := plainInt(dec.Skip())
 			ok = ok && isInt
 			op.Code = ws.OpCode(n)
 		case "s":
-			if !isNull(v) {
+			if v := dec.Skip(); !isNull(v) {
 				n, isInt := plainInt(v)
 				ok = ok && isInt
 				op.Sequence = n
 			}
 		case "t":
-			if !isNull(v) {
+			if v := dec.Skip(); !isNull(v) {
 				s, isString := readString(v, false)
 				ok = ok && isString && kind(v) == '"'
 				op.Type = ws.EventType(s)
 			}
 		case "d":
-			// As ajson.Raw.UnmarshalJSON: into the shared buffer arikawa
-			// passed in op.Data.
-			op.Data = append(op.Data[:0], v...)
+			data = dec.Skip()
 		default:
 			// encoding/json matches names case-insensitively; leave any
 			// other spelling to it.
 			ok = false
 		}
 	})
-	return ok && err == nil
+	if !ok || obj == nil || dec.Finish() != nil {
+		return false
+	}
+	if data == nil {
+		return true
+	}
+	if len(data) >= ownedSize && op.Code == 0 && rawDispatch[op.Type] {
+		// A private copy, which Unmarshal hands to the dispatch as it is.
+		op.Data = append([]byte(nil), data...)
+		handedOut.Store(unsafe.SliceData(op.Data), struct{}{})
+		return true
+	}
+	// As ajson.Raw.UnmarshalJSON: into the shared buffer arikawa passed in
+	// op.Data.
+	op.Data = append(op.Data[:0], data...)
+	return true
+}
+
+// ownedSize is the size from which a dispatch's "d" gets a copy of its
+// own. arikawa keeps a decoded "d" as its shared buffer for the next
+// frame only while its capacity is under 32 KiB (ws.maxSharedBufferSize,
+// private; TestFrameDriverOwnedDispatch holds it to that), so a copy this
+// large is never written again.
+const ownedSize = 1 << 15
+
+// handedOut holds the copies decodeEnvelope made for a dispatch, by their
+// first byte, until the dispatch takes its copy (ownPayload).
+var handedOut sync.Map // *byte → struct{}
+
+// ownPayload returns the bytes of a dispatch for it to keep: the copy
+// decodeEnvelope made for it, or else a copy (the bytes arikawa hands over
+// are its shared read buffer).
+func ownPayload(b []byte) []byte {
+	if len(b) >= ownedSize {
+		if _, ours := handedOut.LoadAndDelete(unsafe.SliceData(b)); ours {
+			return b
+		}
+	}
+	return clone(b)
+}
+
+func clone(b []byte) []byte { return append([]byte(nil), b...) }
+
+// rawDispatch names the dispatches of events.go.
+var rawDispatch = map[ws.EventType]bool{
+	"GUILD_CREATE": true, "GUILD_DELETE": true, "GUILD_MEMBERS_CHUNK": true, "GUILD_MEMBER_ADD": true,
+	"GUILD_MEMBER_UPDATE": true, "GUILD_MEMBER_REMOVE": true, "PRESENCE_UPDATE": true, "RATE_LIMITED": true,
 }
 
 // plainInt reads an integer written as one.

@@ -1,10 +1,12 @@
 package discord
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/jsonread"
 )
 
 // guildWire is the part of GUILD_CREATE / GUILD_DELETE the bot reads, as
@@ -30,30 +32,39 @@ func decodeGuild(raw []byte) (w guildWire, err error) {
 	return w, err
 }
 
-// chunkWire is a GUILD_MEMBERS_CHUNK payload, as slices of it.
+// chunkWire is a GUILD_MEMBERS_CHUNK payload: its small fields as slices
+// of it, its members and presences read.
 type chunkWire struct {
-	GuildID, Members, Presences, ChunkIndex, ChunkCount, Nonce []byte
+	GuildID, ChunkIndex, ChunkCount, Nonce []byte
+	list                                   memberList
 }
 
-// decodeChunk splits a GUILD_MEMBERS_CHUNK payload.
+// decodeChunk reads a GUILD_MEMBERS_CHUNK payload in one pass.
 func decodeChunk(raw []byte) (w chunkWire, err error) {
-	err = eachMember(raw, func(key string, v []byte) {
+	d := jsonread.NewDecoder(raw)
+	obj := d.Object(func(key string) {
 		switch key {
 		case "guild_id":
-			w.GuildID = v
+			w.GuildID = d.Skip()
 		case "members":
-			w.Members = v
+			w.list.readMembers(&d)
 		case "presences":
-			w.Presences = v
+			w.list.readPresences(&d)
 		case "chunk_index":
-			w.ChunkIndex = v
+			w.ChunkIndex = d.Skip()
 		case "chunk_count":
-			w.ChunkCount = v
+			w.ChunkCount = d.Skip()
 		case "nonce":
-			w.Nonce = v
+			w.Nonce = d.Skip()
 		}
 	})
-	return w, err
+	if err := d.Finish(); err != nil {
+		return w, err
+	}
+	if obj == nil {
+		return w, jsonread.ErrNotObject
+	}
+	return w, nil
 }
 
 // memberRemoveWire is the part of GUILD_MEMBER_REMOVE the bot reads.
@@ -105,67 +116,112 @@ func decodeRateLimited(raw []byte) (w rateLimitedWire, err error) {
 	return w, err
 }
 
-// decodeMember parses a member object; presence is left for the caller.
-// The guild id is interned and the nickname copied: raw is often one
-// member of a large chunk.
+// decodeMember parses a member object (see readMember).
 func decodeMember(raw json.RawMessage) (guildID string, m core.Member, err error) {
-	var gid, user, nick, joined []byte
-	if err := eachMember(raw, func(key string, v []byte) {
+	d := jsonread.NewDecoder(raw)
+	guildID, m, err = readMember(&d)
+	if err := d.Finish(); err != nil {
+		return guildID, core.Member{}, err
+	}
+	return guildID, m, err
+}
+
+// readMember reads a member object at d; presence is left for the
+// caller. The guild id is interned and the nickname copied: the input is
+// often a whole member chunk.
+func readMember(d *jsonread.Decoder) (guildID string, m core.Member, err error) {
+	var gid, nick, joined []byte
+	userErr := errNoUserID
+	obj := d.Object(func(key string) {
 		switch key {
 		case "guild_id":
-			gid = v
+			gid = d.Skip()
 		case "user":
-			user = v
+			m.User, userErr = readUser(d)
 		case "nick":
-			nick = v
+			nick = d.Skip()
 		case "joined_at":
-			joined = v
+			joined = d.Skip()
 		}
-	}); err != nil {
-		return "", m, err
+	})
+	if obj == nil {
+		return "", core.Member{}, cmp.Or(d.Err(), jsonread.ErrNotObject)
 	}
 	guildID = guildIDOf(gid)
-	m.User, err = decodeUser(user)
-	if err != nil {
-		return guildID, m, err
+	if userErr != nil {
+		return guildID, core.Member{}, userErr
 	}
 	m.Nick, _ = readString(nick, false)
 	m.JoinedAt = readTime(joined)
 	return guildID, m, nil
 }
 
-// decodeMembers parses a list of member objects and attaches each one's
-// presence from the presences list (nil when it has none, which renders
-// offline). Members that cannot be read are skipped and counted in bad.
-func decodeMembers(membersRaw, presencesRaw json.RawMessage) (members []core.Member, bad int) {
-	presences := map[string]*core.Presence{}
-	eachElement(presencesRaw, func(it []byte) {
-		w, err := decodePresenceWire(it)
+// memberList is a members list and a presences list read from one
+// payload (a GUILD_MEMBERS_CHUNK, a GUILD_CREATE), in either order.
+type memberList struct {
+	members                  []core.Member
+	presences                map[string]*core.Presence
+	badMembers, badPresences int
+	items                    [][]byte // activity scratch
+}
+
+// readMembers reads a list of member objects at d (replacing any read
+// before: the last list named counts). Members that cannot be read are
+// skipped and counted.
+func (l *memberList) readMembers(d *jsonread.Decoder) {
+	l.members, l.badMembers = l.members[:0], 0
+	d.Array(func() {
+		_, m, err := readMember(d)
 		if err != nil {
-			bad++
+			l.badMembers++
 			return
 		}
+		l.members = append(l.members, m)
+	})
+}
+
+// readPresences reads a list of presence objects at d, as readMembers.
+func (l *memberList) readPresences(d *jsonread.Decoder) {
+	l.presences, l.badPresences = make(map[string]*core.Presence, len(l.members)), 0
+	d.Array(func() {
+		w, ok := readPresence(d, l.items)
+		l.items = w.activities
 		id := w.userID()
-		if id == "" {
-			bad++
+		if !ok || id == "" {
+			l.badPresences++
 			return
 		}
-		presences[id] = w.presence()
+		l.presences[id] = w.presence()
 	})
-	eachElement(membersRaw, func(it []byte) {
-		_, m, err := decodeMember(it)
-		if err != nil {
-			bad++
-			return
-		}
-		m.Presence = presences[m.User.ID]
-		m.SetPresence = true
-		members = append(members, m)
-	})
-	if members == nil {
-		members = []core.Member{}
+}
+
+// joined returns the members, each with its presence from the presences
+// list (nil when it has none, which renders offline), and how many
+// entries could not be read.
+func (l *memberList) joined() (members []core.Member, bad int) {
+	for i := range l.members {
+		l.members[i].Presence = l.presences[l.members[i].User.ID]
+		l.members[i].SetPresence = true
 	}
-	return members, bad
+	if l.members == nil {
+		l.members = []core.Member{}
+	}
+	return l.members, l.badMembers + l.badPresences
+}
+
+// decodeMembers parses a list of member objects and a list of presences
+// (see memberList.joined).
+func decodeMembers(membersRaw, presencesRaw json.RawMessage) (members []core.Member, bad int) {
+	var l memberList
+	if len(membersRaw) > 0 {
+		d := jsonread.NewDecoder(membersRaw)
+		l.readMembers(&d)
+	}
+	if len(presencesRaw) > 0 {
+		d := jsonread.NewDecoder(presencesRaw)
+		l.readPresences(&d)
+	}
+	return l.joined()
 }
 
 // requireGuildID reads a required guild id, interned.

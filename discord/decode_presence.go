@@ -4,67 +4,87 @@ import (
 	"sync"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/jsonread"
 )
 
 // presenceWire is a presence object (PRESENCE_UPDATE payload, or an entry
 // of a guild's or a member chunk's presences) split into its raw members,
 // each a slice of the payload.
 type presenceWire struct {
-	userRaw      []byte // user.id
-	guildID      []byte
-	status       []byte
-	clientStatus *clientStatusWire
-	activities   []byte // the raw array
+	userRaw         []byte // user.id
+	guildID         []byte
+	status          []byte
+	hasClientStatus bool // present and not null
+	clientStatus    clientStatusWire
+	activities      [][]byte // the elements of the array that are objects
 }
 
 type clientStatusWire struct {
 	Desktop, Mobile, Web, Embedded, VR []byte
 }
 
-// decodePresenceWire splits a presence object into its fields. Fields of
-// an odd type are left empty; only a payload that is not an object fails.
+// decodePresenceWire splits a presence object into its fields (see
+// readPresence).
 func decodePresenceWire(raw []byte) (presenceWire, error) {
-	var w presenceWire
-	err := eachMember(raw, func(key string, v []byte) {
+	d := jsonread.NewDecoder(raw)
+	w, ok := readPresence(&d, nil)
+	if err := d.Finish(); err != nil {
+		return w, err
+	}
+	if !ok {
+		return w, jsonread.ErrNotObject
+	}
+	return w, nil
+}
+
+// readPresence reads a presence object at d into its fields, appending
+// its activities to items[:0] (scratch the caller may reuse once done
+// with w). Fields of an odd type are left empty; ok is false only when
+// the value is not an object.
+func readPresence(d *jsonread.Decoder, items [][]byte) (w presenceWire, ok bool) {
+	w.activities = items[:0]
+	raw := d.Object(func(key string) {
 		switch key {
 		case "user":
 			// A user without an id (or null) keeps an earlier one, as
 			// encoding/json merged repeated objects.
-			_ = eachMember(v, func(key string, v []byte) {
+			d.Object(func(key string) {
 				if key == "id" {
-					w.userRaw = v
+					w.userRaw = d.Skip()
 				}
 			})
 		case "guild_id":
-			w.guildID = v
+			w.guildID = d.Skip()
 		case "status":
-			w.status = v
+			w.status = d.Skip()
 		case "client_status":
-			w.clientStatus = nil
-			if isNull(v) {
-				return
-			}
-			cs := &clientStatusWire{}
-			_ = eachMember(v, func(key string, v []byte) {
+			w.hasClientStatus = d.Peek() != 'n' // a value of another kind counts, empty
+			w.clientStatus = clientStatusWire{}
+			cs := &w.clientStatus
+			d.Object(func(key string) {
 				switch key {
 				case "desktop":
-					cs.Desktop = v
+					cs.Desktop = d.Skip()
 				case "mobile":
-					cs.Mobile = v
+					cs.Mobile = d.Skip()
 				case "web":
-					cs.Web = v
+					cs.Web = d.Skip()
 				case "embedded":
-					cs.Embedded = v
+					cs.Embedded = d.Skip()
 				case "vr":
-					cs.VR = v
+					cs.VR = d.Skip()
 				}
 			})
-			w.clientStatus = cs
 		case "activities":
-			w.activities = v
+			w.activities = w.activities[:0]
+			d.Array(func() {
+				if d.Peek() == '{' {
+					w.activities = append(w.activities, d.Skip())
+				}
+			})
 		}
 	})
-	return w, err
+	return w, raw != nil
 }
 
 // userID returns the id of the presence's (partial) user.
@@ -80,7 +100,8 @@ func (w *presenceWire) presence() *core.Presence {
 	if s, ok := readString(w.status, true); ok && s != "" {
 		p.Status = status(s)
 	}
-	if cs := w.clientStatus; cs != nil {
+	if w.hasClientStatus {
+		cs := &w.clientStatus
 		p.ClientStatus = core.InternClientStatus(core.ClientStatus{
 			Desktop:  platformStatus(cs.Desktop),
 			Mobile:   platformStatus(cs.Mobile),
@@ -89,17 +110,10 @@ func (w *presenceWire) presence() *core.Presence {
 			VR:       platformStatus(cs.VR),
 		})
 	}
-	var stack [8][]byte
-	items := stack[:0]
-	eachElement(w.activities, func(it []byte) {
-		if kind(it) == '{' {
-			items = append(items, it)
-		}
-	})
-	if len(items) == 0 {
+	if len(w.activities) == 0 {
 		return sharedPresence(p)
 	}
-	p.Packed = packActivities(items)
+	p.Packed = packActivities(w.activities)
 	if p.Packed.IsZero() {
 		return sharedPresence(p)
 	}

@@ -65,7 +65,7 @@ func (b *Bot) onMembersChunk(raw []byte) error {
 		return err
 	}
 	nonce, _ := readString(w.Nonce, true)
-	members, bad := decodeMembers(w.Members, w.Presences)
+	members, bad := w.list.joined()
 	ids := make([]string, 0, len(members))
 	for _, m := range members {
 		if b.sync.wasRemoved(guildID, m.User.ID) {
