@@ -3,13 +3,13 @@ package discord
 import (
 	"bytes"
 	"context"
+	stdjson "encoding/json"
 	"log/slog"
+	"reflect"
 	"strconv"
 	"strings"
-	"unsafe"
-	stdjson "encoding/json"
-	"reflect"
 	"testing"
+	"unsafe"
 
 	ajson "github.com/diamondburned/arikawa/v3/utils/json"
 	"github.com/diamondburned/arikawa/v3/utils/ws"
