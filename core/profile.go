@@ -78,7 +78,8 @@ func ProfileOf(d DiscordUser) Profile {
 			return profileOfPacked(d.Packed)
 		}
 	}
-	return profileOfBuilt(&d)
+	built := d // only this path moves d to the heap
+	return profileOfBuilt(&built)
 }
 
 // DiscordUser returns the profile as a DiscordUser (its fields parsed).

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/halyardhq/halyard/core"
 	"github.com/halyardhq/halyard/internal/jsonread"
@@ -36,11 +37,12 @@ func decodeGuild(raw []byte) (w guildWire, err error) {
 // of it, its members and presences read.
 type chunkWire struct {
 	GuildID, ChunkIndex, ChunkCount, Nonce []byte
-	list                                   memberList
+	list                                   *memberList // the caller releases it
 }
 
 // decodeChunk reads a GUILD_MEMBERS_CHUNK payload in one pass.
 func decodeChunk(raw []byte) (w chunkWire, err error) {
+	w.list = memberLists.Get().(*memberList)
 	d := jsonread.NewDecoder(raw)
 	obj := d.Object(func(key string) {
 		switch key {
@@ -165,6 +167,20 @@ type memberList struct {
 	items                    [][]byte // activity scratch
 }
 
+// memberLists reuses the lists of member chunks: a chunk's thousand
+// members are 180 KiB that would be garbage again after every chunk.
+var memberLists = sync.Pool{New: func() any { return new(memberList) }}
+
+// release empties l, dropping its references, and returns it to
+// memberLists.
+func (l *memberList) release() {
+	clear(l.members)
+	clear(l.presences)
+	clear(l.items)
+	*l = memberList{members: l.members[:0], presences: l.presences, items: l.items[:0]}
+	memberLists.Put(l)
+}
+
 // readMembers reads a list of member objects at d (replacing any read
 // before: the last list named counts). Members that cannot be read are
 // skipped and counted.
@@ -182,7 +198,11 @@ func (l *memberList) readMembers(d *jsonread.Decoder) {
 
 // readPresences reads a list of presence objects at d, as readMembers.
 func (l *memberList) readPresences(d *jsonread.Decoder) {
-	l.presences, l.badPresences = make(map[string]*core.Presence, len(l.members)), 0
+	if l.presences == nil {
+		l.presences = make(map[string]*core.Presence, len(l.members))
+	}
+	clear(l.presences)
+	l.badPresences = 0
 	d.Array(func() {
 		w, ok := readPresence(d, l.items)
 		l.items = w.activities

@@ -96,28 +96,29 @@ func (w *presenceWire) userID() string {
 // presence parses the status, client_status and activities. An odd field
 // is skipped; an activity that is not an object is left out.
 func (w *presenceWire) presence() *core.Presence {
-	p := &core.Presence{Status: core.StatusOffline}
+	st := core.StatusOffline
 	if s, ok := readString(w.status, true); ok && s != "" {
-		p.Status = status(s)
+		st = status(s)
 	}
+	var cs *core.ClientStatus
 	if w.hasClientStatus {
-		cs := &w.clientStatus
-		p.ClientStatus = core.InternClientStatus(core.ClientStatus{
-			Desktop:  platformStatus(cs.Desktop),
-			Mobile:   platformStatus(cs.Mobile),
-			Web:      platformStatus(cs.Web),
-			Embedded: platformStatus(cs.Embedded),
-			VR:       platformStatus(cs.VR),
+		raw := &w.clientStatus
+		cs = core.InternClientStatus(core.ClientStatus{
+			Desktop:  platformStatus(raw.Desktop),
+			Mobile:   platformStatus(raw.Mobile),
+			Web:      platformStatus(raw.Web),
+			Embedded: platformStatus(raw.Embedded),
+			VR:       platformStatus(raw.VR),
 		})
 	}
-	if len(w.activities) == 0 {
-		return sharedPresence(p)
+	var packed core.PackedActivities
+	if len(w.activities) > 0 {
+		packed = packActivities(w.activities)
 	}
-	p.Packed = packActivities(w.activities)
-	if p.Packed.IsZero() {
-		return sharedPresence(p)
+	if packed.IsZero() {
+		return sharedPresence(st, cs)
 	}
-	return p
+	return &core.Presence{Status: st, ClientStatus: cs, Packed: packed}
 }
 
 // packActivities keeps the activity objects' JSON packed
@@ -140,19 +141,38 @@ func packActivities(items [][]byte) core.PackedActivities {
 // activityless holds one immutable Presence per status and client_status
 // combination without activities: about a third of the online members of
 // a guild have no activity, and they share these instead of holding one
-// each. There are at most 5⁶ combinations.
-var activityless sync.Map // [6]core.Status → *core.Presence
+// each. There are at most 4 × 5⁵ combinations (client statuses are
+// interned). A map under a lock: a sync.Map's interface key allocates on
+// every lookup.
+var activityless = struct {
+	sync.RWMutex
+	m map[activitylessKey]*core.Presence
+}{m: map[activitylessKey]*core.Presence{}}
 
-// sharedPresence returns the shared Presence equal to p (which has no
-// activities). Presences are never changed once decoded.
-func sharedPresence(p *core.Presence) *core.Presence {
-	cs := p.Clients()
-	key := [6]core.Status{p.Status, cs.Desktop, cs.Mobile, cs.Web, cs.Embedded, cs.VR}
-	if shared, ok := activityless.Load(key); ok {
-		return shared.(*core.Presence)
+type activitylessKey struct {
+	status core.Status
+	cs     *core.ClientStatus
+}
+
+// sharedPresence returns the shared Presence without activities of that
+// status and (interned) client status. Presences are never changed once
+// decoded.
+func sharedPresence(st core.Status, cs *core.ClientStatus) *core.Presence {
+	key := activitylessKey{st, cs}
+	activityless.RLock()
+	shared := activityless.m[key]
+	activityless.RUnlock()
+	if shared != nil {
+		return shared
 	}
-	shared, _ := activityless.LoadOrStore(key, p)
-	return shared.(*core.Presence)
+	activityless.Lock()
+	defer activityless.Unlock()
+	if shared := activityless.m[key]; shared != nil {
+		return shared
+	}
+	shared = &core.Presence{Status: st, ClientStatus: cs}
+	activityless.m[key] = shared
+	return shared
 }
 
 // status maps Discord's status text to a core.Status; receivers never see

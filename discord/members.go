@@ -57,6 +57,7 @@ func (b *Bot) onGuildDelete(raw []byte) error {
 // name left while the bot was away and are pruned.
 func (b *Bot) onMembersChunk(raw []byte) error {
 	w, err := decodeChunk(raw)
+	defer w.list.release()
 	if err != nil {
 		return err
 	}
