@@ -133,7 +133,7 @@ func BenchmarkReadMemberChunks(b *testing.B) {
 		if err := (frameDriver{}).Unmarshal(op.Data, &ev); err != nil {
 			b.Fatal(err)
 		}
-		if err := bot.onMembersChunk(ev.raw); err != nil {
+		if err := bot.onMembersChunk(ev.chunk()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -20,9 +20,12 @@ import (
 // then json.Unmarshal of "d" into the event, which validates it once more
 // before our UnmarshalJSON even sees it. That was a third of the bot's CPU
 // per PRESENCE_UPDATE. arikawa lets a program replace its JSON driver
-// (utils/json.Default); frameDriver reads the envelope of a frame with one
-// validation pass and jsonparser, and hands the raw dispatches of events.go
-// their bytes directly. Everything else (READY, messages, interactions, the
+// (utils/json.Default); frameDriver reads a frame in one validating pass
+// (jsonread.Decoder) and hands the raw dispatches of events.go their bytes
+// directly. A GUILD_MEMBERS_CHUNK (a thousand members, 900 KB) is read in
+// that same pass when its "t" comes before its "d", as Discord writes
+// them: its members reach the dispatch decoded, and its bytes are neither
+// copied nor read again. Everything else (READY, messages, interactions, the
 // REST client) goes to encoding/json exactly as before, and so does any
 // frame the fast path is unsure of, so errors read the same.
 type frameDriver struct{ ajson.DefaultDriver }
@@ -87,6 +90,13 @@ func (d frameDriver) DecodeStream(r io.Reader, v any) error {
 func decodeEnvelope(frame []byte, op *frameOp) bool {
 	ok := true
 	var data []byte
+	var chunk *memberChunk // "d", when read here
+	dropChunk := func() {
+		if chunk != nil {
+			chunk.list.release()
+			chunk = nil
+		}
+	}
 	dec := jsonread.NewDecoder(frame)
 	obj := dec.Object(func(key string) {
 		switch key {
@@ -107,6 +117,13 @@ func decodeEnvelope(frame []byte, op *frameOp) bool {
 				op.Type = ws.EventType(s)
 			}
 		case "d":
+			dropChunk()
+			if op.Type == "GUILD_MEMBERS_CHUNK" && dec.Peek() == '{' {
+				c, _ := readChunk(&dec)
+				chunk = &c
+				data = nil
+				return
+			}
 			data = dec.Skip()
 		default:
 			// encoding/json matches names case-insensitively; leave any
@@ -115,20 +132,30 @@ func decodeEnvelope(frame []byte, op *frameOp) bool {
 		}
 	})
 	if !ok || obj == nil || dec.Finish() != nil {
+		dropChunk()
 		return false
 	}
-	if data == nil {
-		return true
-	}
-	if len(data) >= ownedSize && op.Code == 0 && rawDispatch[op.Type] {
-		// A private copy, which Unmarshal hands to the dispatch as it is.
+	switch {
+	case chunk != nil && op.Code == 0 && op.Type == "GUILD_MEMBERS_CHUNK":
+		// The dispatch takes the chunk read (takeChunk); its "d" is a
+		// marker of a size arikawa never keeps, so it is never reused
+		// while handedOut holds it.
+		op.Data = append(make([]byte, 0, ownedSize), "{}"...)
+		handedOut.Store(unsafe.SliceData(op.Data), chunk)
+	case chunk != nil:
+		// Not a dispatch after all ("op" came late): go the long way.
+		dropChunk()
+		return false
+	case data == nil:
+	case len(data) >= ownedSize && op.Code == 0 && rawDispatch[op.Type]:
+		// A private copy, which the dispatch keeps as it is (ownPayload).
 		op.Data = append([]byte(nil), data...)
 		handedOut.Store(unsafe.SliceData(op.Data), struct{}{})
-		return true
+	default:
+		// As ajson.Raw.UnmarshalJSON: into the shared buffer arikawa
+		// passed in op.Data.
+		op.Data = append(op.Data[:0], data...)
 	}
-	// As ajson.Raw.UnmarshalJSON: into the shared buffer arikawa passed in
-	// op.Data.
-	op.Data = append(op.Data[:0], data...)
 	return true
 }
 
@@ -139,20 +166,37 @@ func decodeEnvelope(frame []byte, op *frameOp) bool {
 // large is never written again.
 const ownedSize = 1 << 15
 
-// handedOut holds the copies decodeEnvelope made for a dispatch, by their
-// first byte, until the dispatch takes its copy (ownPayload).
-var handedOut sync.Map // *byte → struct{}
+// handedOut holds what decodeEnvelope made for a dispatch, by the first
+// byte of the "d" it handed arikawa, until the dispatch takes it: a copy
+// of its own (struct{}, ownPayload), or a member chunk read (takeChunk).
+var handedOut sync.Map // *byte → struct{} or *memberChunk
 
 // ownPayload returns the bytes of a dispatch for it to keep: the copy
 // decodeEnvelope made for it, or else a copy (the bytes arikawa hands over
 // are its shared read buffer).
 func ownPayload(b []byte) []byte {
 	if len(b) >= ownedSize {
-		if _, ours := handedOut.LoadAndDelete(unsafe.SliceData(b)); ours {
+		if v, ours := handedOut.Load(unsafe.SliceData(b)); ours && v == struct{}{} {
+			handedOut.Delete(unsafe.SliceData(b))
 			return b
 		}
 	}
 	return clone(b)
+}
+
+// takeChunk returns the member chunk decodeEnvelope read for the dispatch
+// whose "d" is b, nil when it read none.
+func takeChunk(b []byte) *memberChunk {
+	if cap(b) < ownedSize {
+		return nil
+	}
+	if v, ours := handedOut.Load(unsafe.SliceData(b)); ours {
+		if c, isChunk := v.(*memberChunk); isChunk {
+			handedOut.Delete(unsafe.SliceData(b))
+			return c
+		}
+	}
+	return nil
 }
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }

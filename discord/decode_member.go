@@ -33,40 +33,60 @@ func decodeGuild(raw []byte) (w guildWire, err error) {
 	return w, err
 }
 
-// chunkWire is a GUILD_MEMBERS_CHUNK payload: its small fields as slices
-// of it, its members and presences read.
-type chunkWire struct {
-	GuildID, ChunkIndex, ChunkCount, Nonce []byte
-	list                                   *memberList // the caller releases it
+// memberChunk is a GUILD_MEMBERS_CHUNK as read; nothing in it aliases
+// the payload, which may be a read buffer reused for the next frame
+// (decode_frame.go).
+type memberChunk struct {
+	guildID      string // interned; "" when missing
+	nonce        string
+	index, count int64
+	list         *memberList // members with their presences; release it when done
 }
 
-// decodeChunk reads a GUILD_MEMBERS_CHUNK payload in one pass.
-func decodeChunk(raw []byte) (w chunkWire, err error) {
-	w.list = memberLists.Get().(*memberList)
+// decodeChunk reads a GUILD_MEMBERS_CHUNK payload (see readChunk). The
+// caller releases c.list, also after an error.
+func decodeChunk(raw []byte) (c memberChunk, err error) {
 	d := jsonread.NewDecoder(raw)
+	c, ok := readChunk(&d)
+	if err := d.Finish(); err != nil {
+		return c, err
+	}
+	if !ok {
+		return c, jsonread.ErrNotObject
+	}
+	return c, nil
+}
+
+// readChunk reads a GUILD_MEMBERS_CHUNK payload at d in one pass; ok is
+// false when it is not an object (or malformed: d.Err says so).
+func readChunk(d *jsonread.Decoder) (c memberChunk, ok bool) {
+	c.list = memberLists.Get().(*memberList)
+	var gid, nonce, index, count []byte
 	obj := d.Object(func(key string) {
 		switch key {
 		case "guild_id":
-			w.GuildID = d.Skip()
+			gid = d.Skip()
 		case "members":
-			w.list.readMembers(&d)
+			c.list.readMembers(d)
 		case "presences":
-			w.list.readPresences(&d)
+			c.list.readPresences(d)
 		case "chunk_index":
-			w.ChunkIndex = d.Skip()
+			index = d.Skip()
 		case "chunk_count":
-			w.ChunkCount = d.Skip()
+			count = d.Skip()
 		case "nonce":
-			w.Nonce = d.Skip()
+			nonce = d.Skip()
 		}
 	})
-	if err := d.Finish(); err != nil {
-		return w, err
-	}
+	c.list.join()
 	if obj == nil {
-		return w, jsonread.ErrNotObject
+		return c, false
 	}
-	return w, nil
+	c.guildID = guildIDOf(gid)
+	c.nonce, _ = readString(nonce, false)
+	c.index, _ = readInt(index)
+	c.count, _ = readInt(count)
+	return c, true
 }
 
 // memberRemoveWire is the part of GUILD_MEMBER_REMOVE the bot reads.
@@ -215,22 +235,24 @@ func (l *memberList) readPresences(d *jsonread.Decoder) {
 	})
 }
 
-// joined returns the members, each with its presence from the presences
-// list (nil when it has none, which renders offline), and how many
-// entries could not be read.
-func (l *memberList) joined() (members []core.Member, bad int) {
+// join gives each member its presence from the presences list (nil
+// when it has none, which renders offline), and drops what aliases the
+// payload: the presences list and the activity scratch.
+func (l *memberList) join() {
 	for i := range l.members {
 		l.members[i].Presence = l.presences[l.members[i].User.ID]
 		l.members[i].SetPresence = true
 	}
-	if l.members == nil {
-		l.members = []core.Member{}
-	}
-	return l.members, l.badMembers + l.badPresences
+	clear(l.presences)
+	clear(l.items)
+	l.items = l.items[:0]
 }
 
+// bad counts the entries that could not be read.
+func (l *memberList) bad() int { return l.badMembers + l.badPresences }
+
 // decodeMembers parses a list of member objects and a list of presences
-// (see memberList.joined).
+// (see memberList.join).
 func decodeMembers(membersRaw, presencesRaw json.RawMessage) (members []core.Member, bad int) {
 	var l memberList
 	if len(membersRaw) > 0 {
@@ -241,7 +263,11 @@ func decodeMembers(membersRaw, presencesRaw json.RawMessage) (members []core.Mem
 		d := jsonread.NewDecoder(presencesRaw)
 		l.readPresences(&d)
 	}
-	return l.joined()
+	l.join()
+	if l.members == nil {
+		l.members = []core.Member{}
+	}
+	return l.members, l.bad()
 }
 
 // requireGuildID reads a required guild id, interned.

@@ -13,7 +13,10 @@ type (
 	// rawGuildDelete is a GUILD_DELETE payload.
 	rawGuildDelete struct{ raw []byte }
 	// rawMembersChunk is a GUILD_MEMBERS_CHUNK payload.
-	rawMembersChunk struct{ raw []byte }
+	rawMembersChunk struct {
+		raw     []byte
+		decoded *memberChunk // read by the frame driver already (decode_frame.go)
+	}
 	// rawMemberAdd is a GUILD_MEMBER_ADD payload.
 	rawMemberAdd struct{ raw []byte }
 	// rawMemberUpdate is a GUILD_MEMBER_UPDATE payload.
@@ -44,9 +47,22 @@ func (*rawMemberRemove) EventType() ws.EventType   { return "GUILD_MEMBER_REMOVE
 func (*rawPresenceUpdate) EventType() ws.EventType { return "PRESENCE_UPDATE" }
 func (*rawRateLimited) EventType() ws.EventType    { return "RATE_LIMITED" }
 
-func (e *rawGuildCreate) UnmarshalJSON(b []byte) error    { e.raw = ownPayload(b); return nil }
-func (e *rawGuildDelete) UnmarshalJSON(b []byte) error    { e.raw = ownPayload(b); return nil }
-func (e *rawMembersChunk) UnmarshalJSON(b []byte) error   { e.raw = ownPayload(b); return nil }
+func (e *rawGuildCreate) UnmarshalJSON(b []byte) error { e.raw = ownPayload(b); return nil }
+func (e *rawGuildDelete) UnmarshalJSON(b []byte) error { e.raw = ownPayload(b); return nil }
+func (e *rawMembersChunk) UnmarshalJSON(b []byte) error {
+	if e.decoded = takeChunk(b); e.decoded == nil {
+		e.raw = ownPayload(b)
+	}
+	return nil
+}
+
+// chunk returns the chunk as read (decodeChunk).
+func (e *rawMembersChunk) chunk() (memberChunk, error) {
+	if e.decoded != nil {
+		return *e.decoded, nil
+	}
+	return decodeChunk(e.raw)
+}
 func (e *rawMemberAdd) UnmarshalJSON(b []byte) error      { e.raw = ownPayload(b); return nil }
 func (e *rawMemberUpdate) UnmarshalJSON(b []byte) error   { e.raw = ownPayload(b); return nil }
 func (e *rawMemberRemove) UnmarshalJSON(b []byte) error   { e.raw = ownPayload(b); return nil }
