@@ -125,6 +125,16 @@ func (p *Profile) sharedID(id string) string {
 	return id
 }
 
+// holds reports whether s lies in the profile's packed memory, as the
+// decoder's user id does (it shares the packed JSON it was read with).
+func (p *Profile) holds(s string) bool {
+	if p.n <= 0 || len(s) == 0 {
+		return false
+	}
+	base, at := uintptr(p.ref), uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	return at >= base && at+uintptr(len(s)) <= base+uintptr(p.n)
+}
+
 // Username is the user's username, "" when absent or not a string.
 func (p *Profile) Username() string {
 	if p.built() != nil {

@@ -16,7 +16,7 @@ type presenceWire struct {
 	status          []byte
 	hasClientStatus bool // present and not null
 	clientStatus    clientStatusWire
-	activities      [][]byte // the elements of the array that are objects
+	activities      [][]byte // the activity objects, as core.ReadActivity left them
 }
 
 type clientStatusWire struct {
@@ -78,8 +78,8 @@ func readPresence(d *jsonread.Decoder, items [][]byte) (w presenceWire, ok bool)
 		case "activities":
 			w.activities = w.activities[:0]
 			d.Array(func() {
-				if d.Peek() == '{' {
-					w.activities = append(w.activities, d.Skip())
+				if raw, ok := core.ReadActivity(d); ok {
+					w.activities = append(w.activities, raw)
 				}
 			})
 		}
@@ -111,31 +111,15 @@ func (w *presenceWire) presence() *core.Presence {
 			VR:       platformStatus(raw.VR),
 		})
 	}
-	var packed core.PackedActivities
-	if len(w.activities) > 0 {
-		packed = packActivities(w.activities)
-	}
+	// The activities' JSON is kept packed (core.PackedActivities), all
+	// of them in one allocation of exactly their packed size: the payload
+	// (a whole member chunk, or a presence update) does not stay alive for
+	// them, and their fields are parsed only when a rendering reads them.
+	packed := core.PackActivities(w.activities)
 	if packed.IsZero() {
 		return sharedPresence(st, cs)
 	}
 	return &core.Presence{Status: st, ClientStatus: cs, Packed: packed}
-}
-
-// packActivities keeps the activity objects' JSON packed
-// (core.PackedActivities), all of them in one allocation of exactly their
-// packed size: the payload (a whole member chunk, or a presence update)
-// does not stay alive for them, and their fields are parsed only when a
-// rendering reads them. A numeric id is rewritten as a string first, as
-// core.DecodeActivity does.
-func packActivities(items [][]byte) core.PackedActivities {
-	var stack [8][]byte
-	raws := stack[:0]
-	for _, it := range items {
-		if raw, ok := core.NormalizeActivity(it); ok {
-			raws = append(raws, raw)
-		}
-	}
-	return core.PackActivities(raws)
 }
 
 // activityless holds one immutable Presence per status and client_status
