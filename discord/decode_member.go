@@ -184,7 +184,6 @@ type memberList struct {
 	members                  []core.Member
 	presences                map[string]*core.Presence
 	badMembers, badPresences int
-	items                    [][]byte // activity scratch
 }
 
 // memberLists reuses the lists of member chunks: a chunk's thousand
@@ -196,8 +195,7 @@ var memberLists = sync.Pool{New: func() any { return new(memberList) }}
 func (l *memberList) release() {
 	clear(l.members)
 	clear(l.presences)
-	clear(l.items)
-	*l = memberList{members: l.members[:0], presences: l.presences, items: l.items[:0]}
+	*l = memberList{members: l.members[:0], presences: l.presences}
 	memberLists.Put(l)
 }
 
@@ -224,8 +222,7 @@ func (l *memberList) readPresences(d *jsonread.Decoder) {
 	clear(l.presences)
 	l.badPresences = 0
 	d.Array(func() {
-		w, ok := readPresence(d, l.items)
-		l.items = w.activities
+		w, ok := readPresence(d)
 		id := w.userID()
 		if !ok || id == "" {
 			l.badPresences++
@@ -237,15 +234,13 @@ func (l *memberList) readPresences(d *jsonread.Decoder) {
 
 // join gives each member its presence from the presences list (nil
 // when it has none, which renders offline), and drops what aliases the
-// payload: the presences list and the activity scratch.
+// payload: the presences list.
 func (l *memberList) join() {
 	for i := range l.members {
 		l.members[i].Presence = l.presences[l.members[i].User.ID]
 		l.members[i].SetPresence = true
 	}
 	clear(l.presences)
-	clear(l.items)
-	l.items = l.items[:0]
 }
 
 // bad counts the entries that could not be read.

@@ -16,7 +16,35 @@ type presenceWire struct {
 	status          []byte
 	hasClientStatus bool // present and not null
 	clientStatus    clientStatusWire
-	activities      [][]byte // the activity objects, as core.ReadActivity left them
+	activities      activityList
+}
+
+// activityList is the activity objects of a presence, as
+// core.ReadActivity left them: the first few kept inline, since one is
+// read for every presence of a chunk and every presence update.
+type activityList struct {
+	first [4][]byte
+	n     int
+	all   [][]byte // all of them, once there are more than fit in first
+}
+
+func (l *activityList) add(raw []byte) {
+	switch {
+	case l.all != nil:
+		l.all = append(l.all, raw)
+	case l.n == len(l.first):
+		l.all = append(append([][]byte(nil), l.first[:]...), raw)
+	default:
+		l.first[l.n] = raw
+		l.n++
+	}
+}
+
+func (l *activityList) items() [][]byte {
+	if l.all != nil {
+		return l.all
+	}
+	return l.first[:l.n]
 }
 
 type clientStatusWire struct {
@@ -27,7 +55,7 @@ type clientStatusWire struct {
 // readPresence).
 func decodePresenceWire(raw []byte) (presenceWire, error) {
 	d := jsonread.NewDecoder(raw)
-	w, ok := readPresence(&d, nil)
+	w, ok := readPresence(&d)
 	if err := d.Finish(); err != nil {
 		return w, err
 	}
@@ -37,12 +65,10 @@ func decodePresenceWire(raw []byte) (presenceWire, error) {
 	return w, nil
 }
 
-// readPresence reads a presence object at d into its fields, appending
-// its activities to items[:0] (scratch the caller may reuse once done
-// with w). Fields of an odd type are left empty; ok is false only when
-// the value is not an object.
-func readPresence(d *jsonread.Decoder, items [][]byte) (w presenceWire, ok bool) {
-	w.activities = items[:0]
+// readPresence reads a presence object at d into its fields. Fields of
+// an odd type are left empty; ok is false only when the value is not an
+// object.
+func readPresence(d *jsonread.Decoder) (w presenceWire, ok bool) {
 	raw := d.Object(func(key string) {
 		switch key {
 		case "user":
@@ -76,10 +102,10 @@ func readPresence(d *jsonread.Decoder, items [][]byte) (w presenceWire, ok bool)
 				}
 			})
 		case "activities":
-			w.activities = w.activities[:0]
+			w.activities = activityList{}
 			d.Array(func() {
 				if raw, ok := core.ReadActivity(d); ok {
-					w.activities = append(w.activities, raw)
+					w.activities.add(raw)
 				}
 			})
 		}
@@ -115,7 +141,7 @@ func (w *presenceWire) presence() *core.Presence {
 	// of them in one allocation of exactly their packed size: the payload
 	// (a whole member chunk, or a presence update) does not stay alive for
 	// them, and their fields are parsed only when a rendering reads them.
-	packed := core.PackActivities(w.activities)
+	packed := core.PackActivities(w.activities.items())
 	if packed.IsZero() {
 		return sharedPresence(st, cs)
 	}
