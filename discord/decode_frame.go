@@ -86,7 +86,9 @@ func (d frameDriver) DecodeStream(r io.Reader, v any) error {
 
 // decodeEnvelope fills op from frame in one validating pass; false when
 // frame is not valid JSON, or a member has a type or a name encoding/json
-// would treat otherwise (then the caller lets encoding/json decide).
+// would treat otherwise (then the caller lets encoding/json decide). A
+// member chunk read in the pass is handed to its dispatch (takeChunk), and
+// op.Data is then a marker, not the chunk's bytes.
 func decodeEnvelope(frame []byte, op *frameOp) bool {
 	ok := true
 	var data []byte
