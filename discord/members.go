@@ -86,7 +86,7 @@ func (b *Bot) onMembersChunk(c memberChunk, err error) error {
 	}
 	if done := b.sync.noteChunk(guildID, c.nonce, int(c.index), int(c.count), ids); done != nil {
 		b.hub.PruneGuild(guildID, done.keep)
-		b.log.Info("discord: guild members synced", "guild", guildID, "members", len(done.seen))
+		b.log.Info("discord: guild members synced", "guild", guildID, "members", done.seen.len())
 		b.noteSynced()
 	}
 	if bad := c.list.bad(); bad > 0 {
