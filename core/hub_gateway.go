@@ -55,7 +55,11 @@ func (h *Hub) upsertMemberLocked(guildID string, m Member) {
 	}
 	if m.User.HasJSON() {
 		nu.Discord = ProfileOf(m.User)
-		nu.ID = nu.Discord.sharedID(nu.ID)
+		if nu.Discord.holds(m.User.ID) {
+			nu.ID = m.User.ID // the decoder's id shares the profile already
+		} else {
+			nu.ID = nu.Discord.sharedID(nu.ID)
+		}
 	}
 	guilds, nick := nu.Guilds(), nu.Nick()
 	if len(guilds) == 0 {

@@ -142,23 +142,18 @@ func packShaped(dst, raw []byte) (out []byte, ok bool) {
 }
 
 // stringEnd returns the index of the quote closing the string whose
-// contents start at raw[i], or -1.
+// contents start at raw[i], or -1. A plain loop: the strings packed are
+// short (ids, names, hashes), too short for IndexByte's call to pay.
 func stringEnd(raw []byte, i int) int {
-	for {
-		j := bytes.IndexByte(raw[i:], '"')
-		if j < 0 {
-			return -1
+	for ; i < len(raw); i++ {
+		switch raw[i] {
+		case '"':
+			return i
+		case '\\':
+			i++ // the escaped byte
 		}
-		j += i
-		k := j // an even run of backslashes before the quote escapes none
-		for k > i && raw[k-1] == '\\' {
-			k--
-		}
-		if (j-k)%2 == 0 {
-			return j
-		}
-		i = j + 1
 	}
+	return -1
 }
 
 func isNumberByte(c byte) bool {

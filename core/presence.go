@@ -95,8 +95,13 @@ func (p *Presence) Clients() ClientStatus {
 	return *p.ClientStatus
 }
 
-// clientStatuses holds one ClientStatus per combination: at most 5⁵.
-var clientStatuses sync.Map // ClientStatus → *ClientStatus
+// clientStatuses holds one ClientStatus per combination: at most 5⁵. A
+// map under a lock, not a sync.Map: a sync.Map's key is an interface, and
+// putting an 80-byte ClientStatus in one allocates on every lookup.
+var clientStatuses = struct {
+	sync.RWMutex
+	m map[ClientStatus]*ClientStatus
+}{m: map[ClientStatus]*ClientStatus{}}
 
 // InternClientStatus returns a shared, never changed *ClientStatus equal
 // to cs; nil when every platform is absent.
@@ -104,11 +109,21 @@ func InternClientStatus(cs ClientStatus) *ClientStatus {
 	if cs == (ClientStatus{}) {
 		return nil
 	}
-	if shared, ok := clientStatuses.Load(cs); ok {
-		return shared.(*ClientStatus)
+	clientStatuses.RLock()
+	shared := clientStatuses.m[cs]
+	clientStatuses.RUnlock()
+	if shared != nil {
+		return shared
 	}
-	shared, _ := clientStatuses.LoadOrStore(cs, &cs)
-	return shared.(*ClientStatus)
+	clientStatuses.Lock()
+	defer clientStatuses.Unlock()
+	if shared := clientStatuses.m[cs]; shared != nil {
+		return shared
+	}
+	shared = new(ClientStatus)
+	*shared = cs
+	clientStatuses.m[cs] = shared
+	return shared
 }
 
 // ActivityList returns the presence's activities, nil when there are none:

@@ -120,21 +120,9 @@ func (p *PackedActivities) GobDecode(b []byte) error {
 // other fields; ok is false when DecodeActivity would refuse raw. The
 // common activity needs no rewrite and is returned as it is.
 func NormalizeActivity(raw json.RawMessage) (json.RawMessage, bool) {
-	if jsonread.Kind(raw) != '{' {
-		return raw, false
-	}
-	numeric := false
-	err := jsonread.EachMember(raw, func(key string, v []byte) {
-		switch key {
-		case "application_id":
-			numeric = numeric || jsonread.IsNumber(v)
-		case "emoji":
-			_ = jsonread.EachMember(v, func(key string, v []byte) {
-				numeric = numeric || key == "id" && jsonread.IsNumber(v)
-			})
-		}
-	})
-	if err != nil {
+	d := jsonread.NewDecoder(raw)
+	obj, numeric := readActivity(&d)
+	if d.Finish() != nil || obj == nil {
 		return raw, false
 	}
 	if !numeric {
@@ -142,4 +130,34 @@ func NormalizeActivity(raw json.RawMessage) (json.RawMessage, bool) {
 	}
 	a, ok := DecodeActivity(raw)
 	return a.Raw, ok
+}
+
+// ReadActivity is NormalizeActivity for the activity object at d, read
+// in the pass d makes over a whole payload: the result is a slice of that
+// payload unless it was rewritten.
+func ReadActivity(d *jsonread.Decoder) (json.RawMessage, bool) {
+	obj, numeric := readActivity(d)
+	if obj == nil || !numeric {
+		return obj, obj != nil
+	}
+	a, ok := DecodeActivity(obj)
+	return a.Raw, ok
+}
+
+// readActivity reads the activity object at d (nil when it is not one)
+// and reports whether it has an id DecodeActivity rewrites.
+func readActivity(d *jsonread.Decoder) (obj []byte, numeric bool) {
+	obj = d.Object(func(key string) {
+		switch key {
+		case "application_id":
+			numeric = numeric || jsonread.IsNumber(d.Skip())
+		case "emoji":
+			d.Object(func(key string) {
+				if key == "id" {
+					numeric = numeric || jsonread.IsNumber(d.Skip())
+				}
+			})
+		}
+	})
+	return obj, numeric
 }

@@ -78,7 +78,8 @@ func ProfileOf(d DiscordUser) Profile {
 			return profileOfPacked(d.Packed)
 		}
 	}
-	return profileOfBuilt(&d)
+	built := d // only this path moves d to the heap
+	return profileOfBuilt(&built)
 }
 
 // DiscordUser returns the profile as a DiscordUser (its fields parsed).
@@ -122,6 +123,16 @@ func (p *Profile) sharedID(id string) string {
 		return v
 	}
 	return id
+}
+
+// holds reports whether s lies in the profile's packed memory, as the
+// decoder's user id does (it shares the packed JSON it was read with).
+func (p *Profile) holds(s string) bool {
+	if p.n <= 0 || len(s) == 0 {
+		return false
+	}
+	base, at := uintptr(p.ref), uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	return at >= base && at+uintptr(len(s)) <= base+uintptr(p.n)
 }
 
 // Username is the user's username, "" when absent or not a string.

@@ -3,6 +3,7 @@ package discord
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -193,4 +194,54 @@ func FuzzParsePrefixCommand(f *testing.F) {
 			t.Fatalf("split %q into %q %q", content, name, args)
 		}
 	})
+}
+
+// FuzzFrameChunk feeds arbitrary GUILD_MEMBERS_CHUNK payloads in a frame
+// to the frame driver, which reads a chunk as it validates the frame.
+// Properties: no panic; the frame fails exactly when encoding/json
+// refuses it; a chunk read there equals the chunk decodeChunk reads from
+// the payload alone (as encoding/json delimits it).
+func FuzzFrameChunk(f *testing.F) {
+	f.Add([]byte(`{"guild_id":"1","members":[{"user":{"id":"2","username":"a"},"nick":"n"},3],` +
+		`"presences":[{"user":{"id":"2"},"status":"idle","activities":[{"name":"x","type":0}]},{}],"chunk_index":1,"chunk_count":2,"nonce":"x"}`))
+	f.Add([]byte(`{"members":null,"presences":{},"chunk_index":"1","guild_id":3}`))
+	f.Add([]byte(`[1]`))
+	for _, s := range gatewaySeeds {
+		f.Add([]byte(`{"guild_id":"9","members":[` + s + `],"presences":[` + s + `]}`))
+	}
+	f.Fuzz(func(t *testing.T, d []byte) {
+		frame := append(append([]byte(`{"op":0,"s":1,"t":"GUILD_MEMBERS_CHUNK","d":`), d...), '}')
+		var op codecOpShape
+		err := (frameDriver{}).DecodeStream(bytes.NewReader(frame), &op)
+		var want codecOpShape
+		if wantErr := json.NewDecoder(bytes.NewReader(frame)).Decode(&want); (err == nil) != (wantErr == nil) {
+			t.Fatalf("error %v, encoding/json says %v", err, wantErr)
+		}
+		if err != nil {
+			return
+		}
+		var ev rawMembersChunk
+		if err := (frameDriver{}).Unmarshal(op.Data, &ev); err != nil {
+			t.Fatal(err)
+		}
+		got, gotErr := ev.chunk()
+		defer got.list.release()
+		ref, refErr := decodeChunk(bytes.Clone(want.Data)) // the payload encoding/json found
+		defer ref.list.release()
+		if (gotErr == nil) != (refErr == nil) || summary(got) != summary(ref) {
+			t.Fatalf("frame read %s (%v), payload alone %s (%v)", summary(got), gotErr, summary(ref), refErr)
+		}
+	})
+}
+
+// summary renders what a chunk holds.
+func summary(c memberChunk) string {
+	s := fmt.Sprint(c.guildID, c.nonce, c.index, c.count, c.list.bad())
+	for _, m := range c.list.members {
+		s += fmt.Sprint(" ", m.User.ID, m.Nick, string(m.User.JSON()), m.Presence.Clients(), len(m.Presence.ActivityList()))
+		if m.Presence != nil {
+			s += string(m.Presence.Status)
+		}
+	}
+	return s
 }

@@ -1,10 +1,13 @@
 package discord
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/jsonread"
 )
 
 // guildWire is the part of GUILD_CREATE / GUILD_DELETE the bot reads, as
@@ -30,30 +33,60 @@ func decodeGuild(raw []byte) (w guildWire, err error) {
 	return w, err
 }
 
-// chunkWire is a GUILD_MEMBERS_CHUNK payload, as slices of it.
-type chunkWire struct {
-	GuildID, Members, Presences, ChunkIndex, ChunkCount, Nonce []byte
+// memberChunk is a GUILD_MEMBERS_CHUNK as read; nothing in it aliases
+// the payload, which may be a read buffer reused for the next frame
+// (decode_frame.go).
+type memberChunk struct {
+	guildID      string // interned; "" when missing
+	nonce        string
+	index, count int64
+	list         *memberList // members with their presences; release it when done
 }
 
-// decodeChunk splits a GUILD_MEMBERS_CHUNK payload.
-func decodeChunk(raw []byte) (w chunkWire, err error) {
-	err = eachMember(raw, func(key string, v []byte) {
+// decodeChunk reads a GUILD_MEMBERS_CHUNK payload (see readChunk). The
+// caller releases c.list, also after an error.
+func decodeChunk(raw []byte) (c memberChunk, err error) {
+	d := jsonread.NewDecoder(raw)
+	c, ok := readChunk(&d)
+	if err := d.Finish(); err != nil {
+		return c, err
+	}
+	if !ok {
+		return c, jsonread.ErrNotObject
+	}
+	return c, nil
+}
+
+// readChunk reads a GUILD_MEMBERS_CHUNK payload at d in one pass; ok is
+// false when it is not an object (or malformed: d.Err says so).
+func readChunk(d *jsonread.Decoder) (c memberChunk, ok bool) {
+	c.list = memberLists.Get().(*memberList)
+	var gid, nonce, index, count []byte
+	obj := d.Object(func(key string) {
 		switch key {
 		case "guild_id":
-			w.GuildID = v
+			gid = d.Skip()
 		case "members":
-			w.Members = v
+			c.list.readMembers(d)
 		case "presences":
-			w.Presences = v
+			c.list.readPresences(d)
 		case "chunk_index":
-			w.ChunkIndex = v
+			index = d.Skip()
 		case "chunk_count":
-			w.ChunkCount = v
+			count = d.Skip()
 		case "nonce":
-			w.Nonce = v
+			nonce = d.Skip()
 		}
 	})
-	return w, err
+	c.list.join()
+	if obj == nil {
+		return c, false
+	}
+	c.guildID = guildIDOf(gid)
+	c.nonce, _ = readString(nonce, false)
+	c.index, _ = readInt(index)
+	c.count, _ = readInt(count)
+	return c, true
 }
 
 // memberRemoveWire is the part of GUILD_MEMBER_REMOVE the bot reads.
@@ -105,67 +138,131 @@ func decodeRateLimited(raw []byte) (w rateLimitedWire, err error) {
 	return w, err
 }
 
-// decodeMember parses a member object; presence is left for the caller.
-// The guild id is interned and the nickname copied: raw is often one
-// member of a large chunk.
+// decodeMember parses a member object (see readMember).
 func decodeMember(raw json.RawMessage) (guildID string, m core.Member, err error) {
-	var gid, user, nick, joined []byte
-	if err := eachMember(raw, func(key string, v []byte) {
+	d := jsonread.NewDecoder(raw)
+	guildID, m, err = readMember(&d)
+	if err := d.Finish(); err != nil {
+		return guildID, core.Member{}, err
+	}
+	return guildID, m, err
+}
+
+// readMember reads a member object at d; presence is left for the
+// caller. The guild id is interned and the nickname copied: the input is
+// often a whole member chunk.
+func readMember(d *jsonread.Decoder) (guildID string, m core.Member, err error) {
+	var gid, nick, joined []byte
+	userErr := errNoUserID
+	obj := d.Object(func(key string) {
 		switch key {
 		case "guild_id":
-			gid = v
+			gid = d.Skip()
 		case "user":
-			user = v
+			m.User, userErr = readUser(d)
 		case "nick":
-			nick = v
+			nick = d.Skip()
 		case "joined_at":
-			joined = v
+			joined = d.Skip()
 		}
-	}); err != nil {
-		return "", m, err
+	})
+	if obj == nil {
+		return "", core.Member{}, cmp.Or(d.Err(), jsonread.ErrNotObject)
 	}
 	guildID = guildIDOf(gid)
-	m.User, err = decodeUser(user)
-	if err != nil {
-		return guildID, m, err
+	if userErr != nil {
+		return guildID, core.Member{}, userErr
 	}
 	m.Nick, _ = readString(nick, false)
 	m.JoinedAt = readTime(joined)
 	return guildID, m, nil
 }
 
-// decodeMembers parses a list of member objects and attaches each one's
-// presence from the presences list (nil when it has none, which renders
-// offline). Members that cannot be read are skipped and counted in bad.
-func decodeMembers(membersRaw, presencesRaw json.RawMessage) (members []core.Member, bad int) {
-	presences := map[string]*core.Presence{}
-	eachElement(presencesRaw, func(it []byte) {
-		w, err := decodePresenceWire(it)
+// memberList is a members list and a presences list read from one
+// payload (a GUILD_MEMBERS_CHUNK, a GUILD_CREATE), in either order.
+type memberList struct {
+	members                  []core.Member
+	presences                map[string]*core.Presence
+	badMembers, badPresences int
+}
+
+// memberLists reuses the lists of member chunks: a chunk's thousand
+// members are 180 KiB that would be garbage again after every chunk.
+var memberLists = sync.Pool{New: func() any { return new(memberList) }}
+
+// release empties l, dropping its references, and returns it to
+// memberLists.
+func (l *memberList) release() {
+	clear(l.members)
+	clear(l.presences)
+	*l = memberList{members: l.members[:0], presences: l.presences}
+	memberLists.Put(l)
+}
+
+// readMembers reads a list of member objects at d (replacing any read
+// before: the last list named counts). Members that cannot be read are
+// skipped and counted.
+func (l *memberList) readMembers(d *jsonread.Decoder) {
+	l.members, l.badMembers = l.members[:0], 0
+	d.Array(func() {
+		_, m, err := readMember(d)
 		if err != nil {
-			bad++
+			l.badMembers++
 			return
 		}
-		id := w.userID()
-		if id == "" {
-			bad++
-			return
-		}
-		presences[id] = w.presence()
+		l.members = append(l.members, m)
 	})
-	eachElement(membersRaw, func(it []byte) {
-		_, m, err := decodeMember(it)
-		if err != nil {
-			bad++
-			return
-		}
-		m.Presence = presences[m.User.ID]
-		m.SetPresence = true
-		members = append(members, m)
-	})
-	if members == nil {
-		members = []core.Member{}
+}
+
+// readPresences reads a list of presence objects at d, as readMembers.
+func (l *memberList) readPresences(d *jsonread.Decoder) {
+	if l.presences == nil {
+		l.presences = make(map[string]*core.Presence, len(l.members))
 	}
-	return members, bad
+	clear(l.presences)
+	l.badPresences = 0
+	d.Array(func() {
+		w, ok := readPresence(d)
+		id := w.userID()
+		if !ok || id == "" {
+			l.badPresences++
+			return
+		}
+		l.presences[id] = w.presence()
+	})
+}
+
+// join gives each member its presence from the presences list (nil
+// when it has none, which renders offline), and drops what aliases the
+// payload: the presences list.
+func (l *memberList) join() {
+	for i := range l.members {
+		l.members[i].Presence = l.presences[l.members[i].User.ID]
+		l.members[i].SetPresence = true
+	}
+	clear(l.presences)
+}
+
+// bad counts the entries that could not be read.
+func (l *memberList) bad() int { return l.badMembers + l.badPresences }
+
+// decodeMembers parses a list of member objects and a list of presences
+// (see memberList.join).
+func decodeMembers(membersRaw, presencesRaw json.RawMessage) (members []core.Member, bad int) {
+	var l memberList
+	if len(membersRaw) > 0 {
+		d := jsonread.NewDecoder(membersRaw)
+		l.readMembers(&d)
+	}
+	if len(presencesRaw) > 0 {
+		d := jsonread.NewDecoder(presencesRaw)
+		l.readPresences(&d)
+	}
+	l.join()
+	if l.members == nil {
+		l.members = []core.Member{}
+	}
+	return l.members, l.bad()
 }
 
 // requireGuildID reads a required guild id, interned.

@@ -23,8 +23,6 @@ func eachMember(obj []byte, fn func(key string, raw []byte)) error {
 	return jsonread.EachMember(obj, fn)
 }
 
-func eachElement(arr []byte, fn func(raw []byte)) bool { return jsonread.EachElement(arr, fn) }
-
 func replaceMember(obj []byte, key string, val []byte) ([]byte, bool) {
 	return jsonread.ReplaceMember(obj, key, val)
 }

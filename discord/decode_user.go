@@ -1,45 +1,54 @@
 package discord
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/jsonread"
 )
 
 // errNoUserID rejects a member or presence whose user has no usable id.
 var errNoUserID = errors.New("user object without an id")
 
-// decodeUser parses a Discord user object. Its JSON is kept verbatim, so
-// fields Halyard does not name (primary_guild, collectibles, …) reach the
-// dialects, and packed (core.PackedJSON: the values without the keys and
-// nulls every user repeats) in a private allocation of its own (raw
-// usually lies in a whole member chunk, which must not stay alive for one
-// user); the parsed strings share it instead of holding their own.
+// decodeUser parses a Discord user object (see readUser).
 func decodeUser(raw json.RawMessage) (core.DiscordUser, error) {
-	var u core.DiscordUser
-	if kind(raw) != '{' {
-		return u, errNoUserID
+	d := jsonread.NewDecoder(raw)
+	u, err := readUser(&d)
+	if err := d.Finish(); err != nil {
+		return core.DiscordUser{}, err
 	}
+	return u, err
+}
+
+// readUser reads a Discord user object at d. Its JSON is kept verbatim,
+// so fields Halyard does not name (primary_guild, collectibles, …) reach
+// the dialects, and packed (core.PackedJSON: the values without the keys
+// and nulls every user repeats) in a private allocation of its own (the
+// input usually is a whole member chunk, which must not stay alive for
+// one user); the parsed strings share it instead of holding their own.
+func readUser(d *jsonread.Decoder) (core.DiscordUser, error) {
+	var u core.DiscordUser
 	var id, username, discriminator, globalName, avatar, bot []byte
-	err := eachMember(raw, func(key string, v []byte) {
+	raw := d.Object(func(key string) {
 		switch key {
 		case "id":
-			id = v
+			id = d.Skip()
 		case "username":
-			username = v
+			username = d.Skip()
 		case "discriminator":
-			discriminator = v
+			discriminator = d.Skip()
 		case "global_name":
-			globalName = v
+			globalName = d.Skip()
 		case "avatar":
-			avatar = v
+			avatar = d.Skip()
 		case "bot":
-			bot = v
+			bot = d.Skip()
 		}
 	})
-	if err != nil {
-		return u, err
+	if raw == nil {
+		return u, cmp.Or(d.Err(), errNoUserID)
 	}
 	u.ID, _ = readSnowflake(id, true)
 	if u.ID == "" {

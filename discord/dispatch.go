@@ -59,7 +59,7 @@ func (b *Bot) handleOn(sc *shardConn, ev any) {
 	case *rawGuildDelete:
 		err = b.onGuildDelete(e.raw)
 	case *rawMembersChunk:
-		err = b.onMembersChunk(e.raw)
+		err = b.onMembersChunk(e.chunk())
 	case *rawMemberAdd:
 		err = b.onMemberAdd(e.raw)
 	case *rawMemberUpdate:

@@ -12,7 +12,7 @@ type guildSync struct {
 	nonce   string
 	count   int             // chunk_count, once a chunk arrived
 	chunks  map[int]bool    // chunk indexes received (replays are ignored)
-	seen    map[string]bool // members named by the chunks
+	seen    memberSet       // members named by the chunks
 	added   map[string]bool // joined (GUILD_MEMBER_ADD) during the request
 	removed map[string]bool // left during the request: later chunks must not revive them
 }
@@ -50,7 +50,7 @@ func (s *syncState) begin(guildID string) string {
 	s.known[guildID] = true
 	s.nonces++
 	nonce := "halyard-" + strconv.Itoa(s.nonces)
-	s.pending[guildID] = &guildSync{nonce: nonce, chunks: map[int]bool{}, seen: map[string]bool{},
+	s.pending[guildID] = &guildSync{nonce: nonce, chunks: map[int]bool{},
 		added: map[string]bool{}, removed: map[string]bool{}}
 	return nonce
 }
@@ -95,7 +95,7 @@ func (s *syncState) noteChunk(guildID, nonce string, index, count int, members [
 	p.chunks[index] = true
 	p.count = max(count, 1)
 	for _, id := range members {
-		p.seen[id] = true
+		p.seen.add(id)
 	}
 	if len(p.chunks) < p.count {
 		return nil
@@ -106,7 +106,7 @@ func (s *syncState) noteChunk(guildID, nonce string, index, count int, members [
 }
 
 // keep reports whether a member survives the prune after a full sync.
-func (p *guildSync) keep(userID string) bool { return p.seen[userID] || p.added[userID] }
+func (p *guildSync) keep(userID string) bool { return p.seen.has(userID) || p.added[userID] }
 
 // memberAdded records a join during the guild's request.
 func (s *syncState) memberAdded(guildID, userID string) {
@@ -125,7 +125,7 @@ func (s *syncState) memberRemoved(guildID, userID string) {
 	if p := s.pending[guildID]; p != nil {
 		p.removed[userID] = true
 		delete(p.added, userID)
-		delete(p.seen, userID)
+		p.seen.remove(userID)
 	}
 }
 
@@ -175,3 +175,56 @@ func (s *syncState) synced(held []int, opened bool) bool {
 	}
 	return true
 }
+
+// memberSet is the set of members a sync's chunks named, up to a guild's
+// million: snowflakes are kept by value (an 8-byte key instead of a
+// string's 16-byte header, which also kept the id's text alive, and an
+// integer's hash), any other id by its text.
+type memberSet struct {
+	nums  map[uint64]struct{}
+	other map[string]struct{}
+}
+
+// snowflakeValue is id's value when id is a decimal snowflake written
+// the one way (no sign, no leading zero), so that two ids share a value
+// only when they are the same text.
+func snowflakeValue(id string) (uint64, bool) {
+	if id == "" || len(id) > 20 || id[0] == '0' && len(id) > 1 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(id, 10, 64)
+	return n, err == nil
+}
+
+func (s *memberSet) add(id string) {
+	if n, ok := snowflakeValue(id); ok {
+		if s.nums == nil {
+			s.nums = map[uint64]struct{}{}
+		}
+		s.nums[n] = struct{}{}
+		return
+	}
+	if s.other == nil {
+		s.other = map[string]struct{}{}
+	}
+	s.other[id] = struct{}{}
+}
+
+func (s *memberSet) has(id string) bool {
+	if n, ok := snowflakeValue(id); ok {
+		_, in := s.nums[n]
+		return in
+	}
+	_, in := s.other[id]
+	return in
+}
+
+func (s *memberSet) remove(id string) {
+	if n, ok := snowflakeValue(id); ok {
+		delete(s.nums, n)
+		return
+	}
+	delete(s.other, id)
+}
+
+func (s *memberSet) len() int { return len(s.nums) + len(s.other) }

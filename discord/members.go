@@ -52,20 +52,23 @@ func (b *Bot) onGuildDelete(raw []byte) error {
 	return nil
 }
 
-// onMembersChunk loads one chunk of members with their presences. After
-// the last chunk of an all-members request, members the chunks did not
-// name left while the bot was away and are pruned.
-func (b *Bot) onMembersChunk(raw []byte) error {
-	w, err := decodeChunk(raw)
+// onMembersChunk loads one chunk of members with their presences (as
+// decodeChunk reads it; the chunk is released here). After the last chunk
+// of an all-members request, members the chunks did not name left while
+// the bot was away and are pruned.
+func (b *Bot) onMembersChunk(c memberChunk, err error) error {
+	defer c.list.release()
 	if err != nil {
 		return err
 	}
-	guildID, ok, err := b.watchedGuild(w.GuildID)
-	if !ok {
-		return err
+	if c.guildID == "" {
+		return errors.New("missing guild_id")
 	}
-	nonce, _ := readString(w.Nonce, true)
-	members, bad := decodeMembers(w.Members, w.Presences)
+	guildID := c.guildID
+	if !b.watched(guildID) {
+		return nil
+	}
+	members := c.list.members
 	ids := make([]string, 0, len(members))
 	for _, m := range members {
 		if b.sync.wasRemoved(guildID, m.User.ID) {
@@ -74,22 +77,20 @@ func (b *Bot) onMembersChunk(raw []byte) error {
 		b.hub.UpsertMember(guildID, m)
 		ids = append(ids, m.User.ID)
 	}
-	if !b.sync.isPending(guildID, nonce) {
+	if !b.sync.isPending(guildID, c.nonce) {
 		// A user-id lookup (or an abandoned request) during a full sync:
 		// these members are current and must survive its prune.
 		for _, id := range ids {
 			b.sync.memberAdded(guildID, id)
 		}
 	}
-	index, _ := readInt(w.ChunkIndex)
-	count, _ := readInt(w.ChunkCount)
-	if done := b.sync.noteChunk(guildID, nonce, int(index), int(count), ids); done != nil {
+	if done := b.sync.noteChunk(guildID, c.nonce, int(c.index), int(c.count), ids); done != nil {
 		b.hub.PruneGuild(guildID, done.keep)
-		b.log.Info("discord: guild members synced", "guild", guildID, "members", len(done.seen))
+		b.log.Info("discord: guild members synced", "guild", guildID, "members", done.seen.len())
 		b.noteSynced()
 	}
-	if bad > 0 {
-		return fmt.Errorf("guild %s chunk %d: %d members or presences unreadable", guildID, index, bad)
+	if bad := c.list.bad(); bad > 0 {
+		return fmt.Errorf("guild %s chunk %d: %d members or presences unreadable", guildID, c.index, bad)
 	}
 	return nil
 }

@@ -155,3 +155,32 @@ func TestRateLimitedRetry(t *testing.T) {
 		return b.req.all["100"] == nonce
 	})
 }
+
+// TestMemberSet: a sync's member set keeps snowflakes by value and any
+// other id by its text, and two different texts are never one member.
+func TestMemberSet(t *testing.T) {
+	var s memberSet
+	ids := []string{"1", "01", "0", "94490510688792576", "18446744073709551615", "18446744073709551616", "+5", "5", "abc", ""}
+	for _, id := range ids {
+		s.add(id)
+	}
+	s.add("5") // again
+	if s.len() != len(ids) {
+		t.Fatalf("%d members, want %d", s.len(), len(ids))
+	}
+	for _, id := range ids {
+		if !s.has(id) {
+			t.Errorf("%q missing", id)
+		}
+	}
+	for _, id := range []string{"2", "001", "00", "94490510688792577", " 1", "1 "} {
+		if s.has(id) {
+			t.Errorf("%q found", id)
+		}
+	}
+	s.remove("01")
+	s.remove("18446744073709551616")
+	if s.has("01") || !s.has("1") || s.has("18446744073709551616") || !s.has("18446744073709551615") || s.len() != len(ids)-2 {
+		t.Errorf("after removals: %d members", s.len())
+	}
+}

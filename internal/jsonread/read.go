@@ -195,7 +195,7 @@ func ReadBool(raw []byte) (bool, bool) {
 // zero time: the join time is then unknown, never a reason to drop the
 // member.
 func ReadTime(raw []byte) time.Time {
-	s, ok := ReadString(raw, false)
+	s, ok := ReadString(raw, true) // time.Parse keeps none of it
 	if !ok || s == "" {
 		return time.Time{}
 	}
