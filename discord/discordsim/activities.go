@@ -230,6 +230,12 @@ func randomPresence(rng *rand.Rand, uid uint64, now time.Time) *presence {
 }
 
 func randomActivities(rng *rand.Rand, uid uint64, now time.Time) json.RawMessage {
+	acts := randomActivityList(rng, uid, now)
+	return appendActivities(make([]byte, 0, 160*len(acts)+2), acts)
+}
+
+// randomActivityList draws a user's activities: often none, at most three.
+func randomActivityList(rng *rand.Rand, uid uint64, now time.Time) []activity {
 	acts := []activity{}
 	if rng.IntN(100) < 35 {
 		acts = append(acts, customActivity(rng, now))
@@ -245,8 +251,106 @@ func randomActivities(rng *rand.Rand, uid uint64, now time.Time) json.RawMessage
 	case r < 33:
 		acts = append(acts, otherActivity(rng, now))
 	}
-	b, _ := json.Marshal(acts)
-	return b
+	return acts
+}
+
+// appendActivities appends acts as json.Marshal encodes the slice.
+func appendActivities(b []byte, acts []activity) []byte {
+	b = append(b, '[')
+	for k := range acts {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		b = appendActivity(b, &acts[k])
+	}
+	return append(b, ']')
+}
+
+// appendActivity appends a as json.Marshal encodes it (omitempty fields
+// left out when zero).
+func appendActivity(b []byte, a *activity) []byte {
+	b = append(b, '{')
+	first := true
+	str := func(key, v string) {
+		if v != "" {
+			b = appendJSONString(appendKey(b, key, first), v)
+			first = false
+		}
+	}
+	str("id", a.ID)
+	b = appendJSONString(appendKey(b, "name", first), a.Name)
+	first = false
+	b = strconv.AppendInt(appendKey(b, "type", false), int64(a.Type), 10)
+	str("url", a.URL)
+	b = strconv.AppendInt(appendKey(b, "created_at", false), a.CreatedAt, 10)
+	if t := a.Timestamps; t != nil {
+		b = append(appendKey(b, "timestamps", false), '{')
+		if t.Start != 0 {
+			b = strconv.AppendInt(appendKey(b, "start", true), t.Start, 10)
+		}
+		if t.End != 0 {
+			b = strconv.AppendInt(appendKey(b, "end", t.Start == 0), t.End, 10)
+		}
+		b = append(b, '}')
+	}
+	str("application_id", a.ApplicationID)
+	str("details", a.Details)
+	str("state", a.State)
+	if e := a.Emoji; e != nil {
+		b = appendJSONString(appendKey(append(appendKey(b, "emoji", false), '{'), "name", true), e.Name)
+		if e.ID != "" {
+			b = appendJSONString(appendKey(b, "id", false), e.ID)
+		}
+		if e.Animated {
+			b = append(appendKey(b, "animated", false), "true"...)
+		}
+		b = append(b, '}')
+	}
+	if pt := a.Party; pt != nil {
+		b = append(appendKey(b, "party", false), '{')
+		if pt.ID != "" {
+			b = appendJSONString(appendKey(b, "id", true), pt.ID)
+		}
+		if len(pt.Size) > 0 {
+			b = append(appendKey(b, "size", pt.ID == ""), '[')
+			for k, n := range pt.Size {
+				if k > 0 {
+					b = append(b, ',')
+				}
+				b = strconv.AppendInt(b, int64(n), 10)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	if as := a.Assets; as != nil {
+		b = append(appendKey(b, "assets", false), '{')
+		inner := true
+		for _, kv := range [...][2]string{{"large_image", as.LargeImage}, {"large_text", as.LargeText}, {"small_image", as.SmallImage}, {"small_text", as.SmallText}} {
+			if kv[1] != "" {
+				b = appendJSONString(appendKey(b, kv[0], inner), kv[1])
+				inner = false
+			}
+		}
+		b = append(b, '}')
+	}
+	str("sync_id", a.SyncID)
+	str("session_id", a.SessionID)
+	if a.Flags != 0 {
+		b = strconv.AppendInt(appendKey(b, "flags", false), int64(a.Flags), 10)
+	}
+	if len(a.Buttons) > 0 {
+		b = append(appendKey(b, "buttons", false), '[')
+		for k, s := range a.Buttons {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, s)
+		}
+		b = append(b, ']')
+	}
+	str("platform", a.Platform)
+	return append(b, '}')
 }
 
 // genPresence derives synthetic member i's initial presence.

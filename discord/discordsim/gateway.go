@@ -363,6 +363,7 @@ func (s *Sim) handleResume(c *gwConn, raw json.RawMessage) (int, string) {
 		go old.kill()
 	}
 	ss.conn, c.sess = c, ss
+	ss.chunksQueued = 0 // those queued on the old connection are replayed below
 	s.resumes.Add(1)
 	var replay []outFrame
 	for _, f := range ss.buf {
@@ -372,6 +373,9 @@ func (s *Sim) handleResume(c *gwConn, raw json.RawMessage) (int, string) {
 	}
 	c.enqueue(replay...)
 	s.dispatchLocked(ss, "RESUMED", []byte(`{"_trace":["discordsim"]}`), nil)
-	ss.buf = ss.buf[:len(ss.buf)-1] // RESUMED itself is never replayed
+	// RESUMED itself is never replayed.
+	ss.bufBytes -= len(ss.buf[len(ss.buf)-1].d)
+	ss.buf = ss.buf[:len(ss.buf)-1]
+	s.fillChunksLocked(ss) // op 8 answers the old connection left unfinished
 	return 0, ""
 }

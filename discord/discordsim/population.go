@@ -246,6 +246,9 @@ func (p *population) member(g *guild, uid uint64) (json.RawMessage, bool) {
 	if !p.isMember(g, uid) {
 		return nil, false
 	}
+	if b, ok := p.appendSyntheticMember(make([]byte, 0, 640), g, uid); ok {
+		return b, true
+	}
 	u, _ := p.user(uid)
 	fields, ok := g.ov[uid]
 	if !ok {
@@ -262,6 +265,31 @@ func (p *population) member(g *guild, uid uint64) (json.RawMessage, bool) {
 		out = append(out, '}')
 	}
 	return out, true
+}
+
+// appendSyntheticMember appends member uid of g when both its user and
+// its member fields are still the generated ones (no override), which is
+// almost every member; ok is false, and b unchanged, otherwise. The
+// bytes are what member returns, and already compact and HTML-escaped.
+func (p *population) appendSyntheticMember(b []byte, g *guild, uid uint64) ([]byte, bool) {
+	if uid == p.botID {
+		return b, false
+	}
+	if _, ok := p.users[uid]; ok {
+		return b, false
+	}
+	if _, ok := g.ov[uid]; ok {
+		return b, false
+	}
+	i, ok := p.userIndex(uid)
+	if !ok || g.removed[uid] || !p.baseIn(g, i) {
+		return b, false
+	}
+	u := p.genUserObject(i)
+	m := p.genMemberObject(g, i)
+	b = appendUser(append(b, `{"user":`...), &u)
+	b = appendMemberFields(append(b, ','), &m)
+	return append(b, '}'), true
 }
 
 // memberInfo is what GUILD_CREATE needs to decide whether a member is included.
@@ -323,6 +351,12 @@ type memberFields struct {
 }
 
 func (p *population) genMemberFields(g *guild, i int) json.RawMessage {
+	m := p.genMemberObject(g, i)
+	return append(appendMemberFields(append(make([]byte, 0, 192), '{'), &m), '}')
+}
+
+// genMemberObject draws synthetic member i's fields in g from (seed, g, i).
+func (p *population) genMemberObject(g *guild, i int) memberFields {
 	rng := rand.New(rand.NewPCG(p.seed^uint64(g.idx+1)<<48, uint64(i)*4+3))
 	// A member joined after both their account and the guild existed,
 	// and before the join horizon: a fixed date, so a restarted simulator
@@ -361,8 +395,38 @@ func (p *population) genMemberFields(g *guild, i int) json.RawMessage {
 		h := hexHash(rng)
 		m.Avatar = &h
 	}
-	b, _ := json.Marshal(m)
-	return b
+	return m
+}
+
+// appendMemberFields appends m's fields as json.Marshal encodes them,
+// without the enclosing braces (a member object is "user" followed by
+// these). AvatarDecorationData must already be compact JSON.
+func appendMemberFields(b []byte, m *memberFields) []byte {
+	b = appendOptString(appendKey(b, "nick", true), m.Nick)
+	b = appendOptString(appendKey(b, "avatar", false), m.Avatar)
+	b = appendOptString(appendKey(b, "banner", false), m.Banner)
+	b = appendKey(b, "roles", false)
+	if m.Roles == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for k, r := range m.Roles {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, r)
+		}
+		b = append(b, ']')
+	}
+	b = appendJSONString(appendKey(b, "joined_at", false), m.JoinedAt)
+	b = appendOptString(appendKey(b, "premium_since", false), m.PremiumSince)
+	b = appendBool(appendKey(b, "deaf", false), m.Deaf)
+	b = appendBool(appendKey(b, "mute", false), m.Mute)
+	b = strconv.AppendInt(appendKey(b, "flags", false), int64(m.Flags), 10)
+	b = appendBool(appendKey(b, "pending", false), m.Pending)
+	b = appendOptString(appendKey(b, "communication_disabled_until", false), m.CommunicationDisabledUntil)
+	b = appendOptRaw(appendKey(b, "avatar_decoration_data", false), m.AvatarDecorationData)
+	return appendOptString(appendKey(b, "unusual_dm_activity_until", false), m.UnusualDMActivityUntil)
 }
 
 // joinHorizon is the latest join time of a synthetic member.

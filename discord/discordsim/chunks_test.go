@@ -1,0 +1,296 @@
+package discordsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// awkward are strings encoding/json escapes in every way it has: HTML
+// characters, quotes, backslashes, control characters, U+2028/U+2029,
+// invalid UTF-8, and plain multi-byte UTF-8 it leaves alone.
+var awkward = []string{"", "plain", `<b>&"quoted"\</b>`, "tab\there\nnew\rline\b\f\x01\x1f", "line\u2028sep\u2029", "bad\xffutf8\xc3", "emoji 🚢 ☕ é", "\"Awaken, My Love!\""}
+
+// TestAppendersMatchMarshal: the hand-written encoders give json.Marshal's
+// bytes for every generated user, member and activity list, and for
+// values with awkward strings in every string field.
+func TestAppendersMatchMarshal(t *testing.T) {
+	s := newSim(t, Config{Members: 3000, Guilds: 3, Seed: 21, BaseTime: base})
+	p := s.pop
+	same := func(what string, got []byte, v any) {
+		t.Helper()
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s:\n got %s\nwant %s", what, got, want)
+		}
+	}
+	for i := 0; i < p.n; i++ {
+		u := p.genUserObject(i)
+		same("user "+strconv.Itoa(i), appendUser(nil, &u), u)
+		for _, g := range p.guilds {
+			m := p.genMemberObject(g, i)
+			same("member fields "+strconv.Itoa(i), p.genMemberFields(g, i), m)
+		}
+		rng := rand.New(rand.NewPCG(uint64(i), 7))
+		acts := randomActivityList(rng, p.userID(i), base)
+		same("activities "+strconv.Itoa(i), appendActivities(nil, acts), acts)
+	}
+	for _, str := range awkward {
+		same("string", appendJSONString(nil, str), str)
+		sp := &str
+		u := userObject{ID: str, Username: str, Discriminator: str, GlobalName: sp, Avatar: sp, Bot: true, Banner: sp,
+			AccentColor: new(int), AvatarDecorationData: &decoration{Asset: str, SkuID: str, ExpiresAt: new(int64)},
+			PrimaryGuild: &guildTag{IdentityGuildID: sp, Tag: sp}, Clan: &guildTag{}}
+		same("user", appendUser(nil, &u), u)
+		m := memberFields{Nick: sp, Avatar: sp, Banner: sp, Roles: []string{str, str}, JoinedAt: str, PremiumSince: sp,
+			Deaf: true, Mute: true, Flags: 3, Pending: true, CommunicationDisabledUntil: sp, UnusualDMActivityUntil: sp}
+		same("member", append(appendMemberFields([]byte{'{'}, &m), '}'), m)
+		acts := []activity{
+			{ID: str, Name: str, URL: str, Timestamps: &actTimestamps{End: 5}, ApplicationID: str, Details: str, State: str,
+				Emoji: &actEmoji{Name: str, ID: str, Animated: true}, Party: &actParty{Size: []int{1, 2}},
+				Assets: &actAssets{SmallText: str}, SyncID: str, SessionID: str, Flags: 1, Buttons: []string{str}, Platform: str},
+			{Name: str, Timestamps: &actTimestamps{}, Party: &actParty{ID: str}, Assets: &actAssets{}},
+		}
+		same("activities", appendActivities(nil, acts), acts)
+	}
+	for _, cs := range []map[string]string{nil, {}, {"web": "idle", "desktop": "online", "mobile": "dnd"}} {
+		pr := &presence{Status: "online", ClientStatus: cs, Activities: randomActivities(rand.New(rand.NewPCG(1, 2)), 42, base)}
+		want := s.presenceJSON(42, pr, 0, nil)
+		if got := appendPresence(nil, 42, pr, 0); !bytes.Equal(got, want) {
+			t.Fatalf("presence:\n got %s\nwant %s", got, want)
+		}
+		if got, want := appendPresence(nil, 42, pr, 77), s.presenceJSON(42, pr, 77, nil); !bytes.Equal(got, want) {
+			t.Fatalf("presence with guild:\n got %s\nwant %s", got, want)
+		}
+	}
+}
+
+// oldChunkPayloads is how the simulator encoded a GUILD_MEMBERS_CHUNK
+// before it wrote them directly: json.Marshal of a map holding the
+// members and presences as json.RawMessage. Kept as the reference.
+func oldChunkPayloads(s *Sim, g *guild, ids []uint64, notFound []string, withPresences bool, nonce string) [][]byte {
+	var out [][]byte
+	count := max(1, (len(ids)+chunkSize-1)/chunkSize)
+	for ci := 0; ci < count; ci++ {
+		part := ids[min(ci*chunkSize, len(ids)):min((ci+1)*chunkSize, len(ids))]
+		members := make([]json.RawMessage, 0, len(part))
+		var presences []json.RawMessage
+		if withPresences {
+			presences = []json.RawMessage{}
+		}
+		for _, id := range part {
+			m, ok := s.pop.member(g, id)
+			if !ok {
+				continue
+			}
+			members = append(members, m)
+			if withPresences {
+				if pr := s.pop.presenceOf(id); pr.Status != "offline" {
+					presences = append(presences, s.presenceJSON(id, pr, 0, nil))
+				}
+			}
+		}
+		chunk := map[string]any{"guild_id": fmtID(g.id), "members": members, "chunk_index": ci, "chunk_count": count}
+		if ci == 0 && notFound != nil {
+			chunk["not_found"] = notFound
+		}
+		if presences != nil {
+			chunk["presences"] = presences
+		}
+		if nonce != "" {
+			chunk["nonce"] = nonce
+		}
+		b, _ := json.Marshal(chunk)
+		out = append(out, b)
+	}
+	return out
+}
+
+// TestChunksMatchMapEncoding: every chunk the simulator writes is byte
+// for byte the old map encoding, for synthetic members, members and
+// users changed at run time with loose JSON (spaces, HTML characters),
+// presences set through UpdatePresence, the bot, removed members,
+// not_found, nonces that need escaping, no presences and empty chunks.
+func TestChunksMatchMapEncoding(t *testing.T) {
+	s := newSim(t, Config{Members: 2600, Guilds: 2, Seed: 4, BaseTime: base})
+	gid := s.GuildIDs()[0]
+	ids := s.MemberIDs(gid)
+	if err := s.AddMember(gid, json.RawMessage(`{ "user": { "id": "`+ids[5]+`", "username": "a <b> & c",  "global_name": "x\u2028y" },
+		"nick": "  spaced <nick> " , "roles": [ ] }`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddMember(gid, json.RawMessage(`{"user":{"id":"1234567890123456789","username":"newcomer"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateMember(gid, json.RawMessage(`{"user":{"id":"`+ids[9]+`"}, "nick": "Bosun & co"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveMember(gid, ids[11]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdatePresence(json.RawMessage(`{"user":{"id":"` + ids[12] + `"},"status":"dnd",
+		"activities": [ { "name" : "<Game> & more", "type": 0, "created_at": 1 } ], "client_status": {"web": "dnd", "desktop": "dnd"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdatePresence(json.RawMessage(`{"user":{"id":"` + ids[13] + `"},"status":"offline"}`)); err != nil {
+		t.Fatal(err)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.pop.guilds[0]
+	all := s.pop.allMemberIDs(g)
+	// A snapshot from before a removal: the member is skipped when its
+	// chunk is built, as before.
+	withRemoved := append([]uint64{mustID(ids[11])}, all...)
+	cases := []struct {
+		name      string
+		ids       []uint64
+		notFound  []string
+		presences bool
+		nonce     string
+	}{
+		{"all with presences", all, nil, true, "n1"},
+		{"all without presences", all, nil, false, ""},
+		{"snapshot with a removed member", withRemoved, nil, true, `<"odd">&\`},
+		{"user_ids with not_found", all[3:17], []string{"1", "99"}, true, "q"},
+		{"user_ids all not found", nil, []string{"5"}, false, ""},
+		{"empty query result", nil, nil, true, ""},
+		{"empty not_found", all[:2], []string{}, false, "é"},
+	}
+	for _, tc := range cases {
+		want := oldChunkPayloads(s, g, tc.ids, tc.notFound, tc.presences, tc.nonce)
+		job := &chunkJob{g: g, ids: tc.ids, notFound: tc.notFound, presences: tc.presences, nonce: tc.nonce,
+			count: max(1, (len(tc.ids)+chunkSize-1)/chunkSize)}
+		if job.count != len(want) {
+			t.Fatalf("%s: %d chunks, want %d", tc.name, job.count, len(want))
+		}
+		for ci := range want {
+			if got := s.chunkPayloadLocked(job, ci); !bytes.Equal(got, want[ci]) {
+				k := 0
+				for k < len(got) && k < len(want[ci]) && got[k] == want[ci][k] {
+					k++
+				}
+				t.Fatalf("%s: chunk %d differs at byte %d:\n got …%.300s\nwant …%.300s", tc.name, ci, k, got[max(0, k-100):], want[ci][max(0, k-100):])
+			}
+		}
+	}
+}
+
+// TestChunkFramesOverTheWire: what a client reads for an op 8 is the
+// frames the old encoding gave, with the sequence numbers in order.
+func TestChunkFramesOverTheWire(t *testing.T) {
+	s := newSim(t, Config{Members: 4500, Seed: 2, BaseTime: base, HeartbeatInterval: time.Minute})
+	gid := s.GuildIDs()[0]
+	c := dial(t, s)
+	readFrame(t, c)
+	identify(t, c, s, allIntents)
+	gc := readUntil(t, c, "GUILD_CREATE")
+	want := referenceChunks(s, "wire")
+	send(t, c, map[string]any{"op": 8, "d": map[string]any{"guild_id": gid, "query": "", "limit": 0, "presences": true, "nonce": "wire"}})
+	for i, d := range want {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, got, err := c.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := wireFrame(*gc.S+1+int64(i), d); !bytes.Equal(got, w) {
+			t.Fatalf("frame %d differs:\n got %.300s\nwant %.300s", i, got, w)
+		}
+	}
+}
+
+// TestChunksResumeAfterDrop: a connection dropped in the middle of an
+// op 8 answer resumes and gets every chunk exactly once, in order: those
+// built before the drop replayed, the rest built after RESUMED.
+func TestChunksResumeAfterDrop(t *testing.T) {
+	// Large enough that the socket's buffers cannot take every chunk
+	// before the drop, so some are built only after the resume.
+	s := newSim(t, Config{Members: 30000, Seed: 3, BaseTime: base, HeartbeatInterval: time.Minute})
+	gid := s.GuildIDs()[0]
+	c := dial(t, s)
+	readFrame(t, c)
+	identify(t, c, s, allIntents)
+	var rd struct {
+		SessionID string `json:"session_id"`
+	}
+	_ = json.Unmarshal(readUntil(t, c, "READY").D, &rd)
+	gc := readUntil(t, c, "GUILD_CREATE")
+	want := referenceChunks(s, "r")
+	send(t, c, map[string]any{"op": 8, "d": map[string]any{"guild_id": gid, "query": "", "limit": 0, "presences": true, "nonce": "r"}})
+	seq := *gc.S
+	for i := 0; i < 2; i++ {
+		f := readFrame(t, c)
+		if f.t() != "GUILD_MEMBERS_CHUNK" || *f.S != seq+1 {
+			t.Fatalf("chunk %d: %s s=%v", i, f.t(), f.S)
+		}
+		seq = *f.S
+	}
+	s.DropConnections()
+	c2 := dial(t, s)
+	readFrame(t, c2)
+	send(t, c2, map[string]any{"op": 6, "d": map[string]any{"token": "Bot " + s.Token(), "session_id": rd.SessionID, "seq": seq}})
+	got := 2
+	resumed, after := false, 0
+	for got < len(want) || !resumed {
+		_ = c2.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, raw, err := c2.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f frame
+		if err := json.Unmarshal(raw, &f); err != nil {
+			t.Fatal(err)
+		}
+		if f.t() == "RESUMED" {
+			resumed = true
+			if f.S == nil || *f.S != seq+1 {
+				t.Fatalf("RESUMED s=%v, want %d", f.S, seq+1)
+			}
+			seq = *f.S // RESUMED takes a sequence number of its own
+			continue
+		}
+		if got == len(want) {
+			t.Fatalf("after the last chunk: %s", f.t())
+		}
+		if resumed {
+			after++
+		}
+		if *f.S != seq+1 {
+			t.Fatalf("after resume: %s s=%d, want s=%d", f.t(), *f.S, seq+1)
+		}
+		if w := wireFrame(*f.S, want[got]); !bytes.Equal(raw, w) {
+			t.Fatalf("chunk %d differs after resume:\n got %.300s\nwant %.300s", got, raw, w)
+		}
+		seq = *f.S
+		got++
+	}
+	t.Logf("%d of %d chunks replayed, %d built after RESUMED", len(want)-2-after, len(want)-2, after)
+}
+
+// referenceChunks is the old encoding of the chunks answering an "all
+// members" op 8 with presences for s's first guild.
+func referenceChunks(s *Sim, nonce string) [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.pop.guilds[0]
+	return oldChunkPayloads(s, g, s.pop.allMemberIDs(g), nil, true, nonce)
+}
+
+// wireFrame is the payload of the WebSocket frame dispatching d as seq.
+func wireFrame(seq int64, d []byte) []byte {
+	f := appendFrame(nil, &outFrame{op: 0, s: seq, t: "GUILD_MEMBERS_CHUNK", d: d})
+	header := 10 // appendFrame's header: 2 bytes, +2 or +8 of length
+	if n := len(f) - 2; n < 126 {
+		header = 2
+	} else if len(f)-4 <= 0xFFFF {
+		header = 4
+	}
+	return f[header:]
+}
