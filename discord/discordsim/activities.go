@@ -192,41 +192,103 @@ func otherActivity(rng *rand.Rand, now time.Time) activity {
 
 // randomPresence draws a presence: ~30 % offline, a mix of platforms and activities.
 func randomPresence(rng *rand.Rand, uid uint64, now time.Time) *presence {
+	d := drawPresence(rng, uid, now)
+	if d.status == "offline" {
+		return offlinePresence()
+	}
+	p := &presence{Status: d.status, ClientStatus: make(map[string]string, 2)}
+	for k, st := range d.platforms {
+		if st != "" {
+			p.ClientStatus[platformNames[k]] = st
+		}
+	}
+	p.Activities = appendActivities(make([]byte, 0, 160*len(d.acts)+2), d.acts)
+	return p
+}
+
+// platformNames are client_status's keys, sorted as encoding/json sorts
+// a map's keys.
+var platformNames = [...]string{"desktop", "embedded", "mobile", "vr", "web"}
+
+// presenceDraw is a generated presence before it is stored or encoded.
+type presenceDraw struct {
+	status    string
+	platforms [len(platformNames)]string // status per platformNames entry, "" if absent
+	acts      []activity
+}
+
+// drawPresence draws what randomPresence returns.
+func drawPresence(rng *rand.Rand, uid uint64, now time.Time) presenceDraw {
 	r := rng.IntN(100)
-	status := "online"
+	d := presenceDraw{status: "online"}
 	switch {
 	case r < 30:
-		return offlinePresence()
+		d.status = "offline"
+		return d
 	case r < 42:
-		status = "idle"
+		d.status = "idle"
 	case r < 55:
-		status = "dnd"
+		d.status = "dnd"
 	}
-	p := &presence{Status: status, ClientStatus: map[string]string{}}
+	some := false
+	set := func(k int, st string) { d.platforms[k], some = st, true }
 	if rng.IntN(100) < 65 {
-		p.ClientStatus["desktop"] = status
+		set(0, d.status)
 	}
 	if rng.IntN(100) < 40 {
-		st := status
+		st := d.status
 		if rng.IntN(5) == 0 {
 			st = "idle"
 		}
-		p.ClientStatus["mobile"] = st
+		set(2, st)
 	}
 	if rng.IntN(100) < 12 {
-		p.ClientStatus["web"] = status
+		set(4, d.status)
 	}
 	if rng.IntN(100) < 3 {
-		p.ClientStatus["embedded"] = status
+		set(1, d.status)
 	}
 	if rng.IntN(100) < 1 {
-		p.ClientStatus["vr"] = status
+		set(3, d.status)
 	}
-	if len(p.ClientStatus) == 0 {
-		p.ClientStatus["desktop"] = status
+	if !some {
+		set(0, d.status)
 	}
-	p.Activities = randomActivities(rng, uid, now)
-	return p
+	d.acts = randomActivityList(rng, uid, now)
+	return d
+}
+
+// appendPresenceDraw appends d for uid as appendPresence writes the
+// presence randomPresence makes of it (chunks: no guild_id).
+func appendPresenceDraw(b []byte, uid uint64, d *presenceDraw) []byte {
+	b = appendActivities(append(b, `{"activities":`...), d.acts)
+	b = append(b, `,"client_status":{`...)
+	first := true
+	for k, st := range d.platforms {
+		if st == "" {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, platformNames[k]...)
+		b = append(b, `":"`...)
+		b = append(b, st...)
+		b = append(b, '"')
+	}
+	b = append(b, `},"status":"`...)
+	b = append(b, d.status...)
+	b = appendIDString(append(b, `","user":{"id":`...), uid)
+	return append(b, '}', '}')
+}
+
+// genPresenceDraw draws synthetic member i's initial presence, as
+// genPresence returns it.
+func (p *population) genPresenceDraw(i int) presenceDraw {
+	rng := rand.New(rand.NewPCG(p.seed^0x5EED, uint64(i)*4+2))
+	return drawPresence(rng, p.userID(i), p.base)
 }
 
 func randomActivities(rng *rand.Rand, uid uint64, now time.Time) json.RawMessage {

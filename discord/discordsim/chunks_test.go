@@ -59,15 +59,21 @@ func TestAppendersMatchMarshal(t *testing.T) {
 		}
 		same("activities", appendActivities(nil, acts), acts)
 	}
-	for _, cs := range []map[string]string{nil, {}, {"web": "idle", "desktop": "online", "mobile": "dnd"}} {
-		pr := &presence{Status: "online", ClientStatus: cs, Activities: randomActivities(rand.New(rand.NewPCG(1, 2)), 42, base)}
-		want := s.presenceJSON(42, pr, 0, nil)
-		if got := appendPresence(nil, 42, pr, 0); !bytes.Equal(got, want) {
-			t.Fatalf("presence:\n got %s\nwant %s", got, want)
+	offline := 0
+	for i := 0; i < p.n; i++ {
+		d := p.genPresenceDraw(i)
+		if d.status == "offline" {
+			offline++
+			continue
 		}
-		if got, want := appendPresence(nil, 42, pr, 77), s.presenceJSON(42, pr, 77, nil); !bytes.Equal(got, want) {
-			t.Fatalf("presence with guild:\n got %s\nwant %s", got, want)
+		uid := p.userID(i)
+		want := s.presenceJSON(uid, p.genPresence(i), 0, nil)
+		if got := appendPresenceDraw(nil, uid, &d); !bytes.Equal(got, want) {
+			t.Fatalf("presence %d:\n got %s\nwant %s", i, got, want)
 		}
+	}
+	if offline == 0 || offline == p.n {
+		t.Fatalf("%d of %d offline", offline, p.n)
 	}
 }
 
@@ -293,4 +299,21 @@ func wireFrame(seq int64, d []byte) []byte {
 		header = 4
 	}
 	return f[header:]
+}
+
+// TestDiscordTimeMatchesFormat: the hand-written formatter gives
+// time.Format's string for times across the simulator's range and the
+// edges of the layout.
+func TestDiscordTimeMatchesFormat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	times := []time.Time{{}, time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 2, 29, 1, 2, 3, 4000, time.FixedZone("x", 5*3600+1800))}
+	for k := 0; k < 20000; k++ {
+		times = append(times, time.UnixMicro(rng.Int64N(4e15)).In(time.FixedZone("z", rng.IntN(50000)-25000)))
+	}
+	for _, tm := range times {
+		if got, want := discordTime(tm), tm.UTC().Format(discordTimeLayout); got != want {
+			t.Fatalf("discordTime(%v) = %s, want %s", tm, got, want)
+		}
+	}
 }

@@ -2,8 +2,6 @@ package discordsim
 
 import (
 	"encoding/json"
-	"maps"
-	"slices"
 )
 
 const everyonePerms = "2248473465835073"
@@ -82,49 +80,21 @@ func (s *Sim) appendChunkPresence(b []byte, uid uint64) ([]byte, bool) {
 		if !ok {
 			return b, false // the bot, or a user added at run time: offline
 		}
+		if !s.cfg.Hostile {
+			d := p.genPresenceDraw(i)
+			if d.status == "offline" {
+				return b, false
+			}
+			return appendPresenceDraw(b, uid, &d), true
+		}
 		pr = p.genPresence(i)
 	}
 	if pr.Status == "offline" {
 		return b, false
 	}
-	if changed || s.cfg.Hostile {
-		// Activities set through UpdatePresence are the caller's bytes,
-		// which encoding/json compacts and escapes.
-		return append(b, s.presenceJSON(uid, pr, 0, nil)...), true
-	}
-	return appendPresence(b, uid, pr, 0), true
-}
-
-// appendPresence appends presenceJSON(uid, pr, guildID, nil) for a
-// presence whose activities are already compact and HTML-escaped (the
-// generated ones): keys in json.Marshal's order for a map (sorted).
-func appendPresence(b []byte, uid uint64, pr *presence, guildID uint64) []byte {
-	b = append(b, `{"activities":`...)
-	if len(pr.Activities) == 0 {
-		b = append(b, "[]"...)
-	} else {
-		b = append(b, pr.Activities...)
-	}
-	b = append(b, `,"client_status":`...)
-	if pr.ClientStatus == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '{')
-		for k, key := range slices.Sorted(maps.Keys(pr.ClientStatus)) {
-			if k > 0 {
-				b = append(b, ',')
-			}
-			b = append(appendJSONString(b, key), ':')
-			b = appendJSONString(b, pr.ClientStatus[key])
-		}
-		b = append(b, '}')
-	}
-	if guildID != 0 {
-		b = appendIDString(append(b, `,"guild_id":`...), guildID)
-	}
-	b = appendJSONString(append(b, `,"status":`...), pr.Status)
-	b = appendIDString(append(b, `,"user":{"id":`...), uid)
-	return append(b, '}', '}')
+	// Activities set through UpdatePresence are the caller's bytes, which
+	// encoding/json compacts and escapes; Hostile rewrites them.
+	return append(b, s.presenceJSON(uid, pr, 0, nil)...), true
 }
 
 // guildCreatePayload builds GUILD_CREATE for ss, applying intents,
