@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // awkward are strings encoding/json escapes in every way it has: HTML
@@ -40,6 +42,15 @@ func TestAppendersMatchMarshal(t *testing.T) {
 		rng := rand.New(rand.NewPCG(uint64(i), 7))
 		acts := randomActivityList(rng, p.userID(i), base)
 		same("activities "+strconv.Itoa(i), appendActivities(nil, acts), acts)
+	}
+	alphabet := []string{"a", "Z", " ", `"`, `\`, "<", ">", "&", "\x00", "\x1f", "\x7f", "\n", "é", "🚢", "\u2028", "\u2029", "\xff", "\xc3", "\xe2\x80"}
+	rng := rand.New(rand.NewPCG(9, 9))
+	for k := 0; k < 20000; k++ {
+		var sb []byte
+		for n := rng.IntN(12); n > 0; n-- {
+			sb = append(sb, alphabet[rng.IntN(len(alphabet))]...)
+		}
+		same("random string", appendJSONString([]byte("prefix"), string(sb))[len("prefix"):], string(sb))
 	}
 	for _, str := range awkward {
 		same("string", appendJSONString(nil, str), str)
@@ -315,5 +326,53 @@ func TestDiscordTimeMatchesFormat(t *testing.T) {
 		if got, want := discordTime(tm), tm.UTC().Format(discordTimeLayout); got != want {
 			t.Fatalf("discordTime(%v) = %s, want %s", tm, got, want)
 		}
+	}
+}
+
+// TestReplayBytesCap: a session keeps at most ReplayBytes of dispatches
+// for RESUME (the newest always); a resume from within them is replayed,
+// one from before them gets op 9, as Discord answers a resume it cannot
+// replay.
+func TestReplayBytesCap(t *testing.T) {
+	const limit = 1 << 20
+	s := newSim(t, Config{Members: 2500, Seed: 5, BaseTime: base, HeartbeatInterval: time.Minute, ReplayBytes: limit})
+	gid := s.GuildIDs()[0]
+	c := dial(t, s)
+	readFrame(t, c)
+	identify(t, c, s, allIntents)
+	var rd struct {
+		SessionID string `json:"session_id"`
+	}
+	_ = json.Unmarshal(readUntil(t, c, "READY").D, &rd)
+	readUntil(t, c, "GUILD_CREATE")
+	send(t, c, map[string]any{"op": 8, "d": map[string]any{"guild_id": gid, "query": "", "limit": 0, "presences": true}})
+	var last frame
+	for i := 0; i < 3; i++ {
+		last = readUntil(t, c, "GUILD_MEMBERS_CHUNK")
+	}
+	s.mu.Lock()
+	ss := s.sessions[rd.SessionID]
+	kept, bytesKept, first := len(ss.buf), ss.bufBytes, ss.buf[0].s
+	s.mu.Unlock()
+	if bytesKept > limit && kept > 1 || first <= 2 {
+		t.Fatalf("replay buffer: %d frames, %d bytes, first s=%d (limit %d)", kept, bytesKept, first, limit)
+	}
+	resume := func(seq int64) *websocket.Conn {
+		s.DropConnections()
+		c := dial(t, s)
+		readFrame(t, c)
+		send(t, c, map[string]any{"op": 6, "d": map[string]any{"token": "Bot " + s.Token(), "session_id": rd.SessionID, "seq": seq}})
+		return c
+	}
+	c2 := resume(*last.S - 1)
+	if f := readFrame(t, c2); f.t() != "GUILD_MEMBERS_CHUNK" || *f.S != *last.S {
+		t.Fatalf("replay: %s s=%v, want the last chunk s=%d", f.t(), f.S, *last.S)
+	}
+	if f := readFrame(t, c2); f.t() != "RESUMED" {
+		t.Fatalf("want RESUMED, got %s", f.t())
+	}
+	c3 := resume(1) // from READY: GUILD_CREATE and the first chunks are gone
+	if f := readFrame(t, c3); f.Op != 9 || string(f.D) != "false" {
+		t.Fatalf("resume past the buffer: op %d %s", f.Op, f.D)
 	}
 }

@@ -32,6 +32,7 @@ type guild struct {
 	icon      string
 	channelID uint64
 	roleIDs   [4]uint64 // @everyone, Member, Moderator, Supporter
+	roleStrs  [4]string // roleIDs formatted, for the member objects that name them
 	ownerID   uint64
 	count     int                        // members, bot excluded
 	ov        map[uint64]json.RawMessage // member fields (no "user") of added/updated members
@@ -78,6 +79,9 @@ func newPopulation(seed int64, n, guilds int, base time.Time) *population {
 		g.roleIDs[0] = g.id
 		for r := 1; r < len(g.roleIDs); r++ {
 			g.roleIDs[r] = makeSnowflake(created+int64(2000*r), rng.Uint64())
+		}
+		for r, id := range g.roleIDs {
+			g.roleStrs[r] = fmtID(id)
 		}
 		g.ownerID = p.botID
 		if n > 0 {
@@ -381,13 +385,13 @@ func (p *population) genMemberObject(g *guild, i int) memberFields {
 		m.Nick = &n
 	}
 	if rng.IntN(100) < 25 {
-		m.Roles = append(m.Roles, fmtID(g.roleIDs[1]))
+		m.Roles = append(m.Roles, g.roleStrs[1])
 	}
 	if rng.IntN(100) < 3 {
-		m.Roles = append(m.Roles, fmtID(g.roleIDs[2]))
+		m.Roles = append(m.Roles, g.roleStrs[2])
 	}
 	if rng.IntN(100) < 5 {
-		m.Roles = append(m.Roles, fmtID(g.roleIDs[3]))
+		m.Roles = append(m.Roles, g.roleStrs[3])
 		ps := discordTime(joined.Add(48 * time.Hour))
 		m.PremiumSince = &ps
 	}
