@@ -363,7 +363,10 @@ func (s *Sim) handleResume(c *gwConn, raw json.RawMessage) (int, string) {
 		go old.kill()
 	}
 	ss.conn, c.sess = c, ss
-	ss.chunksQueued = 0 // those queued on the old connection are replayed below
+	// Chunks queued before are replayed below; the count starts afresh
+	// (a RESUME may come on the very connection that was detached).
+	ss.chunksQueued = 0
+	ss.attached++
 	s.resumes.Add(1)
 	var replay []outFrame
 	for _, f := range ss.buf {

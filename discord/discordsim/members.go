@@ -177,16 +177,18 @@ func (s *Sim) fillChunksLocked(ss *session) {
 			ss.chunkJobs = ss.chunkJobs[1:]
 		}
 		ss.chunksQueued++
-		s.dispatchLocked(ss, "GUILD_MEMBERS_CHUNK", d, func() { s.chunkWritten(ss, c) })
+		at := ss.attached
+		s.dispatchLocked(ss, "GUILD_MEMBERS_CHUNK", d, func() { s.chunkWritten(ss, c, at) })
 	}
 }
 
-// chunkWritten runs on c's writer once a chunk is on the wire.
-func (s *Sim) chunkWritten(ss *session, c *gwConn) {
+// chunkWritten runs on c's writer once a chunk queued during attachment
+// at is on the wire.
+func (s *Sim) chunkWritten(ss *session, c *gwConn, at uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ss.conn != c {
-		return // detached, or resumed on another connection, which counts afresh
+	if ss.conn != c || ss.attached != at {
+		return // detached, or resumed since, which counts afresh
 	}
 	ss.chunksQueued--
 	s.fillChunksLocked(ss)

@@ -22,7 +22,8 @@ type session struct {
 	conn           *gwConn    // nil while detached
 	detachedAt     time.Time
 	chunkJobs      []*chunkJob // op 8 answers not fully sent, oldest first
-	chunksQueued   int         // chunks queued on conn, not yet written
+	chunksQueued   int         // chunks queued on conn since attached, not yet written
+	attached       uint64      // counts RESUMEs: which attachment a chunk was queued on
 }
 
 func newSessionID() string {
