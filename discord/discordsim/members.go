@@ -196,11 +196,13 @@ func (s *Sim) chunkWritten(ss *session, c *gwConn, at uint64) {
 
 // chunkPayloadLocked is chunk ci of job, byte for byte what json.Marshal
 // gave for the map {guild_id, members, chunk_index, chunk_count[,
-// not_found][, presences][, nonce]}, keys sorted as it sorts them
+// not_found][, presences][, nonce]}, keys in the order it sorts them
 // (chunk_count, chunk_index, guild_id, members, nonce, not_found,
-// presences), written directly: the
-// members and presences the simulator generates are already compact,
-// and re-compacting them was most of its CPU at a million members.
+// presences), written directly: the members and presences the simulator
+// generates are already compact, and re-compacting them was most of its
+// CPU at a million members. Members and presences are read when the
+// chunk is built, so a member who left since the request is skipped and
+// a presence is the current one, each after the dispatch announcing it.
 func (s *Sim) chunkPayloadLocked(job *chunkJob, ci int) []byte {
 	p := s.pop
 	part := job.ids[min(ci*chunkSize, len(job.ids)):min((ci+1)*chunkSize, len(job.ids))]
