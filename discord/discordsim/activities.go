@@ -192,44 +192,112 @@ func otherActivity(rng *rand.Rand, now time.Time) activity {
 
 // randomPresence draws a presence: ~30 % offline, a mix of platforms and activities.
 func randomPresence(rng *rand.Rand, uid uint64, now time.Time) *presence {
-	r := rng.IntN(100)
-	status := "online"
-	switch {
-	case r < 30:
+	d := drawPresence(rng, uid, now)
+	if d.status == "offline" {
 		return offlinePresence()
-	case r < 42:
-		status = "idle"
-	case r < 55:
-		status = "dnd"
 	}
-	p := &presence{Status: status, ClientStatus: map[string]string{}}
-	if rng.IntN(100) < 65 {
-		p.ClientStatus["desktop"] = status
-	}
-	if rng.IntN(100) < 40 {
-		st := status
-		if rng.IntN(5) == 0 {
-			st = "idle"
+	p := &presence{Status: d.status, ClientStatus: make(map[string]string, 2)}
+	for k, st := range d.platforms {
+		if st != "" {
+			p.ClientStatus[platformNames[k]] = st
 		}
-		p.ClientStatus["mobile"] = st
 	}
-	if rng.IntN(100) < 12 {
-		p.ClientStatus["web"] = status
-	}
-	if rng.IntN(100) < 3 {
-		p.ClientStatus["embedded"] = status
-	}
-	if rng.IntN(100) < 1 {
-		p.ClientStatus["vr"] = status
-	}
-	if len(p.ClientStatus) == 0 {
-		p.ClientStatus["desktop"] = status
-	}
-	p.Activities = randomActivities(rng, uid, now)
+	p.Activities = appendActivities(make([]byte, 0, 160*len(d.acts)+2), d.acts)
 	return p
 }
 
+// platformNames are client_status's keys, sorted as encoding/json sorts
+// a map's keys.
+var platformNames = [...]string{"desktop", "embedded", "mobile", "vr", "web"}
+
+// presenceDraw is a generated presence before it is stored or encoded.
+type presenceDraw struct {
+	status    string
+	platforms [len(platformNames)]string // status per platformNames entry, "" if absent
+	acts      []activity
+}
+
+// drawPresence draws what randomPresence returns.
+func drawPresence(rng *rand.Rand, uid uint64, now time.Time) presenceDraw {
+	r := rng.IntN(100)
+	d := presenceDraw{status: "online"}
+	switch {
+	case r < 30:
+		d.status = "offline"
+		return d
+	case r < 42:
+		d.status = "idle"
+	case r < 55:
+		d.status = "dnd"
+	}
+	some := false
+	set := func(k int, st string) { d.platforms[k], some = st, true }
+	if rng.IntN(100) < 65 {
+		set(0, d.status)
+	}
+	if rng.IntN(100) < 40 {
+		st := d.status
+		if rng.IntN(5) == 0 {
+			st = "idle"
+		}
+		set(2, st)
+	}
+	if rng.IntN(100) < 12 {
+		set(4, d.status)
+	}
+	if rng.IntN(100) < 3 {
+		set(1, d.status)
+	}
+	if rng.IntN(100) < 1 {
+		set(3, d.status)
+	}
+	if !some {
+		set(0, d.status)
+	}
+	d.acts = randomActivityList(rng, uid, now)
+	return d
+}
+
+// appendPresenceDraw appends d for uid as appendPresence writes the
+// presence randomPresence makes of it (chunks: no guild_id).
+func appendPresenceDraw(b []byte, uid uint64, d *presenceDraw) []byte {
+	b = appendActivities(append(b, `{"activities":`...), d.acts)
+	b = append(b, `,"client_status":{`...)
+	first := true
+	for k, st := range d.platforms {
+		if st == "" {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, platformNames[k]...)
+		b = append(b, `":"`...)
+		b = append(b, st...)
+		b = append(b, '"')
+	}
+	b = append(b, `},"status":"`...)
+	b = append(b, d.status...)
+	b = appendIDString(append(b, `","user":{"id":`...), uid)
+	return append(b, '}', '}')
+}
+
+// genPresenceDraw draws synthetic member i's initial presence, as
+// genPresence returns it.
+func (p *population) genPresenceDraw(i int) presenceDraw {
+	rng := rand.New(rand.NewPCG(p.seed^0x5EED, uint64(i)*4+2))
+	return drawPresence(rng, p.userID(i), p.base)
+}
+
 func randomActivities(rng *rand.Rand, uid uint64, now time.Time) json.RawMessage {
+	acts := randomActivityList(rng, uid, now)
+	return appendActivities(make([]byte, 0, 160*len(acts)+2), acts)
+}
+
+// randomActivityList draws a user's activities: often none, at most three.
+func randomActivityList(rng *rand.Rand, uid uint64, now time.Time) []activity {
 	acts := []activity{}
 	if rng.IntN(100) < 35 {
 		acts = append(acts, customActivity(rng, now))
@@ -245,8 +313,106 @@ func randomActivities(rng *rand.Rand, uid uint64, now time.Time) json.RawMessage
 	case r < 33:
 		acts = append(acts, otherActivity(rng, now))
 	}
-	b, _ := json.Marshal(acts)
-	return b
+	return acts
+}
+
+// appendActivities appends acts as json.Marshal encodes the slice.
+func appendActivities(b []byte, acts []activity) []byte {
+	b = append(b, '[')
+	for k := range acts {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		b = appendActivity(b, &acts[k])
+	}
+	return append(b, ']')
+}
+
+// appendActivity appends a as json.Marshal encodes it (omitempty fields
+// left out when zero).
+func appendActivity(b []byte, a *activity) []byte {
+	b = append(b, '{')
+	first := true
+	str := func(key, v string) {
+		if v != "" {
+			b = appendJSONString(appendKey(b, key, first), v)
+			first = false
+		}
+	}
+	str("id", a.ID)
+	b = appendJSONString(appendKey(b, "name", first), a.Name)
+	first = false
+	b = strconv.AppendInt(appendKey(b, "type", false), int64(a.Type), 10)
+	str("url", a.URL)
+	b = strconv.AppendInt(appendKey(b, "created_at", false), a.CreatedAt, 10)
+	if t := a.Timestamps; t != nil {
+		b = append(appendKey(b, "timestamps", false), '{')
+		if t.Start != 0 {
+			b = strconv.AppendInt(appendKey(b, "start", true), t.Start, 10)
+		}
+		if t.End != 0 {
+			b = strconv.AppendInt(appendKey(b, "end", t.Start == 0), t.End, 10)
+		}
+		b = append(b, '}')
+	}
+	str("application_id", a.ApplicationID)
+	str("details", a.Details)
+	str("state", a.State)
+	if e := a.Emoji; e != nil {
+		b = appendJSONString(appendKey(append(appendKey(b, "emoji", false), '{'), "name", true), e.Name)
+		if e.ID != "" {
+			b = appendJSONString(appendKey(b, "id", false), e.ID)
+		}
+		if e.Animated {
+			b = append(appendKey(b, "animated", false), "true"...)
+		}
+		b = append(b, '}')
+	}
+	if pt := a.Party; pt != nil {
+		b = append(appendKey(b, "party", false), '{')
+		if pt.ID != "" {
+			b = appendJSONString(appendKey(b, "id", true), pt.ID)
+		}
+		if len(pt.Size) > 0 {
+			b = append(appendKey(b, "size", pt.ID == ""), '[')
+			for k, n := range pt.Size {
+				if k > 0 {
+					b = append(b, ',')
+				}
+				b = strconv.AppendInt(b, int64(n), 10)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	if as := a.Assets; as != nil {
+		b = append(appendKey(b, "assets", false), '{')
+		inner := true
+		for _, kv := range [...][2]string{{"large_image", as.LargeImage}, {"large_text", as.LargeText}, {"small_image", as.SmallImage}, {"small_text", as.SmallText}} {
+			if kv[1] != "" {
+				b = appendJSONString(appendKey(b, kv[0], inner), kv[1])
+				inner = false
+			}
+		}
+		b = append(b, '}')
+	}
+	str("sync_id", a.SyncID)
+	str("session_id", a.SessionID)
+	if a.Flags != 0 {
+		b = strconv.AppendInt(appendKey(b, "flags", false), int64(a.Flags), 10)
+	}
+	if len(a.Buttons) > 0 {
+		b = append(appendKey(b, "buttons", false), '[')
+		for k, s := range a.Buttons {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, s)
+		}
+		b = append(b, ']')
+	}
+	str("platform", a.Platform)
+	return append(b, '}')
 }
 
 // genPresence derives synthetic member i's initial presence.

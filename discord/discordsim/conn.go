@@ -1,6 +1,7 @@
 package discordsim
 
 import (
+	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -135,6 +136,21 @@ func (c *gwConn) writeLoop() {
 				c.kill()
 				return
 			}
+			if len(f.d) >= bigFrame {
+				// A large dispatch (a member chunk, a big GUILD_CREATE)
+				// goes out from its own bytes with the frames before
+				// it in one writev, instead of being copied into out.
+				out = appendFrameHead(out, f)
+				if err := c.writeBuffers(net.Buffers{out, f.d, frameTail}); err != nil {
+					c.kill()
+					return
+				}
+				out = out[:0]
+				if !flush(i + 1) {
+					return
+				}
+				continue
+			}
 			out = appendFrame(out, f)
 			if len(out) >= maxWriteBatch && !flush(i+1) {
 				return
@@ -153,6 +169,13 @@ func (c *gwConn) writeLoop() {
 // maxWriteBatch is the most bytes written at once.
 const maxWriteBatch = 256 << 10
 
+// bigFrame is the payload size from which a frame is written from its
+// own bytes rather than copied into the batch.
+const bigFrame = 64 << 10
+
+// frameTail closes a dispatch's envelope after its "d".
+var frameTail = []byte{'}'}
+
 // writeRaw writes complete WebSocket frames to the connection. Frames go
 // out whole in one write each, so they never interleave with gorilla's
 // own control frames (written whole too, under the same socket lock).
@@ -163,9 +186,33 @@ func (c *gwConn) writeRaw(b []byte) error {
 	return err
 }
 
+// writeBuffers writes complete WebSocket frames held in several slices
+// with one writev, under the same socket lock as writeRaw's write.
+func (c *gwConn) writeBuffers(bufs net.Buffers) error {
+	conn := c.ws.NetConn()
+	_ = conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	_, err := bufs.WriteTo(conn)
+	return err
+}
+
 // appendFrame appends f as one unmasked, unfragmented text frame (a
 // server's frame, RFC 6455 §5.2).
 func appendFrame(b []byte, f *outFrame) []byte {
+	b = appendFrameHead(b, f)
+	b = append(b, frameDataOf(f)...)
+	return append(b, frameTail...)
+}
+
+func frameDataOf(f *outFrame) []byte {
+	if len(f.d) == 0 {
+		return []byte("null")
+	}
+	return f.d
+}
+
+// appendFrameHead appends the WebSocket header and the envelope up to
+// "d": of f's frame; the frame continues with f's data and frameTail.
+func appendFrameHead(b []byte, f *outFrame) []byte {
 	var head [96]byte
 	env := append(head[:0], `{"op":`...)
 	env = strconv.AppendInt(env, int64(f.op), 10)
@@ -179,11 +226,7 @@ func appendFrame(b []byte, f *outFrame) []byte {
 		env = append(env, `,"s":null,"t":null`...)
 	}
 	env = append(env, `,"d":`...)
-	d := f.d
-	if len(d) == 0 {
-		d = []byte("null")
-	}
-	n := len(env) + len(d) + 1
+	n := len(env) + len(frameDataOf(f)) + len(frameTail)
 	b = append(b, 0x81) // FIN, text
 	switch {
 	case n < 126:
@@ -193,7 +236,5 @@ func appendFrame(b []byte, f *outFrame) []byte {
 	default:
 		b = append(b, 127, 0, 0, 0, 0, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 	}
-	b = append(b, env...)
-	b = append(b, d...)
-	return append(b, '}')
+	return append(b, env...)
 }

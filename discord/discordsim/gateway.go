@@ -363,6 +363,10 @@ func (s *Sim) handleResume(c *gwConn, raw json.RawMessage) (int, string) {
 		go old.kill()
 	}
 	ss.conn, c.sess = c, ss
+	// Chunks queued before are replayed below; the count starts afresh
+	// (a RESUME may come on the very connection that was detached).
+	ss.chunksQueued = 0
+	ss.attached++
 	s.resumes.Add(1)
 	var replay []outFrame
 	for _, f := range ss.buf {
@@ -372,6 +376,9 @@ func (s *Sim) handleResume(c *gwConn, raw json.RawMessage) (int, string) {
 	}
 	c.enqueue(replay...)
 	s.dispatchLocked(ss, "RESUMED", []byte(`{"_trace":["discordsim"]}`), nil)
-	ss.buf = ss.buf[:len(ss.buf)-1] // RESUMED itself is never replayed
+	// RESUMED itself is never replayed.
+	ss.bufBytes -= len(ss.buf[len(ss.buf)-1].d)
+	ss.buf = ss.buf[:len(ss.buf)-1]
+	s.fillChunksLocked(ss) // op 8 answers the old connection left unfinished
 	return 0, ""
 }

@@ -69,6 +69,34 @@ func (s *Sim) presenceJSON(uid uint64, pr *presence, guildID uint64, user json.R
 	return b
 }
 
+// appendChunkPresence appends uid's presence as a GUILD_MEMBERS_CHUNK
+// carries it (no guild_id); ok is false, b unchanged, when uid is
+// offline: chunks leave offline members' presences out.
+func (s *Sim) appendChunkPresence(b []byte, uid uint64) ([]byte, bool) {
+	p := s.pop
+	pr, changed := p.pres[uid]
+	if !changed {
+		i, ok := p.userIndex(uid)
+		if !ok {
+			return b, false // the bot, or a user added at run time: offline
+		}
+		if !s.cfg.Hostile {
+			d := p.genPresenceDraw(i)
+			if d.status == "offline" {
+				return b, false
+			}
+			return appendPresenceDraw(b, uid, &d), true
+		}
+		pr = p.genPresence(i)
+	}
+	if pr.Status == "offline" {
+		return b, false
+	}
+	// Activities set through UpdatePresence are the caller's bytes, which
+	// encoding/json compacts and escapes; Hostile rewrites them.
+	return append(b, s.presenceJSON(uid, pr, 0, nil)...), true
+}
+
 // guildCreatePayload builds GUILD_CREATE for ss, applying intents,
 // large_threshold and the FullGuildLimit (75k) rule (docs/compat/discord.md §3.1).
 func (s *Sim) guildCreatePayload(ss *session, g *guild) []byte {

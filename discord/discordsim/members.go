@@ -2,6 +2,7 @@ package discordsim
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -132,39 +133,134 @@ func (s *Sim) matchesQuery(g *guild, id uint64, q string) bool {
 	return nick != "" && strings.HasPrefix(strings.ToLower(nick), q)
 }
 
-// sendChunksLocked dispatches GUILD_MEMBERS_CHUNKs of at most 1000 members.
+// chunkJob is one op 8 answer whose GUILD_MEMBERS_CHUNKs are still being
+// sent. Guarded by Sim.mu.
+type chunkJob struct {
+	g         *guild
+	ids       []uint64 // the members asked for, as found at the request
+	notFound  []string // nil: no not_found key (only user_ids requests carry it)
+	presences bool
+	nonce     string
+	next      int // the next chunk to build
+	count     int
+}
+
+// chunksAhead is how many built chunks a connection may have waiting to
+// be written. Discord streams a large guild's chunks over seconds as its
+// guild process produces them (a 330 000-member guild takes ~30 s:
+// discord.py#7932), so a HEARTBEAT_ACK waits behind a few chunks, not
+// behind all of them. Building them all at once queued up to a gigabyte
+// at a million members, delayed the ACK past arikawa's two missed beats
+// and held Sim.mu for the whole build.
+const chunksAhead = 2
+
+// sendChunksLocked starts the GUILD_MEMBERS_CHUNKs (of at most 1000
+// members) answering one op 8; they are built and dispatched as the
+// connection drains (fillChunksLocked), after the chunks of earlier
+// requests.
 func (s *Sim) sendChunksLocked(ss *session, g *guild, ids []uint64, notFound []string, withPresences bool, nonce string) {
 	count := max(1, (len(ids)+chunkSize-1)/chunkSize)
-	for ci := 0; ci < count; ci++ {
-		part := ids[min(ci*chunkSize, len(ids)):min((ci+1)*chunkSize, len(ids))]
-		members := make([]json.RawMessage, 0, len(part))
-		var presences []json.RawMessage
-		if withPresences {
-			presences = []json.RawMessage{}
+	ss.chunkJobs = append(ss.chunkJobs, &chunkJob{g: g, ids: ids, notFound: notFound, presences: withPresences, nonce: nonce, count: count})
+	s.fillChunksLocked(ss)
+}
+
+// fillChunksLocked builds and dispatches pending chunks until
+// chunksAhead are waiting on ss's connection. While ss is detached the
+// rest wait for a RESUME. Sim.mu must be held.
+func (s *Sim) fillChunksLocked(ss *session) {
+	c := ss.conn
+	for c != nil && ss.chunksQueued < chunksAhead && len(ss.chunkJobs) > 0 {
+		job := ss.chunkJobs[0]
+		d := s.chunkPayloadLocked(job, job.next)
+		if job.next++; job.next == job.count {
+			ss.chunkJobs[0] = nil
+			ss.chunkJobs = ss.chunkJobs[1:]
 		}
-		for _, id := range part {
-			m, ok := s.pop.member(g, id)
-			if !ok {
+		ss.chunksQueued++
+		at := ss.attached
+		s.dispatchLocked(ss, "GUILD_MEMBERS_CHUNK", d, func() { s.chunkWritten(ss, c, at) })
+	}
+}
+
+// chunkWritten runs on c's writer once a chunk queued during attachment
+// at is on the wire.
+func (s *Sim) chunkWritten(ss *session, c *gwConn, at uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ss.conn != c || ss.attached != at {
+		return // detached, or resumed since, which counts afresh
+	}
+	ss.chunksQueued--
+	s.fillChunksLocked(ss)
+}
+
+// chunkPayloadLocked is chunk ci of job, byte for byte what json.Marshal
+// gave for the map {guild_id, members, chunk_index, chunk_count[,
+// not_found][, presences][, nonce]}, keys in the order it sorts them
+// (chunk_count, chunk_index, guild_id, members, nonce, not_found,
+// presences), written directly: the members and presences the simulator
+// generates are already compact, and re-compacting them was most of its
+// CPU at a million members. Members and presences are read when the
+// chunk is built, so a member who left since the request is skipped and
+// a presence is the current one, each after the dispatch announcing it.
+func (s *Sim) chunkPayloadLocked(job *chunkJob, ci int) []byte {
+	p := s.pop
+	part := job.ids[min(ci*chunkSize, len(job.ids)):min((ci+1)*chunkSize, len(job.ids))]
+	b := make([]byte, 0, 64+len(part)*1024)
+	b = strconv.AppendInt(append(b, `{"chunk_count":`...), int64(job.count), 10)
+	b = strconv.AppendInt(append(b, `,"chunk_index":`...), int64(ci), 10)
+	b = appendIDString(append(b, `,"guild_id":`...), job.g.id)
+	b = append(b, `,"members":[`...)
+	first := true
+	for _, id := range part {
+		n := len(b)
+		if !first {
+			b = append(b, ',')
+		}
+		var ok bool
+		if b, ok = p.appendSyntheticMember(b, job.g, id); !ok {
+			m, found := p.member(job.g, id)
+			if !found {
+				b = b[:n]
 				continue
 			}
-			members = append(members, m)
-			if withPresences {
-				if pr := s.pop.presenceOf(id); pr.Status != "offline" {
-					presences = append(presences, s.presenceJSON(id, pr, 0, nil))
-				}
-			}
+			b = appendCanonical(b, m)
 		}
-		chunk := map[string]any{"guild_id": fmtID(g.id), "members": members, "chunk_index": ci, "chunk_count": count}
-		if ci == 0 && notFound != nil {
-			chunk["not_found"] = notFound
-		}
-		if presences != nil {
-			chunk["presences"] = presences
-		}
-		if nonce != "" {
-			chunk["nonce"] = nonce
-		}
-		b, _ := json.Marshal(chunk)
-		s.dispatchLocked(ss, "GUILD_MEMBERS_CHUNK", b, nil)
+		first = false
 	}
+	b = append(b, ']')
+	if job.nonce != "" {
+		b = appendJSONString(append(b, `,"nonce":`...), job.nonce)
+	}
+	if ci == 0 && job.notFound != nil {
+		b = append(b, `,"not_found":[`...)
+		for k, id := range job.notFound {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, id)
+		}
+		b = append(b, ']')
+	}
+	if job.presences {
+		b = append(b, `,"presences":[`...)
+		first := true
+		for _, id := range part {
+			if !p.isMember(job.g, id) {
+				continue // as members: one presence per member found
+			}
+			n := len(b)
+			if !first {
+				b = append(b, ',')
+			}
+			var ok bool
+			if b, ok = s.appendChunkPresence(b, id); !ok {
+				b = b[:n]
+				continue
+			}
+			first = false
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }

@@ -32,6 +32,7 @@ type guild struct {
 	icon      string
 	channelID uint64
 	roleIDs   [4]uint64 // @everyone, Member, Moderator, Supporter
+	roleStrs  [4]string // roleIDs formatted, for the member objects that name them
 	ownerID   uint64
 	count     int                        // members, bot excluded
 	ov        map[uint64]json.RawMessage // member fields (no "user") of added/updated members
@@ -78,6 +79,9 @@ func newPopulation(seed int64, n, guilds int, base time.Time) *population {
 		g.roleIDs[0] = g.id
 		for r := 1; r < len(g.roleIDs); r++ {
 			g.roleIDs[r] = makeSnowflake(created+int64(2000*r), rng.Uint64())
+		}
+		for r, id := range g.roleIDs {
+			g.roleStrs[r] = fmtID(id)
 		}
 		g.ownerID = p.botID
 		if n > 0 {
@@ -246,6 +250,9 @@ func (p *population) member(g *guild, uid uint64) (json.RawMessage, bool) {
 	if !p.isMember(g, uid) {
 		return nil, false
 	}
+	if b, ok := p.appendSyntheticMember(make([]byte, 0, 640), g, uid); ok {
+		return b, true
+	}
 	u, _ := p.user(uid)
 	fields, ok := g.ov[uid]
 	if !ok {
@@ -262,6 +269,31 @@ func (p *population) member(g *guild, uid uint64) (json.RawMessage, bool) {
 		out = append(out, '}')
 	}
 	return out, true
+}
+
+// appendSyntheticMember appends member uid of g when both its user and
+// its member fields are still the generated ones (no override), which is
+// almost every member; ok is false, and b unchanged, otherwise. The
+// bytes are what member returns, and already compact and HTML-escaped.
+func (p *population) appendSyntheticMember(b []byte, g *guild, uid uint64) ([]byte, bool) {
+	if uid == p.botID {
+		return b, false
+	}
+	if _, ok := p.users[uid]; ok {
+		return b, false
+	}
+	if _, ok := g.ov[uid]; ok {
+		return b, false
+	}
+	i, ok := p.userIndex(uid)
+	if !ok || g.removed[uid] || !p.baseIn(g, i) {
+		return b, false
+	}
+	u := p.genUserObject(i)
+	m := p.genMemberObject(g, i)
+	b = appendUser(append(b, `{"user":`...), &u)
+	b = appendMemberFields(append(b, ','), &m)
+	return append(b, '}'), true
 }
 
 // memberInfo is what GUILD_CREATE needs to decide whether a member is included.
@@ -323,6 +355,12 @@ type memberFields struct {
 }
 
 func (p *population) genMemberFields(g *guild, i int) json.RawMessage {
+	m := p.genMemberObject(g, i)
+	return append(appendMemberFields(append(make([]byte, 0, 192), '{'), &m), '}')
+}
+
+// genMemberObject draws synthetic member i's fields in g from (seed, g, i).
+func (p *population) genMemberObject(g *guild, i int) memberFields {
 	rng := rand.New(rand.NewPCG(p.seed^uint64(g.idx+1)<<48, uint64(i)*4+3))
 	// A member joined after both their account and the guild existed,
 	// and before the join horizon: a fixed date, so a restarted simulator
@@ -347,13 +385,13 @@ func (p *population) genMemberFields(g *guild, i int) json.RawMessage {
 		m.Nick = &n
 	}
 	if rng.IntN(100) < 25 {
-		m.Roles = append(m.Roles, fmtID(g.roleIDs[1]))
+		m.Roles = append(m.Roles, g.roleStrs[1])
 	}
 	if rng.IntN(100) < 3 {
-		m.Roles = append(m.Roles, fmtID(g.roleIDs[2]))
+		m.Roles = append(m.Roles, g.roleStrs[2])
 	}
 	if rng.IntN(100) < 5 {
-		m.Roles = append(m.Roles, fmtID(g.roleIDs[3]))
+		m.Roles = append(m.Roles, g.roleStrs[3])
 		ps := discordTime(joined.Add(48 * time.Hour))
 		m.PremiumSince = &ps
 	}
@@ -361,8 +399,38 @@ func (p *population) genMemberFields(g *guild, i int) json.RawMessage {
 		h := hexHash(rng)
 		m.Avatar = &h
 	}
-	b, _ := json.Marshal(m)
-	return b
+	return m
+}
+
+// appendMemberFields appends m's fields as json.Marshal encodes them,
+// without the enclosing braces (a member object is "user" followed by
+// these). AvatarDecorationData must already be compact JSON.
+func appendMemberFields(b []byte, m *memberFields) []byte {
+	b = appendOptString(appendKey(b, "nick", true), m.Nick)
+	b = appendOptString(appendKey(b, "avatar", false), m.Avatar)
+	b = appendOptString(appendKey(b, "banner", false), m.Banner)
+	b = appendKey(b, "roles", false)
+	if m.Roles == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for k, r := range m.Roles {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, r)
+		}
+		b = append(b, ']')
+	}
+	b = appendJSONString(appendKey(b, "joined_at", false), m.JoinedAt)
+	b = appendOptString(appendKey(b, "premium_since", false), m.PremiumSince)
+	b = appendBool(appendKey(b, "deaf", false), m.Deaf)
+	b = appendBool(appendKey(b, "mute", false), m.Mute)
+	b = strconv.AppendInt(appendKey(b, "flags", false), int64(m.Flags), 10)
+	b = appendBool(appendKey(b, "pending", false), m.Pending)
+	b = appendOptString(appendKey(b, "communication_disabled_until", false), m.CommunicationDisabledUntil)
+	b = appendOptRaw(appendKey(b, "avatar_decoration_data", false), m.AvatarDecorationData)
+	return appendOptString(appendKey(b, "unusual_dm_activity_until", false), m.UnusualDMActivityUntil)
 }
 
 // joinHorizon is the latest join time of a synthetic member.

@@ -18,8 +18,12 @@ type session struct {
 	largeThreshold int
 	seq            int64
 	buf            []outFrame // dispatches for replay, ascending s
+	bufBytes       int        // total len(d) of buf
 	conn           *gwConn    // nil while detached
 	detachedAt     time.Time
+	chunkJobs      []*chunkJob // op 8 answers not fully sent, oldest first
+	chunksQueued   int         // chunks queued on conn since attached, not yet written
+	attached       uint64      // counts RESUMEs: which attachment a chunk was queued on
 }
 
 func newSessionID() string {
@@ -39,16 +43,40 @@ func (s *Sim) dispatchLocked(ss *session, t string, d []byte, onWritten func()) 
 	ss.seq++
 	f := outFrame{op: 0, s: ss.seq, t: t, d: d}
 	ss.buf = append(ss.buf, f)
-	if over := len(ss.buf) - s.cfg.ReplayLimit; over > 0 {
-		// Drop the oldest quarter at once so trimming stays amortised O(1).
-		drop := max(over, s.cfg.ReplayLimit/4)
-		ss.buf = append(ss.buf[:0:0], ss.buf[drop:]...)
-	}
+	ss.bufBytes += len(d)
+	s.trimReplayLocked(ss)
 	s.dispatches.Add(1)
 	if ss.conn != nil {
 		f.onWritten = onWritten
 		ss.conn.enqueue(f)
 	}
+}
+
+// trimReplayLocked drops the oldest dispatches past ReplayLimit frames
+// or ReplayBytes bytes (keeping the newest frame); a RESUME from before
+// them gets op 9, as Discord answers a resume it can no longer replay.
+// Sim.mu must be held.
+func (s *Sim) trimReplayLocked(ss *session) {
+	drop, freed := 0, 0
+	if over := len(ss.buf) - s.cfg.ReplayLimit; over > 0 {
+		// Drop the oldest quarter at once so trimming stays amortised O(1).
+		drop = max(over, s.cfg.ReplayLimit/4)
+		for _, f := range ss.buf[:drop] {
+			freed += len(f.d)
+		}
+	}
+	if ss.bufBytes-freed > s.cfg.ReplayBytes {
+		// Likewise down to three quarters of the bytes.
+		for drop < len(ss.buf)-1 && ss.bufBytes-freed > s.cfg.ReplayBytes*3/4 {
+			freed += len(ss.buf[drop].d)
+			drop++
+		}
+	}
+	if drop == 0 {
+		return
+	}
+	ss.buf = append(ss.buf[:0:0], ss.buf[drop:]...)
+	ss.bufBytes -= freed
 }
 
 // broadcastGuildLocked dispatches t to every session that owns guild gid

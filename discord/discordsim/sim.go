@@ -45,6 +45,7 @@ const (
 	defaultSessionTTL            = 2 * time.Minute
 	defaultFullGuildLimit        = 75000
 	defaultReplayLimit           = 100000
+	defaultReplayBytes           = 128 << 20
 	interactionDeadline          = 3 * time.Second
 )
 
@@ -82,6 +83,11 @@ type Config struct {
 	FullGuildLimit int
 	// ReplayLimit caps the dispatches kept per session for RESUME; default 100000.
 	ReplayLimit int
+	// ReplayBytes caps the bytes of those dispatches; default 128 MiB.
+	// A million members' chunks with presences are ~850 MB, which a
+	// session kept whole for its lifetime; a resume only ever needs what
+	// was in flight when the connection dropped.
+	ReplayBytes int
 	// RESTBucketLimit is how many REST requests one rate-limit bucket
 	// (a route and its guild, channel or webhook) allows per
 	// RESTBucketWindow before answering 429; default 10000, which no
@@ -208,6 +214,9 @@ func New(cfg Config) (*Sim, error) {
 	}
 	if cfg.ReplayLimit <= 0 {
 		cfg.ReplayLimit = defaultReplayLimit
+	}
+	if cfg.ReplayBytes <= 0 {
+		cfg.ReplayBytes = defaultReplayBytes
 	}
 	if cfg.RESTBucketLimit <= 0 {
 		cfg.RESTBucketLimit = defaultBucketLimit

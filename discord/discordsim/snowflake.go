@@ -55,7 +55,35 @@ func mix64(x uint64) uint64 {
 	return x ^ x>>31
 }
 
-// discordTime formats t the way Discord does (RFC 3339, microseconds, +00:00).
+// discordTimeLayout is how Discord writes times: RFC 3339 in UTC with
+// microseconds and +00:00.
+const discordTimeLayout = "2006-01-02T15:04:05.000000+00:00"
+
+// discordTime formats t the way Discord does (discordTimeLayout),
+// without parsing the layout on every call: a million members' join
+// dates go through it for every member list.
 func discordTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000000+00:00")
+	t = t.UTC()
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.Format(discordTimeLayout)
+	}
+	h, mi, s := t.Clock()
+	var b [32]byte
+	put := func(at, v, digits int) {
+		for k := at + digits - 1; k >= at; k-- {
+			b[k] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, y, 4)
+	put(5, int(mo), 2)
+	put(8, d, 2)
+	put(11, h, 2)
+	put(14, mi, 2)
+	put(17, s, 2)
+	put(20, t.Nanosecond()/1000, 6)
+	b[4], b[7], b[10], b[13], b[16], b[19] = '-', '-', 'T', ':', ':', '.'
+	copy(b[26:], "+00:00")
+	return string(b[:])
 }

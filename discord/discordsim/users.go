@@ -58,6 +58,12 @@ func hexHash(rng *rand.Rand) string {
 
 // genUser derives synthetic member i's user object from (seed, i).
 func (p *population) genUser(i int) json.RawMessage {
+	u := p.genUserObject(i)
+	return appendUser(nil, &u)
+}
+
+// genUserObject draws synthetic member i's user from (seed, i).
+func (p *population) genUserObject(i int) userObject {
 	rng := rand.New(rand.NewPCG(p.seed, uint64(i)*4+1))
 	id := p.userID(i)
 	adj, noun := adjectives[rng.IntN(len(adjectives))], nouns[rng.IntN(len(nouns))]
@@ -95,8 +101,73 @@ func (p *population) genUser(i int) json.RawMessage {
 		t := &guildTag{IdentityGuildID: &gid, IdentityEnabled: &on, Tag: &tag, Badge: &badge}
 		u.PrimaryGuild, u.Clan = t, t
 	}
-	b, _ := json.Marshal(u)
-	return b
+	return u
+}
+
+// appendUser appends u as json.Marshal encodes it. Its raw fields
+// (Collectibles, DisplayNameStyles) must already be compact JSON without
+// HTML characters, as the generator writes them.
+func appendUser(b []byte, u *userObject) []byte {
+	b = appendKey(append(b, '{'), "id", true)
+	b = appendJSONString(b, u.ID)
+	b = appendJSONString(appendKey(b, "username", false), u.Username)
+	b = appendJSONString(appendKey(b, "discriminator", false), u.Discriminator)
+	b = appendOptString(appendKey(b, "global_name", false), u.GlobalName)
+	b = appendOptString(appendKey(b, "avatar", false), u.Avatar)
+	if u.Bot {
+		b = append(appendKey(b, "bot", false), "true"...)
+	}
+	b = strconv.AppendInt(appendKey(b, "public_flags", false), int64(u.PublicFlags), 10)
+	b = strconv.AppendInt(appendKey(b, "flags", false), int64(u.Flags), 10)
+	b = appendOptString(appendKey(b, "banner", false), u.Banner)
+	b = appendKey(b, "accent_color", false)
+	if u.AccentColor == nil {
+		b = append(b, "null"...)
+	} else {
+		b = strconv.AppendInt(b, int64(*u.AccentColor), 10)
+	}
+	b = appendKey(b, "avatar_decoration_data", false)
+	if d := u.AvatarDecorationData; d == nil {
+		b = append(b, "null"...)
+	} else {
+		b = appendJSONString(appendKey(append(b, '{'), "asset", true), d.Asset)
+		b = appendJSONString(appendKey(b, "sku_id", false), d.SkuID)
+		b = appendKey(b, "expires_at", false)
+		if d.ExpiresAt == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendInt(b, *d.ExpiresAt, 10)
+		}
+		b = append(b, '}')
+	}
+	b = appendOptRaw(appendKey(b, "collectibles", false), u.Collectibles)
+	b = appendOptRaw(appendKey(b, "display_name_styles", false), u.DisplayNameStyles)
+	b = appendGuildTag(appendKey(b, "primary_guild", false), u.PrimaryGuild)
+	b = appendGuildTag(appendKey(b, "clan", false), u.Clan)
+	return append(b, '}')
+}
+
+func appendOptRaw(b []byte, r *json.RawMessage) []byte {
+	if r == nil || *r == nil {
+		return append(b, "null"...)
+	}
+	return append(b, *r...)
+}
+
+func appendGuildTag(b []byte, t *guildTag) []byte {
+	if t == nil {
+		return append(b, "null"...)
+	}
+	b = appendOptString(appendKey(append(b, '{'), "identity_guild_id", true), t.IdentityGuildID)
+	b = appendKey(b, "identity_enabled", false)
+	if t.IdentityEnabled == nil {
+		b = append(b, "null"...)
+	} else {
+		b = appendBool(b, *t.IdentityEnabled)
+	}
+	b = appendOptString(appendKey(b, "tag", false), t.Tag)
+	b = appendOptString(appendKey(b, "badge", false), t.Badge)
+	return append(b, '}')
 }
 
 // placeholderUser is the user created on the fly for an unknown ID (SendDM).
