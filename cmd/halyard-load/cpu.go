@@ -41,3 +41,27 @@ func processCPU(pid int) (time.Duration, bool) {
 	}
 	return time.Duration(utime+stime) * time.Second / userHZ, true
 }
+
+// cpuSpan is a process's CPU time from startCPU on.
+type cpuSpan struct {
+	pid   int
+	start time.Duration
+	ok    bool
+}
+
+// startCPU starts measuring process pid's CPU time.
+func startCPU(pid int) cpuSpan {
+	start, ok := processCPU(pid)
+	return cpuSpan{pid: pid, start: start, ok: ok}
+}
+
+// perEvent is the CPU time used since startCPU, in µs per event (two
+// decimals); 0 when it cannot be read or n is 0. /proc counts in
+// hundredths of a second, so a span should cover a second or more.
+func (c cpuSpan) perEvent(n int) float64 {
+	now, ok := processCPU(c.pid)
+	if !c.ok || !ok || n <= 0 {
+		return 0
+	}
+	return round(float64((now-c.start).Microseconds())/float64(n), 2)
+}

@@ -132,7 +132,10 @@ type floorResult struct {
 	Delivered   int     `json:"delivered"`
 	Missing     int     `json:"missing"`
 	Lat         summary `json:"latency"`
-	Error       string  `json:"error,omitempty"`
+	// CPUPerDelivery is the floor process's CPU time (user and system)
+	// over its pushes, in µs per frame delivered.
+	CPUPerDelivery float64 `json:"cpu_us_per_delivery"`
+	Error          string  `json:"error,omitempty"`
 }
 
 // runFanoutFloor measures the floor for a ws-fanout run: s subscribers of
@@ -151,7 +154,7 @@ func runFanoutFloor(ctx context.Context, s, pushes int, sample []byte) (floorRes
 		j++
 	}
 	tail := sample[j:]
-	addr, stop, err := startChild(ctx, floorEnv, "1")
+	addr, pid, stop, err := startChildProc(ctx, floorEnv, "1", 30*time.Second)
 	if err != nil {
 		return res, err
 	}
@@ -169,6 +172,7 @@ func runFanoutFloor(ctx context.Context, s, pushes int, sample []byte) (floorRes
 	}
 	fmt.Fprintf(progress, "fanout-floor: %d subscribers connected, pushing %d frames\n", held, pushes)
 	client := &http.Client{Timeout: 10 * time.Second}
+	cpu := startCPU(pid)
 	err = run.pushAll(ctx, held, func(k int) error {
 		frame := append(append(append([]byte(nil), head...), strconv.Itoa(k)...), tail...)
 		return post(ctx, client, "http://"+addr+"/push", "", string(frame))
@@ -176,6 +180,7 @@ func runFanoutFloor(ctx context.Context, s, pushes int, sample []byte) (floorRes
 	var fr fanoutResult
 	fr.fill(run, held)
 	res.Delivered, res.Missing, res.Lat = fr.Delivered, fr.Missing, fr.Lat
+	res.CPUPerDelivery = cpu.perEvent(res.Delivered)
 	if err != nil {
 		return res, err
 	}
