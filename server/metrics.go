@@ -14,6 +14,7 @@ import (
 
 	"github.com/halyardhq/halyard/core"
 	"github.com/halyardhq/halyard/internal/buildinfo"
+	"github.com/halyardhq/halyard/internal/httpconn"
 )
 
 // Metrics is Halyard's Prometheus registry: the server's own halyard_*
@@ -106,13 +107,13 @@ func metricsElsewhere(c echo.Context) error {
 
 // record times one request by its route pattern (bounded: never the raw
 // path), method and status class.
-func (m *Metrics) record(c echo.Context, start time.Time) {
+func (m *Metrics) record(c echo.Context, start time.Duration) {
 	route := c.Path()
 	if route == "" {
 		route = "unmatched"
 	}
 	m.observerFor(requestLabels{route, methodIndex(c.Request().Method), statusIndex(c.Response().Status)}).
-		Observe(time.Since(start).Seconds())
+		Observe((httpconn.Now() - start).Seconds())
 }
 
 // observerFor returns the requests histogram of the label set l.

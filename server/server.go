@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/halyardhq/halyard/core"
+	"github.com/halyardhq/halyard/internal/httpconn"
 )
 
 // Dialect is one public API rendering of the hub (Lanyard, Lantern, harmy).
@@ -114,7 +115,11 @@ type Server struct {
 	metrics *Metrics
 	http    *http.Server
 	ln      net.Listener
-	done    chan error
+	// deadlines bound the writes and bodies of requests on the server's
+	// own connections (deadlines.go); nil until Serve, and when the
+	// listener is not TCP (net/http's timeouts then do).
+	deadlines *deadlines
+	done      chan error
 	// formats are the registered dialects' error formats and the admin
 	// API's; set before Serve, read only after.
 	formats []ErrorFormat
@@ -178,20 +183,31 @@ func (s *Server) Addr() string {
 }
 
 // Serve serves HTTP in the background until Shutdown.
+//
+// On a TCP listener the write and body timeouts are the server's own
+// (deadlines.go): net/http's WriteTimeout and ReadTimeout would arm and
+// clear a deadline several times per request, which a keep-alive
+// connection pays on every GET.
 func (s *Server) Serve() {
 	t := s.opts.Timeouts.withDefaults()
 	s.http = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: t.ReadHeader,
-		ReadTimeout:       t.Read,
-		WriteTimeout:      t.Write,
 		IdleTimeout:       t.Idle,
 		MaxHeaderBytes:    t.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	ln := s.ln
+	if tl, ok := ln.(*net.TCPListener); ok {
+		ln = httpconn.Listener{TCPListener: tl}
+		s.deadlines = newDeadlines(t)
+		s.http.ConnContext = withConn
+	} else {
+		s.http.ReadTimeout, s.http.WriteTimeout = t.Read, t.Write
+	}
 	s.done = make(chan error, 1)
 	go func() {
-		err := s.http.Serve(s.ln)
+		err := s.http.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
