@@ -15,7 +15,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/halyardhq/halyard/core"
-	"github.com/halyardhq/halyard/internal/httpconn"
 )
 
 // Dialect is one public API rendering of the hub (Lanyard, Lantern, harmy).
@@ -115,11 +114,11 @@ type Server struct {
 	metrics *Metrics
 	http    *http.Server
 	ln      net.Listener
-	// deadlines bound the writes and bodies of requests on the server's
-	// own connections (deadlines.go); nil until Serve, and when the
-	// listener is not TCP (net/http's timeouts then do).
-	deadlines *deadlines
-	done      chan error
+	// bodyTimeout bounds reading a request's body (deadlines.go); 0 until
+	// Serve, and when the listener is not TCP (net/http's ReadTimeout
+	// then does).
+	bodyTimeout time.Duration
+	done        chan error
 	// formats are the registered dialects' error formats and the admin
 	// API's; set before Serve, read only after.
 	formats []ErrorFormat
@@ -186,8 +185,8 @@ func (s *Server) Addr() string {
 //
 // On a TCP listener the write and body timeouts are the server's own
 // (deadlines.go): net/http's WriteTimeout and ReadTimeout would arm and
-// clear a deadline several times per request, which a keep-alive
-// connection pays on every GET.
+// clear deadlines four times per request, which a keep-alive connection
+// pays on every GET.
 func (s *Server) Serve() {
 	t := s.opts.Timeouts.withDefaults()
 	s.http = &http.Server{
@@ -199,9 +198,7 @@ func (s *Server) Serve() {
 	}
 	ln := s.ln
 	if tl, ok := ln.(*net.TCPListener); ok {
-		ln = httpconn.Listener{TCPListener: tl}
-		s.deadlines = newDeadlines(t)
-		s.http.ConnContext = withConn
+		ln = s.ownDeadlines(tl, t)
 	} else {
 		s.http.ReadTimeout, s.http.WriteTimeout = t.Read, t.Write
 	}

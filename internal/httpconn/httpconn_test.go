@@ -8,14 +8,15 @@ import (
 	"time"
 )
 
-// pair returns a *Conn accepted from a Listener and the client's end.
-func pair(t *testing.T) (*Conn, net.Conn) {
+// pair returns a *Conn accepted from l (its TCPListener is made here)
+// and the client's end.
+func pair(t *testing.T, l Listener) (*Conn, net.Conn) {
 	t.Helper()
 	tl, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := Listener{TCPListener: tl}
+	l.TCPListener = tl
 	defer l.Close()
 	client, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {
@@ -42,49 +43,100 @@ func writeErr(c net.Conn) error {
 	return err
 }
 
-// TestArmWrite: ArmWrite sets the write deadline when none is armed or
-// the armed one is less than the timeout away, and leaves it otherwise;
-// net/http's clearing after an answer does not remove it. Deadlines in
-// the past stand for deadlines reached, so nothing here waits.
-func TestArmWrite(t *testing.T) {
-	c, _ := pair(t)
-	now := Now()
+// past is a deadline that has passed: a write fails at once, so nothing
+// here waits for a deadline.
+var past = time.Unix(1, 0)
 
-	c.ArmWrite(now-time.Hour, time.Millisecond, time.Millisecond) // armed an hour ago: passed
-	if err := writeErr(c); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("write past an armed deadline: %v", err)
+// TestWriteDeadline: the first write of an answer arms the write
+// deadline at timeout + slack, unless at least the timeout is left of the
+// armed one; net/http's clearing after an answer only marks its end.
+func TestWriteDeadline(t *testing.T) {
+	const timeout, slack = time.Hour, time.Hour
+	c, _ := pair(t, Listener{WriteTimeout: timeout, WriteSlack: slack})
+	before := Now()
+	if err := writeErr(c); err != nil {
+		t.Fatal(err)
+	}
+	if armed := c.armedUntil; armed < before+timeout+slack || armed > Now()+timeout+slack {
+		t.Fatalf("armed %v after the start, want timeout + slack after the first write", armed)
+	}
+
+	// An armed deadline with enough left is kept, through net/http's
+	// clearing and the next answer (here a passed one stands for it).
+	c.armedUntil = Now() + 2*timeout
+	if err := c.TCPConn.SetWriteDeadline(past); err != nil {
+		t.Fatal(err)
 	}
 	if err := c.SetWriteDeadline(time.Time{}); err != nil { // as net/http after each answer
 		t.Fatal(err)
 	}
 	if err := writeErr(c); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("the armed deadline was cleared: %v", err)
+		t.Fatalf("the armed deadline was cleared or moved: %v", err)
 	}
 
-	c.ArmWrite(now, time.Hour, time.Second) // the armed one has passed: moved
-	if err := writeErr(c); err != nil {
-		t.Fatalf("write after re-arming: %v", err)
+	// Less than the timeout left: the next answer moves it.
+	c.armedUntil = Now() + timeout/2
+	if err := c.SetWriteDeadline(time.Time{}); err != nil {
+		t.Fatal(err)
 	}
-	// An hour and a second are left, more than a millisecond: no change
-	// (a change would arm a deadline two hours ago).
-	c.ArmWrite(now-2*time.Hour, time.Millisecond, 0)
 	if err := writeErr(c); err != nil {
-		t.Fatalf("ArmWrite moved a deadline that was far enough: %v", err)
+		t.Fatalf("the next answer did not move a deadline too close: %v", err)
 	}
-	// Less than the timeout is left: moved (here into the past).
-	c.ArmWrite(now-2*time.Hour, 4*time.Hour, -4*time.Hour)
+	if c.armedUntil < Now()+timeout {
+		t.Fatalf("armed %v, less than the timeout away", c.armedUntil)
+	}
+	// Within an answer, writes do not look at the deadline again.
+	c.armedUntil = Now()
+	if err := c.TCPConn.SetWriteDeadline(past); err != nil {
+		t.Fatal(err)
+	}
 	if err := writeErr(c); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("ArmWrite kept a deadline less than the timeout away: %v", err)
+		t.Fatalf("a second write of one answer moved the deadline: %v", err)
 	}
 }
 
 // TestHandlerDeadline: a write deadline a handler sets replaces the armed
-// one, and clearing it afterwards (net/http after that answer) clears it;
-// SetDeadline (net/http on a hijack) clears an armed one.
+// one and is not moved by the answer's writes; net/http's clearing after
+// that answer clears it, and the next answer arms the connection's own.
 func TestHandlerDeadline(t *testing.T) {
-	c, _ := pair(t)
-	c.ArmWrite(Now(), time.Hour, time.Second)
-	if err := c.SetWriteDeadline(time.Now().Add(-time.Second)); err != nil {
+	c, _ := pair(t, Listener{WriteTimeout: time.Hour, WriteSlack: time.Second})
+	if err := writeErr(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetWriteDeadline(time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetWriteDeadline(past); err != nil { // the handler's
+		t.Fatal(err)
+	}
+	if err := writeErr(c); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("write past the handler's deadline: %v", err)
+	}
+	if err := c.SetWriteDeadline(time.Time{}); err != nil { // net/http after the answer
+		t.Fatal(err)
+	}
+	if c.armedUntil != 0 {
+		t.Fatalf("armed %v right after the handler's answer", c.armedUntil)
+	}
+	if err := writeErr(c); err != nil {
+		t.Fatalf("the handler's deadline outlived its answer: %v", err)
+	}
+	if c.armedUntil == 0 {
+		t.Fatal("the answer after the handler's was not bounded")
+	}
+}
+
+// TestHijackedConn: once net/http clears both deadlines (a hijack), the
+// deadlines are the handler's: none is armed, none is kept.
+func TestHijackedConn(t *testing.T) {
+	c, _ := pair(t, Listener{WriteTimeout: time.Hour, WriteSlack: time.Second})
+	if err := writeErr(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetDeadline(time.Time{}); err != nil { // as net/http's Hijack
+		t.Fatal(err)
+	}
+	if err := c.SetWriteDeadline(past); err != nil {
 		t.Fatal(err)
 	}
 	if err := writeErr(c); !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -94,20 +146,21 @@ func TestHandlerDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := writeErr(c); err != nil {
-		t.Fatalf("the handler's deadline was not cleared: %v", err)
+		t.Fatalf("clearing the deadline of a hijacked connection: %v", err)
 	}
+	if c.armedUntil != 0 {
+		t.Fatalf("a hijacked connection armed its own deadline: %v", c.armedUntil)
+	}
+}
 
-	c.ArmWrite(Now()-time.Hour, time.Millisecond, 0)
-	if err := c.SetDeadline(time.Time{}); err != nil {
+// TestNoWriteTimeout: a Listener without a write timeout arms nothing.
+func TestNoWriteTimeout(t *testing.T) {
+	c, _ := pair(t, Listener{})
+	if err := writeErr(c); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeErr(c); err != nil {
-		t.Fatalf("SetDeadline did not clear the armed deadline: %v", err)
-	}
-	// Nothing is armed now: the next ArmWrite arms.
-	c.ArmWrite(Now()-time.Hour, time.Millisecond, 0)
-	if err := writeErr(c); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("ArmWrite after SetDeadline: %v", err)
+	if c.armedUntil != 0 {
+		t.Fatalf("armed %v without a timeout", c.armedUntil)
 	}
 }
 
