@@ -66,12 +66,13 @@ func (s *Server) around(next echo.HandlerFunc) echo.HandlerFunc {
 // whole session, counted by the socket metrics instead.
 func (s *Server) serveRouted(c echo.Context, h echo.HandlerFunc, start time.Duration) {
 	m := s.metrics
-	if m != nil && strings.EqualFold(c.Request().Header.Get("Upgrade"), "websocket") {
+	// Header.Get would canonicalize the key first; "Upgrade" already is.
+	if up := c.Request().Header["Upgrade"]; m != nil && len(up) > 0 && strings.EqualFold(up[0], "websocket") {
 		m = nil
 	}
 	if m != nil {
-		m.inFlight.Inc()
-		defer m.inFlight.Dec()
+		m.inFlight.Add(1)
+		defer m.inFlight.Add(-1)
 	}
 	var err error
 	if s.capBody(c) {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,19 +27,27 @@ type Metrics struct {
 	reg      *prometheus.Registry
 	handler  http.Handler
 	requests *prometheus.HistogramVec
-	inFlight prometheus.Gauge
-	// observers are requests' histograms by label values, looked up once
-	// per label set (observerFor): WithLabelValues hashes, checks and
-	// looks up the three values again on every request.
-	observers   atomic.Pointer[map[requestLabels]prometheus.Observer]
-	observersMu sync.Mutex // serializes additions to observers
+	// inFlight counts the requests being answered: an integer added to
+	// twice per request, read by the gauge when scraped (a Gauge's Inc
+	// and Dec are each a compare-and-swap loop on a float).
+	inFlight atomic.Int64
+	// routes are requests' histograms by route, each looked up once per
+	// label set (observerFor): WithLabelValues hashes, checks and looks
+	// up the three values again on every request. The map is keyed by
+	// the route pattern's bytes' address, which echo hands out the same
+	// for every request of a route (c.Path), so a lookup hashes one
+	// pointer, not the pattern; a pattern at another address (the same
+	// text in another route) gets an entry of its own, holding the same
+	// histograms.
+	routes   atomic.Pointer[map[*byte]*routeObservers]
+	routesMu sync.Mutex // serializes additions to routes
 }
 
-// requestLabels are one request's label values (the method and status
-// class by their index in methodLabels and statusClasses).
-type requestLabels struct {
-	route         string
-	method, class uint8
+// routeObservers are one route's histograms by method and status class
+// (their indexes in methodLabels and statusClasses), each set once.
+type routeObservers struct {
+	route   string
+	byLabel [len(methodLabels)][len(statusClasses)]atomic.Pointer[prometheus.Observer]
 }
 
 // NewMetrics returns a registry with the HTTP, hub, build, Go runtime and
@@ -52,15 +61,15 @@ func NewMetrics(hub *core.Hub) *Metrics {
 			Help:    "Time to answer an HTTP request, by route pattern, method and status class (WebSocket sessions excluded).",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route", "method", "code"}),
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "halyard_http_requests_in_flight",
-			Help: "HTTP requests being answered now (WebSocket sessions excluded).",
-		}),
 	}
+	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "halyard_http_requests_in_flight",
+		Help: "HTTP requests being answered now (WebSocket sessions excluded).",
+	}, func() float64 { return float64(m.inFlight.Load()) })
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.inFlight,
+		m.requests, inFlight,
 		newBuildInfoGauge(buildinfo.Read()),
 	)
 	if hub != nil {
@@ -110,35 +119,59 @@ func metricsElsewhere(c echo.Context) error {
 func (m *Metrics) record(c echo.Context, start time.Duration) {
 	route := c.Path()
 	if route == "" {
-		route = "unmatched"
+		route = unmatchedRoute
 	}
-	m.observerFor(requestLabels{route, methodIndex(c.Request().Method), statusIndex(c.Response().Status)}).
+	m.observerFor(route, methodIndex(c.Request().Method), statusIndex(c.Response().Status)).
 		Observe((httpconn.Now() - start).Seconds())
 }
 
-// observerFor returns the requests histogram of the label set l.
-func (m *Metrics) observerFor(l requestLabels) prometheus.Observer {
-	if all := m.observers.Load(); all != nil {
-		if o, ok := (*all)[l]; ok {
-			return o
+// unmatchedRoute is the route label of requests no route matched.
+const unmatchedRoute = "unmatched"
+
+// maxCachedRoutes bounds routes: echo's patterns are its router's, a few
+// dozen; past the bound a route's histograms are looked up per request.
+const maxCachedRoutes = 1024
+
+// observerFor returns the requests histogram of a route, a method and a
+// status class (by index).
+func (m *Metrics) observerFor(route string, method, class uint8) prometheus.Observer {
+	r := m.routeFor(route)
+	slot := &r.byLabel[method][class]
+	if o := slot.Load(); o != nil {
+		return *o
+	}
+	o := m.requests.WithLabelValues(route, methodLabels[method], statusClasses[class])
+	slot.Store(&o) // another request may have stored the same histogram
+	return o
+}
+
+// routeFor returns the histograms of route.
+func (m *Metrics) routeFor(route string) *routeObservers {
+	key := unsafe.StringData(route)
+	if all := m.routes.Load(); all != nil {
+		if r, ok := (*all)[key]; ok {
+			return r
 		}
 	}
-	m.observersMu.Lock()
-	defer m.observersMu.Unlock()
-	old := m.observers.Load()
+	m.routesMu.Lock()
+	defer m.routesMu.Unlock()
+	old := m.routes.Load()
 	if old != nil {
-		if o, ok := (*old)[l]; ok {
-			return o
+		if r, ok := (*old)[key]; ok {
+			return r
 		}
 	}
-	o := m.requests.WithLabelValues(l.route, methodLabels[l.method], statusClasses[l.class])
-	all := make(map[requestLabels]prometheus.Observer, 1)
+	r := &routeObservers{route: route}
+	if old != nil && len(*old) >= maxCachedRoutes {
+		return r // not kept: a route pattern made per request would grow the map
+	}
+	all := make(map[*byte]*routeObservers, 1)
 	if old != nil {
 		maps.Copy(all, *old)
 	}
-	all[l] = o
-	m.observers.Store(&all)
-	return o
+	all[key] = r
+	m.routes.Store(&all)
+	return r
 }
 
 // methodLabels are the method label's values: the standard methods, then
