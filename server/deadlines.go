@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"time"
@@ -19,16 +20,17 @@ import (
 //     every answer is bounded by Timeouts.Write at least and
 //     Timeouts.Write + writeSlack at most, and a busy connection re-arms
 //     it once per writeSlack;
-//   - the read deadline of a request's body is Timeouts.Read from the end
-//     of its headers (net/http counted it from their start; the headers
-//     are bounded by Timeouts.ReadHeader), set only for requests that
-//     have a body (bound): a GET has none, and net/http clears the read
-//     deadline once a body was read.
+//   - the read deadline of a request's body is Timeouts.Read from the
+//     request's start, as net/http's (the start is read off the header
+//     deadline net/http set then: httpconn.Conn.ReadDeadline), set only
+//     for requests that have a body (bound): a GET has none, and net/http
+//     clears the read deadline once a body was read.
 //
 // Timeouts.ReadHeader and Timeouts.Idle stay net/http's. It returns the
 // listener to serve.
 func (s *Server) ownDeadlines(tl *net.TCPListener, t Timeouts) net.Listener {
-	s.bodyTimeout = t.Read
+	s.bodyTimeout, s.headerTimeout = t.Read, t.ReadHeader
+	s.http.ConnContext = withConn
 	return httpconn.Listener{TCPListener: tl, WriteTimeout: t.Write, WriteSlack: writeSlack(t.Write)}
 }
 
@@ -36,13 +38,33 @@ func (s *Server) ownDeadlines(tl *net.TCPListener, t Timeouts) net.Listener {
 // cut off: an eighth of the timeout, at most a second.
 func writeSlack(write time.Duration) time.Duration { return min(write/8, time.Second) }
 
+// connKey is where withConn leaves a request's connection in its context.
+type connKey struct{}
+
+// withConn is the http.Server's ConnContext: it keeps the connection in
+// the context of its requests, for bound.
+func withConn(ctx context.Context, c net.Conn) context.Context {
+	if hc, ok := c.(*httpconn.Conn); ok {
+		return context.WithValue(ctx, connKey{}, hc)
+	}
+	return ctx
+}
+
 // bound sets the read deadline of r's body, when it has one, to
-// Timeouts.Read from now (a reading of httpconn.Now). A server whose
-// net/http bounds bodies (not on a TCP listener), or a request served
-// otherwise (a test calling ServeHTTP), is left alone.
-func (s *Server) bound(w http.ResponseWriter, r *http.Request, now time.Duration) {
+// Timeouts.Read from the request's start. A server whose net/http bounds
+// bodies (not on a TCP listener), or a request served otherwise (a test
+// calling ServeHTTP), is left alone.
+func (s *Server) bound(r *http.Request) {
 	if r.Body == http.NoBody || s.bodyTimeout == 0 {
 		return
 	}
-	_ = http.NewResponseController(w).SetReadDeadline(httpconn.At(now + s.bodyTimeout))
+	hc, ok := r.Context().Value(connKey{}).(*httpconn.Conn)
+	if !ok {
+		return
+	}
+	start := time.Now()
+	if hd := hc.ReadDeadline(); !hd.IsZero() {
+		start = hd.Add(-s.headerTimeout)
+	}
+	_ = hc.SetReadDeadline(start.Add(s.bodyTimeout))
 }

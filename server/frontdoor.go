@@ -34,7 +34,7 @@ type PathRewriter interface {
 // PathRewriter.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := httpconn.Now()
-	s.bound(w, r, start)
+	s.bound(r)
 	if answerCORS(w, r) {
 		return
 	}

@@ -114,11 +114,11 @@ type Server struct {
 	metrics *Metrics
 	http    *http.Server
 	ln      net.Listener
-	// bodyTimeout bounds reading a request's body (deadlines.go); 0 until
-	// Serve, and when the listener is not TCP (net/http's ReadTimeout
-	// then does).
-	bodyTimeout time.Duration
-	done        chan error
+	// bodyTimeout bounds reading a request, body included, from its
+	// start, headerTimeout its headers (deadlines.go); 0 until Serve, and
+	// when the listener is not TCP (net/http's ReadTimeout then does).
+	bodyTimeout, headerTimeout time.Duration
+	done                       chan error
 	// formats are the registered dialects' error formats and the admin
 	// API's; set before Serve, read only after.
 	formats []ErrorFormat

@@ -59,7 +59,24 @@ type Conn struct {
 	// hijacked is set once net/http handed the connection to a handler
 	// (it clears both deadlines then): deadlines are the handler's.
 	hijacked bool
+	// readDeadline is the last read deadline set that was not a clearing
+	// (ReadDeadline).
+	readDeadline time.Time
 }
+
+// SetReadDeadline sets the read deadline, noting it for ReadDeadline.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	if !t.IsZero() {
+		c.readDeadline = t
+	}
+	return c.TCPConn.SetReadDeadline(t)
+}
+
+// ReadDeadline is the last read deadline set other than a clearing. While
+// a handler runs, it is the header timeout's that net/http set as the
+// request started (its first bytes arrived, or the connection opened):
+// the request started ReadHeaderTimeout before it.
+func (c *Conn) ReadDeadline() time.Time { return c.readDeadline }
 
 // Write arms the write deadline at the first write of an answer, then
 // writes.

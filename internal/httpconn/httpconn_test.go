@@ -173,3 +173,22 @@ func TestAt(t *testing.T) {
 		t.Fatalf("At(Now()) = %v, not within [%v, %v]", at, before, after)
 	}
 }
+
+// TestReadDeadline: ReadDeadline is the last read deadline set, clearings
+// aside.
+func TestReadDeadline(t *testing.T) {
+	c, _ := pair(t, Listener{})
+	if !c.ReadDeadline().IsZero() {
+		t.Fatalf("a new connection's read deadline: %v", c.ReadDeadline())
+	}
+	header := time.Now().Add(time.Hour)
+	if err := c.SetReadDeadline(header); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetReadDeadline(time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.ReadDeadline(); !got.Equal(header) {
+		t.Fatalf("ReadDeadline %v, want %v", got, header)
+	}
+}
