@@ -123,6 +123,11 @@ func literalSegment(i int) (want string, ok bool) {
 // already in its normal form, every request of a well-behaved client, is
 // recognized without allocating.
 func (d *Dialect) RewritePath(req *http.Request) {
+	// Other dialects' paths end here, before EscapedPath scans the path:
+	// the escaped form starts with /api/ only if the path does.
+	if path := req.URL.Path; len(path) < 5 || !strings.EqualFold(path[:5], "/api/") {
+		return
+	}
 	p := req.URL.EscapedPath()
 	if len(p) < 5 || !strings.EqualFold(p[:5], "/api/") || isNormalPath(p) {
 		return
