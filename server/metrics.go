@@ -34,18 +34,35 @@ type Metrics struct {
 	// routes are requests' histograms by route, each looked up once per
 	// label set (observerFor): WithLabelValues hashes, checks and looks
 	// up the three values again on every request. The map is keyed by
-	// the route pattern's bytes' address, which echo hands out the same
-	// for every request of a route (c.Path), so a lookup hashes one
-	// pointer, not the pattern; a pattern at another address (the same
+	// the route pattern's bytes' address and length, which echo hands
+	// out the same for every request of a route (c.Path), so a lookup
+	// does not hash the pattern; a pattern at another address (the same
 	// text in another route) gets an entry of its own, holding the same
 	// histograms.
-	routes   atomic.Pointer[map[*byte]*routeObservers]
+	routes   atomic.Pointer[map[routeKey]*routeObservers]
 	routesMu sync.Mutex // serializes additions to routes
+	// recent holds routes by their key's hash, so that a request
+	// finds its route with one load and a comparison: a lookup in routes
+	// cost as much as the one by label values it replaced (perf: 0.11
+	// against 0.12 µs a request). Two routes on one slot take turns in
+	// it, each found in routes when the other is there.
+	recent [recentSlots]atomic.Pointer[routeObservers]
+}
+
+// recentSlots is the size of Metrics.recent (a power of two).
+const recentSlots = 64
+
+// routeKey is a route pattern by its bytes' address and length (two
+// patterns may start at the same address: echo slices its nodes' paths).
+type routeKey struct {
+	data *byte
+	len  int
 }
 
 // routeObservers are one route's histograms by method and status class
 // (their indexes in methodLabels and statusClasses), each set once.
 type routeObservers struct {
+	key     routeKey // route's, by which it was found
 	route   string
 	byLabel [len(methodLabels)][len(statusClasses)]atomic.Pointer[prometheus.Observer]
 }
@@ -147,7 +164,25 @@ func (m *Metrics) observerFor(route string, method, class uint8) prometheus.Obse
 
 // routeFor returns the histograms of route.
 func (m *Metrics) routeFor(route string) *routeObservers {
-	key := unsafe.StringData(route)
+	key := routeKey{unsafe.StringData(route), len(route)}
+	slot := &m.recent[recentSlot(key)]
+	if r := slot.Load(); r != nil && r.key == key {
+		return r
+	}
+	r := m.routeIn(route, key)
+	slot.Store(r)
+	return r
+}
+
+// recentSlot is the slot of Metrics.recent for a route at key: a
+// Fibonacci hash of its address and length.
+func recentSlot(key routeKey) uint64 {
+	return (uint64(uintptr(unsafe.Pointer(key.data))) ^ uint64(key.len)) * 0x9E3779B97F4A7C15 >> (64 - 6) & (recentSlots - 1)
+}
+
+// routeIn returns the histograms of route, at key, from routes, adding
+// them when they are not there.
+func (m *Metrics) routeIn(route string, key routeKey) *routeObservers {
 	if all := m.routes.Load(); all != nil {
 		if r, ok := (*all)[key]; ok {
 			return r
@@ -161,11 +196,11 @@ func (m *Metrics) routeFor(route string) *routeObservers {
 			return r
 		}
 	}
-	r := &routeObservers{route: route}
+	r := &routeObservers{key: key, route: route}
 	if old != nil && len(*old) >= maxCachedRoutes {
 		return r // not kept: a route pattern made per request would grow the map
 	}
-	all := make(map[*byte]*routeObservers, 1)
+	all := make(map[routeKey]*routeObservers, 1)
 	if old != nil {
 		maps.Copy(all, *old)
 	}

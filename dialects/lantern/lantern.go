@@ -180,13 +180,12 @@ func isNormalPath(p string) bool {
 	rest := p[1:] // after the leading '/': segment 1 onwards
 	for i := 1; ; i++ {
 		seg, tail, more := strings.Cut(rest, "/")
-		if want, ok := literalSegment(i); ok {
-			if !strings.EqualFold(seg, want) {
-				return true // RewritePath stops here too
-			}
-			if seg != want {
-				return false
-			}
+		// A literal in Lantern's case, the usual path, is compared
+		// without folding; one in another case is not normal, and one
+		// that is not the literal in any case ends the rewrite there
+		// (RewritePath stops here too).
+		if want, ok := literalSegment(i); ok && seg != want {
+			return !strings.EqualFold(seg, want)
 		}
 		if !more {
 			return true
