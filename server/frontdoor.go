@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/halyardhq/halyard/internal/httpconn"
 )
 
 // PathRewriter is implemented by a Dialect whose paths are matched more
@@ -31,6 +33,8 @@ type PathRewriter interface {
 // and a dialect that needs to see paths before routing implements
 // PathRewriter.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := httpconn.Now()
+	s.bound(r)
 	if answerCORS(w, r) {
 		return
 	}
@@ -40,7 +44,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := s.echo.AcquireContext()
 	c.Reset(r, w)
 	s.echo.Router().Find(r.Method, echo.GetPath(r), c)
-	s.serveRouted(c, c.Handler())
+	s.serveRouted(c, c.Handler(), start)
 	s.echo.ReleaseContext(c)
 }
 
@@ -48,26 +52,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // echo itself (DemoHandler).
 func (s *Server) around(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		s.serveRouted(c, next)
+		s.serveRouted(c, next, httpconn.Now())
 		return nil
 	}
 }
 
 // serveRouted runs the route's handler h inside what every routed request
 // passes: the body cap, the request's metrics and its log line; an error
-// h returns is answered here (by the server's error handler).
+// h returns is answered here (by the server's error handler). start is
+// when the request started (a reading of httpconn.Now).
 //
 // WebSocket upgrades are left out of the metrics: their "duration" is the
 // whole session, counted by the socket metrics instead.
-func (s *Server) serveRouted(c echo.Context, h echo.HandlerFunc) {
-	start := time.Now()
+func (s *Server) serveRouted(c echo.Context, h echo.HandlerFunc, start time.Duration) {
 	m := s.metrics
-	if m != nil && strings.EqualFold(c.Request().Header.Get("Upgrade"), "websocket") {
+	// Header.Get would canonicalize the key first; "Upgrade" already is.
+	if up := c.Request().Header["Upgrade"]; m != nil && len(up) > 0 && strings.EqualFold(up[0], "websocket") {
 		m = nil
 	}
 	if m != nil {
-		m.inFlight.Inc()
-		defer m.inFlight.Dec()
+		m.inFlight.Add(1)
+		defer m.inFlight.Add(-1)
 	}
 	var err error
 	if s.capBody(c) {

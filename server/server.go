@@ -114,7 +114,11 @@ type Server struct {
 	metrics *Metrics
 	http    *http.Server
 	ln      net.Listener
-	done    chan error
+	// bodyTimeout bounds reading a request, body included, from its
+	// start, headerTimeout its headers (deadlines.go); 0 until Serve, and
+	// when the listener is not TCP (net/http's ReadTimeout then does).
+	bodyTimeout, headerTimeout time.Duration
+	done                       chan error
 	// formats are the registered dialects' error formats and the admin
 	// API's; set before Serve, read only after.
 	formats []ErrorFormat
@@ -178,20 +182,29 @@ func (s *Server) Addr() string {
 }
 
 // Serve serves HTTP in the background until Shutdown.
+//
+// On a TCP listener the write and body timeouts are the server's own
+// (deadlines.go): net/http's WriteTimeout and ReadTimeout would arm and
+// clear deadlines four times per request, which a keep-alive connection
+// pays on every GET.
 func (s *Server) Serve() {
 	t := s.opts.Timeouts.withDefaults()
 	s.http = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: t.ReadHeader,
-		ReadTimeout:       t.Read,
-		WriteTimeout:      t.Write,
 		IdleTimeout:       t.Idle,
 		MaxHeaderBytes:    t.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	ln := s.ln
+	if tl, ok := ln.(*net.TCPListener); ok {
+		ln = s.ownDeadlines(tl, t)
+	} else {
+		s.http.ReadTimeout, s.http.WriteTimeout = t.Read, t.Write
+	}
 	s.done = make(chan error, 1)
 	go func() {
-		err := s.http.Serve(s.ln)
+		err := s.http.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}

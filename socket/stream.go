@@ -102,6 +102,7 @@ func (e *Engine) OpenStream(c echo.Context, opts StreamOptions) (*Stream, error)
 		release()
 		return nil, err
 	}
+	nc = unwrapConn(nc)
 	// net/http's read and write timeouts stay on a hijacked connection;
 	// bytes the client pipelined after its request are dropped with the
 	// reader.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/halyardhq/halyard/internal/httpconn"
 )
 
 // streamServer serves GET /s as a Stream whose owner writes "hello" once
@@ -26,6 +28,12 @@ type streamServer struct {
 }
 
 func newStreamServer(t *testing.T, perAddr int) *streamServer {
+	return newStreamServerOn(t, perAddr, false)
+}
+
+// newStreamServerOn is newStreamServer, on the HTTP server's own
+// connections (httpconn, as server.Server serves) when serverConns.
+func newStreamServerOn(t *testing.T, perAddr int, serverConns bool) *streamServer {
 	s := &streamServer{eng: NewEngine(), conns: NewConnLimiter(perAddr, "")}
 	s.group = s.eng.Group("sse")
 	e := echo.New()
@@ -61,7 +69,12 @@ func newStreamServer(t *testing.T, perAddr int) *streamServer {
 		}
 		return nil
 	})
-	s.srv = httptest.NewServer(e)
+	s.srv = httptest.NewUnstartedServer(e)
+	if serverConns {
+		s.srv.Listener = httpconn.Listener{TCPListener: s.srv.Listener.(*net.TCPListener),
+			WriteTimeout: time.Minute, WriteSlack: time.Second}
+	}
+	s.srv.Start()
 	t.Cleanup(func() {
 		s.srv.Close()
 		s.eng.Close()
@@ -98,12 +111,21 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // TestIdleStreamsHoldNoGoroutine: streams waiting for nothing hold no
-// goroutine of the server (Linux: the epoll set watches them).
+// goroutine of the server (Linux: the epoll set watches them), also on
+// the HTTP server's own connections (the engine polls the TCP connection
+// beneath: unwrapConn).
 func TestIdleStreamsHoldNoGoroutine(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("elsewhere each stream has a waiter goroutine")
 	}
-	s := newStreamServer(t, 0)
+	for _, serverConns := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "server connections"}[serverConns], func(t *testing.T) {
+			idleStreamsHoldNoGoroutine(t, newStreamServerOn(t, 0, serverConns))
+		})
+	}
+}
+
+func idleStreamsHoldNoGoroutine(t *testing.T, s *streamServer) {
 	// Raw connections: the client side holds no goroutine per stream either.
 	const n = 200
 	before := runtime.NumGoroutine()

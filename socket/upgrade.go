@@ -11,6 +11,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
+
+	"github.com/halyardhq/halyard/internal/httpconn"
 )
 
 // Limits every socket shares.
@@ -79,6 +81,7 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	nc = unwrapConn(nc)
 	if brw.Reader.Buffered() > 0 {
 		return nc, brw, nil // gorilla refuses data sent before the handshake
 	}
@@ -111,4 +114,15 @@ func LingerClose(ws *websocket.Conn, grace time.Duration) {
 		_, _ = io.Copy(io.Discard, nc)
 	}
 	_ = ws.Close()
+}
+
+// unwrapConn returns the TCP connection beneath the HTTP server's own
+// (httpconn.Conn, whose write deadline the server arms for plain answers):
+// a socket sets its own deadlines, and the engine polls the descriptor of
+// a *net.TCPConn (netpoll_linux.go).
+func unwrapConn(nc net.Conn) net.Conn {
+	if hc, ok := nc.(*httpconn.Conn); ok {
+		return hc.TCPConn
+	}
+	return nc
 }
