@@ -83,13 +83,9 @@ func startBaseline(ctx context.Context, body []byte, header http.Header) (string
 	return addr, pid, func() { stop(); os.RemoveAll(dir) }, nil
 }
 
-// startChild re-executes the tool with env=value set and returns the
-// address the child prints on its first line, and a stop function.
-func startChild(ctx context.Context, env, value string) (string, func(), error) {
-	return startChildWait(ctx, env, value, 30*time.Second)
-}
-
-// startChildWait is startChild waiting up to wait for the first line.
+// startChildWait re-executes the tool with env=value set and returns the
+// line the child prints first (its address), waiting up to wait for it,
+// and a stop function.
 func startChildWait(ctx context.Context, env, value string, wait time.Duration) (string, func(), error) {
 	addr, _, stop, err := startChildProc(ctx, env, value, wait)
 	return addr, stop, err
