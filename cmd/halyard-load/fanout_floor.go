@@ -74,13 +74,22 @@ func (f *floorServer) accept(w http.ResponseWriter, r *http.Request, ack string)
 		c.Close()
 		return
 	}
-	if c.WriteMessage(websocket.TextMessage, []byte(`{"op":0,"t":"`+ack+`","d":{}}`)) != nil {
+	// The acknowledgement is written and the socket kept under one hold
+	// of f.mu: the client counts itself subscribed once it reads the
+	// acknowledgement, so a push (which takes the list under f.mu) right
+	// after must include it. Written first and kept after, the last
+	// subscriber sometimes missed the first push ("1 of 120 deliveries
+	// missing").
+	f.mu.Lock()
+	err = c.WriteMessage(websocket.TextMessage, []byte(`{"op":0,"t":"`+ack+`","d":{}}`))
+	if err == nil {
+		f.conns = append(f.conns, c)
+	}
+	f.mu.Unlock()
+	if err != nil {
 		c.Close()
 		return
 	}
-	f.mu.Lock()
-	f.conns = append(f.conns, c)
-	f.mu.Unlock()
 	go func() { // heartbeats arrive; nothing is answered
 		for {
 			if _, _, err := c.ReadMessage(); err != nil {
