@@ -231,13 +231,7 @@ func TestChunksResumeAfterDrop(t *testing.T) {
 	// before the drop, so some are built only after the resume.
 	s := newSim(t, Config{Members: 30000, Seed: 3, BaseTime: base, HeartbeatInterval: time.Minute})
 	gid := s.GuildIDs()[0]
-	c := dial(t, s)
-	readFrame(t, c)
-	identify(t, c, s, allIntents)
-	var rd struct {
-		SessionID string `json:"session_id"`
-	}
-	_ = json.Unmarshal(readUntil(t, c, "READY").D, &rd)
+	c, sessionID := startSession(t, s)
 	gc := readUntil(t, c, "GUILD_CREATE")
 	want := referenceChunks(s, "r")
 	send(t, c, map[string]any{"op": 8, "d": map[string]any{"guild_id": gid, "query": "", "limit": 0, "presences": true, "nonce": "r"}})
@@ -252,7 +246,7 @@ func TestChunksResumeAfterDrop(t *testing.T) {
 	s.DropConnections()
 	c2 := dial(t, s)
 	readFrame(t, c2)
-	send(t, c2, map[string]any{"op": 6, "d": map[string]any{"token": "Bot " + s.Token(), "session_id": rd.SessionID, "seq": seq}})
+	send(t, c2, map[string]any{"op": 6, "d": map[string]any{"token": "Bot " + s.Token(), "session_id": sessionID, "seq": seq}})
 	got := 2
 	resumed, after := false, 0
 	for got < len(want) || !resumed {
@@ -337,13 +331,7 @@ func TestReplayBytesCap(t *testing.T) {
 	const limit = 1 << 20
 	s := newSim(t, Config{Members: 2500, Seed: 5, BaseTime: base, HeartbeatInterval: time.Minute, ReplayBytes: limit})
 	gid := s.GuildIDs()[0]
-	c := dial(t, s)
-	readFrame(t, c)
-	identify(t, c, s, allIntents)
-	var rd struct {
-		SessionID string `json:"session_id"`
-	}
-	_ = json.Unmarshal(readUntil(t, c, "READY").D, &rd)
+	c, sessionID := startSession(t, s)
 	readUntil(t, c, "GUILD_CREATE")
 	send(t, c, map[string]any{"op": 8, "d": map[string]any{"guild_id": gid, "query": "", "limit": 0, "presences": true}})
 	var last frame
@@ -351,7 +339,7 @@ func TestReplayBytesCap(t *testing.T) {
 		last = readUntil(t, c, "GUILD_MEMBERS_CHUNK")
 	}
 	s.mu.Lock()
-	ss := s.sessions[rd.SessionID]
+	ss := s.sessions[sessionID]
 	kept, bytesKept, first := len(ss.buf), ss.bufBytes, ss.buf[0].s
 	s.mu.Unlock()
 	if bytesKept > limit && kept > 1 || first <= 2 {
@@ -361,7 +349,7 @@ func TestReplayBytesCap(t *testing.T) {
 		s.DropConnections()
 		c := dial(t, s)
 		readFrame(t, c)
-		send(t, c, map[string]any{"op": 6, "d": map[string]any{"token": "Bot " + s.Token(), "session_id": rd.SessionID, "seq": seq}})
+		send(t, c, map[string]any{"op": 6, "d": map[string]any{"token": "Bot " + s.Token(), "session_id": sessionID, "seq": seq}})
 		return c
 	}
 	c2 := resume(*last.S - 1)

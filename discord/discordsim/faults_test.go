@@ -1,7 +1,6 @@
 package discordsim
 
 import (
-	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -57,13 +56,7 @@ func TestClientRateLimit(t *testing.T) {
 
 func TestReconnectDropsClientThatStays(t *testing.T) {
 	s := newSim(t, Config{Members: 5, HeartbeatInterval: time.Minute})
-	c := dial(t, s)
-	readFrame(t, c)
-	identify(t, c, s, allIntents)
-	var rd struct {
-		SessionID string `json:"session_id"`
-	}
-	_ = json.Unmarshal(readUntil(t, c, "READY").D, &rd)
+	c, sessionID := startSession(t, s)
 	gc := readUntil(t, c, "GUILD_CREATE")
 	s.SendReconnect()
 	if f := readUntil(t, c, ""); f.Op != 7 {
@@ -81,7 +74,7 @@ func TestReconnectDropsClientThatStays(t *testing.T) {
 	// The session is still resumable.
 	c2 := dial(t, s)
 	readFrame(t, c2)
-	send(t, c2, map[string]any{"op": 6, "d": map[string]any{"token": "Bot " + s.Token(), "session_id": rd.SessionID, "seq": *gc.S}})
+	send(t, c2, map[string]any{"op": 6, "d": map[string]any{"token": "Bot " + s.Token(), "session_id": sessionID, "seq": *gc.S}})
 	if f := readFrame(t, c2); f.t() != "RESUMED" {
 		t.Fatalf("resume after an ignored op 7: %s op %d", f.t(), f.Op)
 	}

@@ -48,6 +48,20 @@ func dial(t testing.TB, s *Sim) *websocket.Conn {
 	return c
 }
 
+// startSession dials s, identifies with every intent and returns the
+// connection and the session id its READY names.
+func startSession(t testing.TB, s *Sim) (*websocket.Conn, string) {
+	t.Helper()
+	c := dial(t, s)
+	readFrame(t, c)
+	identify(t, c, s, allIntents)
+	var rd struct {
+		SessionID string `json:"session_id"`
+	}
+	_ = json.Unmarshal(readUntil(t, c, "READY").D, &rd)
+	return c, rd.SessionID
+}
+
 func readFrame(t testing.TB, c *websocket.Conn) frame {
 	t.Helper()
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
