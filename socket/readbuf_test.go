@@ -23,6 +23,13 @@ func (h recordingHandler) SocketReadEnd(error)              { close(h.got) }
 // messages it received.
 func newReadBufServer(t *testing.T) (string, chan *Socket, chan string) {
 	t.Helper()
+	return newReadBufServerOn(t, nil)
+}
+
+// newReadBufServerOn is newReadBufServer whose test server is given to
+// listen (when not nil) before it starts, to change its listener.
+func newReadBufServerOn(t *testing.T, listen func(*httptest.Server)) (string, chan *Socket, chan string) {
+	t.Helper()
 	eng := NewEngine()
 	socks := make(chan *Socket, 1)
 	got := make(chan string, 16)
@@ -36,7 +43,11 @@ func newReadBufServer(t *testing.T) (string, chan *Socket, chan string) {
 		sock.Start(recordingHandler{got})
 		return nil
 	})
-	ts := httptest.NewServer(e)
+	ts := httptest.NewUnstartedServer(e)
+	if listen != nil {
+		listen(ts)
+	}
+	ts.Start()
 	t.Cleanup(func() { ts.Close(); eng.Close() })
 	return "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws", socks, got
 }

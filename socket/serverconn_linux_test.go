@@ -5,12 +5,10 @@ package socket
 import (
 	"net"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/labstack/echo/v4"
 
 	"github.com/halyardhq/halyard/internal/httpconn"
 )
@@ -20,28 +18,13 @@ import (
 // for plain answers) is the TCP connection beneath once upgraded, so the
 // epoll set watches it, with no deadline left from the HTTP answers.
 func TestSocketOnServerConnIsPolled(t *testing.T) {
-	eng := NewEngine()
-	socks := make(chan *Socket, 1)
-	got := make(chan string, 4)
-	e := echo.New()
-	e.GET("/ws", func(c echo.Context) error {
-		sock, err := eng.Upgrade(c)
-		if err != nil {
-			return nil
-		}
-		socks <- sock
-		sock.Start(recordingHandler{got})
-		return nil
+	url, socks, got := newReadBufServerOn(t, func(ts *httptest.Server) {
+		// A write timeout shorter than the test: a deadline left over
+		// from the upgrade's answer would end the socket's writes.
+		ts.Listener = httpconn.Listener{TCPListener: ts.Listener.(*net.TCPListener),
+			WriteTimeout: 50 * time.Millisecond, WriteSlack: time.Millisecond}
 	})
-	ts := httptest.NewUnstartedServer(e)
-	// A write timeout shorter than the test: a deadline left over from
-	// the upgrade's answer would end the socket's writes.
-	ts.Listener = httpconn.Listener{TCPListener: ts.Listener.(*net.TCPListener),
-		WriteTimeout: 50 * time.Millisecond, WriteSlack: time.Millisecond}
-	ts.Start()
-	t.Cleanup(func() { ts.Close(); eng.Close() })
-
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/ws", nil)
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
