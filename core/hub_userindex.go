@@ -17,8 +17,11 @@ type userIndex struct {
 	byText   map[string]*User
 }
 
-// idNumber returns the value of a Discord id written in canonical decimal.
-func idNumber(id string) (uint64, bool) {
+// IDNumber returns the value of a Discord id written in canonical decimal
+// (no sign, no leading zero), so that two ids share a value only when
+// they are the same text: the key of the sets and indexes that keep ids
+// by value (userIndex, recordSet, the bot's sync member set).
+func IDNumber(id string) (uint64, bool) {
 	if id == "" || len(id) > 20 || id[0] == '0' && len(id) > 1 {
 		return 0, false
 	}
@@ -27,7 +30,7 @@ func idNumber(id string) (uint64, bool) {
 }
 
 func (x *userIndex) get(id string) (*User, bool) {
-	if n, ok := idNumber(id); ok {
+	if n, ok := IDNumber(id); ok {
 		u, ok := x.byNumber[n]
 		return u, ok
 	}
@@ -36,7 +39,7 @@ func (x *userIndex) get(id string) (*User, bool) {
 }
 
 func (x *userIndex) put(u *User) {
-	if n, ok := idNumber(u.ID); ok {
+	if n, ok := IDNumber(u.ID); ok {
 		if x.byNumber == nil {
 			x.byNumber = map[uint64]*User{}
 		}
@@ -50,7 +53,7 @@ func (x *userIndex) put(u *User) {
 }
 
 func (x *userIndex) del(id string) {
-	if n, ok := idNumber(id); ok {
+	if n, ok := IDNumber(id); ok {
 		delete(x.byNumber, n)
 		return
 	}
@@ -96,7 +99,7 @@ const freshBit = 1 << 63
 
 // setNumber is id's key in byNumber, if it has one.
 func setNumber(id string) (uint64, bool) {
-	n, ok := idNumber(id)
+	n, ok := IDNumber(id)
 	return n, ok && n&freshBit == 0
 }
 

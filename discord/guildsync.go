@@ -3,6 +3,8 @@ package discord
 import (
 	"strconv"
 	"sync"
+
+	"github.com/halyardhq/halyard/core"
 )
 
 // guildSync tracks one guild's all-members request: which members the
@@ -179,25 +181,14 @@ func (s *syncState) synced(held []int, opened bool) bool {
 // memberSet is the set of members a sync's chunks named, up to a guild's
 // million: snowflakes are kept by value (an 8-byte key instead of a
 // string's 16-byte header, which also kept the id's text alive, and an
-// integer's hash), any other id by its text.
+// integer's hash; core.IDNumber), any other id by its text.
 type memberSet struct {
 	nums  map[uint64]struct{}
 	other map[string]struct{}
 }
 
-// snowflakeValue is id's value when id is a decimal snowflake written
-// the one way (no sign, no leading zero), so that two ids share a value
-// only when they are the same text.
-func snowflakeValue(id string) (uint64, bool) {
-	if id == "" || len(id) > 20 || id[0] == '0' && len(id) > 1 {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(id, 10, 64)
-	return n, err == nil
-}
-
 func (s *memberSet) add(id string) {
-	if n, ok := snowflakeValue(id); ok {
+	if n, ok := core.IDNumber(id); ok {
 		if s.nums == nil {
 			s.nums = map[uint64]struct{}{}
 		}
@@ -211,7 +202,7 @@ func (s *memberSet) add(id string) {
 }
 
 func (s *memberSet) has(id string) bool {
-	if n, ok := snowflakeValue(id); ok {
+	if n, ok := core.IDNumber(id); ok {
 		_, in := s.nums[n]
 		return in
 	}
@@ -220,7 +211,7 @@ func (s *memberSet) has(id string) bool {
 }
 
 func (s *memberSet) remove(id string) {
-	if n, ok := snowflakeValue(id); ok {
+	if n, ok := core.IDNumber(id); ok {
 		delete(s.nums, n)
 		return
 	}
