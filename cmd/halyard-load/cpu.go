@@ -55,13 +55,20 @@ func startCPU(pid int) cpuSpan {
 	return cpuSpan{pid: pid, start: start, ok: ok}
 }
 
-// perEvent is the CPU time used since startCPU, in µs per event (two
-// decimals); 0 when it cannot be read or n is 0. /proc counts in
-// hundredths of a second, so a span should cover a second or more.
-func (c cpuSpan) perEvent(n int) float64 {
+// used is the CPU time used since startCPU; false when it cannot be read.
+// /proc counts in hundredths of a second, so a span should cover a
+// second or more.
+func (c cpuSpan) used() (time.Duration, bool) {
 	now, ok := processCPU(c.pid)
-	if !c.ok || !ok || n <= 0 {
+	return now - c.start, ok && c.ok
+}
+
+// perEvent is used's time in µs per event (two decimals); 0 when it
+// cannot be read or n is 0.
+func (c cpuSpan) perEvent(n int) float64 {
+	d, ok := c.used()
+	if !ok || n <= 0 {
 		return 0
 	}
-	return round(float64((now-c.start).Microseconds())/float64(n), 2)
+	return round(float64(d.Microseconds())/float64(n), 2)
 }

@@ -109,7 +109,7 @@ func loadLeg(ctx context.Context, addr, path string, conns int, d time.Duration,
 	)
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	cpu0, cpuOK := processCPU(pid)
+	cpu := startCPU(pid)
 	start := time.Now()
 	for range conns {
 		wg.Add(1)
@@ -131,9 +131,7 @@ func loadLeg(ctx context.Context, addr, path string, conns int, d time.Duration,
 	}
 	wg.Wait()
 	out.elapsed = time.Since(start)
-	if cpu1, ok := processCPU(pid); ok && cpuOK {
-		out.cpu, out.cpuKnown = cpu1-cpu0, true
-	}
+	out.cpu, out.cpuKnown = cpu.used()
 	if out.total == 0 {
 		if firstEr == nil {
 			firstEr = fmt.Errorf("GET %s: no answer", path)
